@@ -1,0 +1,63 @@
+/**
+ * The `as-of-system-time` input, checked against the forms CockroachDB accepts for BACKUP
+ * (pkg/sql/sem/asof): a negative interval, an absolute timestamp, a decimal HLC timestamp, or
+ * follower_read_timestamp(). Anything else is refused before connecting.
+ */
+import { Inputs } from './constants.js'
+import { InputError } from './errors.js'
+
+export type AsOfSystemTime =
+  | { kind: 'interval'; value: string }
+  | { kind: 'timestamp'; value: string }
+  | { kind: 'hlc'; value: string }
+  | { kind: 'follower-read' }
+
+const UNIT = '(?:h|m|s|ms|us|µs|ns)'
+const COMPACT_INTERVAL = new RegExp(`^-(?:\\d+(?:\\.\\d+)?${UNIT})+$`)
+const WORDY_UNIT = '(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|milliseconds?|microseconds?)'
+const WORDY_INTERVAL = new RegExp(`^-\\d+(?:\\.\\d+)?\\s*${WORDY_UNIT}$`, 'i')
+const CLOCK_INTERVAL = /^-\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?$/
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/
+const HLC = /^\d{1,19}(?:\.\d{1,10})?$/
+const FOLLOWER_READ = /^follower_read_timestamp\(\s*\)$/i
+
+const ACCEPTED =
+  "a negative interval such as -10s, -1m30s or -2h; a timestamp such as '2024-05-07 14:10:12.34'; " +
+  'a decimal HLC timestamp such as 1715091012340000000.0000000000; or follower_read_timestamp()'
+
+function isPlausibleDate(match: RegExpExecArray): boolean {
+  const [, , month, day, hour, minute, second] = match.map(Number)
+  return (
+    month !== undefined && month >= 1 && month <= 12 &&
+    day !== undefined && day >= 1 && day <= 31 &&
+    (Number.isNaN(hour) || (hour ?? 0) <= 23) &&
+    (Number.isNaN(minute) || (minute ?? 0) <= 59) &&
+    (Number.isNaN(second) || (second ?? 0) <= 60)
+  )
+}
+
+/** undefined means "no AS OF SYSTEM TIME clause" (the caller warns about it). */
+export function parseAsOfSystemTime(raw: string): AsOfSystemTime | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  if (FOLLOWER_READ.test(value)) return { kind: 'follower-read' }
+  if (COMPACT_INTERVAL.test(value) || WORDY_INTERVAL.test(value) || CLOCK_INTERVAL.test(value)) {
+    return { kind: 'interval', value }
+  }
+  const timestamp = TIMESTAMP.exec(value)
+  if (timestamp && isPlausibleDate(timestamp)) return { kind: 'timestamp', value }
+  if (HLC.test(value)) return { kind: 'hlc', value }
+  const positive = `-${value}`
+  if (COMPACT_INTERVAL.test(positive) || WORDY_INTERVAL.test(positive)) {
+    throw new InputError(
+      Inputs.AsOfSystemTime,
+      `${JSON.stringify(value)} is in the future; a backup reads the past. Did you mean ${positive}?`
+    )
+  }
+  throw new InputError(Inputs.AsOfSystemTime, `${JSON.stringify(value)} is not accepted. Use ${ACCEPTED}.`)
+}
+
+export function describeAsOf(asOf: AsOfSystemTime | undefined): string {
+  if (asOf === undefined) return 'now (no AS OF SYSTEM TIME)'
+  return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : asOf.value
+}

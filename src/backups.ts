@@ -1,0 +1,178 @@
+/**
+ * Pure logic over SHOW BACKUPS / SHOW BACKUP results: both path formats, finding the new backup,
+ * and summing what it holds. No I/O here, so it is tested without a server.
+ */
+
+/**
+ * SHOW BACKUPS IN lists `/2024/05/07-141012.34` (v21.2+) or `2024/05/07-141012.34` (early 2021 code,
+ * and a collection at the storage root from v22.2): the same folder, so compare with a leading slash.
+ */
+export function pathKey(path: string): string {
+  return path.startsWith('/') ? path : `/${path}`
+}
+
+export function samePath(a: string, b: string): boolean {
+  return pathKey(a) === pathKey(b)
+}
+
+/** Paths listed after the backup that were not listed before, as listed after. */
+export function newPaths(before: string[], after: string[]): string[] {
+  const known = new Set(before.map(pathKey))
+  return after.filter(path => !known.has(pathKey(path)))
+}
+
+/** The folder a detached job's description names: `BACKUP … INTO '/2024/05/07-141012.34' IN '…'`. */
+export function folderFromJobDescription(description: string | null | undefined): string | undefined {
+  if (!description) return undefined
+  const match = /\bINTO '((?:[^']|'')*)' IN '/i.exec(description)
+  return match?.[1]?.replaceAll("''", "'")
+}
+
+export type Destination = { kind: 'new' } | { kind: 'latest' } | { kind: 'subdirectory'; name: string }
+
+/**
+ * An explicit subdirectory is one level deep, and SHOW BACKUPS lists only three-level folders, so
+ * it never appears there; CockroachDB names it `/` + the name (backupdest.ResolveDest).
+ */
+export function subdirectoryPath(name: string): string {
+  return `/${name.replace(/^\/+/, '')}`
+}
+
+/** The date-based folder CockroachDB gives a full backup ending at this time: `/2006/01/02-150405.00`, UTC. */
+export function folderForEndTime(endTime: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/.exec(normalizeTimestamp(endTime))
+  if (!match) return undefined
+  const [, year, month, day, hour, minute, second, fraction = ''] = match
+  return `/${year}/${month}/${day}-${hour}${minute}${second}.${fraction.padEnd(2, '0').slice(0, 2)}`
+}
+
+export interface IdentifyInput {
+  destination: Destination
+  before: string[]
+  after: string[]
+  /** From the job's description, when CockroachDB rewrote it with the folder (v22.1+). */
+  jobFolder: string | undefined
+  /** For an incremental: the end time of the full layer of `SHOW BACKUP 'LATEST'` after the job. */
+  latestFullEndTime?: string
+}
+
+export type Identified = { ok: true; path: string } | { ok: false; reason: string }
+
+function listedAs(after: string[], folder: string): string | undefined {
+  return after.find(path => samePath(path, folder))
+}
+
+/**
+ * The backup this job wrote, as SHOW BACKUPS lists it; never a guess. A full backup must be the one
+ * new folder (or, with a concurrent writer, the new folder the job's description names). An
+ * incremental belongs to the full backup LATEST points at, which must already have been listed.
+ */
+export function identifyBackup({ destination, before, after, jobFolder, latestFullEndTime }: IdentifyInput): Identified {
+  if (destination.kind === 'subdirectory') return { ok: true, path: subdirectoryPath(destination.name) }
+  if (destination.kind === 'latest') {
+    const folder = jobFolder !== undefined && jobFolder.toUpperCase() !== 'LATEST' ? jobFolder : latestFullEndTime && folderForEndTime(latestFullEndTime)
+    if (!folder) return { ok: false, reason: 'neither the job nor SHOW BACKUP LATEST says which full backup the increment was appended to.' }
+    const path = listedAs(before, folder) && listedAs(after, folder)
+    return path !== undefined
+      ? { ok: true, path }
+      : { ok: false, reason: `the increment was appended to ${folder}, which SHOW BACKUPS did not list before the job.` }
+  }
+  const fresh = newPaths(before, after)
+  if (jobFolder !== undefined) {
+    const path = fresh.find(candidate => samePath(candidate, jobFolder))
+    if (path !== undefined) return { ok: true, path }
+    return { ok: false, reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.` }
+  }
+  if (fresh.length === 1 && fresh[0] !== undefined) return { ok: true, path: fresh[0] }
+  if (fresh.length === 0) return { ok: false, reason: 'the job succeeded but SHOW BACKUPS lists no new backup.' }
+  return {
+    ok: false,
+    reason: `${fresh.length} new backups appeared (${fresh.join(', ')}): another backup ran into the same collection, and the job does not say which folder is its own.`
+  }
+}
+
+/** One row of SHOW BACKUP, with the columns every supported version has. */
+export interface ShowBackupRow {
+  database_name: string | null
+  parent_schema_name: string | null
+  object_name: string | null
+  object_type: string | null
+  backup_type: string | null
+  start_time: string | null
+  end_time: string | null
+  size_bytes: string | number | null
+  rows: string | number | null
+  is_full_cluster?: boolean | null
+}
+
+export interface BackedUpObject {
+  name: string
+  type: string
+  rows: number
+  bytes: number
+}
+
+export interface BackupContents {
+  /** full or incremental: the layer this job wrote. */
+  backupType: string
+  /** When the layer is consistent, as CockroachDB printed it, normalised to ISO 8601 UTC. */
+  endTime: string
+  rows: number
+  bytes: number
+  objects: BackedUpObject[]
+  layers: number
+}
+
+const toNumber = (value: string | number | null | undefined): number => (value === null || value === undefined ? 0 : Number(value))
+
+/** `2024-05-07 14:10:12.34+00:00` / `2024-05-07 14:10:12.34` (UTC) → `2024-05-07T14:10:12.34Z`. */
+export function normalizeTimestamp(text: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim())
+  if (!match) return text
+  const [, date, time, zone] = match
+  if (zone !== undefined && !/^(Z|[+-]00(:?00)?)$/.test(zone)) {
+    const parsed = new Date(`${date}T${time}${zone.length === 3 ? `${zone}:00` : zone}`)
+    if (!Number.isNaN(parsed.getTime())) return parsed.toISOString()
+  }
+  return `${date}T${time}Z`
+}
+
+function objectName(row: ShowBackupRow): string {
+  return [row.database_name, row.parent_schema_name, row.object_name].filter(part => part).join('.')
+}
+
+/** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
+export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefined {
+  const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end): end is string => end !== null))]
+  const newest = layerEnds.map(end => ({ end, key: normalizeTimestamp(end) })).sort((a, b) => a.key.localeCompare(b.key)).at(-1)
+  if (newest === undefined) return undefined
+  const layer = rows.filter(row => row.end_time === newest.end)
+  const objects = layer
+    .filter(row => row.object_type === 'table')
+    .map(row => ({ name: objectName(row), type: row.object_type ?? 'table', rows: toNumber(row.rows), bytes: toNumber(row.size_bytes) }))
+  return {
+    backupType: layer[0]?.backup_type ?? 'full',
+    endTime: normalizeTimestamp(newest.end),
+    rows: objects.reduce((sum, o) => sum + o.rows, 0),
+    bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
+    objects,
+    layers: layerEnds.length
+  }
+}
+
+/** The end time of the full layer (the one without a start time) of a SHOW BACKUP result. */
+export function fullLayerEndTime(rows: ShowBackupRow[]): string | undefined {
+  return rows.find(row => row.backup_type === 'full' && row.end_time !== null)?.end_time ?? undefined
+}
+
+const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
+
+/**
+ * A date-based folder is named after its full layer's end time, so SHOW BACKUP can confirm that the
+ * folder found is the backup this job wrote. Explicit subdirectories carry no time to compare.
+ */
+export function matchesFolderName(path: string, rows: ShowBackupRow[]): boolean {
+  if (!DATE_BASED_FOLDER.test(path)) return true
+  const end = fullLayerEndTime(rows)
+  return end !== undefined && folderForEndTime(end) === pathKey(path)
+}

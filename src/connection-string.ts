@@ -1,0 +1,109 @@
+/**
+ * The `connection-string` input turned into node-postgres options. The URL is parsed here rather
+ * than handed to `pg`, because `pg` reads `sslmode` differently from libpq and treats `sslrootcert`
+ * and friends as file paths that replace any `ssl` object (see TOOLCHAIN.md); users write libpq's
+ * meaning, so that is what they get.
+ */
+import { APPLICATION_NAME, Inputs } from './constants.js'
+import { InputError } from './errors.js'
+
+export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']
+
+export interface ConnectionSettings {
+  host: string
+  port: number
+  user: string
+  password: string | undefined
+  database: string
+  sslMode: SslMode
+  /** Paths from the URL's sslrootcert / sslcert / sslkey, read when connecting. */
+  sslRootCertPath: string | undefined
+  sslCertPath: string | undefined
+  sslKeyPath: string | undefined
+  applicationName: string
+  options: string | undefined
+  /** Password as written and decoded, for masking. */
+  secrets: string[]
+}
+
+const DEFAULT_PORT = 26257
+const PASSED_THROUGH = new Set(['application_name', 'options'])
+const TLS_FILES = new Set(['sslrootcert', 'sslcert', 'sslkey'])
+
+function fail(detail: string): never {
+  throw new InputError(Inputs.ConnectionString, detail)
+}
+
+/**
+ * Only the password is secret, but it must be found without ever echoing the string: the regular
+ * expression below reads it from the raw text before anything else can fail.
+ */
+export function connectionStringSecrets(raw: string): string[] {
+  const match = /^[a-z]+:\/\/[^:@/]*:([^@/]*)@/i.exec(raw.trim())
+  const password = match?.[1]
+  if (password === undefined || password === '') return []
+  let decoded = password
+  try {
+    decoded = decodeURIComponent(password)
+  } catch {
+    // a malformed escape: parseConnectionString rejects it; the raw text is still masked
+  }
+  return decoded === password ? [password] : [password, decoded]
+}
+
+export function parseConnectionString(raw: string): ConnectionSettings {
+  const text = raw.trim()
+  if (!/^postgres(ql)?:\/\//i.test(text)) {
+    fail('must be a URL starting with postgresql:// (for example postgresql://root@localhost:26257/defaultdb?sslmode=disable).')
+  }
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    fail('is not a valid URL (the value is not shown because it may contain a password).')
+  }
+  const decode = (part: string, what: string): string => {
+    try {
+      return decodeURIComponent(part)
+    } catch {
+      fail(`its ${what} has a malformed %-escape.`)
+    }
+  }
+  const user = decode(url.username, 'user name') || 'root'
+  const password = url.password === '' ? undefined : decode(url.password, 'password')
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost'
+  const port = url.port === '' ? DEFAULT_PORT : Number(url.port)
+  const database = decode(url.pathname.replace(/^\//, ''), 'database') || 'defaultdb'
+
+  const params = url.searchParams
+  const sslModeText = params.get('sslmode') ?? 'prefer' // libpq's default
+  if (!SSL_MODES.includes(sslModeText as SslMode)) {
+    fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`)
+  }
+  for (const key of params.keys()) {
+    if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
+      fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`)
+    }
+  }
+  return {
+    host,
+    port,
+    user,
+    password,
+    database,
+    sslMode: sslModeText as SslMode,
+    sslRootCertPath: params.get('sslrootcert') ?? undefined,
+    sslCertPath: params.get('sslcert') ?? undefined,
+    sslKeyPath: params.get('sslkey') ?? undefined,
+    applicationName: params.get('application_name') ?? APPLICATION_NAME,
+    options: params.get('options') ?? undefined,
+    secrets: connectionStringSecrets(text)
+  }
+}
+
+/** host:port as user, for messages (never the password). */
+export function describeServer(settings: ConnectionSettings): string {
+  const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
+  return `${host}:${settings.port} as ${settings.user}`
+}

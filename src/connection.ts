@@ -1,0 +1,233 @@
+/**
+ * The only module that talks to node-postgres: TLS options the libpq way, the readiness wait, and a
+ * Session whose queries fail with what the action was doing.
+ */
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
+import pg from 'pg'
+import type { ConnectionSettings, SslMode } from './connection-string.js'
+import { describeServer } from './connection-string.js'
+import { ActionError, databaseErrorFields, describeError } from './errors.js'
+import * as sql from './sql.js'
+import { parseVersion, type CockroachVersion } from './version.js'
+
+/** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
+const TIMESTAMP_OIDS = new Set([1114, 1184])
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    TIMESTAMP_OIDS.has(oid) ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+}
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000
+
+/** node-postgres honours a per-query read timeout that @types/pg does not declare. */
+export function timedQuery(text: string, values: unknown[], timeoutMs: number): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: timeoutMs }
+  return config
+}
+const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000
+
+type SslOption = false | ConnectionOptions
+
+function readPem(path: string | undefined, what: string): string | undefined {
+  if (path === undefined) return undefined
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ActionError(`Could not read the ${what} file ${path}: ${describeError(error)}`)
+  }
+}
+
+/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
+export function sslAttempts(settings: ConnectionSettings): SslOption[] {
+  const ca = readPem(settings.sslRootCertPath, 'sslrootcert')
+  const cert = readPem(settings.sslCertPath, 'sslcert')
+  const key = readPem(settings.sslKeyPath, 'sslkey')
+  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
+  const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
+  const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }
+  const verifyFull: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host }
+  const byMode: Record<SslMode, SslOption[]> = {
+    disable: [false],
+    allow: [false, unverified],
+    prefer: [unverified, false],
+    // libpq: with a root certificate given, require behaves as verify-ca.
+    require: [ca ? verifyCa : unverified],
+    'verify-ca': [verifyCa],
+    'verify-full': [verifyFull]
+  }
+  return byMode[settings.sslMode]
+}
+
+function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeoutMs: number): pg.ClientConfig {
+  return {
+    host: settings.host,
+    port: settings.port,
+    user: settings.user,
+    password: settings.password,
+    database: settings.database,
+    ssl,
+    application_name: settings.applicationName,
+    ...(settings.options ? { options: settings.options } : {}),
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    types
+  }
+}
+
+/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
+const RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'])
+const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i
+
+export function isRetriableConnectError(error: unknown): boolean {
+  const { code, message } = databaseErrorFields(error)
+  return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message)
+}
+
+const SSL_REFUSED = 'The server does not support SSL connections'
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+async function connectOnce(settings: ConnectionSettings, timeoutMs: number): Promise<pg.Client> {
+  const attempts = sslAttempts(settings)
+  let lastError: unknown
+  for (const [index, ssl] of attempts.entries()) {
+    const client = new pg.Client(clientConfig(settings, ssl, timeoutMs))
+    // An 'error' event on an idle client (the server went away) must not crash the process;
+    // the next query on it fails and the session reconnects.
+    client.on('error', () => undefined)
+    try {
+      await client.connect()
+      return client
+    } catch (error) {
+      lastError = error
+      await client.end().catch(() => undefined) // already failed; closing is best effort
+      const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED
+      const isLast = index === attempts.length - 1
+      if (isLast || !(sslRefused || ssl === false)) break
+    }
+  }
+  throw lastError
+}
+
+export interface WaitOptions {
+  waitTimeoutMs: number
+  /** Aborted when the workflow is cancelled. */
+  signal?: AbortSignal
+  onRetry?: (attempt: number, error: unknown) => void
+}
+
+/** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
+export async function connectWhenReady(settings: ConnectionSettings, options: WaitOptions): Promise<pg.Client> {
+  const deadline = Date.now() + options.waitTimeoutMs
+  let delayMs = 100
+  for (let attempt = 1; ; attempt++) {
+    const remainingMs = Math.max(0, deadline - Date.now())
+    try {
+      return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)))
+    } catch (error) {
+      if (!isRetriableConnectError(error)) {
+        throw new ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error })
+      }
+      if (Date.now() + delayMs > deadline || options.signal?.aborted) {
+        const seconds = Math.round(options.waitTimeoutMs / 1000)
+        throw new ActionError(
+          `CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`,
+          'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.',
+          { cause: error }
+        )
+      }
+      options.onRetry?.(attempt, error)
+      await sleep(delayMs)
+      delayMs = Math.min(2000, Math.round(delayMs * 1.6))
+    }
+  }
+}
+
+function connectHint(error: unknown): string | undefined {
+  const { code, message } = databaseErrorFields(error)
+  if (code === '28P01' || code === '28000') return 'Check the user name and password in connection-string.'
+  if (message === SSL_REFUSED) return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.'
+  if (/certificate|self.signed|altname|CERT_/i.test(message)) return 'Check sslrootcert and the sslmode (verify-full also checks the host name).'
+  return undefined
+}
+
+export interface SessionInfo {
+  user: string
+  version: CockroachVersion | undefined
+  versionText: string
+}
+
+/** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
+export class Session {
+  private constructor(
+    private client: pg.Client,
+    private readonly settings: ConnectionSettings,
+    readonly info: SessionInfo
+  ) {}
+
+  static async open(settings: ConnectionSettings, options: WaitOptions): Promise<Session> {
+    const client = await connectWhenReady(settings, options)
+    try {
+      const result = await client.query<{ current_user: string; version: string }>(timedQuery(sql.SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS))
+      const row = result.rows[0]
+      if (!row) throw new ActionError('SELECT current_user, version() returned no row')
+      return new Session(client, settings, { user: row.current_user, version: parseVersion(row.version), versionText: row.version })
+    } catch (error) {
+      await client.end().catch(() => undefined) // the error below is what matters
+      if (error instanceof ActionError) throw error
+      throw new ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error })
+    }
+  }
+
+  /**
+   * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
+   * connection is dropped, since the statement may still be running on it.
+   */
+  async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<Row[]> {
+    try {
+      const result = await this.client.query<Row>(timedQuery(text, params, timeoutMs))
+      return result.rows // rowCount is null for some CockroachDB command tags; rows is what counts
+    } catch (error) {
+      if (databaseErrorFields(error).message === 'Query read timeout') {
+        await this.client.end().catch(() => undefined) // abandoned; the error below is what matters
+        throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error)
+      }
+      throw new QueryError(`While ${doing}: ${describeError(error)}`, error)
+    }
+  }
+
+  /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
+  async reconnect(options: WaitOptions): Promise<void> {
+    await this.client.end().catch(() => undefined) // the old connection is already broken
+    this.client = await connectWhenReady(this.settings, options)
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => undefined) // closing after a failure must not hide it
+  }
+}
+
+/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
+export class QueryError extends ActionError {
+  readonly code: string | undefined
+  constructor(message: string, cause: unknown) {
+    super(message, undefined, { cause })
+    this.code = databaseErrorFields(cause).code
+  }
+
+  /** The connection broke (rather than CockroachDB refusing the statement). */
+  get connectionLost(): boolean {
+    return isRetriableConnectError(this.cause) || /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message)
+  }
+}
+
+/** A connection used only to cancel a job, when the session may be stuck in a poll. */
+export async function withFreshConnection<T>(settings: ConnectionSettings, timeoutMs: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectOnce(settings, timeoutMs)
+  try {
+    return await work(client)
+  } finally {
+    await client.end().catch(() => undefined) // best effort after the work is done
+  }
+}

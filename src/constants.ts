@@ -1,0 +1,30 @@
+/** Input names, spelled once: they must match action.yml. */
+export enum Inputs {
+  ConnectionString = 'connection-string',
+  Database = 'database',
+  Tables = 'tables',
+  Collection = 'collection',
+  AsOfSystemTime = 'as-of-system-time',
+  Subdirectory = 'subdirectory',
+  Incremental = 'incremental',
+  RevisionHistory = 'revision-history',
+  EncryptionPassphrase = 'encryption-passphrase',
+  WaitTimeout = 'wait-timeout',
+  Timeout = 'timeout',
+  Container = 'container'
+}
+
+/** Output names, spelled once: they must match action.yml. */
+export enum Outputs {
+  BackupPath = 'backup-path',
+  Collection = 'collection',
+  JobId = 'job-id',
+  Rows = 'rows',
+  Bytes = 'bytes',
+  EndTime = 'end-time',
+  RestoreStatement = 'restore-statement'
+}
+
+export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'
+export const DEFAULT_AS_OF_SYSTEM_TIME = '-10s'
+export const APPLICATION_NAME = 'cockroach-userfile-backup-action'

@@ -1,0 +1,137 @@
+/**
+ * Reads every input once, validates it and returns one typed object. Nothing after this reads
+ * `core.getInput`. Every error names the input and what it accepts.
+ */
+import * as core from '@actions/core'
+import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
+import { validateCollection } from './collection.js'
+import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs } from './constants.js'
+import { InputError } from './errors.js'
+import { secretsIn } from './secrets.js'
+import { parseDatabases, parseTables, type BackupTarget } from './targets.js'
+
+export interface ActionInputs {
+  connection: ConnectionSettings
+  target: BackupTarget
+  /** As written, `$user` not yet resolved; undefined means the default userfile collection. */
+  collection: string | undefined
+  asOf: AsOfSystemTime | undefined
+  subdirectory: string | undefined
+  incremental: boolean
+  revisionHistory: boolean
+  encryptionPassphrase: string | undefined
+  waitTimeoutMs: number
+  timeoutMs: number
+  container: string | undefined
+}
+
+/** An input's value, or undefined when the runner did not set it at all (not even to ''). */
+export type Read = (name: Inputs) => string | undefined
+
+const readInput: Read = name =>
+  process.env[`INPUT_${name.replaceAll(' ', '_').toUpperCase()}`] === undefined ? undefined : core.getInput(name)
+
+const TRUE = ['true', 'True', 'TRUE']
+const FALSE = ['false', 'False', 'FALSE']
+
+export function parseBoolean(name: Inputs, value: string, fallback: boolean): boolean {
+  const text = value.trim()
+  if (text === '') return fallback
+  if (TRUE.includes(text)) return true
+  if (FALSE.includes(text)) return false
+  throw new InputError(name, `${JSON.stringify(text)} is not a boolean: use true or false.`)
+}
+
+const MAX_SECONDS = 7 * 24 * 3600
+
+export function parseSeconds(name: Inputs, value: string, fallback: number, allowZero: boolean): number {
+  const text = value.trim()
+  if (text === '') return fallback * 1000
+  if (!/^\d+(\.\d+)?$/.test(text)) {
+    throw new InputError(name, `${JSON.stringify(text)} is not a number of seconds (for example 60).`)
+  }
+  const seconds = Number(text)
+  if ((!allowZero && seconds === 0) || seconds > MAX_SECONDS) {
+    throw new InputError(name, `${text} is out of range: use ${allowZero ? '0' : 'more than 0'} to ${MAX_SECONDS} seconds.`)
+  }
+  return Math.round(seconds * 1000)
+}
+
+const NO_CLUSTER_BACKUP =
+  'Set exactly one of `database` or `tables`. Cluster backups are not offered: userfile data lives in ' +
+  'the defaultdb database, and a full cluster restore only runs on a cluster with no databases, so a ' +
+  'cluster backup in userfile could never be restored.'
+
+export function parseTarget(database: string, tables: string): BackupTarget {
+  const hasDatabase = database.trim() !== ''
+  const hasTables = tables.trim() !== ''
+  if (hasDatabase && hasTables) {
+    throw new InputError([Inputs.Database, Inputs.Tables], 'give one or the other, not both.')
+  }
+  if (hasDatabase) {
+    const databases = parseDatabases(database)
+    if (databases.length > 0) return { kind: 'databases', databases }
+  }
+  if (hasTables) {
+    const list = parseTables(tables)
+    if (list.length > 0) return { kind: 'tables', tables: list }
+  }
+  throw new InputError([Inputs.Database, Inputs.Tables], NO_CLUSTER_BACKUP)
+}
+
+function optional(value: string): string | undefined {
+  const text = value.trim()
+  return text === '' ? undefined : text
+}
+
+function parseSubdirectory(value: string): string | undefined {
+  const text = optional(value)
+  if (text === undefined) return undefined
+  if (text.includes('\0')) throw new InputError(Inputs.Subdirectory, 'cannot contain a NUL character.')
+  if (text.toUpperCase() === 'LATEST') {
+    throw new InputError(Inputs.Subdirectory, 'to append to the latest backup, set incremental: true instead.')
+  }
+  return text
+}
+
+const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/
+
+function parseContainer(value: string): string | undefined {
+  const text = optional(value)
+  if (text !== undefined && !CONTAINER.test(text)) {
+    throw new InputError(Inputs.Container, `${JSON.stringify(text)} is not a Docker container name or id.`)
+  }
+  return text
+}
+
+function parsePassphrase(value: string): string | undefined {
+  if (value === '') return undefined
+  if (value.includes('\0')) throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.')
+  return value
+}
+
+/** Masks every secret among the raw inputs first, so no later message can reveal one. */
+export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
+  const read = (name: Inputs): string => readRaw(name) ?? ''
+  secretsIn({
+    connectionString: read(Inputs.ConnectionString),
+    encryptionPassphrase: read(Inputs.EncryptionPassphrase),
+    collection: read(Inputs.Collection)
+  }).forEach(mask)
+  const collection = optional(read(Inputs.Collection))
+  return {
+    connection: parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING),
+    target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
+    collection: collection === undefined ? undefined : validateCollection(collection),
+    // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
+    asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
+    subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
+    incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
+    revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
+    encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
+    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
+    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
+    container: parseContainer(read(Inputs.Container))
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Follows a detached job to its end: polls crdb_internal.jobs, logs progress, reconnects when the
+ * connection drops (the job keeps running on the cluster), and stops at the timeout or on cancel.
+ */
+import type { Session } from './connection.js'
+import { QueryError } from './connection.js'
+import { ActionError } from './errors.js'
+import * as sql from './sql.js'
+
+export type JobId = string
+
+export interface JobRow {
+  status: string
+  fraction_completed: number | string | null
+  error: string | null
+  description: string | null
+}
+
+export interface JobOutcome {
+  status: 'succeeded'
+  description: string | null
+}
+
+/** The job did not succeed: it ended, or the action stopped following it. */
+export class JobError extends ActionError {
+  constructor(
+    message: string,
+    readonly reason: 'failed' | 'canceled' | 'paused' | 'timeout' | 'signal' | 'vanished',
+    hint?: string
+  ) {
+    super(message, hint)
+  }
+}
+
+export interface FollowOptions {
+  timeoutMs: number
+  /** Aborted by SIGINT/SIGTERM; its reason is the signal's name. */
+  signal?: AbortSignal
+  log: (message: string) => void
+  /** How long to keep trying to reconnect after the connection drops. */
+  reconnectTimeoutMs: number
+  /** For tests; production uses the schedule below. */
+  pollIntervalMs?: (elapsedMs: number) => number
+}
+
+/** Quick at first (short jobs finish in a second or two), then once a second: late by at most 1 s. */
+export function defaultPollInterval(elapsedMs: number): number {
+  if (elapsedMs < 2000) return 200
+  if (elapsedMs < 10_000) return 500
+  return 1000
+}
+
+const PROGRESS_LOG_INTERVAL_MS = 10_000
+
+function percent(fraction: JobRow['fraction_completed']): string {
+  const value = Number(fraction ?? 0)
+  return `${Math.floor(Math.max(0, Math.min(1, value)) * 100)}%`
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
+
+export async function followJob(session: Session, jobId: JobId, options: FollowOptions): Promise<JobOutcome> {
+  const started = Date.now()
+  const interval = options.pollIntervalMs ?? defaultPollInterval
+  let lastLog = started
+  let lastStatus = ''
+  for (;;) {
+    if (options.signal?.aborted) {
+      throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while backup job ${jobId} was running.`, 'signal')
+    }
+    const elapsed = Date.now() - started
+    if (elapsed > options.timeoutMs) {
+      throw new JobError(`Backup job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if backups of this size take longer.')
+    }
+    const row = await pollOnce(session, jobId, options)
+    if (row !== undefined) {
+      const now = Date.now()
+      if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
+        options.log(`Backup job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`)
+        lastLog = now
+        lastStatus = row.status
+      }
+      const outcome = settle(jobId, row)
+      if (outcome !== undefined) return outcome
+    }
+    await sleep(interval(elapsed), options.signal)
+  }
+}
+
+async function pollOnce(session: Session, jobId: JobId, options: FollowOptions): Promise<JobRow | undefined> {
+  try {
+    const rows = await session.query<JobRow>(sql.JOB_STATUS, [jobId], `checking backup job ${jobId}`)
+    const row = rows[0]
+    if (row === undefined) throw new JobError(`Backup job ${jobId} is not in crdb_internal.jobs.`, 'vanished')
+    return row
+  } catch (error) {
+    if (!(error instanceof QueryError) || !error.connectionLost) throw error
+    options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`)
+    await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal })
+    return undefined
+  }
+}
+
+/** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
+function settle(jobId: JobId, row: JobRow): JobOutcome | undefined {
+  const why = row.error ? `: ${row.error}` : ''
+  switch (row.status) {
+    case 'succeeded':
+      return { status: 'succeeded', description: row.description }
+    case 'failed':
+    case 'revert-failed':
+      throw new JobError(`Backup job ${jobId} ${row.status}${why}`, 'failed')
+    case 'canceled':
+      throw new JobError(`Backup job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.')
+    case 'paused':
+      throw new JobError(`Backup job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.')
+    default:
+      return undefined
+  }
+}

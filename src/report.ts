@@ -1,0 +1,67 @@
+/** The step's outputs and job summary, written only once the backup is verified. */
+import * as core from '@actions/core'
+import type { BackupContents } from './backups.js'
+import { Outputs } from './constants.js'
+
+export interface BackupReport {
+  path: string
+  /** Credentials redacted. */
+  collection: string
+  jobId: string
+  contents: BackupContents
+  restoreStatement: string
+  target: string
+  asOf: string
+  serverVersion: string
+}
+
+export function setOutputs(report: BackupReport): void {
+  core.setOutput(Outputs.BackupPath, report.path)
+  core.setOutput(Outputs.Collection, report.collection)
+  core.setOutput(Outputs.JobId, report.jobId)
+  core.setOutput(Outputs.Rows, String(report.contents.rows))
+  core.setOutput(Outputs.Bytes, String(report.contents.bytes))
+  core.setOutput(Outputs.EndTime, report.contents.endTime)
+  core.setOutput(Outputs.RestoreStatement, report.restoreStatement)
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
+}
+
+export async function writeSummary(report: BackupReport): Promise<void> {
+  const { contents } = report
+  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
+  await core.summary
+    .addHeading('CockroachDB backup', 2)
+    .addTable([
+      [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
+      [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
+      [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
+      [{ data: 'Type', header: true }, { data: contents.backupType }],
+      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
+      [{ data: 'Job', header: true }, { data: report.jobId }],
+      [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
+      [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
+      [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }]
+    ])
+    .addHeading('Objects', 3)
+    .addTable([
+      [{ data: 'Table', header: true }, { data: 'Rows', header: true }, { data: 'Size', header: true }],
+      ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
+    ])
+    .addHeading('Restore', 3)
+    .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
+    .write()
+}
+
+function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+}

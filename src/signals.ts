@@ -1,0 +1,22 @@
+/**
+ * SIGINT/SIGTERM (the runner cancelling the workflow) become an AbortSignal, so the job follower
+ * can stop and the job be cancelled on the cluster before the step exits.
+ */
+export interface SignalWatch {
+  signal: AbortSignal
+  dispose(): void
+}
+
+export function watchSignals(names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): SignalWatch {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (!controller.signal.aborted) controller.abort(name)
+  }
+  for (const name of names) process.on(name, onSignal)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const name of names) process.off(name, onSignal)
+    }
+  }
+}

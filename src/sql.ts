@@ -1,0 +1,130 @@
+/**
+ * The only place SQL text is assembled. Every identifier goes through quoteIdent and every
+ * string through quoteLiteral; nothing a user typed reaches a statement any other way.
+ */
+import type { AsOfSystemTime } from './as-of-system-time.js'
+import type { BackupTarget, TableName } from './targets.js'
+
+/**
+ * Words CockroachDB will not read back as bare identifiers: the reserved and lookahead keywords of
+ * pkg/sql/lexbase (reserved_keywords.go, predicates.go), plus a few from older releases. Quoting a
+ * word that did not need it is harmless, so the list errs on the side of quoting.
+ */
+const KEYWORDS_NEEDING_QUOTES = new Set(
+  `all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit
+  boolean both box2d case cast char character characteristics check coalesce
+  cockroachdb_extra_reserved_keyword collate collation column concurrently constraint create cross
+  current_catalog current_date current_role current_schema current_time current_timestamp
+  current_user dec decimal default deferrable desc distinct do else end except exists extract
+  extract_duration false family fetch float for foreign from full generated geography geometry
+  grant greatest group grouping having if iferror ifnull ilike in index initially inner int integer
+  intersect interval into is iserror isnull join lateral leading least left like limit localtime
+  localtimestamp natural none not nothing notnull null nullif numeric of off offset on only or order
+  ordinality out outer overlaps overlay placing point polygon position precision primary real
+  references reset returning right role row select session_user set similar smallint some string
+  substring symmetric table tenant then time timestamp timestamptz timetz to trailing treat trim true
+  union unique user using values varbit varchar variadic virtual when where window with work`.split(/\s+/)
+)
+
+/** lexbase.IsBareIdentifier, restricted to ASCII (anything else is simply quoted). */
+const BARE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/
+
+function assertNoNul(value: string): void {
+  // The wire protocol cannot carry NUL inside a statement; inputs are validated long before this.
+  if (value.includes('\0')) throw new Error('a NUL character cannot be sent in SQL text')
+}
+
+/** An identifier exactly as written: bare when CockroachDB would read it back unchanged, quoted otherwise. */
+export function quoteIdent(name: string): string {
+  assertNoNul(name)
+  if (BARE_IDENTIFIER.test(name) && !KEYWORDS_NEEDING_QUOTES.has(name)) return name
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/** A standard SQL string literal (standard_conforming_strings is always on in CockroachDB). */
+export function quoteLiteral(value: string): string {
+  assertNoNul(value)
+  return `'${value.replaceAll("'", "''")}'`
+}
+
+export function qualifiedTableName(table: TableName): string {
+  return table.parts.map(part => (part === '*' ? '*' : quoteIdent(part))).join('.')
+}
+
+function targetList(target: BackupTarget): string {
+  return target.kind === 'databases'
+    ? `DATABASE ${target.databases.map(quoteIdent).join(', ')}`
+    : `TABLE ${target.tables.map(qualifiedTableName).join(', ')}`
+}
+
+function asOfClause(asOf: AsOfSystemTime): string {
+  return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value)
+}
+
+export const SESSION_INFO = 'SELECT current_user, version()'
+
+/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
+export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
+
+export function showBackups(collection: string): string {
+  return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
+}
+
+export interface BackupStatementOptions {
+  target: BackupTarget
+  collection: string
+  /** Where the backup goes inside the collection: a new date-based folder, LATEST, or a named one. */
+  destination: { kind: 'new' } | { kind: 'latest' } | { kind: 'subdirectory'; name: string }
+  asOf: AsOfSystemTime | undefined
+  revisionHistory: boolean
+  encryptionPassphrase: string | undefined
+}
+
+function withOptions(options: string[]): string {
+  return options.length === 0 ? '' : ` WITH ${options.join(', ')}`
+}
+
+function passphraseOption(passphrase: string | undefined, redact: boolean): string[] {
+  if (passphrase === undefined) return []
+  return [`encryption_passphrase = ${redact ? "'redacted'" : quoteLiteral(passphrase)}`]
+}
+
+/** BACKUP … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
+export function backup(options: BackupStatementOptions, redact = false): string {
+  const { target, collection, destination, asOf } = options
+  const into =
+    destination.kind === 'new'
+      ? `INTO ${quoteLiteral(collection)}`
+      : destination.kind === 'latest'
+        ? `INTO LATEST IN ${quoteLiteral(collection)}`
+        : `INTO ${quoteLiteral(destination.name)} IN ${quoteLiteral(collection)}`
+  const asOfText = asOf === undefined ? '' : ` AS OF SYSTEM TIME ${asOfClause(asOf)}`
+  const opts = ['detached']
+  if (options.revisionHistory) opts.push('revision_history')
+  opts.push(...passphraseOption(options.encryptionPassphrase, redact))
+  return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`
+}
+
+const JOB_ID = /^[0-9]{1,20}$/
+
+export function cancelJob(jobId: string): string {
+  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${jobId}`)
+  return `CANCEL JOB ${jobId}`
+}
+
+export interface ShowBackupOptions {
+  checkFiles: boolean
+  encryptionPassphrase: string | undefined
+}
+
+export function showBackup(path: string, collection: string, options: ShowBackupOptions, redact = false): string {
+  const opts = options.checkFiles ? ['check_files'] : []
+  opts.push(...passphraseOption(options.encryptionPassphrase, redact))
+  return `SHOW BACKUP ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`
+}
+
+/** The statement a user runs to restore this backup (never carries the passphrase itself). */
+export function restore(target: BackupTarget, path: string, collection: string, encrypted: boolean): string {
+  const opts = encrypted ? ["encryption_passphrase = '<encryption-passphrase>'"] : []
+  return `RESTORE ${targetList(target)} FROM ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`
+}

@@ -1,0 +1,26 @@
+/** CockroachDB's version, read from `version()`, and the features the action depends on. */
+
+export interface CockroachVersion {
+  major: number
+  minor: number
+  /** As the server reported it, e.g. `v23.2.4`. */
+  text: string
+}
+
+const VERSION = /CockroachDB (?:CCL|OSS)? ?v(\d+)\.(\d+)(?:\.\d+)?[^ ]*/
+
+export function parseVersion(versionOutput: string): CockroachVersion | undefined {
+  const match = VERSION.exec(versionOutput)
+  if (!match?.[1] || !match[2]) return undefined
+  return { major: Number(match[1]), minor: Number(match[2]), text: match[0].replace(/^CockroachDB (?:CCL|OSS)? ?/, '') }
+}
+
+export function atLeast(version: CockroachVersion | undefined, major: number, minor: number): boolean {
+  if (version === undefined) return false
+  return version.major > major || (version.major === major && version.minor >= minor)
+}
+
+/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+export function supportsCheckFiles(version: CockroachVersion | undefined): boolean {
+  return atLeast(version, 22, 1)
+}

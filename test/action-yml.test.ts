@@ -1,0 +1,46 @@
+/** action.yml and the code spell every input and output the same way, and defaults agree. */
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs, Outputs } from '../src/constants.js'
+
+interface ActionYml {
+  name: string
+  description: string
+  branding: { icon: string; color: string }
+  inputs: Record<string, { description: string; default?: string; required?: boolean }>
+  outputs: Record<string, { description: string }>
+  runs: { using: string; main: string }
+}
+
+const action = parse(readFileSync(new URL('../action.yml', import.meta.url), 'utf8')) as ActionYml
+
+describe('action.yml', () => {
+  it('declares exactly the inputs the code reads', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.values(Inputs).sort())
+  })
+
+  it('declares exactly the outputs the code sets', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort())
+  })
+
+  it('describes every input and output, in kebab-case', () => {
+    for (const [name, spec] of [...Object.entries(action.inputs), ...Object.entries(action.outputs)]) {
+      expect(name).toMatch(/^[a-z]+(-[a-z]+)*$/)
+      expect(spec.description.length, name).toBeGreaterThan(10)
+    }
+  })
+
+  it('has the defaults the code falls back to', () => {
+    expect(action.inputs[Inputs.ConnectionString]?.default).toBe(DEFAULT_CONNECTION_STRING)
+    expect(action.inputs[Inputs.AsOfSystemTime]?.default).toBe(DEFAULT_AS_OF_SYSTEM_TIME)
+    expect(action.inputs[Inputs.Incremental]?.default).toBe('false')
+    expect(action.inputs[Inputs.WaitTimeout]?.default).toBe('60')
+    expect(action.inputs[Inputs.Timeout]?.default).toBe('3600')
+  })
+
+  it('runs the committed bundle on node24', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+    expect(action.branding.icon).toBeTruthy()
+  })
+})
