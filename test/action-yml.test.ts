@@ -44,3 +44,17 @@ describe('action.yml', () => {
     expect(action.branding.icon).toBeTruthy()
   })
 })
+
+describe('README', () => {
+  it('shows the inputs and outputs tables generated from action.yml (npm run docs)', async () => {
+    const { renderActionDocs } = await import('../scripts/action-docs.js')
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toContain(renderActionDocs(readFileSync(new URL('../action.yml', import.meta.url), 'utf8')))
+  })
+
+  it('gives the two set-up commands', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toMatch(/npm ci && npm start/)
+    expect(readme).toMatch(/npm test/)
+  })
+})
