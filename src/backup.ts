@@ -4,12 +4,14 @@
  */
 import type { AsOfSystemTime } from './as-of-system-time.js'
 import { folderFromJobDescription, fullLayerEndTime, identifyBackup, matchesFolderName, pathKey, summarizeBackup, type BackupContents, type Destination, type ShowBackupRow } from './backups.js'
+import { defaultCollection, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
 import { timedQuery, withFreshConnection, type Session } from './connection.js'
 import { ActionError, describeError } from './errors.js'
 import { followJob, JobError, type JobId } from './job.js'
 import * as sql from './sql.js'
-import type { BackupTarget } from './targets.js'
+import type { ActionInputs } from './inputs.js'
+import { firstDatabase, type BackupTarget } from './targets.js'
 import { supportsCheckFiles } from './version.js'
 
 export interface BackupPlan {
@@ -22,6 +24,25 @@ export interface BackupPlan {
   asOf: AsOfSystemTime | undefined
   revisionHistory: boolean
   encryptionPassphrase: string | undefined
+}
+
+function destinationOf(inputs: ActionInputs): Destination {
+  if (inputs.subdirectory !== undefined) return { kind: 'subdirectory', name: inputs.subdirectory }
+  return inputs.incremental ? { kind: 'latest' } : { kind: 'new' }
+}
+
+/** What to back up where, once the session user is known (for `$user`). */
+export function planBackup(inputs: ActionInputs, sessionUser: string): BackupPlan {
+  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
+  return {
+    target: inputs.target,
+    collection,
+    collectionForDisplay: redactCollection(collection),
+    destination: destinationOf(inputs),
+    asOf: inputs.asOf,
+    revisionHistory: inputs.revisionHistory,
+    encryptionPassphrase: inputs.encryptionPassphrase
+  }
 }
 
 export interface BackupOptions {

@@ -6,6 +6,7 @@
  */
 import { APPLICATION_NAME, Inputs } from './constants.js'
 import { InputError } from './errors.js'
+import { readPem, type TlsMaterial } from './tls.js'
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
 const SSL_MODES: readonly SslMode[] = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']
@@ -17,10 +18,8 @@ export interface ConnectionSettings {
   password: string | undefined
   database: string
   sslMode: SslMode
-  /** Paths from the URL's sslrootcert / sslcert / sslkey, read when connecting. */
-  sslRootCertPath: string | undefined
-  sslCertPath: string | undefined
-  sslKeyPath: string | undefined
+  /** PEM text: from the ca-cert / client-cert / client-key inputs, or the files the URL's sslrootcert / sslcert / sslkey name. */
+  tls: TlsMaterial
   applicationName: string
   options: string | undefined
   /** Password as written and decoded, for masking. */
@@ -93,9 +92,11 @@ export function parseConnectionString(raw: string): ConnectionSettings {
     password,
     database,
     sslMode: sslModeText as SslMode,
-    sslRootCertPath: params.get('sslrootcert') ?? undefined,
-    sslCertPath: params.get('sslcert') ?? undefined,
-    sslKeyPath: params.get('sslkey') ?? undefined,
+    tls: {
+      ca: readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
+      cert: readPem(`${Inputs.ConnectionString} (sslcert)`, params.get('sslcert') ?? undefined),
+      key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
+    },
     applicationName: params.get('application_name') ?? APPLICATION_NAME,
     options: params.get('options') ?? undefined,
     secrets: connectionStringSecrets(text)

@@ -2,7 +2,6 @@
  * The only module that talks to node-postgres: TLS options the libpq way, the readiness wait, and a
  * Session whose queries fail with what the action was doing.
  */
-import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
 import type { ConnectionSettings, SslMode } from './connection-string.js'
@@ -29,20 +28,9 @@ const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000
 
 type SslOption = false | ConnectionOptions
 
-function readPem(path: string | undefined, what: string): string | undefined {
-  if (path === undefined) return undefined
-  try {
-    return readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new ActionError(`Could not read the ${what} file ${path}: ${describeError(error)}`)
-  }
-}
-
 /** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
 export function sslAttempts(settings: ConnectionSettings): SslOption[] {
-  const ca = readPem(settings.sslRootCertPath, 'sslrootcert')
-  const cert = readPem(settings.sslCertPath, 'sslcert')
-  const key = readPem(settings.sslKeyPath, 'sslkey')
+  const { ca, cert, key } = settings.tls
   const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
   const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
   const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }

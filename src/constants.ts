@@ -11,7 +11,11 @@ export enum Inputs {
   EncryptionPassphrase = 'encryption-passphrase',
   WaitTimeout = 'wait-timeout',
   Timeout = 'timeout',
-  Container = 'container'
+  Container = 'container',
+  CaCert = 'ca-cert',
+  ClientCert = 'client-cert',
+  ClientKey = 'client-key',
+  DownloadPath = 'download-path'
 }
 
 /** Output names, spelled once: they must match action.yml. */
@@ -22,7 +26,10 @@ export enum Outputs {
   Rows = 'rows',
   Bytes = 'bytes',
   EndTime = 'end-time',
-  RestoreStatement = 'restore-statement'
+  RestoreStatement = 'restore-statement',
+  DownloadPath = 'download-path',
+  Files = 'files',
+  DownloadedBytes = 'downloaded-bytes'
 }
 
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'

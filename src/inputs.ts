@@ -4,11 +4,12 @@
  */
 import * as core from '@actions/core'
 import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
-import { validateCollection } from './collection.js'
+import { isUserfile, scheme, validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
 import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs } from './constants.js'
 import { InputError } from './errors.js'
 import { secretsIn } from './secrets.js'
+import { readPem, type TlsMaterial } from './tls.js'
 import { parseDatabases, parseTables, type BackupTarget } from './targets.js'
 
 export interface ActionInputs {
@@ -24,6 +25,8 @@ export interface ActionInputs {
   waitTimeoutMs: number
   timeoutMs: number
   container: string | undefined
+  /** Where to copy the backup's files; only for userfile collections. */
+  downloadPath: string | undefined
 }
 
 /** An input's value, or undefined when the runner did not set it at all (not even to ''). */
@@ -111,17 +114,39 @@ function parsePassphrase(value: string): string | undefined {
   return value
 }
 
+/** The TLS inputs take the place of the URL's sslrootcert / sslcert / sslkey; giving both is ambiguous. */
+function tlsFromInputs(read: (name: Inputs) => string, fromUrl: TlsMaterial): TlsMaterial {
+  const pick = (input: Inputs, parameter: string, urlValue: string | undefined): string | undefined => {
+    const value = readPem(input, read(input))
+    if (value !== undefined && urlValue !== undefined) {
+      throw new InputError(input, `give it either here or as ${parameter} in connection-string, not both.`)
+    }
+    return value ?? urlValue
+  }
+  const tls = {
+    ca: pick(Inputs.CaCert, 'sslrootcert', fromUrl.ca),
+    cert: pick(Inputs.ClientCert, 'sslcert', fromUrl.cert),
+    key: pick(Inputs.ClientKey, 'sslkey', fromUrl.key)
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new InputError([Inputs.ClientCert, Inputs.ClientKey], 'a client certificate needs its key, and a key its certificate.')
+  }
+  return tls
+}
+
 /** Masks every secret among the raw inputs first, so no later message can reveal one. */
 export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
   const read = (name: Inputs): string => readRaw(name) ?? ''
   secretsIn({
     connectionString: read(Inputs.ConnectionString),
     encryptionPassphrase: read(Inputs.EncryptionPassphrase),
-    collection: read(Inputs.Collection)
+    collection: read(Inputs.Collection),
+    pems: [read(Inputs.CaCert), read(Inputs.ClientCert), read(Inputs.ClientKey)]
   }).forEach(mask)
   const collection = optional(read(Inputs.Collection))
+  const connection = parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING)
   return {
-    connection: parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING),
+    connection: { ...connection, tls: tlsFromInputs(read, connection.tls) },
     target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
     collection: collection === undefined ? undefined : validateCollection(collection),
     // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
@@ -132,6 +157,27 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
     waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
     timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
-    container: parseContainer(read(Inputs.Container))
+    container: parseContainer(read(Inputs.Container)),
+    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), collection)
+  }
+}
+
+function parseDownloadPath(value: string, collection: string | undefined): string | undefined {
+  const path = optional(value)
+  if (path === undefined) return undefined
+  if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
+  if (collection !== undefined && !isUserfile(collection)) {
+    throw new InputError(Inputs.DownloadPath, `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`)
+  }
+  return path
+}
+
+/** Inputs that are allowed but probably not what the user meant. */
+export function warnAboutInputs(inputs: ActionInputs, warn: (message: string) => void = core.warning): void {
+  if (inputs.asOf === undefined) {
+    warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.')
+  }
+  if (inputs.connection.tls.ca !== undefined && ['allow', 'prefer'].includes(inputs.connection.sslMode)) {
+    warn(`A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`)
   }
 }

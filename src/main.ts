@@ -1,36 +1,16 @@
 import * as core from '@actions/core'
-import { describeAsOf } from './as-of-system-time.js'
-import { takeBackup, type BackupPlan } from './backup.js'
-import type { Destination } from './backups.js'
-import { defaultCollection, redactCollection, resolveUser } from './collection.js'
+import { planBackup, takeBackup } from './backup.js'
 import { describeServer } from './connection-string.js'
+import { Inputs } from './constants.js'
+import { downloadBackup } from './download.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
 import { ActionError, describeError, InputError } from './errors.js'
-import { getInputs, type ActionInputs } from './inputs.js'
+import { getInputs, warnAboutInputs, type ActionInputs } from './inputs.js'
 import { JobError } from './job.js'
-import { setOutputs, writeSummary } from './report.js'
+import { makeReport, setOutputs, writeSummary } from './report.js'
 import { watchSignals } from './signals.js'
-import * as sql from './sql.js'
-import { describeTarget, firstDatabase } from './targets.js'
-
-function destinationOf(inputs: ActionInputs): Destination {
-  if (inputs.subdirectory !== undefined) return { kind: 'subdirectory', name: inputs.subdirectory }
-  return inputs.incremental ? { kind: 'latest' } : { kind: 'new' }
-}
-
-function planFor(inputs: ActionInputs, sessionUser: string): BackupPlan {
-  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
-  return {
-    target: inputs.target,
-    collection,
-    collectionForDisplay: redactCollection(collection),
-    destination: destinationOf(inputs),
-    asOf: inputs.asOf,
-    revisionHistory: inputs.revisionHistory,
-    encryptionPassphrase: inputs.encryptionPassphrase
-  }
-}
+import { userfileLocation } from './userfile.js'
 
 /** The container's logs help when the cluster never answered or the job itself failed. */
 function wantsContainerLogs(error: unknown): boolean {
@@ -43,9 +23,7 @@ export async function run(): Promise<void> {
   let session: Session | undefined
   try {
     inputs = getInputs()
-    if (inputs.asOf === undefined) {
-      core.warning('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.')
-    }
+    warnAboutInputs(inputs)
     core.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
     session = await Session.open(inputs.connection, {
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -53,7 +31,7 @@ export async function run(): Promise<void> {
       onRetry: (attempt, error) => core.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
     core.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
-    const plan = planFor(inputs, session.info.user)
+    const plan = planBackup(inputs, session.info.user)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -61,17 +39,11 @@ export async function run(): Promise<void> {
       log: message => core.info(message),
       connection: inputs.connection
     })
-    const report = {
-      path: result.path,
-      collection: plan.collectionForDisplay,
-      jobId: result.jobId,
-      contents: result.contents,
-      restoreStatement: sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
-      target: describeTarget(plan.target),
-      asOf: describeAsOf(plan.asOf),
-      serverVersion: session.info.versionText
-    }
-    core.info(`Backup ${result.path} in ${plan.collectionForDisplay}: ${result.contents.rows} rows, ${result.contents.bytes} bytes, consistent as of ${result.contents.endTime}.`)
+    const download = inputs.downloadPath === undefined
+      ? undefined
+      : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, message => core.info(message))
+    const report = makeReport(plan, result, session.info.versionText, download)
+    core.info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`)
     setOutputs(report)
     await writeSummary(report)
   } catch (error) {

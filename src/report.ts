@@ -1,7 +1,12 @@
 /** The step's outputs and job summary, written only once the backup is verified. */
 import * as core from '@actions/core'
+import { describeAsOf } from './as-of-system-time.js'
+import type { BackupPlan, BackupResult } from './backup.js'
 import type { BackupContents } from './backups.js'
+import * as sql from './sql.js'
+import { describeTarget } from './targets.js'
 import { Outputs } from './constants.js'
+import type { DownloadResult } from './download.js'
 
 export interface BackupReport {
   path: string
@@ -13,6 +18,21 @@ export interface BackupReport {
   target: string
   asOf: string
   serverVersion: string
+  download: DownloadResult | undefined
+}
+
+export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, download: DownloadResult | undefined): BackupReport {
+  return {
+    path: result.path,
+    collection: plan.collectionForDisplay,
+    jobId: result.jobId,
+    contents: result.contents,
+    restoreStatement: sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
+    target: describeTarget(plan.target),
+    asOf: describeAsOf(plan.asOf),
+    serverVersion,
+    download
+  }
 }
 
 export function setOutputs(report: BackupReport): void {
@@ -23,6 +43,11 @@ export function setOutputs(report: BackupReport): void {
   core.setOutput(Outputs.Bytes, String(report.contents.bytes))
   core.setOutput(Outputs.EndTime, report.contents.endTime)
   core.setOutput(Outputs.RestoreStatement, report.restoreStatement)
+  if (report.download) {
+    core.setOutput(Outputs.DownloadPath, report.download.directory)
+    core.setOutput(Outputs.Files, String(report.download.files))
+    core.setOutput(Outputs.DownloadedBytes, String(report.download.bytes))
+  }
 }
 
 export function formatBytes(bytes: number): string {
@@ -50,7 +75,10 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Job', header: true }, { data: report.jobId }],
       [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
       [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
-      [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }]
+      [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
+      ...(report.download
+        ? [[{ data: 'Downloaded to', header: true }, { data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})` }]]
+        : [])
     ])
     .addHeading('Objects', 3)
     .addTable([

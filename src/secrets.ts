@@ -1,11 +1,14 @@
 /** Everything secret in the raw inputs, found before any of them is validated or logged. */
 import { uriSecrets } from './collection.js'
 import { connectionStringSecrets } from './connection-string.js'
+import { pemSecrets } from './tls.js'
 
 export interface RawSecretInputs {
   connectionString: string
   encryptionPassphrase: string
   collection: string
+  /** ca-cert, client-cert, client-key: PEM text is masked; a path is not secret. */
+  pems: string[]
 }
 
 export function secretsIn(raw: RawSecretInputs): string[] {
@@ -13,7 +16,8 @@ export function secretsIn(raw: RawSecretInputs): string[] {
     ...connectionStringSecrets(raw.connectionString),
     ...uriSecrets(raw.collection.trim()).secrets,
     raw.encryptionPassphrase,
-    raw.encryptionPassphrase.trim()
+    raw.encryptionPassphrase.trim(),
+    ...raw.pems.filter(pem => pem.includes('-----BEGIN')).flatMap(pem => pemSecrets(pem))
   ]
   return [...new Set(secrets.filter(secret => secret !== ''))]
 }

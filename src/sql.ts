@@ -128,3 +128,14 @@ export function restore(target: BackupTarget, path: string, collection: string, 
   const opts = encrypted ? ["encryption_passphrase = '<encryption-passphrase>'"] : []
   return `RESTORE ${targetList(target)} FROM ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`
 }
+
+/** userfile listing, as `cockroach userfile get` does it (pkg/cloud/userfile/filetable). */
+export function listUserfiles(filesTable: string): string {
+  return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`
+}
+
+/** The next chunks of one file, in order: keyset pagination keeps memory bounded. */
+export function readUserfileChunks(payloadTable: string, chunks: number): string {
+  if (!Number.isInteger(chunks) || chunks < 1) throw new Error('chunks must be a positive integer')
+  return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`
+}
