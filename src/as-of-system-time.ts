@@ -25,15 +25,12 @@ const ACCEPTED =
   "a negative interval such as -10s, -1m30s or -2h; a timestamp such as '2024-05-07 14:10:12.34'; " +
   'a decimal HLC timestamp such as 1715091012340000000.0000000000; or follower_read_timestamp()'
 
-function isPlausibleDate(match: RegExpExecArray): boolean {
-  const [, , month, day, hour, minute, second] = match.map(Number)
-  return (
-    month !== undefined && month >= 1 && month <= 12 &&
-    day !== undefined && day >= 1 && day <= 31 &&
-    (Number.isNaN(hour) || (hour ?? 0) <= 23) &&
-    (Number.isNaN(minute) || (minute ?? 0) <= 59) &&
-    (Number.isNaN(second) || (second ?? 0) <= 60)
-  )
+/** A date that exists on the calendar (2024-02-30 does not), with a time of day that does. */
+function isRealDate(match: RegExpExecArray): boolean {
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(part => (part === undefined ? 0 : Number(part)))
+  const date = new Date(Date.UTC(year, month - 1, day))
+  const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  return calendar && hour <= 23 && minute <= 59 && second <= 59
 }
 
 /** undefined means "no AS OF SYSTEM TIME clause" (the caller warns about it). */
@@ -45,7 +42,7 @@ export function parseAsOfSystemTime(raw: string): AsOfSystemTime | undefined {
     return { kind: 'interval', value }
   }
   const timestamp = TIMESTAMP.exec(value)
-  if (timestamp && isPlausibleDate(timestamp)) return { kind: 'timestamp', value }
+  if (timestamp && isRealDate(timestamp)) return { kind: 'timestamp', value }
   if (HLC.test(value)) return { kind: 'hlc', value }
   const positive = `-${value}`
   if (COMPACT_INTERVAL.test(positive) || WORDY_INTERVAL.test(positive)) {

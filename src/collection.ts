@@ -3,6 +3,7 @@
  * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
  */
 import { Inputs } from './constants.js'
+import { userInfoPassword } from './connection-string.js'
 import { InputError } from './errors.js'
 
 export const USER_PLACEHOLDER = '$user'
@@ -79,16 +80,21 @@ export function uriSecrets(uri: string): UriSecrets {
     const decoded = safeDecode(value)
     if (decoded !== value) secrets.push(decoded)
   }
-  let redacted = uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*):([^/@?#]*)@/i, (_all, head: string, password: string) => {
-    remember(password)
-    return `${head}:redacted@`
-  })
+  const passwords = userInfoPassword(uri)
+  secrets.push(...passwords)
+  let redacted = uri
+  const raw = passwords[0]
+  if (raw !== undefined) {
+    const authorityStart = uri.indexOf('://') + 3
+    const colon = uri.indexOf(':', authorityStart)
+    redacted = `${uri.slice(0, colon + 1)}redacted${uri.slice(colon + 1 + raw.length)}`
+  }
   redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, key: string, value: string) => {
     if (!SECRET_PARAMETER.test(safeDecode(key))) return all
     remember(value)
     return `${sep}${key}=redacted`
   })
-  return { redacted, secrets }
+  return { redacted, secrets: [...new Set(secrets)] }
 }
 
 export function redactCollection(uri: string): string {

@@ -35,18 +35,27 @@ function fail(detail: string): never {
 }
 
 /**
- * Only the password is secret, but it must be found without ever echoing the string: the regular
- * expression below reads it from the raw text before anything else can fail.
+ * Only the password is secret, and it must be found without ever echoing the string. Like the URL
+ * parser that reads it for connecting, this takes the authority up to the first / ? or #, and the
+ * user info up to the last @ in it, so a raw @ inside a password is masked whole.
  */
 export function connectionStringSecrets(raw: string): string[] {
-  const match = /^[a-z]+:\/\/[^:@/]*:([^@/]*)@/i.exec(raw.trim())
-  const password = match?.[1]
-  if (password === undefined || password === '') return []
+  return userInfoPassword(raw.trim())
+}
+
+/** The user-info password of any URL, raw and %-decoded. */
+export function userInfoPassword(url: string): string[] {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? ''
+  const at = authority.lastIndexOf('@')
+  const userInfo = at === -1 ? '' : authority.slice(0, at)
+  const colon = userInfo.indexOf(':')
+  const password = colon === -1 ? '' : userInfo.slice(colon + 1)
+  if (password === '') return []
   let decoded = password
   try {
     decoded = decodeURIComponent(password)
   } catch {
-    // a malformed escape: parseConnectionString rejects it; the raw text is still masked
+    // a malformed escape: parsing rejects it later; the raw text is still masked
   }
   return decoded === password ? [password] : [password, decoded]
 }

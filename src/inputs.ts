@@ -58,7 +58,7 @@ export function parseSeconds(name: Inputs, value: string, fallback: number, allo
   if ((!allowZero && seconds === 0) || seconds > MAX_SECONDS) {
     throw new InputError(name, `${text} is out of range: use ${allowZero ? '0' : 'more than 0'} to ${MAX_SECONDS} seconds.`)
   }
-  return Math.round(seconds * 1000)
+  return Math.ceil(seconds * 1000) // never rounds a positive timeout down to 0 ms
 }
 
 const NO_CLUSTER_BACKUP =

@@ -67,11 +67,21 @@ function unquoteWhole(input: string, name: string): string {
 
 /** `db.schema.table` with optional `"…"` parts (`""` inside quotes is one quote). */
 export function splitQualifiedName(input: string, text: string): string[] {
-  const parts: string[] = []
+  return splitNameParts(input, text).map(part => part.value)
+}
+
+interface NamePart {
+  value: string
+  quoted: boolean
+}
+
+function splitNameParts(input: string, text: string): NamePart[] {
+  const parts: NamePart[] = []
   let i = 0
   while (i <= text.length) {
     let part = ''
-    if (text[i] === '"') {
+    const quoted = text[i] === '"'
+    if (quoted) {
       i++
       for (;;) {
         if (i >= text.length) throw new InputError(input, `${JSON.stringify(text)} has an unterminated quote.`)
@@ -98,7 +108,7 @@ export function splitQualifiedName(input: string, text: string): string[] {
       i = end
     }
     if (part === '') throw new InputError(input, `${JSON.stringify(text)} has an empty name part.`)
-    parts.push(part)
+    parts.push({ value: part, quoted })
     i++ // past the dot (or past the end)
   }
   return parts
@@ -106,7 +116,12 @@ export function splitQualifiedName(input: string, text: string): string[] {
 
 export function parseTables(value: string): TableName[] {
   const tables = splitList(value).map(text => {
-    const parts = splitQualifiedName(Inputs.Tables, text)
+    const named = splitNameParts(Inputs.Tables, text)
+    if (named.some(part => part.quoted && part.value === '*')) {
+      // In the statement "*" would read as every table; a table named * is not worth that risk.
+      throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`)
+    }
+    const parts = named.map(part => part.value)
     if (parts.length < 2 || parts.length > 3) {
       throw new InputError(
         Inputs.Tables,

@@ -1,0 +1,584 @@
+/**
+ * src/sql.ts: quoting and the statement builders. Beyond exact strings, every BACKUP statement is
+ * read back with an independent tokenizer (test/support/sql-tokenizer.ts) to prove that hostile
+ * names, URIs, passphrases and AS OF values stay inside their identifiers and literals.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { AsOfSystemTime } from '../src/as-of-system-time.js'
+import * as sql from '../src/sql.js'
+import type { BackupTarget } from '../src/targets.js'
+import { SqlSyntaxError, tokenize, type Token } from './support/sql-tokenizer.js'
+
+/**
+ * The oracle for "must be quoted": reserved and lookahead keywords of pkg/sql/lexbase, copied from
+ * docs/cockroachdb-facts.md §8 (not from src/sql.ts).
+ */
+const RESERVED = new Set(
+  `all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit boolean both
+  box2d case cast char character characteristics check coalesce cockroachdb_extra_reserved_keyword collate collation
+  column concurrently constraint create cross current_catalog current_date current_role current_schema current_time
+  current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract
+  extract_duration false family fetch float for foreign from full geography geometry grant greatest group grouping
+  having if iferror ifnull ilike in index initially inner int integer intersect interval into is iserror isnull join
+  lateral leading least left like limit localtime localtimestamp natural none not nothing notnull null nullif numeric
+  offset on only or order out outer overlaps overlay placing point polygon position precision primary real references
+  returning right row select session_user similar smallint some string substring symmetric table then time timestamp
+  timestamptz timetz to trailing treat trim true union unique user using values varbit varchar variadic virtual when
+  where window with work
+  of ordinality generated reset role tenant set`.split(/\s+/)
+)
+
+const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
+const MINUS_10S: AsOfSystemTime = { kind: 'interval', value: '-10s' }
+
+function options(overrides: Partial<sql.BackupStatementOptions> = {}): sql.BackupStatementOptions {
+  return {
+    target: { kind: 'databases', databases: ['bank'] },
+    collection: COLLECTION,
+    destination: { kind: 'new' },
+    asOf: MINUS_10S,
+    revisionHistory: false,
+    encryptionPassphrase: undefined,
+    ...overrides
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A reader for the BACKUP statements the builder makes, on top of the tokenizer.
+
+type Destination = sql.BackupStatementOptions['destination']
+
+interface ParsedBackup {
+  target: { kind: 'databases'; names: string[] } | { kind: 'tables'; names: string[][] }
+  destination: Destination
+  collection: string
+  asOf: { kind: 'literal'; value: string } | { kind: 'follower-read' } | undefined
+  options: { name: string; value?: string }[]
+}
+
+class Reader {
+  private index = 0
+  constructor(private readonly tokens: Token[]) {}
+
+  peek(): Token | undefined {
+    return this.tokens[this.index]
+  }
+
+  next(what: string): Token {
+    const token = this.tokens[this.index++]
+    if (token === undefined) throw new Error(`expected ${what}, found the end`)
+    return token
+  }
+
+  isWord(word: string): boolean {
+    const token = this.peek()
+    return token?.kind === 'word' && token.value === word
+  }
+
+  isPunctuation(text: string): boolean {
+    const token = this.peek()
+    return token?.kind === 'punctuation' && token.text === text
+  }
+
+  word(word: string): void {
+    const token = this.next(word)
+    if (token.kind !== 'word' || token.value !== word) throw new Error(`expected ${word}, found ${token.text}`)
+  }
+
+  punctuation(text: string): void {
+    const token = this.next(text)
+    if (token.kind !== 'punctuation' || token.text !== text) throw new Error(`expected ${text}, found ${token.text}`)
+  }
+
+  string(): string {
+    const token = this.next('a string literal')
+    if (token.kind !== 'string') throw new Error(`expected a string literal, found ${token.kind} ${token.text}`)
+    return token.value
+  }
+
+  /** A name: a quoted identifier, or a bare word CockroachDB reads back unchanged (not reserved). */
+  identifier(): string {
+    const token = this.next('a name')
+    if (token.kind === 'identifier') return token.value
+    if (token.kind !== 'word') throw new Error(`expected a name, found ${token.kind} ${token.text}`)
+    if (token.text !== token.value || RESERVED.has(token.value)) throw new Error(`bare ${token.text} would not read back as itself`)
+    return token.value
+  }
+
+  end(): void {
+    const token = this.peek()
+    if (token !== undefined) throw new Error(`unexpected ${token.kind} ${token.text} after the statement`)
+  }
+}
+
+function parseBackup(statement: string): ParsedBackup {
+  const r = new Reader(tokenize(statement))
+  r.word('backup')
+  let target: ParsedBackup['target']
+  if (r.isWord('database')) {
+    r.word('database')
+    const names = [r.identifier()]
+    while (r.isPunctuation(',')) {
+      r.punctuation(',')
+      names.push(r.identifier())
+    }
+    target = { kind: 'databases', names }
+  } else {
+    r.word('table')
+    const names: string[][] = []
+    do {
+      if (names.length > 0) r.punctuation(',')
+      const parts = [r.identifier()]
+      while (r.isPunctuation('.')) {
+        r.punctuation('.')
+        if (r.isPunctuation('*')) {
+          r.punctuation('*')
+          parts.push('*')
+          break
+        }
+        parts.push(r.identifier())
+      }
+      names.push(parts)
+    } while (r.isPunctuation(','))
+    target = { kind: 'tables', names }
+  }
+  r.word('into')
+  let destination: Destination
+  let collection: string
+  if (r.isWord('latest')) {
+    r.word('latest')
+    r.word('in')
+    destination = { kind: 'latest' }
+    collection = r.string()
+  } else {
+    const first = r.string()
+    if (r.isWord('in')) {
+      r.word('in')
+      destination = { kind: 'subdirectory', name: first }
+      collection = r.string()
+    } else {
+      destination = { kind: 'new' }
+      collection = first
+    }
+  }
+  let asOf: ParsedBackup['asOf']
+  if (r.isWord('as')) {
+    for (const word of ['as', 'of', 'system', 'time']) r.word(word)
+    if (r.isWord('follower_read_timestamp')) {
+      r.word('follower_read_timestamp')
+      r.punctuation('(')
+      r.punctuation(')')
+      asOf = { kind: 'follower-read' }
+    } else {
+      asOf = { kind: 'literal', value: r.string() }
+    }
+  }
+  const opts: ParsedBackup['options'] = []
+  if (r.isWord('with')) {
+    r.word('with')
+    do {
+      if (opts.length > 0) r.punctuation(',')
+      const name = r.next('an option')
+      if (name.kind !== 'word') throw new Error(`expected an option, found ${name.text}`)
+      if (r.isPunctuation('=')) {
+        r.punctuation('=')
+        opts.push({ name: name.value, value: r.string() })
+      } else {
+        opts.push({ name: name.value })
+      }
+    } while (r.isPunctuation(','))
+  }
+  r.end()
+  return { target, destination, collection, asOf, options: opts }
+}
+
+/** What parseBackup should read back from a statement built with these options. */
+function expected(o: sql.BackupStatementOptions, passphraseAs?: string): ParsedBackup {
+  const asOf: ParsedBackup['asOf'] =
+    o.asOf === undefined ? undefined : o.asOf.kind === 'follower-read' ? { kind: 'follower-read' } : { kind: 'literal', value: o.asOf.value }
+  return {
+    target: o.target.kind === 'databases' ? { kind: 'databases', names: o.target.databases } : { kind: 'tables', names: o.target.tables.map(t => t.parts) },
+    destination: o.destination,
+    collection: o.collection,
+    asOf,
+    options: [
+      { name: 'detached' },
+      ...(o.revisionHistory ? [{ name: 'revision_history' }] : []),
+      ...(o.encryptionPassphrase === undefined ? [] : [{ name: 'encryption_passphrase', value: passphraseAs ?? o.encryptionPassphrase }])
+    ]
+  }
+}
+
+/** No statement separator and no comment anywhere outside a literal or quoted identifier. */
+function expectOneStatement(statement: string): Token[] {
+  const tokens = tokenize(statement)
+  expect(tokens.filter(t => t.kind === 'punctuation' && t.text === ';')).toEqual([])
+  expect(tokens.filter(t => t.kind === 'line-comment' || t.kind === 'block-comment' || t.kind === 'prefixed-string')).toEqual([])
+  return tokens
+}
+
+function literals(tokens: Token[]): string[] {
+  return tokens.flatMap(t => (t.kind === 'string' ? [t.value] : []))
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the test tokenizer', () => {
+  it('reads quoted identifiers and literals with doubled quotes, and keeps backslashes', () => {
+    expect(tokenize(`SELECT "a""b", 'it''s \\n' -- c\n/* x /* y */ z */;`)).toEqual([
+      { kind: 'word', text: 'SELECT', value: 'select' },
+      { kind: 'identifier', text: '"a""b"', value: 'a"b' },
+      { kind: 'punctuation', text: ',' },
+      { kind: 'string', text: `'it''s \\n'`, value: "it's \\n" },
+      { kind: 'line-comment', text: '-- c' },
+      { kind: 'block-comment', text: '/* x /* y */ z */' },
+      { kind: 'punctuation', text: ';' }
+    ])
+  })
+
+  it('catches naive string building (so the checks below can fail)', () => {
+    const naive = `BACKUP DATABASE bank INTO '${"x'; DROP DATABASE bank; --"}'`
+    expect(() => parseBackup(naive)).toThrow()
+    expect(tokenize(naive).some(t => t.kind === 'line-comment')).toBe(true)
+    expect(() => tokenize(`SELECT 'unterminated`)).toThrow(SqlSyntaxError)
+    expect(tokenize(`SELECT e'x'`).map(t => t.kind)).toEqual(['word', 'prefixed-string'])
+    expect(() => parseBackup('BACKUP DATABASE select INTO \'c\'')).toThrow(/would not read back/)
+    expect(() => parseBackup('BACKUP DATABASE Bank INTO \'c\'')).toThrow(/would not read back/)
+  })
+})
+
+describe('quoteIdent', () => {
+  it.each([
+    ['bank', 'bank'],
+    ['_private', '_private'],
+    ['my_db2', 'my_db2'],
+    ['price$', 'price$'],
+    ['a$b$c', 'a$b$c']
+  ])('leaves the plain lower-case name %j bare', (name, quoted) => {
+    expect(sql.quoteIdent(name)).toBe(quoted)
+  })
+
+  it.each([
+    ['Bank', '"Bank"'],
+    ['BANK', '"BANK"'],
+    ['select', '"select"'],
+    ['user', '"user"'],
+    ['table', '"table"'],
+    ['a"b', '"a""b"'],
+    ['"', '""""'],
+    ['my db', '"my db"'],
+    ['a.b', '"a.b"'],
+    ['café', '"café"'],
+    ['日本', '"日本"'],
+    ['1bank', '"1bank"'],
+    ['$x', '"$x"'],
+    ['a-b', '"a-b"'],
+    ['', '""']
+  ])('quotes %j', (name, quoted) => {
+    expect(sql.quoteIdent(name)).toBe(quoted)
+  })
+
+  it('quotes every reserved and lookahead keyword CockroachDB lists', () => {
+    const bare = [...RESERVED].filter(word => sql.quoteIdent(word) === word)
+    expect(bare).toEqual([])
+  })
+
+  it('leaves non-reserved keywords that are valid identifiers bare', () => {
+    expect(sql.quoteIdent('backup')).toBe('backup')
+    expect(sql.quoteIdent('database')).toBe('database')
+  })
+
+  it('refuses NUL', () => {
+    expect(() => sql.quoteIdent('a\0b')).toThrow(/NUL/)
+  })
+})
+
+describe('quoteLiteral', () => {
+  it.each([
+    ['plain', "'plain'"],
+    ["it's", "'it''s'"],
+    ["''", "''''''"],
+    ['a\\b', "'a\\b'"],
+    ["\\'", "'\\'''"],
+    ['line\nbreak', "'line\nbreak'"],
+    ['$$', "'$$'"],
+    ['a; DROP TABLE t', "'a; DROP TABLE t'"],
+    ['-- comment', "'-- comment'"],
+    ['/* comment', "'/* comment'"],
+    ['', "''"]
+  ])('quotes %j with only quotes doubled', (value, quoted) => {
+    expect(sql.quoteLiteral(value)).toBe(quoted)
+  })
+
+  it('refuses NUL', () => {
+    expect(() => sql.quoteLiteral('a\0')).toThrow(/NUL/)
+  })
+})
+
+describe('backup', () => {
+  it('builds a new full backup of a database', () => {
+    expect(sql.backup(options())).toBe(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`)
+  })
+
+  it('appends to LATEST', () => {
+    expect(sql.backup(options({ destination: { kind: 'latest' } }))).toBe(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`)
+  })
+
+  it('writes into a named subdirectory', () => {
+    expect(sql.backup(options({ destination: { kind: 'subdirectory', name: 'release-42' } }))).toBe(
+      `BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+    )
+  })
+
+  it('lists several databases and tables, quoting where needed and keeping * bare', () => {
+    expect(sql.backup(options({ target: { kind: 'databases', databases: ['bank', 'My DB', 'user'] } }))).toMatch(/^BACKUP DATABASE bank, "My DB", "user" INTO /)
+    const tables: BackupTarget = {
+      kind: 'tables',
+      tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['shop', '*'] }, { parts: ['My DB', 'a.b', 'Orders'] }]
+    }
+    expect(sql.backup(options({ target: tables }))).toMatch(/^BACKUP TABLE bank\.public\.accounts, shop\.\*, "My DB"\."a\.b"\."Orders" INTO /)
+  })
+
+  it.each<[AsOfSystemTime | undefined, string]>([
+    [{ kind: 'interval', value: '-1m30s' }, ` AS OF SYSTEM TIME '-1m30s'`],
+    [{ kind: 'timestamp', value: '2024-05-07 14:10:12.34' }, ` AS OF SYSTEM TIME '2024-05-07 14:10:12.34'`],
+    [{ kind: 'hlc', value: '1715091012340000000.0000000000' }, ` AS OF SYSTEM TIME '1715091012340000000.0000000000'`],
+    [{ kind: 'follower-read' }, ' AS OF SYSTEM TIME follower_read_timestamp()'],
+    [undefined, '']
+  ])('writes AS OF SYSTEM TIME for %j', (asOf, clause) => {
+    expect(sql.backup(options({ asOf }))).toBe(`BACKUP DATABASE bank INTO '${COLLECTION}'${clause} WITH detached`)
+  })
+
+  it('orders the options detached, revision_history, encryption_passphrase', () => {
+    expect(sql.backup(options({ revisionHistory: true, encryptionPassphrase: "s3cr'et" }))).toMatch(
+      / WITH detached, revision_history, encryption_passphrase = 's3cr''et'$/
+    )
+    expect(sql.backup(options({ encryptionPassphrase: 'pw' }))).toMatch(/ WITH detached, encryption_passphrase = 'pw'$/)
+    expect(sql.backup(options({ revisionHistory: true }))).toMatch(/ WITH detached, revision_history$/)
+  })
+
+  it('never puts the passphrase in the redacted form', () => {
+    const passphrase = 'Tr0ub4dor&3-unique'
+    const redacted = sql.backup(options({ revisionHistory: true, encryptionPassphrase: passphrase }), true)
+    expect(redacted).not.toContain(passphrase)
+    expect(redacted).toMatch(/ WITH detached, revision_history, encryption_passphrase = 'redacted'$/)
+    expect(sql.backup(options({ encryptionPassphrase: passphrase }), false)).toContain(`'${passphrase}'`)
+  })
+})
+
+describe('showBackups, showBackup, cancelJob, restore', () => {
+  it('lists a collection', () => {
+    expect(sql.showBackups("userfile:///it's")).toBe("SHOW BACKUPS IN 'userfile:///it''s'")
+  })
+
+  it('shows one backup, with check_files and the passphrase when asked', () => {
+    const path = '/2024/05/07-141012.34'
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: undefined })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: undefined })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}' WITH check_files`)
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: "p'w" })).toBe(
+      `SHOW BACKUP '${path}' IN '${COLLECTION}' WITH check_files, encryption_passphrase = 'p''w'`
+    )
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: 'pw' })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}' WITH encryption_passphrase = 'pw'`)
+    const redacted = sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: 'very-secret-pw' }, true)
+    expect(redacted).not.toContain('very-secret-pw')
+    expect(redacted).toMatch(/encryption_passphrase = 'redacted'$/)
+  })
+
+  it('cancels a job by its numeric id, including ids beyond 2^53', () => {
+    expect(sql.cancelJob('123')).toBe('CANCEL JOB 123')
+    expect(sql.cancelJob('9223372036854775807')).toBe('CANCEL JOB 9223372036854775807')
+  })
+
+  it.each(['', 'abc', '-1', '1; DROP DATABASE bank', '1 ', ' 1', '1\n', '0x10', '1e3', '1.5', '123456789012345678901'])('refuses the job id %j', id => {
+    expect(() => sql.cancelJob(id)).toThrow(/not a job id/)
+  })
+
+  it('restores databases and tables, with a placeholder (never the passphrase) when encrypted', () => {
+    const path = '/2024/05/07-141012.34'
+    expect(sql.restore({ kind: 'databases', databases: ['bank', 'My DB'] }, path, COLLECTION, false)).toBe(`RESTORE DATABASE bank, "My DB" FROM '${path}' IN '${COLLECTION}'`)
+    expect(sql.restore({ kind: 'tables', tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['bank', '*'] }] }, path, COLLECTION, true)).toBe(
+      `RESTORE TABLE bank.public.accounts, bank.* FROM '${path}' IN '${COLLECTION}' WITH encryption_passphrase = '<encryption-passphrase>'`
+    )
+  })
+})
+
+describe('userfile reads', () => {
+  const FILES = 'defaultdb.public.userfiles_root_upload_files'
+  const PAYLOAD = 'defaultdb.public.userfiles_root_upload_payload'
+
+  it('passes the filename prefix, file id and offset as bind parameters, never in the text', () => {
+    expect(sql.listUserfiles(FILES)).toBe(`SELECT filename, file_id, file_size FROM ${FILES} WHERE filename LIKE $1 ORDER BY filename`)
+    expect(sql.readUserfileChunks(PAYLOAD, 4)).toBe(`SELECT byte_offset, payload FROM ${PAYLOAD} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 4`)
+  })
+
+  it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %j chunks', chunks => {
+    expect(() => sql.readUserfileChunks(PAYLOAD, chunks)).toThrow(/positive integer/)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+const HOSTILE_EXAMPLES = [
+  "'",
+  "''",
+  '"',
+  '""',
+  "x'; DROP DATABASE bank; --",
+  'x"; DROP DATABASE bank; --',
+  '\\',
+  "\\'",
+  "'\\",
+  '$$',
+  '$1',
+  '$tag$ body $tag$',
+  ';',
+  '--',
+  '-- line\nDROP TABLE t',
+  '/*',
+  '*/',
+  '/* x */',
+  '\n',
+  '\r\n',
+  '\t',
+  'ünïcødé',
+  '日本語',
+  '🦀 crab',
+  'İstanbul',
+  'a\u2028b',
+  "e'x'",
+  'SELECT',
+  'user',
+  ' leading and trailing ',
+  "'".repeat(10_000),
+  '"'.repeat(10_000),
+  'x'.repeat(10_000),
+  "a';--\"/*\\$$\n".repeat(800)
+]
+
+describe('BACKUP with hostile inputs is one statement that reads back as its inputs', () => {
+  it.each(HOSTILE_EXAMPLES.map(value => [value.length > 40 ? `${value.slice(0, 20)}… (${value.length} chars)` : value, value]))('%j', (_label, value) => {
+    const cases: sql.BackupStatementOptions[] = [
+      options({ target: { kind: 'databases', databases: [value, 'bank'] }, collection: value, destination: { kind: 'subdirectory', name: value } }),
+      options({
+        target: { kind: 'tables', tables: [{ parts: [value, value, value] }, { parts: [value, '*'] }] },
+        collection: value,
+        destination: { kind: 'latest' },
+        asOf: { kind: 'timestamp', value },
+        revisionHistory: true,
+        encryptionPassphrase: value
+      }),
+      options({ collection: `userfile:///${value}`, asOf: { kind: 'interval', value }, encryptionPassphrase: value })
+    ]
+    for (const o of cases) {
+      const statement = sql.backup(o)
+      expectOneStatement(statement)
+      expect(parseBackup(statement)).toEqual(expected(o))
+      const redacted = sql.backup(o, true)
+      expectOneStatement(redacted)
+      expect(parseBackup(redacted)).toEqual(expected(o, 'redacted'))
+    }
+  })
+
+  it('SHOW BACKUP, SHOW BACKUPS and RESTORE keep hostile paths and URIs inside their literals', () => {
+    for (const value of HOSTILE_EXAMPLES) {
+      expect(literals(expectOneStatement(sql.showBackups(value)))).toEqual([value])
+      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value })))).toEqual([value, value, value])
+      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value }, true)))).toEqual([value, value, 'redacted'])
+      const restore = expectOneStatement(sql.restore({ kind: 'databases', databases: [value] }, value, value, true))
+      expect(new Reader(restore.slice(2, 3)).identifier()).toBe(value)
+      expect(literals(restore)).toEqual([value, value, '<encryption-passphrase>'])
+    }
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Property-based: the same checks over generated hostile strings.
+
+const HOSTILE_UNITS = [
+  "'", '"', '\\', '$', ';', '-', '/', '*', '.', ',', '(', ')', '=', ' ', '\n', '\r', '\t', '\v', '\f',
+  'a', 'z', 'A', 'Z', '_', '0', '9', 'e', 'E', 'x', 'é', 'ß', 'İ', 'ﬁ', '日', '🦀', '\u00a0', '\u2028', '\u200b', '\u0301'
+]
+const RUNS = { numRuns: 2000 }
+
+const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...HOSTILE_UNITS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 30 }).map(s => s.replaceAll('\0', ''))
+const name = hostile.filter(s => s !== '')
+/** Only a table's last part may be `*` (parseTables refuses it elsewhere). */
+const namePart = name.filter(s => s !== '*')
+
+const target: fc.Arbitrary<BackupTarget> = fc.oneof(
+  fc.array(name, { minLength: 1, maxLength: 3 }).map(databases => ({ kind: 'databases' as const, databases })),
+  fc
+    .array(
+      fc.tuple(namePart, fc.option(namePart, { nil: undefined }), fc.oneof(name, fc.constant('*'))).map(([db, schema, table]) => ({ parts: schema === undefined ? [db, table] : [db, schema, table] })),
+      { minLength: 1, maxLength: 3 }
+    )
+    .map(tables => ({ kind: 'tables' as const, tables }))
+)
+
+const destination: fc.Arbitrary<Destination> = fc.oneof(
+  fc.constant({ kind: 'new' as const }),
+  fc.constant({ kind: 'latest' as const }),
+  hostile.map(n => ({ kind: 'subdirectory' as const, name: n }))
+)
+
+const asOf: fc.Arbitrary<AsOfSystemTime | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.constant({ kind: 'follower-read' as const }),
+  fc.tuple(fc.constantFrom('interval' as const, 'timestamp' as const, 'hlc' as const), hostile).map(([kind, value]) => ({ kind, value }))
+)
+
+const backupOptions: fc.Arbitrary<sql.BackupStatementOptions> = fc.record({
+  target,
+  collection: hostile,
+  destination,
+  asOf,
+  revisionHistory: fc.boolean(),
+  encryptionPassphrase: fc.option(hostile, { nil: undefined })
+})
+
+describe('properties', () => {
+  it('quoteIdent gives exactly one name token that decodes to the input', () => {
+    fc.assert(
+      fc.property(name, n => {
+        const tokens = tokenize(sql.quoteIdent(n))
+        expect(tokens).toHaveLength(1)
+        expect(new Reader(tokens).identifier()).toBe(n)
+      }),
+      RUNS
+    )
+  })
+
+  it('quoteLiteral gives exactly one string token that decodes to the input', () => {
+    fc.assert(
+      fc.property(hostile, value => {
+        expect(tokenize(sql.quoteLiteral(value))).toEqual([{ kind: 'string', text: sql.quoteLiteral(value), value }])
+      }),
+      RUNS
+    )
+  })
+
+  it('BACKUP is one statement that reads back as its inputs, redacted or not', () => {
+    fc.assert(
+      fc.property(backupOptions, o => {
+        const statement = sql.backup(o)
+        expectOneStatement(statement)
+        expect(parseBackup(statement)).toEqual(expected(o))
+        const redacted = sql.backup(o, true)
+        expectOneStatement(redacted)
+        expect(parseBackup(redacted)).toEqual(expected(o, 'redacted'))
+      }),
+      RUNS
+    )
+  })
+
+  it('SHOW BACKUP keeps its path, collection and passphrase in three literals', () => {
+    fc.assert(
+      fc.property(hostile, hostile, hostile, fc.boolean(), (path, collection, passphrase, checkFiles) => {
+        const tokens = expectOneStatement(sql.showBackup(path, collection, { checkFiles, encryptionPassphrase: passphrase }))
+        expect(literals(tokens)).toEqual([path, collection, passphrase])
+      }),
+      RUNS
+    )
+  })
+})
