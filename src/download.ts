@@ -10,9 +10,8 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { ActionError } from './errors.js'
-import { joinPath, likePrefix, type UserfileLocation } from './userfile.js'
+import { backupPrefixes, joinPath, listStoredFiles, readStoredFile, safeRelativePath, storedSha256, type PlannedStoredFile, type UserfileLocation } from './userfile.js'
 import type { Session } from './connection.js'
-import * as sql from './sql.js'
 
 export interface DownloadResult {
   directory: string
@@ -20,46 +19,17 @@ export interface DownloadResult {
   bytes: number
 }
 
-interface StoredFile {
-  filename: string
-  file_id: string
-  file_size: string | number
-}
-
-interface PlannedFile {
-  stored: StoredFile
-  size: number
+interface PlannedFile extends PlannedStoredFile {
   /** Relative to the download directory, with / separators. */
   relative: string
 }
 
-const CHUNKS_PER_QUERY = 1
 const PARTIAL_SUFFIX = '.partial'
-const READ_TIMEOUT_MS = 120_000
-
-/**
- * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
- * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
- * files sit at the top and the layers under `incrementals/`.
- */
-export function backupPrefixes(location: UserfileLocation, backupPath: string): { stored: string; local: string }[] {
-  return [
-    { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
-    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
-  ]
-}
-
-/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
-export function safeRelativePath(relative: string): boolean {
-  const parts = relative.split('/')
-  return relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
-}
 
 async function listFiles(session: Session, location: UserfileLocation, backupPath: string): Promise<PlannedFile[]> {
   const planned: PlannedFile[] = []
   for (const prefix of backupPrefixes(location, backupPath)) {
-    const rows = await session.query<StoredFile>(sql.listUserfiles(location.tables.files), [likePrefix(prefix.stored)], `listing the files of backup ${backupPath} in ${location.tables.prefix}`)
-    for (const stored of rows) {
+    for (const stored of await listStoredFiles(session, location, prefix.stored)) {
       const relative = prefix.local + stored.filename.slice(prefix.stored.length)
       if (!stored.filename.startsWith(prefix.stored) || !safeRelativePath(relative)) {
         throw new ActionError(`Refusing to download ${JSON.stringify(stored.filename)}: it is not a plain path inside the backup folder.`)
@@ -97,49 +67,12 @@ async function listLocal(directory: string, prefix = ''): Promise<string[]> {
   return nested.flat()
 }
 
-/**
- * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
- * its recorded size. At most one query's chunks are held while the previous ones are consumed.
- */
-async function streamFile(session: Session, location: UserfileLocation, file: PlannedFile, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
-  const fetch = (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> =>
-    session.query(sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS)
-  const prefetch = (offset: number): ReturnType<typeof fetch> => {
-    const pending = fetch(offset)
-    pending.catch(() => undefined) // rejections are seen when it is awaited, not as unhandled ones
-    return pending
-  }
-  let written = 0
-  let next = file.size > 0 ? prefetch(0) : Promise.resolve([])
-  try {
-    while (written < file.size) {
-      const rows = await next
-      if (rows.length === 0) break
-      const last = rows.at(-1)
-      const end = last ? Number(last.byte_offset) + last.payload.length : written
-      next = end < file.size ? prefetch(end) : Promise.resolve([]) // fetched while this batch is consumed
-      for (const row of rows) {
-        if (Number(row.byte_offset) !== written) {
-          throw new ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`)
-        }
-        await sink(row.payload)
-        written += row.payload.length
-      }
-    }
-  } finally {
-    await next.catch(() => undefined) // settle an outstanding prefetch; the first error is the one thrown
-  }
-  if (written !== file.size) {
-    throw new ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`)
-  }
-}
-
 async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
   const stream = createWriteStream(target, { flags: 'wx' })
   let streamError: Error | undefined
   stream.on('error', error => (streamError = error))
   try {
-    await streamFile(session, location, file, async chunk => {
+    await readStoredFile(session, location, file, async chunk => {
       if (streamError) throw streamError
       if (!stream.write(chunk)) await once(stream, 'drain')
     })
@@ -148,12 +81,6 @@ async function downloadFile(session: Session, location: UserfileLocation, file: 
     if (!stream.closed) await once(stream, 'close')
   }
   if (streamError) throw streamError
-}
-
-async function storedSha256(session: Session, location: UserfileLocation, file: PlannedFile): Promise<string> {
-  const hash = createHash('sha256')
-  await streamFile(session, location, file, async chunk => void hash.update(chunk))
-  return hash.digest('hex')
 }
 
 async function localSha256(path: string): Promise<string> {

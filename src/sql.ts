@@ -139,3 +139,32 @@ export function readUserfileChunks(payloadTable: string, chunks: number): string
   if (!Number.isInteger(chunks) || chunks < 1) throw new Error('chunks must be a positive integer')
   return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`
 }
+
+/** One stored file by name. */
+export function findUserfile(filesTable: string): string {
+  return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename = $1`
+}
+
+export function insertUserfile(filesTable: string): string {
+  return `INSERT INTO ${filesTable} (filename, file_id, file_size, username) VALUES ($1, $2, $3, $4)`
+}
+
+export function insertUserfileChunk(payloadTable: string): string {
+  return `INSERT INTO ${payloadTable} (file_id, byte_offset, payload) VALUES ($1, $2, $3)`
+}
+
+export function userfileChunkTotals(payloadTable: string): string {
+  return `SELECT count(*) AS chunks, COALESCE(sum(length(payload)), 0) AS bytes FROM ${payloadTable} WHERE file_id = $1`
+}
+
+export function deleteUserfilePayload(payloadTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id = $1`
+}
+
+export function deleteUserfile(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE file_id = $1`
+}
+
+export function renameUserfile(filesTable: string): string {
+  return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
+}

@@ -3,8 +3,11 @@
  * table prefix, and files live in two tables, `<prefix>_upload_files` (one row per file) and
  * `<prefix>_upload_payload` (the file's bytes in chunks of up to 4 MiB keyed by byte_offset).
  */
-import { InputError } from './errors.js'
-import { quoteIdent } from './sql.js'
+import { createHash, randomUUID } from 'node:crypto'
+import { open, stat } from 'node:fs/promises'
+import type { Session } from './connection.js'
+import { ActionError, InputError } from './errors.js'
+import * as sql from './sql.js'
 
 export const CHUNK_SIZE = 4 * 1024 * 1024
 
@@ -72,9 +75,9 @@ export function userfileLocation(collection: string, sessionUser: string, input:
     throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`)
   }
   if (parts.length < 1 || parts.length > 3) throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`)
-  const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(quoteIdent).join('.')
+  const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
   return {
-    tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(quoteIdent).join('.') },
+    tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },
     path: path === '' ? '/' : path
   }
 }
@@ -88,4 +91,164 @@ export function joinPath(base: string, folder: string): string {
 /** A LIKE pattern matching exactly the names that start with `prefix` (\ is the default escape). */
 export function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`
+}
+
+/** A row of `<prefix>_upload_files`. */
+export interface StoredFile {
+  filename: string
+  file_id: string
+  file_size: string | number
+}
+
+export interface PlannedStoredFile {
+  stored: StoredFile
+  size: number
+}
+
+const CHUNKS_PER_QUERY = 1
+const READ_TIMEOUT_MS = 120_000
+
+/**
+ * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
+ * files sit at the top and the layers under `incrementals/`.
+ */
+export function backupPrefixes(location: UserfileLocation, backupPath: string): { stored: string; local: string }[] {
+  return [
+    { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
+    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
+  ]
+}
+
+/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
+export function safeRelativePath(relative: string): boolean {
+  const parts = relative.split('/')
+  return relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
+}
+
+export async function listStoredFiles(session: Session, location: UserfileLocation, prefix: string): Promise<StoredFile[]> {
+  return session.query<StoredFile>(sql.listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`)
+}
+
+/**
+ * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
+ * its recorded size. At most one query's chunks are held while the previous ones are consumed.
+ */
+export async function readStoredFile(session: Session, location: UserfileLocation, file: PlannedStoredFile, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
+  const fetch = (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> =>
+    session.query(sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS)
+  const prefetch = (offset: number): ReturnType<typeof fetch> => {
+    const pending = fetch(offset)
+    pending.catch(() => undefined) // rejections are seen when it is awaited, not as unhandled ones
+    return pending
+  }
+  let written = 0
+  let next = file.size > 0 ? prefetch(0) : Promise.resolve([])
+  try {
+    while (written < file.size) {
+      const rows = await next
+      if (rows.length === 0) break
+      const last = rows.at(-1)
+      const end = last ? Number(last.byte_offset) + last.payload.length : written
+      next = end < file.size ? prefetch(end) : Promise.resolve([]) // fetched while this batch is consumed
+      for (const row of rows) {
+        if (Number(row.byte_offset) !== written) {
+          throw new ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`)
+        }
+        await sink(row.payload)
+        written += row.payload.length
+      }
+    }
+  } finally {
+    await next.catch(() => undefined) // settle an outstanding prefetch; the first error is the one thrown
+  }
+  if (written !== file.size) {
+    throw new ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`)
+  }
+}
+
+export async function storedSha256(session: Session, location: UserfileLocation, file: PlannedStoredFile): Promise<string> {
+  const hash = createHash('sha256')
+  await readStoredFile(session, location, file, async chunk => void hash.update(chunk))
+  return hash.digest('hex')
+}
+
+
+export async function findStoredFile(session: Session, location: UserfileLocation, filename: string): Promise<StoredFile | undefined> {
+  const rows = await session.query<StoredFile>(sql.findUserfile(location.tables.files), [filename], `looking up ${filename} in ${location.tables.prefix}`)
+  return rows[0]
+}
+
+/** Deletes a stored file: its chunks first, since they reference the file row. */
+export async function deleteStoredFile(session: Session, location: UserfileLocation, file: StoredFile): Promise<void> {
+  await session.query(sql.deleteUserfilePayload(location.tables.payload), [file.file_id], `deleting ${file.filename}`)
+  await session.query(sql.deleteUserfile(location.tables.files), [file.file_id], `deleting ${file.filename}`)
+}
+
+/** Local file bytes in exact CHUNK_SIZE pieces (the last one shorter), one piece in memory at a time. */
+async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  const handle = await open(path, 'r')
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK_SIZE)
+      let filled = 0
+      while (filled < CHUNK_SIZE) {
+        const { bytesRead } = await handle.read(buffer, filled, CHUNK_SIZE - filled, null)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      if (filled === 0) return
+      yield buffer.subarray(0, filled)
+      if (filled < CHUNK_SIZE) return
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+export type WriteOutcome = 'written' | 'unchanged'
+
+/**
+ * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
+ * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
+ * are checked; only then, in one transaction, does the name change (replacing an older file). So a
+ * failed upload never leaves a half file under the real name. An identical file is left alone.
+ */
+export async function writeStoredFile(session: Session, location: UserfileLocation, localPath: string, filename: string, user: string): Promise<WriteOutcome> {
+  const size = (await stat(localPath)).size
+  const existing = await findStoredFile(session, location, filename)
+  if (existing !== undefined && Number(existing.file_size) === size) {
+    const local = createHash('sha256')
+    for await (const chunk of fileChunks(localPath)) local.update(chunk)
+    if ((await storedSha256(session, location, { stored: existing, size })) === local.digest('hex')) return 'unchanged'
+  }
+  const temporary = `${filename}.tmp`
+  const stale = await findStoredFile(session, location, temporary)
+  if (stale !== undefined) await deleteStoredFile(session, location, stale)
+  const fileId = randomUUID()
+  const written: StoredFile = { filename: temporary, file_id: fileId, file_size: size }
+  let inTransaction = false
+  try {
+    await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`)
+    let offset = 0
+    for await (const chunk of fileChunks(localPath)) {
+      await session.query(sql.insertUserfileChunk(location.tables.payload), [fileId, offset, chunk], `uploading ${filename} at byte ${offset}`, READ_TIMEOUT_MS)
+      offset += chunk.length
+    }
+    const [totals] = await session.query<{ chunks: string; bytes: string }>(sql.userfileChunkTotals(location.tables.payload), [fileId], `checking the upload of ${filename}`)
+    if (offset !== size || Number(totals?.bytes) !== size || Number(totals?.chunks) !== Math.ceil(size / CHUNK_SIZE)) {
+      throw new ActionError(`Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`)
+    }
+    await session.query('BEGIN', [], `renaming ${temporary}`)
+    inTransaction = true
+    if (existing !== undefined) await deleteStoredFile(session, location, existing)
+    await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`)
+    await session.query('COMMIT', [], `renaming ${temporary}`)
+    return 'written'
+  } catch (error) {
+    // Best effort: the failure itself is what the user needs to see.
+    if (inTransaction) await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
+    await deleteStoredFile(session, location, written).catch(() => undefined)
+    throw error
+  }
 }

@@ -1,0 +1,66 @@
+/**
+ * Puts a downloaded backup folder back into a cluster's userfile storage, laid out as CockroachDB
+ * wrote it, so RESTORE … FROM '<backup-path>' IN '<collection>' finds it: the folder's files under
+ * `<collection>/<backup-path>/`, its `incrementals/` under `<collection>/incrementals/<backup-path>/`.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { Session } from './connection.js'
+import { manifestChecksum } from './download.js'
+import { ActionError, InputError } from './errors.js'
+import { joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
+
+export interface UploadResult {
+  files: number
+  written: number
+  unchanged: number
+  bytes: number
+}
+
+async function listLocal(directory: string, prefix = ''): Promise<string[]> {
+  const entries = await readdir(join(directory, prefix), { withFileTypes: true })
+  const nested = await Promise.all(
+    entries.map(entry => {
+      if (entry.isDirectory()) return listLocal(directory, `${prefix}${entry.name}/`)
+      if (entry.isFile()) return [`${prefix}${entry.name}`]
+      throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
+    })
+  )
+  return nested.flat().sort()
+}
+
+/** Where a local file goes in the collection (the inverse of the download's layout). */
+export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
+  const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
+  return layer !== undefined ? `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}` : `${joinPath(location.path, backupPath)}/${relative}`
+}
+
+/** A folder whose manifest does not match its checksum is refused before anything is written. */
+async function checkManifests(directory: string, files: string[]): Promise<void> {
+  for (const manifest of files.filter(file => file.endsWith('BACKUP_MANIFEST'))) {
+    if (!files.includes(`${manifest}-CHECKSUM`)) continue
+    const expected = await readFile(join(directory, `${manifest}-CHECKSUM`))
+    if (!manifestChecksum(await readFile(join(directory, manifest))).equals(expected)) {
+      throw new ActionError(`${join(directory, manifest)} does not match its checksum: the downloaded backup is corrupt.`)
+    }
+  }
+}
+
+export async function uploadBackup(session: Session, location: UserfileLocation, backupPath: string, sourceInput: string, input: string, log: (message: string) => void): Promise<UploadResult> {
+  const directory = resolve(sourceInput)
+  const isDirectory = await stat(directory).then(s => s.isDirectory(), () => false)
+  if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
+  const files = await listLocal(directory)
+  if (!files.includes('BACKUP_MANIFEST')) throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
+  const unsafe = files.find(file => !safeRelativePath(file))
+  if (unsafe !== undefined) throw new InputError(input, `${JSON.stringify(unsafe)} is not a plain file name.`)
+  await checkManifests(directory, files)
+  const result: UploadResult = { files: files.length, written: 0, unchanged: 0, bytes: 0 }
+  for (const file of files) {
+    const outcome = await writeStoredFile(session, location, join(directory, file), storedName(location, backupPath, file), session.info.user)
+    result[outcome === 'written' ? 'written' : 'unchanged']++
+    if (outcome === 'written') result.bytes += (await stat(join(directory, file))).size
+  }
+  log(`Uploaded ${result.written} files (${result.bytes} bytes) to ${joinPath(location.path, backupPath)} in ${location.tables.prefix}; ${result.unchanged} were already there.`)
+  return result
+}

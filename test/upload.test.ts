@@ -1,0 +1,153 @@
+/**
+ * Uploading a downloaded backup folder back into userfile storage, against a real PostgreSQL with
+ * CockroachDB's two userfile tables: same layout, 4 MiB chunks, nothing half-written under a real
+ * name, identical files left alone.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { parseConnectionString } from '../src/connection-string.js'
+import { Session } from '../src/connection.js'
+import { downloadBackup, manifestChecksum } from '../src/download.js'
+import { uploadBackup } from '../src/upload.js'
+import { userfileLocation } from '../src/userfile.js'
+import { startPostgres, type PostgresServer } from './support/postgres.js'
+import { CHUNK, createUserfileTables, pseudoRandomBytes } from './support/userfile-tables.js'
+
+const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
+const BACKUP = '/2024/05/07-141012.34'
+
+let server: PostgresServer
+let admin: pg.Client
+let session: Session
+let workdir: string
+
+beforeAll(async () => {
+  server = await startPostgres()
+}, 30_000)
+
+afterAll(async () => {
+  await server?.stop()
+})
+
+beforeEach(async () => {
+  await server.query('DROP DATABASE IF EXISTS defaultdb WITH (FORCE)')
+  await server.query('CREATE DATABASE defaultdb')
+  const url = server.url({ database: 'defaultdb', sslmode: 'disable' })
+  admin = new pg.Client({ connectionString: url })
+  admin.on('error', () => undefined) // terminateBackends kills this connection too
+  await admin.connect()
+  await createUserfileTables(admin)
+  session = await Session.open(parseConnectionString(url), { waitTimeoutMs: 5000 })
+  workdir = mkdtempSync(join(tmpdir(), 'upload-test-'))
+})
+
+afterEach(async () => {
+  await session?.close()
+  await admin?.end().catch(() => undefined)
+  rmSync(workdir, { recursive: true, force: true })
+})
+
+const location = () => userfileLocation(COLLECTION, 'postgres', 'source-path')
+
+function writeFolder(dir: string, dataSize: number): Map<string, Buffer> {
+  const manifest = pseudoRandomBytes(50_000, 11)
+  const files = new Map<string, Buffer>([
+    ['BACKUP_MANIFEST', manifest],
+    ['BACKUP_MANIFEST-CHECKSUM', manifestChecksum(manifest)],
+    ['BACKUP-STATISTICS', Buffer.alloc(0)],
+    ['data/1.sst', pseudoRandomBytes(dataSize, 12)],
+    ['incrementals/20240507/150000.00/BACKUP_MANIFEST', pseudoRandomBytes(3000, 13)]
+  ])
+  for (const [name, content] of files) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), content)
+  }
+  return files
+}
+
+async function storedRows(): Promise<{ filename: string; file_id: string; file_size: string }[]> {
+  return (await admin.query('SELECT filename, file_id, file_size FROM userfiles_root_upload_files ORDER BY filename')).rows
+}
+
+describe('uploadBackup against real PostgreSQL', () => {
+  it('lays the files out as CockroachDB does, in 4 MiB chunks, and downloads back byte for byte', async () => {
+    const source = join(workdir, 'source')
+    const files = writeFolder(source, 2 * CHUNK + 777)
+    const result = await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    expect(result).toEqual({ files: 5, written: 5, unchanged: 0, bytes: [...files.values()].reduce((s, b) => s + b.length, 0) })
+    expect((await storedRows()).map(row => row.filename)).toEqual([
+      '/bank-backup/2024/05/07-141012.34/BACKUP-STATISTICS',
+      '/bank-backup/2024/05/07-141012.34/BACKUP_MANIFEST',
+      '/bank-backup/2024/05/07-141012.34/BACKUP_MANIFEST-CHECKSUM',
+      '/bank-backup/2024/05/07-141012.34/data/1.sst',
+      '/bank-backup/incrementals/2024/05/07-141012.34/20240507/150000.00/BACKUP_MANIFEST'
+    ])
+    const chunks = await admin.query<{ byte_offset: string; length: number }>(
+      `SELECT p.byte_offset, length(p.payload) AS length FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%/data/1.sst' ORDER BY p.byte_offset`
+    )
+    expect(chunks.rows.map(row => [Number(row.byte_offset), row.length])).toEqual([[0, CHUNK], [CHUNK, CHUNK], [2 * CHUNK, 777]])
+    const back = await downloadBackup(session, location(), BACKUP, join(workdir, 'back'), () => undefined)
+    expect(back.files).toBe(5)
+    const { readFileSync } = await import('node:fs')
+    for (const [name, content] of files) expect(readFileSync(join(back.directory, name)).equals(content), name).toBe(true)
+  })
+
+  it('leaves an identical file alone and replaces a different one', async () => {
+    const source = join(workdir, 'source')
+    writeFolder(source, 1000)
+    await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    const before = await storedRows()
+    writeFileSync(join(source, 'data/1.sst'), pseudoRandomBytes(1000, 99)) // same size, other bytes
+    const result = await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    expect(result).toMatchObject({ written: 1, unchanged: 4 })
+    const after = await storedRows()
+    const id = (rows: typeof before, suffix: string) => rows.find(row => row.filename.endsWith(suffix))?.file_id
+    expect(id(after, 'BACKUP_MANIFEST')).toBe(id(before, 'BACKUP_MANIFEST'))
+    expect(id(after, 'data/1.sst')).not.toBe(id(before, 'data/1.sst'))
+    expect(after).toHaveLength(before.length)
+  })
+
+  it('refuses a folder whose manifest does not match its checksum, writing nothing', async () => {
+    const source = join(workdir, 'source')
+    writeFolder(source, 10)
+    writeFileSync(join(source, 'BACKUP_MANIFEST-CHECKSUM'), Buffer.from([0, 0, 0, 0]))
+    await expect(uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)).rejects.toThrow(/does not match its checksum/)
+    expect(await storedRows()).toEqual([])
+  })
+
+  it('refuses a folder without BACKUP_MANIFEST, naming the input', async () => {
+    mkdirSync(join(workdir, 'empty'))
+    await expect(uploadBackup(session, location(), BACKUP, join(workdir, 'empty'), 'source-path', () => undefined)).rejects.toThrow(/^Input 'source-path': .*holds no BACKUP_MANIFEST/)
+  })
+
+  it('never leaves a half file under its real name when the connection dies mid-upload, and a rerun cleans up', async () => {
+    const source = join(workdir, 'source')
+    writeFolder(source, 20 * CHUNK)
+    const pending = uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    pending.catch(() => undefined) // asserted below
+    for (let i = 0; i < 500; i++) {
+      const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%1.sst.tmp'`)
+      if (Number(rows[0]?.n) > 2) break
+      await new Promise(r => setTimeout(r, 10))
+    }
+    await server.terminateBackends()
+    await expect(pending).rejects.toThrow(/While uploading/)
+    const check = new pg.Client({ connectionString: server.url({ database: 'defaultdb', sslmode: 'disable' }) })
+    await check.connect()
+    try {
+      const names = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(row => row.filename)
+      expect(names.some(name => name.endsWith('/data/1.sst'))).toBe(false)
+      await session.close()
+      session = await Session.open(parseConnectionString(server.url({ database: 'defaultdb', sslmode: 'disable' })), { waitTimeoutMs: 5000 })
+      await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+      const after = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(row => row.filename)
+      expect(after.filter(name => name.endsWith('.tmp'))).toEqual([])
+      expect(after).toHaveLength(5)
+    } finally {
+      await check.end()
+    }
+  })
+})
