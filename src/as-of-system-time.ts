@@ -27,7 +27,7 @@ const ACCEPTED =
 
 /** A date that exists on the calendar (2024-02-30 does not), with a time of day that does. */
 function isRealDate(match: RegExpExecArray): boolean {
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(part => (part === undefined ? 0 : Number(part)))
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(part => (part ? Number(part) : 0))
   const date = new Date(Date.UTC(year, month - 1, day))
   const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
   return calendar && hour <= 23 && minute <= 59 && second <= 59

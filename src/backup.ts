@@ -74,7 +74,7 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
   const rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
-  return String(jobId)
+  return jobId
 }
 
 /** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */

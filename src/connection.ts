@@ -12,9 +12,11 @@ import { parseVersion, type CockroachVersion } from './version.js'
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
 const TIMESTAMP_OIDS = new Set([1114, 1184])
+type Parser = (oid: number, format?: 'text' | 'binary') => (value: string) => unknown
+const builtin = pg.types.getTypeParser as Parser
+const keepText = (value: string): string => value
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    TIMESTAMP_OIDS.has(oid) ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+  getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format))) as Parser
 }
 
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000

@@ -10,6 +10,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { ActionError } from './errors.js'
+import { listLocalFiles } from './local-files.js'
 import { backupPrefixes, joinPath, listStoredFiles, readStoredFile, safeRelativePath, storedSha256, type PlannedStoredFile, type UserfileLocation } from './userfile.js'
 import type { Session } from './connection.js'
 
@@ -56,16 +57,11 @@ async function isEmptyOrMissing(directory: string): Promise<boolean> {
 async function holdsSameBackup(session: Session, location: UserfileLocation, directory: string, files: PlannedFile[]): Promise<boolean> {
   const sizes = await Promise.all(files.map(file => stat(join(directory, file.relative)).then(s => s.size, () => -1)))
   if (sizes.some((size, i) => size !== files[i]?.size)) return false
-  if ((await listLocal(directory)).length !== files.length) return false
+  if ((await listLocalFiles(directory)).length !== files.length) return false
   const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST')
   return manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256(join(directory, manifest.relative)))
 }
 
-async function listLocal(directory: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(join(directory, prefix), { withFileTypes: true })
-  const nested = await Promise.all(entries.map(entry => (entry.isDirectory() ? listLocal(directory, `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`])))
-  return nested.flat()
-}
 
 async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
   const stream = createWriteStream(target, { flags: 'wx' })

@@ -38,7 +38,7 @@ export function databaseErrorFields(error: unknown): DatabaseErrorFields {
   if (!isRecord(error)) return { message: String(error) }
   const text = (key: string): string | undefined => (typeof error[key] === 'string' ? error[key] : undefined)
   return {
-    message: text('message') ?? String(error),
+    message: text('message') ?? JSON.stringify(error),
     code: text('code'),
     detail: text('detail'),
     hint: text('hint')

@@ -94,7 +94,7 @@ function splitNameParts(input: string, text: string): NamePart[] {
           i++
           break
         }
-        part += text[i]
+        part += text.charAt(i)
         i++
       }
       if (i < text.length && text[i] !== '.') {

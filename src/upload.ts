@@ -3,11 +3,12 @@
  * wrote it, so RESTORE … FROM '<backup-path>' IN '<collection>' finds it: the folder's files under
  * `<collection>/<backup-path>/`, its `incrementals/` under `<collection>/incrementals/<backup-path>/`.
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { Session } from './connection.js'
 import { manifestChecksum } from './download.js'
 import { ActionError, InputError } from './errors.js'
+import { listLocalFiles } from './local-files.js'
 import { joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
 
 export interface UploadResult {
@@ -17,17 +18,6 @@ export interface UploadResult {
   bytes: number
 }
 
-async function listLocal(directory: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(join(directory, prefix), { withFileTypes: true })
-  const nested = await Promise.all(
-    entries.map(entry => {
-      if (entry.isDirectory()) return listLocal(directory, `${prefix}${entry.name}/`)
-      if (entry.isFile()) return [`${prefix}${entry.name}`]
-      throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
-    })
-  )
-  return nested.flat().sort()
-}
 
 /** Where a local file goes in the collection (the inverse of the download's layout). */
 export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
@@ -50,7 +40,7 @@ export async function uploadBackup(session: Session, location: UserfileLocation,
   const directory = resolve(sourceInput)
   const isDirectory = await stat(directory).then(s => s.isDirectory(), () => false)
   if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
-  const files = await listLocal(directory)
+  const files = await listLocalFiles(directory)
   if (!files.includes('BACKUP_MANIFEST')) throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
   const unsafe = files.find(file => !safeRelativePath(file))
   if (unsafe !== undefined) throw new InputError(input, `${JSON.stringify(unsafe)} is not a plain file name.`)

@@ -41,7 +41,7 @@ function parseNameParts(prefix: string): string[] {
           part += '"'
           i += 2
         } else {
-          part += rest[i]
+          part += rest.charAt(i)
           i++
         }
       }
@@ -169,7 +169,10 @@ export async function readStoredFile(session: Session, location: UserfileLocatio
 
 export async function storedSha256(session: Session, location: UserfileLocation, file: PlannedStoredFile): Promise<string> {
   const hash = createHash('sha256')
-  await readStoredFile(session, location, file, async chunk => void hash.update(chunk))
+  await readStoredFile(session, location, file, chunk => {
+    hash.update(chunk)
+    return Promise.resolve()
+  })
   return hash.digest('hex')
 }
 
