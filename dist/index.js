@@ -36719,7 +36719,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -36750,7 +36750,7 @@ const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
-            yield stat(fsPath);
+            yield io_util_stat(fsPath);
         }
         catch (err) {
             if (err.code === 'ENOENT') {
@@ -36763,7 +36763,7 @@ function exists(fsPath) {
 }
 function isDirectory(fsPath_1) {
     return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
 }
@@ -36793,7 +36793,7 @@ function tryGetExecutablePath(filePath, extensions) {
         let stats = undefined;
         try {
             // test file exists
-            stats = yield stat(filePath);
+            stats = yield io_util_stat(filePath);
         }
         catch (err) {
             if (err.code !== 'ENOENT') {
@@ -36821,7 +36821,7 @@ function tryGetExecutablePath(filePath, extensions) {
             filePath = originalFilePath + extension;
             stats = undefined;
             try {
-                stats = yield stat(filePath);
+                stats = yield io_util_stat(filePath);
             }
             catch (err) {
                 if (err.code !== 'ENOENT') {
@@ -38212,142 +38212,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Input names, spelled once: they must match action.yml. */
-var Inputs;
-(function (Inputs) {
-    Inputs["ConnectionString"] = "connection-string";
-    Inputs["Database"] = "database";
-    Inputs["Tables"] = "tables";
-    Inputs["Collection"] = "collection";
-    Inputs["AsOfSystemTime"] = "as-of-system-time";
-    Inputs["Subdirectory"] = "subdirectory";
-    Inputs["Incremental"] = "incremental";
-    Inputs["RevisionHistory"] = "revision-history";
-    Inputs["EncryptionPassphrase"] = "encryption-passphrase";
-    Inputs["WaitTimeout"] = "wait-timeout";
-    Inputs["Timeout"] = "timeout";
-    Inputs["Container"] = "container";
-})(Inputs || (Inputs = {}));
-/** Output names, spelled once: they must match action.yml. */
-var Outputs;
-(function (Outputs) {
-    Outputs["BackupPath"] = "backup-path";
-    Outputs["Collection"] = "collection";
-    Outputs["JobId"] = "job-id";
-    Outputs["Rows"] = "rows";
-    Outputs["Bytes"] = "bytes";
-    Outputs["EndTime"] = "end-time";
-    Outputs["RestoreStatement"] = "restore-statement";
-})(Outputs || (Outputs = {}));
-const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
-const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
-const APPLICATION_NAME = 'cockroach-userfile-backup-action';
-
-;// CONCATENATED MODULE: ./src/errors.ts
-/** A problem with one input: the message names the input and what it accepts. */
-class InputError extends Error {
-    inputs;
-    constructor(input, detail) {
-        const inputs = typeof input === 'string' ? [input] : input;
-        const names = inputs.map(name => `'${name}'`).join(inputs.length > 2 ? ', ' : ' and ');
-        super(`Input${inputs.length > 1 ? 's' : ''} ${names}: ${detail}`);
-        this.name = 'InputError';
-        this.inputs = inputs;
-    }
-}
-/** A failure the user can act on: what the action was doing, what went wrong, and a hint. */
-class ActionError extends Error {
-    hint;
-    constructor(message, hint, options) {
-        super(hint === undefined ? message : `${message}\nHint: ${hint}`, options);
-        this.hint = hint;
-        this.name = 'ActionError';
-    }
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null;
-}
-function databaseErrorFields(error) {
-    if (!isRecord(error))
-        return { message: String(error) };
-    const text = (key) => (typeof error[key] === 'string' ? error[key] : undefined);
-    return {
-        message: text('message') ?? String(error),
-        code: text('code'),
-        detail: text('detail'),
-        hint: text('hint')
-    };
-}
-/** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
-function describeError(error) {
-    const { message, code, detail, hint } = databaseErrorFields(error);
-    // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
-    const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
-    const lines = [`${message}${sqlstate}`];
-    if (detail)
-        lines.push(`Detail: ${detail}`);
-    if (hint)
-        lines.push(`CockroachDB hint: ${hint}`);
-    return lines.join('\n');
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/as-of-system-time.ts
-/**
- * The `as-of-system-time` input, checked against the forms CockroachDB accepts for BACKUP
- * (pkg/sql/sem/asof): a negative interval, an absolute timestamp, a decimal HLC timestamp, or
- * follower_read_timestamp(). Anything else is refused before connecting.
- */
-
-
-const UNIT = '(?:h|m|s|ms|us|µs|ns)';
-const COMPACT_INTERVAL = new RegExp(`^-(?:\\d+(?:\\.\\d+)?${UNIT})+$`);
-const WORDY_UNIT = '(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|milliseconds?|microseconds?)';
-const WORDY_INTERVAL = new RegExp(`^-\\d+(?:\\.\\d+)?\\s*${WORDY_UNIT}$`, 'i');
-const CLOCK_INTERVAL = /^-\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?$/;
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
-const HLC = /^\d{1,19}(?:\.\d{1,10})?$/;
-const FOLLOWER_READ = /^follower_read_timestamp\(\s*\)$/i;
-const ACCEPTED = "a negative interval such as -10s, -1m30s or -2h; a timestamp such as '2024-05-07 14:10:12.34'; " +
-    'a decimal HLC timestamp such as 1715091012340000000.0000000000; or follower_read_timestamp()';
-function isPlausibleDate(match) {
-    const [, , month, day, hour, minute, second] = match.map(Number);
-    return (month !== undefined && month >= 1 && month <= 12 &&
-        day !== undefined && day >= 1 && day <= 31 &&
-        (Number.isNaN(hour) || (hour ?? 0) <= 23) &&
-        (Number.isNaN(minute) || (minute ?? 0) <= 59) &&
-        (Number.isNaN(second) || (second ?? 0) <= 60));
-}
-/** undefined means "no AS OF SYSTEM TIME clause" (the caller warns about it). */
-function parseAsOfSystemTime(raw) {
-    const value = raw.trim();
-    if (value === '')
-        return undefined;
-    if (FOLLOWER_READ.test(value))
-        return { kind: 'follower-read' };
-    if (COMPACT_INTERVAL.test(value) || WORDY_INTERVAL.test(value) || CLOCK_INTERVAL.test(value)) {
-        return { kind: 'interval', value };
-    }
-    const timestamp = TIMESTAMP.exec(value);
-    if (timestamp && isPlausibleDate(timestamp))
-        return { kind: 'timestamp', value };
-    if (HLC.test(value))
-        return { kind: 'hlc', value };
-    const positive = `-${value}`;
-    if (COMPACT_INTERVAL.test(positive) || WORDY_INTERVAL.test(positive)) {
-        throw new InputError(Inputs.AsOfSystemTime, `${JSON.stringify(value)} is in the future; a backup reads the past. Did you mean ${positive}?`);
-    }
-    throw new InputError(Inputs.AsOfSystemTime, `${JSON.stringify(value)} is not accepted. Use ${ACCEPTED}.`);
-}
-function describeAsOf(asOf) {
-    if (asOf === undefined)
-        return 'now (no AS OF SYSTEM TIME)';
-    return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : asOf.value;
-}
-
 ;// CONCATENATED MODULE: ./src/backups.ts
 /**
  * Pure logic over SHOW BACKUPS / SHOW BACKUP results: both path formats, finding the new backup,
@@ -38368,12 +38232,98 @@ function newPaths(before, after) {
     const known = new Set(before.map(pathKey));
     return after.filter(path => !known.has(pathKey(path)));
 }
+/**
+ * Just enough of CockroachDB's lexer to read a job description: words, '…' strings with '' and
+ * e'…' strings with backslash escapes (how lexbase prints strings holding quotes or non-ASCII),
+ * and "…" identifiers, so nothing inside a literal or a quoted name is taken for a keyword.
+ */
+function tokenize(text) {
+    const tokens = [];
+    let i = 0;
+    while (i < text.length) {
+        const char = text[i] ?? '';
+        const escaped = (char === 'e' || char === 'E') && text[i + 1] === "'";
+        if (char === "'" || escaped) {
+            let value = '';
+            i += escaped ? 2 : 1;
+            while (i < text.length) {
+                const c = text[i] ?? '';
+                if (escaped && c === '\\') {
+                    value += backups_unescape(text, i + 1);
+                    i += escapeLength(text, i + 1) + 1;
+                }
+                else if (c === "'" && text[i + 1] === "'" && !escaped) {
+                    value += "'";
+                    i += 2;
+                }
+                else if (c === "'") {
+                    i++;
+                    break;
+                }
+                else {
+                    value += c;
+                    i++;
+                }
+            }
+            tokens.push({ kind: 'string', text: value });
+        }
+        else if (char === '"') {
+            const end = text.indexOf('"', i + 1);
+            i = end === -1 ? text.length : end + 1;
+            while (text[i] === '"')
+                i = text.indexOf('"', i + 1) + 1 || text.length; // "" inside the name
+            tokens.push({ kind: 'other' });
+        }
+        else if (/[A-Za-z_]/.test(char)) {
+            const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))?.[0] ?? char;
+            tokens.push({ kind: 'word', text: word.toUpperCase() });
+            i += word.length;
+        }
+        else {
+            if (!/\s/.test(char))
+                tokens.push({ kind: 'other' });
+            i++;
+        }
+    }
+    return tokens;
+}
+function escapeLength(text, at) {
+    const c = text[at];
+    if (c === 'x')
+        return 3;
+    if (c === 'u')
+        return 5;
+    if (c === 'U')
+        return 9;
+    if (c !== undefined && /[0-7]/.test(c))
+        return 3;
+    return 1;
+}
+function backups_unescape(text, at) {
+    const c = text[at] ?? '';
+    const simple = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v' };
+    if (c === 'x')
+        return String.fromCharCode(parseInt(text.slice(at + 1, at + 3), 16));
+    if (c === 'u')
+        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 5), 16));
+    if (c === 'U')
+        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 9), 16));
+    if (/[0-7]/.test(c))
+        return String.fromCharCode(parseInt(text.slice(at, at + 3), 8));
+    return simple[c] ?? c;
+}
 /** The folder a detached job's description names: `BACKUP … INTO '/2024/05/07-141012.34' IN '…'`. */
 function folderFromJobDescription(description) {
     if (!description)
         return undefined;
-    const match = /\bINTO '((?:[^']|'')*)' IN '/i.exec(description);
-    return match?.[1]?.replaceAll("''", "'");
+    const tokens = tokenize(description);
+    for (let i = 0; i + 2 < tokens.length; i++) {
+        const [into, folder, inWord] = [tokens[i], tokens[i + 1], tokens[i + 2]];
+        if (into?.kind === 'word' && into.text === 'INTO' && folder?.kind === 'string' && inWord?.kind === 'word' && inWord.text === 'IN') {
+            return folder.text;
+        }
+    }
+    return undefined;
 }
 /**
  * An explicit subdirectory is one level deep, and SHOW BACKUPS lists only three-level folders, so
@@ -38415,7 +38365,10 @@ function identifyBackup({ destination, before, after, jobFolder, latestFullEndTi
         const path = fresh.find(candidate => samePath(candidate, jobFolder));
         if (path !== undefined)
             return { ok: true, path };
-        return { ok: false, reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.` };
+        return {
+            ok: false,
+            reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.`
+        };
     }
     if (fresh.length === 1 && fresh[0] !== undefined)
         return { ok: true, path: fresh[0] };
@@ -38427,18 +38380,24 @@ function identifyBackup({ destination, before, after, jobFolder, latestFullEndTi
     };
 }
 const toNumber = (value) => (value === null || value === undefined ? 0 : Number(value));
-/** `2024-05-07 14:10:12.34+00:00` / `2024-05-07 14:10:12.34` (UTC) → `2024-05-07T14:10:12.34Z`. */
+/** `2024-05-07 14:10:12.34+00:00` / `2024-05-07 14:10:12.34` (UTC) → `2024-05-07T14:10:12.34Z`, every digit kept. */
 function normalizeTimestamp(text) {
-    const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
+    const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
     if (!match)
         return text;
-    const [, date, time, zone] = match;
+    const [, date, time, fraction = '', zone] = match;
     if (zone !== undefined && !/^(Z|[+-]00(:?00)?)$/.test(zone)) {
-        const parsed = new Date(`${date}T${time}${zone.length === 3 ? `${zone}:00` : zone}`);
+        const offset = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+        const parsed = new Date(`${date}T${time}${offset}`);
         if (!Number.isNaN(parsed.getTime()))
-            return parsed.toISOString();
+            return `${parsed.toISOString().slice(0, 19)}${fraction}Z`;
     }
-    return `${date}T${time}Z`;
+    return `${date}T${time}${fraction}Z`;
+}
+/** Orders normalised timestamps in time, whatever the number of fraction digits. */
+function timeKey(normalized) {
+    const match = /^(.{19})(?:\.(\d+))?Z$/.exec(normalized);
+    return match ? `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}` : normalized;
 }
 function objectName(row) {
     return [row.database_name, row.parent_schema_name, row.object_name].filter(part => part).join('.');
@@ -38446,7 +38405,10 @@ function objectName(row) {
 /** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
 function summarizeBackup(rows) {
     const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end) => end !== null))];
-    const newest = layerEnds.map(end => ({ end, key: normalizeTimestamp(end) })).sort((a, b) => a.key.localeCompare(b.key)).at(-1);
+    const newest = layerEnds
+        .map(end => ({ end, key: timeKey(normalizeTimestamp(end)) }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .at(-1);
     if (newest === undefined)
         return undefined;
     const layer = rows.filter(row => row.end_time === newest.end);
@@ -38478,31 +38440,142 @@ function matchesFolderName(path, rows) {
     return end !== undefined && folderForEndTime(end) === pathKey(path);
 }
 
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Input names, spelled once: they must match action.yml. */
+var Inputs;
+(function (Inputs) {
+    Inputs["ConnectionString"] = "connection-string";
+    Inputs["Database"] = "database";
+    Inputs["Tables"] = "tables";
+    Inputs["Collection"] = "collection";
+    Inputs["AsOfSystemTime"] = "as-of-system-time";
+    Inputs["Subdirectory"] = "subdirectory";
+    Inputs["Incremental"] = "incremental";
+    Inputs["RevisionHistory"] = "revision-history";
+    Inputs["EncryptionPassphrase"] = "encryption-passphrase";
+    Inputs["WaitTimeout"] = "wait-timeout";
+    Inputs["Timeout"] = "timeout";
+    Inputs["Container"] = "container";
+    Inputs["CaCert"] = "ca-cert";
+    Inputs["ClientCert"] = "client-cert";
+    Inputs["ClientKey"] = "client-key";
+    Inputs["DownloadPath"] = "download-path";
+})(Inputs || (Inputs = {}));
+/** Output names, spelled once: they must match action.yml. */
+var Outputs;
+(function (Outputs) {
+    Outputs["BackupPath"] = "backup-path";
+    Outputs["Collection"] = "collection";
+    Outputs["JobId"] = "job-id";
+    Outputs["Rows"] = "rows";
+    Outputs["Bytes"] = "bytes";
+    Outputs["EndTime"] = "end-time";
+    Outputs["RestoreStatement"] = "restore-statement";
+    Outputs["DownloadPath"] = "download-path";
+    Outputs["Files"] = "files";
+    Outputs["DownloadedBytes"] = "downloaded-bytes";
+})(Outputs || (Outputs = {}));
+const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
+const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
+const APPLICATION_NAME = 'cockroach-userfile-backup-action';
+
+;// CONCATENATED MODULE: ./src/errors.ts
+/** A problem with one input: the message names the input and what it accepts. */
+class InputError extends Error {
+    inputs;
+    constructor(input, detail) {
+        const inputs = typeof input === 'string' ? [input] : input;
+        const names = inputs.map(name => `'${name}'`).join(inputs.length > 2 ? ', ' : ' and ');
+        super(`Input${inputs.length > 1 ? 's' : ''} ${names}: ${detail}`);
+        this.name = 'InputError';
+        this.inputs = inputs;
+    }
+}
+/** A failure the user can act on: what the action was doing, what went wrong, and a hint. */
+class errors_ActionError extends Error {
+    hint;
+    constructor(message, hint, options) {
+        super(hint === undefined ? message : `${message}\nHint: ${hint}`, options);
+        this.hint = hint;
+        this.name = 'ActionError';
+    }
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null;
+}
+function databaseErrorFields(error) {
+    if (!isRecord(error))
+        return { message: String(error) };
+    const text = (key) => (typeof error[key] === 'string' ? error[key] : undefined);
+    return {
+        message: text('message') ?? JSON.stringify(error),
+        code: text('code'),
+        detail: text('detail'),
+        hint: text('hint')
+    };
+}
+/** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
+function describeError(error) {
+    const { message, code, detail, hint } = databaseErrorFields(error);
+    // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
+    const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
+    const lines = [`${message}${sqlstate}`];
+    if (detail)
+        lines.push(`Detail: ${detail}`);
+    if (hint)
+        lines.push(`CockroachDB hint: ${hint}`);
+    return lines.join('\n');
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
+;// CONCATENATED MODULE: ./src/tls.ts
+/**
+ * TLS material for the connection: the `ca-cert`, `client-cert` and `client-key` inputs (PEM text,
+ * typically from a secret, or a path to a file) and libpq's sslrootcert / sslcert / sslkey URL
+ * parameters (paths). Read once, while the inputs are checked, so a bad file names its input.
+ */
 
 
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
+const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+?-----END [A-Z0-9 ]+-----/;
+/** PEM text as given, or the contents of the file it names. */
+function readPem(input, value) {
+    const text = value?.trim();
+    if (!text)
+        return undefined;
+    if (text.includes('-----BEGIN')) {
+        if (!PEM.test(text))
+            throw new InputError(input, 'looks like PEM but has no matching -----END line.');
+        return `${text}\n`;
+    }
+    let contents;
+    try {
+        contents = (0,external_node_fs_namespaceObject.readFileSync)(text, 'utf8');
+    }
+    catch (error) {
+        // The value is not echoed: it may be key material pasted without its PEM header.
+        throw new InputError(input, `is neither PEM text nor a readable file (${errorCode(error)}).`);
+    }
+    if (!PEM.test(contents))
+        throw new InputError(input, 'names a file that holds no PEM block.');
+    return contents;
+}
+/** Lines worth masking: the base64 body of every block (headers like -----BEGIN CERTIFICATE----- are not secret). */
+function pemSecrets(pem) {
+    if (pem === undefined)
+        return [];
+    const body = pem
+        .split(/\r?\n/)
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('-----'));
+    return [pem.trim(), ...body];
+}
+function errorCode(error) {
+    return databaseErrorFields(error).code ?? 'unreadable';
+}
 
 ;// CONCATENATED MODULE: ./src/connection-string.ts
 /**
@@ -38513,6 +38586,7 @@ const defaults = lib.defaults
  */
 
 
+
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 const DEFAULT_PORT = 26257;
 const PASSED_THROUGH = new Set(['application_name', 'options']);
@@ -38521,20 +38595,28 @@ function fail(detail) {
     throw new InputError(Inputs.ConnectionString, detail);
 }
 /**
- * Only the password is secret, but it must be found without ever echoing the string: the regular
- * expression below reads it from the raw text before anything else can fail.
+ * Only the password is secret, and it must be found without ever echoing the string. Like the URL
+ * parser that reads it for connecting, this takes the authority up to the first / ? or #, and the
+ * user info up to the last @ in it, so a raw @ inside a password is masked whole.
  */
 function connectionStringSecrets(raw) {
-    const match = /^[a-z]+:\/\/[^:@/]*:([^@/]*)@/i.exec(raw.trim());
-    const password = match?.[1];
-    if (password === undefined || password === '')
+    return userInfoPassword(raw.trim());
+}
+/** The user-info password of any URL, raw and %-decoded. */
+function userInfoPassword(url) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+    const at = authority.lastIndexOf('@');
+    const userInfo = at === -1 ? '' : authority.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const password = colon === -1 ? '' : userInfo.slice(colon + 1);
+    if (password === '')
         return [];
     let decoded = password;
     try {
         decoded = decodeURIComponent(password);
     }
     catch {
-        // a malformed escape: parseConnectionString rejects it; the raw text is still masked
+        // a malformed escape: parsing rejects it later; the raw text is still masked
     }
     return decoded === password ? [password] : [password, decoded];
 }
@@ -38580,9 +38662,11 @@ function parseConnectionString(raw) {
         password,
         database,
         sslMode: sslModeText,
-        sslRootCertPath: params.get('sslrootcert') ?? undefined,
-        sslCertPath: params.get('sslcert') ?? undefined,
-        sslKeyPath: params.get('sslkey') ?? undefined,
+        tls: {
+            ca: readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
+            cert: readPem(`${Inputs.ConnectionString} (sslcert)`, params.get('sslcert') ?? undefined),
+            key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
+        },
         applicationName: params.get('application_name') ?? APPLICATION_NAME,
         options: params.get('options') ?? undefined,
         secrets: connectionStringSecrets(text)
@@ -38593,6 +38677,118 @@ function describeServer(settings) {
     const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     return `${host}:${settings.port} as ${settings.user}`;
 }
+
+;// CONCATENATED MODULE: ./src/collection.ts
+/**
+ * The backup collection URI: its default, `$user` resolution, and keeping its credentials out of
+ * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
+ */
+
+
+
+const USER_PLACEHOLDER = '$user';
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+/** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
+const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i;
+function validateCollection(raw) {
+    const value = raw.trim();
+    if (value.includes('\0'))
+        throw new InputError(Inputs.Collection, 'cannot contain a NUL character.');
+    if (!SCHEME.test(value)) {
+        throw new InputError(Inputs.Collection, 'must be a storage URI such as userfile://defaultdb.public.userfiles_$user/bank-backup, ' +
+            'nodelocal://1/backups, s3://bucket/path?AUTH=implicit, gs://…, or azure://….');
+    }
+    return value;
+}
+function scheme(collection) {
+    return SCHEME.exec(collection)?.[1]?.toLowerCase() ?? '';
+}
+function isUserfile(collection) {
+    return scheme(collection) === 'userfile';
+}
+function defaultCollection(database) {
+    return `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/${encodeURIComponent(database)}-backup`;
+}
+const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`;
+/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
+const PLAIN_USER = /^[a-z0-9_]+$/;
+/**
+ * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
+ * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
+ * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
+ * (pkg/cloud/userfile/file_table_storage.go).
+ */
+function resolveUser(collection, user) {
+    if (!collection.includes(USER_PLACEHOLDER))
+        return collection;
+    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
+        return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
+    }
+    return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user));
+}
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text.replaceAll('+', ' '));
+    }
+    catch {
+        return text; // not percent-encoded after all; the raw text is what appears in logs
+    }
+}
+/** Splits credentials out of a storage URI: the user-info password and secret query parameters. */
+function uriSecrets(uri) {
+    const secrets = [];
+    const remember = (value) => {
+        if (value === '')
+            return;
+        secrets.push(value);
+        const decoded = safeDecode(value);
+        if (decoded !== value)
+            secrets.push(decoded);
+    };
+    const passwords = userInfoPassword(uri);
+    secrets.push(...passwords);
+    let redacted = uri;
+    const raw = passwords[0];
+    if (raw !== undefined) {
+        const authorityStart = uri.indexOf('://') + 3;
+        const colon = uri.indexOf(':', authorityStart);
+        redacted = `${uri.slice(0, colon + 1)}redacted${uri.slice(colon + 1 + raw.length)}`;
+    }
+    redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep, key, value) => {
+        if (!SECRET_PARAMETER.test(safeDecode(key)))
+            return all;
+        remember(value);
+        return `${sep}${key}=redacted`;
+    });
+    return { redacted, secrets: [...new Set(secrets)] };
+}
+function redactCollection(uri) {
+    return uriSecrets(uri).redacted;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
 
 ;// CONCATENATED MODULE: ./src/sql.ts
 /**
@@ -38688,6 +38884,38 @@ function restore(target, path, collection, encrypted) {
     const opts = encrypted ? ["encryption_passphrase = '<encryption-passphrase>'"] : [];
     return `RESTORE ${targetList(target)} FROM ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`;
 }
+/** userfile listing, as `cockroach userfile get` does it (pkg/cloud/userfile/filetable). */
+function listUserfiles(filesTable) {
+    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`;
+}
+/** The next chunks of one file, in order: keyset pagination keeps memory bounded. */
+function readUserfileChunks(payloadTable, chunks) {
+    if (!Number.isInteger(chunks) || chunks < 1)
+        throw new Error('chunks must be a positive integer');
+    return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
+}
+/** One stored file by name. */
+function findUserfile(filesTable) {
+    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename = $1`;
+}
+function insertUserfile(filesTable) {
+    return `INSERT INTO ${filesTable} (filename, file_id, file_size, username) VALUES ($1, $2, $3, $4)`;
+}
+function insertUserfileChunk(payloadTable) {
+    return `INSERT INTO ${payloadTable} (file_id, byte_offset, payload) VALUES ($1, $2, $3)`;
+}
+function userfileChunkTotals(payloadTable) {
+    return `SELECT count(*) AS chunks, COALESCE(sum(length(payload)), 0) AS bytes FROM ${payloadTable} WHERE file_id = $1`;
+}
+function deleteUserfilePayload(payloadTable) {
+    return `DELETE FROM ${payloadTable} WHERE file_id = $1`;
+}
+function deleteUserfile(filesTable) {
+    return `DELETE FROM ${filesTable} WHERE file_id = $1`;
+}
+function renameUserfile(filesTable) {
+    return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
+}
 
 ;// CONCATENATED MODULE: ./src/version.ts
 /** CockroachDB's version, read from `version()`, and the features the action depends on. */
@@ -38709,11 +38937,6 @@ function supportsCheckFiles(version) {
 }
 
 ;// CONCATENATED MODULE: ./src/connection.ts
-/**
- * The only module that talks to node-postgres: TLS options the libpq way, the readiness wait, and a
- * Session whose queries fail with what the action was doing.
- */
-
 
 
 
@@ -38721,8 +38944,10 @@ function supportsCheckFiles(version) {
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
 const TIMESTAMP_OIDS = new Set([1114, 1184]);
+const builtin = esm.types.getTypeParser;
+const keepText = (value) => value;
 const connection_types = {
-    getTypeParser: ((oid, format) => TIMESTAMP_OIDS.has(oid) ? (value) => value : esm.types.getTypeParser(oid, format))
+    getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
 };
 const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 /** node-postgres honours a per-query read timeout that @types/pg does not declare. */
@@ -38731,21 +38956,9 @@ function timedQuery(text, values, timeoutMs) {
     return config;
 }
 const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000;
-function readPem(path, what) {
-    if (path === undefined)
-        return undefined;
-    try {
-        return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
-    }
-    catch (error) {
-        throw new ActionError(`Could not read the ${what} file ${path}: ${describeError(error)}`);
-    }
-}
 /** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
 function sslAttempts(settings) {
-    const ca = readPem(settings.sslRootCertPath, 'sslrootcert');
-    const cert = readPem(settings.sslCertPath, 'sslcert');
-    const key = readPem(settings.sslKeyPath, 'sslkey');
+    const { ca, cert, key } = settings.tls;
     const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
     const unverified = { ...client, rejectUnauthorized: false };
     const verifyCa = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
@@ -38777,7 +38990,21 @@ function clientConfig(settings, ssl, connectTimeoutMs) {
     };
 }
 /** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003']);
+const RETRIABLE_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EPIPE',
+    '57P01',
+    '57P03',
+    '08006',
+    '08001',
+    '08003'
+]);
 const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i;
 function isRetriableConnectError(error) {
     const { code, message } = databaseErrorFields(error);
@@ -38819,11 +39046,11 @@ async function connectWhenReady(settings, options) {
         }
         catch (error) {
             if (!isRetriableConnectError(error)) {
-                throw new ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
+                throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
             }
             if (Date.now() + delayMs > deadline || options.signal?.aborted) {
                 const seconds = Math.round(options.waitTimeoutMs / 1000);
-                throw new ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
+                throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
             }
             options.onRetry?.(attempt, error);
             await sleep(delayMs);
@@ -38857,14 +39084,14 @@ class Session {
             const result = await client.query(timedQuery(SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS));
             const row = result.rows[0];
             if (!row)
-                throw new ActionError('SELECT current_user, version() returned no row');
+                throw new errors_ActionError('SELECT current_user, version() returned no row');
             return new Session(client, settings, { user: row.current_user, version: parseVersion(row.version), versionText: row.version });
         }
         catch (error) {
             await client.end().catch(() => undefined); // the error below is what matters
-            if (error instanceof ActionError)
+            if (error instanceof errors_ActionError)
                 throw error;
-            throw new ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error });
+            throw new errors_ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error });
         }
     }
     /**
@@ -38894,7 +39121,7 @@ class Session {
     }
 }
 /** A failed statement: the message says what was being done; `cause` keeps the driver error. */
-class QueryError extends ActionError {
+class QueryError extends errors_ActionError {
     code;
     constructor(message, cause) {
         super(message, undefined, { cause });
@@ -38902,7 +39129,8 @@ class QueryError extends ActionError {
     }
     /** The connection broke (rather than CockroachDB refusing the statement). */
     get connectionLost() {
-        return isRetriableConnectError(this.cause) || /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message);
+        return (isRetriableConnectError(this.cause) ||
+            /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message));
     }
 }
 /** A connection used only to cancel a job, when the session may be stuck in a poll. */
@@ -38921,7 +39149,7 @@ async function withFreshConnection(settings, timeoutMs, work) {
 
 
 /** The job did not succeed: it ended, or the action stopped following it. */
-class JobError extends ActionError {
+class JobError extends errors_ActionError {
     reason;
     constructor(message, reason, hint) {
         super(message, hint);
@@ -39019,208 +39247,6 @@ function settle(jobId, row) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/backup.ts
-
-
-
-
-
-
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
-const CANCEL_TIMEOUT_MS = 4_000;
-async function listBackups(session, plan) {
-    const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
-    return rows.map(row => row.path);
-}
-async function startBackup(session, plan, log) {
-    const statement = { ...plan };
-    log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
-    const jobId = rows[0]?.job_id;
-    if (jobId === undefined)
-        throw new ActionError('BACKUP … WITH detached returned no job id.');
-    return String(jobId);
-}
-/** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
-async function cancel(jobId, options) {
-    try {
-        await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
-        return `Job ${jobId} was cancelled.`;
-    }
-    catch (error) {
-        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
-    }
-}
-async function backup_showBackup(session, plan, path, checkFiles) {
-    // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
-    const statement = showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, { checkFiles, encryptionPassphrase: plan.encryptionPassphrase });
-    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS);
-}
-/** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
-async function verify(session, plan, path) {
-    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version));
-    const contents = summarizeBackup(rows);
-    if (contents === undefined)
-        throw new ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`);
-    if (!matchesFolderName(path, rows)) {
-        throw new ActionError(`SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`);
-    }
-    const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined;
-    if (expected !== undefined && contents.backupType !== expected) {
-        throw new ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`);
-    }
-    return contents;
-}
-async function takeBackup(session, plan, options) {
-    const before = await listBackups(session, plan);
-    if (plan.destination.kind === 'latest' && before.length === 0) {
-        throw new ActionError(`incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`, 'Run the action once without incremental to take the first full backup.');
-    }
-    const jobId = await startBackup(session, plan, options.log);
-    options.log(`Backup job ${jobId} started.`);
-    let description;
-    try {
-        const outcome = await followJob(session, jobId, {
-            timeoutMs: options.timeoutMs,
-            signal: options.signal,
-            log: options.log,
-            reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-            pollIntervalMs: options.pollIntervalMs
-        });
-        description = outcome.description;
-    }
-    catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await cancel(jobId, options)}`, error.reason);
-        }
-        throw error;
-    }
-    const after = await listBackups(session, plan);
-    const jobFolder = folderFromJobDescription(description);
-    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
-    const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime });
-    if (!identified.ok)
-        throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`);
-    const contents = await verify(session, plan, identified.path);
-    return { path: identified.path, jobId, contents };
-}
-
-;// CONCATENATED MODULE: ./src/collection.ts
-/**
- * The backup collection URI: its default, `$user` resolution, and keeping its credentials out of
- * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
- */
-
-
-const USER_PLACEHOLDER = '$user';
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-/** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
-const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i;
-function validateCollection(raw) {
-    const value = raw.trim();
-    if (value.includes('\0'))
-        throw new InputError(Inputs.Collection, 'cannot contain a NUL character.');
-    if (!SCHEME.test(value)) {
-        throw new InputError(Inputs.Collection, 'must be a storage URI such as userfile://defaultdb.public.userfiles_$user/bank-backup, ' +
-            'nodelocal://1/backups, s3://bucket/path?AUTH=implicit, gs://…, or azure://….');
-    }
-    return value;
-}
-function scheme(collection) {
-    return SCHEME.exec(collection)?.[1]?.toLowerCase() ?? '';
-}
-function isUserfile(collection) {
-    return scheme(collection) === 'userfile';
-}
-function defaultCollection(database) {
-    return `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/${encodeURIComponent(database)}-backup`;
-}
-const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`;
-/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
-const PLAIN_USER = /^[a-z0-9_]+$/;
-/**
- * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
- * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
- * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
- * (pkg/cloud/userfile/file_table_storage.go).
- */
-function resolveUser(collection, user) {
-    if (!collection.includes(USER_PLACEHOLDER))
-        return collection;
-    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
-        return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
-    }
-    return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user));
-}
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text.replaceAll('+', ' '));
-    }
-    catch {
-        return text; // not percent-encoded after all; the raw text is what appears in logs
-    }
-}
-/** Splits credentials out of a storage URI: the user-info password and secret query parameters. */
-function uriSecrets(uri) {
-    const secrets = [];
-    const remember = (value) => {
-        if (value === '')
-            return;
-        secrets.push(value);
-        const decoded = safeDecode(value);
-        if (decoded !== value)
-            secrets.push(decoded);
-    };
-    let redacted = uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*):([^/@?#]*)@/i, (_all, head, password) => {
-        remember(password);
-        return `${head}:redacted@`;
-    });
-    redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep, key, value) => {
-        if (!SECRET_PARAMETER.test(safeDecode(key)))
-            return all;
-        remember(value);
-        return `${sep}${key}=redacted`;
-    });
-    return { redacted, secrets };
-}
-function redactCollection(uri) {
-    return uriSecrets(uri).redacted;
-}
-
-;// CONCATENATED MODULE: ./src/container-logs.ts
-/** The CockroachDB container's last log lines, shown when the cluster never answered or the job failed. */
-
-
-
-const LOG_LINES = 50;
-async function showContainerLogs(container) {
-    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
-        try {
-            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
-            if (code !== 0)
-                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
-        }
-        catch (error) {
-            // Diagnostics only: the step already fails for the reason that brought us here.
-            info(`Could not run docker logs: ${errorMessage(error)}`);
-        }
-    });
-}
-
-;// CONCATENATED MODULE: ./src/secrets.ts
-/** Everything secret in the raw inputs, found before any of them is validated or logged. */
-
-
-function secretsIn(raw) {
-    const secrets = [
-        ...connectionStringSecrets(raw.connectionString),
-        ...uriSecrets(raw.collection.trim()).secrets,
-        raw.encryptionPassphrase,
-        raw.encryptionPassphrase.trim()
-    ];
-    return [...new Set(secrets.filter(secret => secret !== ''))];
-}
-
 ;// CONCATENATED MODULE: ./src/targets.ts
 /**
  * What to back up. Names are taken exactly as CockroachDB lists them (SHOW DATABASES, SHOW TABLES):
@@ -39282,11 +39308,15 @@ function unquoteWhole(input, name) {
 }
 /** `db.schema.table` with optional `"…"` parts (`""` inside quotes is one quote). */
 function splitQualifiedName(input, text) {
+    return splitNameParts(input, text).map(part => part.value);
+}
+function splitNameParts(input, text) {
     const parts = [];
     let i = 0;
     while (i <= text.length) {
         let part = '';
-        if (text[i] === '"') {
+        const quoted = text[i] === '"';
+        if (quoted) {
             i++;
             for (;;) {
                 if (i >= text.length)
@@ -39300,7 +39330,7 @@ function splitQualifiedName(input, text) {
                     i++;
                     break;
                 }
-                part += text[i];
+                part += text.charAt(i);
                 i++;
             }
             if (i < text.length && text[i] !== '.') {
@@ -39317,14 +39347,19 @@ function splitQualifiedName(input, text) {
         }
         if (part === '')
             throw new InputError(input, `${JSON.stringify(text)} has an empty name part.`);
-        parts.push(part);
+        parts.push({ value: part, quoted });
         i++; // past the dot (or past the end)
     }
     return parts;
 }
 function parseTables(value) {
     const tables = splitList(value).map(text => {
-        const parts = splitQualifiedName(Inputs.Tables, text);
+        const named = splitNameParts(Inputs.Tables, text);
+        if (named.some(part => part.quoted && part.value === '*')) {
+            // In the statement "*" would read as every table; a table named * is not worth that risk.
+            throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`);
+        }
+        const parts = named.map(part => part.value);
         if (parts.length < 2 || parts.length > 3) {
             throw new InputError(Inputs.Tables, `${JSON.stringify(text)} must be database.table or database.schema.table.`);
         }
@@ -39349,11 +39384,604 @@ function describeTarget(target) {
         : `table${target.tables.length > 1 ? 's' : ''} ${target.tables.map(t => t.parts.join('.')).join(', ')}`;
 }
 
+;// CONCATENATED MODULE: ./src/backup.ts
+
+
+
+
+
+
+
+
+function destinationOf(inputs) {
+    if (inputs.subdirectory !== undefined)
+        return { kind: 'subdirectory', name: inputs.subdirectory };
+    return inputs.incremental ? { kind: 'latest' } : { kind: 'new' };
+}
+/** What to back up where, once the session user is known (for `$user`). */
+function planBackup(inputs, sessionUser) {
+    const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
+    return {
+        target: inputs.target,
+        collection,
+        collectionForDisplay: redactCollection(collection),
+        destination: destinationOf(inputs),
+        asOf: inputs.asOf,
+        revisionHistory: inputs.revisionHistory,
+        encryptionPassphrase: inputs.encryptionPassphrase
+    };
+}
+const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
+const CANCEL_TIMEOUT_MS = 4_000;
+async function listBackups(session, plan) {
+    const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
+    return rows.map(row => row.path);
+}
+async function startBackup(session, plan, log) {
+    const statement = { ...plan };
+    log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
+    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
+    const jobId = rows[0]?.job_id;
+    if (jobId === undefined)
+        throw new errors_ActionError('BACKUP … WITH detached returned no job id.');
+    return jobId;
+}
+/** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
+async function cancel(jobId, options) {
+    try {
+        await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
+        return `Job ${jobId} was cancelled.`;
+    }
+    catch (error) {
+        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
+    }
+}
+async function backup_showBackup(session, plan, path, checkFiles) {
+    // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
+    const statement = showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
+        checkFiles,
+        encryptionPassphrase: plan.encryptionPassphrase
+    });
+    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS);
+}
+/** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
+async function verify(session, plan, path) {
+    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version));
+    const contents = summarizeBackup(rows);
+    if (contents === undefined)
+        throw new errors_ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`);
+    if (!matchesFolderName(path, rows)) {
+        throw new errors_ActionError(`SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`);
+    }
+    const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined;
+    if (expected !== undefined && contents.backupType !== expected) {
+        throw new errors_ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`);
+    }
+    return contents;
+}
+async function takeBackup(session, plan, options) {
+    const before = await listBackups(session, plan);
+    if (plan.destination.kind === 'latest' && before.length === 0) {
+        throw new errors_ActionError(`incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`, 'Run the action once without incremental to take the first full backup.');
+    }
+    const jobId = await startBackup(session, plan, options.log);
+    options.log(`Backup job ${jobId} started.`);
+    let description;
+    try {
+        const outcome = await followJob(session, jobId, {
+            timeoutMs: options.timeoutMs,
+            signal: options.signal,
+            log: options.log,
+            reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+            pollIntervalMs: options.pollIntervalMs
+        });
+        description = outcome.description;
+    }
+    catch (error) {
+        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
+            throw new JobError(`${error.message}\n${await cancel(jobId, options)}`, error.reason);
+        }
+        throw error;
+    }
+    const after = await listBackups(session, plan);
+    const jobFolder = folderFromJobDescription(description);
+    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
+    const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime });
+    if (!identified.ok)
+        throw new errors_ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`);
+    const contents = await verify(session, plan, identified.path);
+    return { path: identified.path, jobId, contents };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/local-files.ts
+/** Files under a directory, as sorted relative paths with / separators. */
+
+
+
+async function listLocalFiles(directory, prefix = '') {
+    const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(directory, prefix), { withFileTypes: true });
+    const nested = [];
+    for (const entry of entries) {
+        if (entry.isDirectory())
+            nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`));
+        else if (entry.isFile())
+            nested.push([`${prefix}${entry.name}`]);
+        else
+            throw new errors_ActionError(`${(0,external_node_path_namespaceObject.join)(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`);
+    }
+    return nested.flat().sort();
+}
+
+;// CONCATENATED MODULE: ./src/userfile.ts
+/**
+ * userfile storage as CockroachDB keeps it (pkg/cloud/userfile): a URI's host is the qualified
+ * table prefix, and files live in two tables, `<prefix>_upload_files` (one row per file) and
+ * `<prefix>_upload_payload` (the file's bytes in chunks of up to 4 MiB keyed by byte_offset).
+ */
+
+
+
+
+const CHUNK_SIZE = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+/** One part of a qualified name as CockroachDB reads it: quoted parts literally, bare ones lower-cased. */
+function parseNameParts(prefix) {
+    const parts = [];
+    let rest = prefix;
+    while (rest !== '') {
+        let part;
+        if (rest.startsWith('"')) {
+            let i = 1;
+            part = '';
+            for (;;) {
+                if (i >= rest.length)
+                    throw new Error('unterminated quote');
+                if (rest[i] === '"') {
+                    if (rest[i + 1] !== '"')
+                        break;
+                    part += '"';
+                    i += 2;
+                }
+                else {
+                    part += rest.charAt(i);
+                    i++;
+                }
+            }
+            rest = rest.slice(i + 1);
+        }
+        else {
+            const dot = rest.indexOf('.');
+            part = (dot === -1 ? rest : rest.slice(0, dot)).toLowerCase();
+            rest = dot === -1 ? '' : rest.slice(dot);
+        }
+        if (part === '')
+            throw new Error('empty name part');
+        parts.push(part);
+        if (rest.startsWith('.'))
+            rest = rest.slice(1);
+        else if (rest !== '')
+            throw new Error('expected a dot');
+    }
+    return parts;
+}
+/**
+ * The tables behind a userfile URI. An empty host means the session user's default space,
+ * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ */
+function userfileLocation(collection, sessionUser, input) {
+    const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection);
+    if (!match)
+        throw new InputError(input, 'is for userfile:// collections only; other storages are already outside the cluster.');
+    const host = decodeURIComponent(match[1] ?? '');
+    const path = decodeURIComponent(match[2] ?? '');
+    let parts;
+    try {
+        parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host);
+    }
+    catch (error) {
+        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`);
+    }
+    if (parts.length < 1 || parts.length > 3)
+        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`);
+    const table = (suffix) => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(quoteIdent).join('.');
+    return {
+        tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(quoteIdent).join('.') },
+        path: path === '' ? '/' : path
+    };
+}
+/** Go's path.Join for the two pieces CockroachDB joins: the collection path and a backup folder. */
+function joinPath(base, folder) {
+    const joined = `${base}/${folder}`.split('/').filter(part => part !== '' && part !== '.');
+    return `/${joined.join('/')}`;
+}
+/** A LIKE pattern matching exactly the names that start with `prefix` (\ is the default escape). */
+function likePrefix(prefix) {
+    return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`;
+}
+const CHUNKS_PER_QUERY = 1;
+const READ_TIMEOUT_MS = 120_000;
+/**
+ * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
+ * files sit at the top and the layers under `incrementals/`.
+ */
+function backupPrefixes(location, backupPath) {
+    return [
+        { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
+        { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
+    ];
+}
+/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
+function safeRelativePath(relative) {
+    const parts = relative.split('/');
+    return (relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0')));
+}
+async function listStoredFiles(session, location, prefix) {
+    return session.query(listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`);
+}
+/**
+ * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
+ * its recorded size. At most one query's chunks are held while the previous ones are consumed.
+ */
+async function readStoredFile(session, location, file, sink) {
+    const fetch = (offset) => session.query(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
+    const prefetch = (offset) => {
+        const pending = fetch(offset);
+        pending.catch(() => undefined); // rejections are seen when it is awaited, not as unhandled ones
+        return pending;
+    };
+    let written = 0;
+    let next = file.size > 0 ? prefetch(0) : Promise.resolve([]);
+    try {
+        while (written < file.size) {
+            const rows = await next;
+            if (rows.length === 0)
+                break;
+            const last = rows.at(-1);
+            const end = last ? Number(last.byte_offset) + last.payload.length : written;
+            next = end < file.size ? prefetch(end) : Promise.resolve([]); // fetched while this batch is consumed
+            for (const row of rows) {
+                if (Number(row.byte_offset) !== written) {
+                    throw new errors_ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`);
+                }
+                await sink(row.payload);
+                written += row.payload.length;
+            }
+        }
+    }
+    finally {
+        await next.catch(() => undefined); // settle an outstanding prefetch; the first error is the one thrown
+    }
+    if (written !== file.size) {
+        throw new errors_ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`);
+    }
+}
+async function storedSha256(session, location, file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    await readStoredFile(session, location, file, chunk => {
+        hash.update(chunk);
+        return Promise.resolve();
+    });
+    return hash.digest('hex');
+}
+async function findStoredFile(session, location, filename) {
+    const rows = await session.query(sql.findUserfile(location.tables.files), [filename], `looking up ${filename} in ${location.tables.prefix}`);
+    return rows[0];
+}
+/** Deletes a stored file: its chunks first, since they reference the file row. */
+async function deleteStoredFile(session, location, file) {
+    await session.query(sql.deleteUserfilePayload(location.tables.payload), [file.file_id], `deleting ${file.filename}`);
+    await session.query(sql.deleteUserfile(location.tables.files), [file.file_id], `deleting ${file.filename}`);
+}
+/** Local file bytes in exact CHUNK_SIZE pieces (the last one shorter), one piece in memory at a time. */
+async function* fileChunks(path) {
+    const handle = await open(path, 'r');
+    try {
+        for (;;) {
+            const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+            let filled = 0;
+            while (filled < CHUNK_SIZE) {
+                const { bytesRead } = await handle.read(buffer, filled, CHUNK_SIZE - filled, null);
+                if (bytesRead === 0)
+                    break;
+                filled += bytesRead;
+            }
+            if (filled === 0)
+                return;
+            yield buffer.subarray(0, filled);
+            if (filled < CHUNK_SIZE)
+                return;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
+ * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
+ * are checked; only then, in one transaction, does the name change (replacing an older file). So a
+ * failed upload never leaves a half file under the real name. An identical file is left alone.
+ */
+async function writeStoredFile(session, location, localPath, filename, user) {
+    const size = (await stat(localPath)).size;
+    const existing = await findStoredFile(session, location, filename);
+    if (existing !== undefined && Number(existing.file_size) === size) {
+        const local = createHash('sha256');
+        for await (const chunk of fileChunks(localPath))
+            local.update(chunk);
+        if ((await storedSha256(session, location, { stored: existing, size })) === local.digest('hex'))
+            return 'unchanged';
+    }
+    const temporary = `${filename}.tmp`;
+    const stale = await findStoredFile(session, location, temporary);
+    if (stale !== undefined)
+        await deleteStoredFile(session, location, stale);
+    const fileId = randomUUID();
+    const written = { filename: temporary, file_id: fileId, file_size: size };
+    let inTransaction = false;
+    try {
+        await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`);
+        let offset = 0;
+        for await (const chunk of fileChunks(localPath)) {
+            await session.query(sql.insertUserfileChunk(location.tables.payload), [fileId, offset, chunk], `uploading ${filename} at byte ${offset}`, READ_TIMEOUT_MS);
+            offset += chunk.length;
+        }
+        const [totals] = await session.query(sql.userfileChunkTotals(location.tables.payload), [fileId], `checking the upload of ${filename}`);
+        if (offset !== size || Number(totals?.bytes) !== size || Number(totals?.chunks) !== Math.ceil(size / CHUNK_SIZE)) {
+            throw new ActionError(`Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`);
+        }
+        await session.query('BEGIN', [], `renaming ${temporary}`);
+        inTransaction = true;
+        if (existing !== undefined)
+            await deleteStoredFile(session, location, existing);
+        await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`);
+        await session.query('COMMIT', [], `renaming ${temporary}`);
+        return 'written';
+    }
+    catch (error) {
+        // Best effort: the failure itself is what the user needs to see.
+        if (inTransaction)
+            await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined);
+        await deleteStoredFile(session, location, written).catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/download.ts
+/**
+ * Copies a backup out of userfile storage onto the runner, the way `cockroach userfile get` does
+ * but over the action's own SQL connection: list the files, stream each one chunk by chunk to a
+ * temporary name, check its size and the manifest checksum, then rename. A failure removes
+ * everything this run wrote.
+ */
+
+
+
+
+
+
+
+
+const PARTIAL_SUFFIX = '.partial';
+async function listFiles(session, location, backupPath) {
+    const planned = [];
+    for (const prefix of backupPrefixes(location, backupPath)) {
+        for (const stored of await listStoredFiles(session, location, prefix.stored)) {
+            const relative = prefix.local + stored.filename.slice(prefix.stored.length);
+            if (!stored.filename.startsWith(prefix.stored) || !safeRelativePath(relative)) {
+                throw new errors_ActionError(`Refusing to download ${JSON.stringify(stored.filename)}: it is not a plain path inside the backup folder.`);
+            }
+            planned.push({ stored, size: Number(stored.file_size), relative });
+        }
+    }
+    return planned;
+}
+async function isEmptyOrMissing(directory) {
+    try {
+        return (await (0,promises_namespaceObject.readdir)(directory)).length === 0;
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return true;
+        throw error;
+    }
+}
+/**
+ * A directory holds this same backup when it has exactly these files at these sizes and the same
+ * manifest bytes (the manifest names every data file and the backup's times).
+ */
+async function holdsSameBackup(session, location, directory, files) {
+    const sizes = await Promise.all(files.map(file => (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(directory, file.relative)).then(s => s.size, () => -1)));
+    if (sizes.some((size, i) => size !== files[i]?.size))
+        return false;
+    if ((await listLocalFiles(directory)).length !== files.length)
+        return false;
+    const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST');
+    return (manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256((0,external_node_path_namespaceObject.join)(directory, manifest.relative))));
+}
+async function downloadFile(session, location, file, target) {
+    const stream = (0,external_node_fs_namespaceObject.createWriteStream)(target, { flags: 'wx' });
+    let streamError;
+    stream.on('error', error => (streamError = error));
+    try {
+        await readStoredFile(session, location, file, async (chunk) => {
+            if (streamError)
+                throw streamError;
+            if (!stream.write(chunk))
+                await (0,external_node_events_.once)(stream, 'drain');
+        });
+    }
+    finally {
+        stream.end();
+        if (!stream.closed)
+            await (0,external_node_events_.once)(stream, 'close');
+    }
+    if (streamError)
+        throw streamError;
+}
+async function localSha256(path) {
+    return (0,external_node_crypto_.createHash)('sha256')
+        .update(await (0,promises_namespaceObject.readFile)(path))
+        .digest('hex');
+}
+/** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
+function manifestChecksum(manifest) {
+    return (0,external_node_crypto_.createHash)('sha256').update(manifest).digest().subarray(0, 4);
+}
+async function verifyChecksums(directory, files) {
+    for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
+        const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`);
+        if (checksumFile === undefined)
+            continue;
+        const expected = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, checksumFile.relative));
+        const actual = manifestChecksum(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, file.relative)));
+        if (!actual.equals(expected)) {
+            throw new errors_ActionError(`${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`);
+        }
+    }
+}
+async function downloadBackup(session, location, backupPath, directoryInput, log) {
+    const directory = (0,external_node_path_namespaceObject.resolve)(directoryInput);
+    const files = await listFiles(session, location, backupPath);
+    if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
+        throw new errors_ActionError(`No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`);
+    }
+    const bytes = files.reduce((sum, file) => sum + file.size, 0);
+    if (!(await isEmptyOrMissing(directory))) {
+        if (await holdsSameBackup(session, location, directory, files)) {
+            await verifyChecksums(directory, files);
+            log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
+            return { directory, files: files.length, bytes };
+        }
+        throw new errors_ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
+    }
+    const createdRoot = !(await (0,promises_namespaceObject.stat)(directory).then(() => true, () => false));
+    try {
+        for (const file of files) {
+            const target = (0,external_node_path_namespaceObject.join)(directory, ...file.relative.split('/'));
+            if (!target.startsWith(directory + external_node_path_namespaceObject.sep))
+                throw new errors_ActionError(`Refusing to write outside ${directory}: ${file.relative}`);
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(target), { recursive: true });
+            await downloadFile(session, location, file, target + PARTIAL_SUFFIX);
+            await (0,promises_namespaceObject.rename)(target + PARTIAL_SUFFIX, target);
+        }
+        await verifyChecksums(directory, files);
+    }
+    catch (error) {
+        // Nothing half-done is left behind: the directory was empty or missing, and a partial
+        // download must not look like a backup.
+        if (createdRoot)
+            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+        else
+            await Promise.all((await (0,promises_namespaceObject.readdir)(directory)).map(entry => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(directory, entry), { recursive: true, force: true })));
+        throw error;
+    }
+    log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
+    return { directory, files: files.length, bytes };
+}
+
+;// CONCATENATED MODULE: ./src/container-logs.ts
+/** The CockroachDB container's last log lines, shown when the cluster never answered or the job failed. */
+
+
+
+const LOG_LINES = 50;
+async function showContainerLogs(container) {
+    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
+        try {
+            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
+            if (code !== 0)
+                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
+        }
+        catch (error) {
+            // Diagnostics only: the step already fails for the reason that brought us here.
+            info(`Could not run docker logs: ${errorMessage(error)}`);
+        }
+    });
+}
+
+;// CONCATENATED MODULE: ./src/as-of-system-time.ts
+/**
+ * The `as-of-system-time` input, checked against the forms CockroachDB accepts for BACKUP
+ * (pkg/sql/sem/asof): a negative interval, an absolute timestamp, a decimal HLC timestamp, or
+ * follower_read_timestamp(). Anything else is refused before connecting.
+ */
+
+
+const UNIT = '(?:h|m|s|ms|us|µs|ns)';
+const COMPACT_INTERVAL = new RegExp(`^-(?:\\d+(?:\\.\\d+)?${UNIT})+$`);
+const WORDY_UNIT = '(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|milliseconds?|microseconds?)';
+const WORDY_INTERVAL = new RegExp(`^-\\d+(?:\\.\\d+)?\\s*${WORDY_UNIT}$`, 'i');
+const CLOCK_INTERVAL = /^-\d{1,2}:\d{2}:\d{2}(?:\.\d{1,6})?$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+const HLC = /^\d{1,19}(?:\.\d{1,10})?$/;
+const FOLLOWER_READ = /^follower_read_timestamp\(\s*\)$/i;
+const ACCEPTED = "a negative interval such as -10s, -1m30s or -2h; a timestamp such as '2024-05-07 14:10:12.34'; " +
+    'a decimal HLC timestamp such as 1715091012340000000.0000000000; or follower_read_timestamp()';
+/** A date that exists on the calendar (2024-02-30 does not), with a time of day that does. */
+function isRealDate(match) {
+    const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map(part => (part ? Number(part) : 0));
+    const date = new Date(Date.UTC(year, month - 1, day));
+    const calendar = date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+    return calendar && hour <= 23 && minute <= 59 && second <= 59;
+}
+/** undefined means "no AS OF SYSTEM TIME clause" (the caller warns about it). */
+function parseAsOfSystemTime(raw) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    if (FOLLOWER_READ.test(value))
+        return { kind: 'follower-read' };
+    if (COMPACT_INTERVAL.test(value) || WORDY_INTERVAL.test(value) || CLOCK_INTERVAL.test(value)) {
+        return { kind: 'interval', value };
+    }
+    const timestamp = TIMESTAMP.exec(value);
+    if (timestamp && isRealDate(timestamp))
+        return { kind: 'timestamp', value };
+    if (HLC.test(value))
+        return { kind: 'hlc', value };
+    const positive = `-${value}`;
+    if (COMPACT_INTERVAL.test(positive) || WORDY_INTERVAL.test(positive)) {
+        throw new InputError(Inputs.AsOfSystemTime, `${JSON.stringify(value)} is in the future; a backup reads the past. Did you mean ${positive}?`);
+    }
+    throw new InputError(Inputs.AsOfSystemTime, `${JSON.stringify(value)} is not accepted. Use ${ACCEPTED}.`);
+}
+function describeAsOf(asOf) {
+    if (asOf === undefined)
+        return 'now (no AS OF SYSTEM TIME)';
+    return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : asOf.value;
+}
+
+;// CONCATENATED MODULE: ./src/secrets.ts
+/** Everything secret in the raw inputs, found before any of them is validated or logged. */
+
+
+
+function secretsIn(raw) {
+    const secrets = [
+        ...connectionStringSecrets(raw.connectionString),
+        ...uriSecrets(raw.collection.trim()).secrets,
+        raw.encryptionPassphrase,
+        raw.encryptionPassphrase.trim(),
+        ...raw.pems.filter(pem => pem.includes('-----BEGIN')).flatMap(pem => pemSecrets(pem))
+    ];
+    return [...new Set(secrets.filter(secret => secret !== ''))];
+}
+
 ;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * Reads every input once, validates it and returns one typed object. Nothing after this reads
  * `core.getInput`. Every error names the input and what it accepts.
  */
+
 
 
 
@@ -39387,7 +40015,7 @@ function parseSeconds(name, value, fallback, allowZero) {
     if ((!allowZero && seconds === 0) || seconds > MAX_SECONDS) {
         throw new InputError(name, `${text} is out of range: use ${allowZero ? '0' : 'more than 0'} to ${MAX_SECONDS} seconds.`);
     }
-    return Math.round(seconds * 1000);
+    return Math.ceil(seconds * 1000); // never rounds a positive timeout down to 0 ms
 }
 const NO_CLUSTER_BACKUP = 'Set exactly one of `database` or `tables`. Cluster backups are not offered: userfile data lives in ' +
     'the defaultdb database, and a full cluster restore only runs on a cluster with no databases, so a ' +
@@ -39440,17 +40068,38 @@ function parsePassphrase(value) {
         throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.');
     return value;
 }
+/** The TLS inputs take the place of the URL's sslrootcert / sslcert / sslkey; giving both is ambiguous. */
+function tlsFromInputs(read, fromUrl) {
+    const pick = (input, parameter, urlValue) => {
+        const value = readPem(input, read(input));
+        if (value !== undefined && urlValue !== undefined) {
+            throw new InputError(input, `give it either here or as ${parameter} in connection-string, not both.`);
+        }
+        return value ?? urlValue;
+    };
+    const tls = {
+        ca: pick(Inputs.CaCert, 'sslrootcert', fromUrl.ca),
+        cert: pick(Inputs.ClientCert, 'sslcert', fromUrl.cert),
+        key: pick(Inputs.ClientKey, 'sslkey', fromUrl.key)
+    };
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+        throw new InputError([Inputs.ClientCert, Inputs.ClientKey], 'a client certificate needs its key, and a key its certificate.');
+    }
+    return tls;
+}
 /** Masks every secret among the raw inputs first, so no later message can reveal one. */
 function getInputs(readRaw = readInput, mask = core_setSecret) {
     const read = (name) => readRaw(name) ?? '';
     secretsIn({
         connectionString: read(Inputs.ConnectionString),
         encryptionPassphrase: read(Inputs.EncryptionPassphrase),
-        collection: read(Inputs.Collection)
+        collection: read(Inputs.Collection),
+        pems: [read(Inputs.CaCert), read(Inputs.ClientCert), read(Inputs.ClientKey)]
     }).forEach(mask);
     const collection = optional(read(Inputs.Collection));
+    const connection = parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING);
     return {
-        connection: parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING),
+        connection: { ...connection, tls: tlsFromInputs(read, connection.tls) },
         target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
         collection: collection === undefined ? undefined : validateCollection(collection),
         // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
@@ -39461,14 +40110,51 @@ function getInputs(readRaw = readInput, mask = core_setSecret) {
         encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
         waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
         timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
-        container: parseContainer(read(Inputs.Container))
+        container: parseContainer(read(Inputs.Container)),
+        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), collection)
     };
+}
+function parseDownloadPath(value, collection) {
+    const path = optional(value);
+    if (path === undefined)
+        return undefined;
+    if (path.includes('\0'))
+        throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.');
+    if (collection !== undefined && !isUserfile(collection)) {
+        throw new InputError(Inputs.DownloadPath, `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`);
+    }
+    return path;
+}
+/** Inputs that are allowed but probably not what the user meant. */
+function warnAboutInputs(inputs, warn = warning) {
+    if (inputs.asOf === undefined) {
+        warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.');
+    }
+    if (inputs.connection.tls.ca !== undefined && ['allow', 'prefer'].includes(inputs.connection.sslMode)) {
+        warn(`A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The step's outputs and job summary, written only once the backup is verified. */
 
 
+
+
+
+function makeReport(plan, result, serverVersion, download) {
+    return {
+        path: result.path,
+        collection: plan.collectionForDisplay,
+        jobId: result.jobId,
+        contents: result.contents,
+        restoreStatement: restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
+        target: describeTarget(plan.target),
+        asOf: describeAsOf(plan.asOf),
+        serverVersion,
+        download
+    };
+}
 function setOutputs(report) {
     setOutput(Outputs.BackupPath, report.path);
     setOutput(Outputs.Collection, report.collection);
@@ -39477,6 +40163,11 @@ function setOutputs(report) {
     setOutput(Outputs.Bytes, String(report.contents.bytes));
     setOutput(Outputs.EndTime, report.contents.endTime);
     setOutput(Outputs.RestoreStatement, report.restoreStatement);
+    if (report.download) {
+        setOutput(Outputs.DownloadPath, report.download.directory);
+        setOutput(Outputs.Files, String(report.download.files));
+        setOutput(Outputs.DownloadedBytes, String(report.download.bytes));
+    }
 }
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -39503,11 +40194,25 @@ async function writeSummary(report) {
         [{ data: 'Job', header: true }, { data: report.jobId }],
         [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
         [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
-        [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }]
+        [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
+        ...(report.download
+            ? [
+                [
+                    { data: 'Downloaded to', header: true },
+                    {
+                        data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
+                    }
+                ]
+            ]
+            : [])
     ])
         .addHeading('Objects', 3)
         .addTable([
-        [{ data: 'Table', header: true }, { data: 'Rows', header: true }, { data: 'Size', header: true }],
+        [
+            { data: 'Table', header: true },
+            { data: 'Rows', header: true },
+            { data: 'Size', header: true }
+        ],
         ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])
         .addHeading('Restore', 3)
@@ -39550,24 +40255,6 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 
 
 
-
-function destinationOf(inputs) {
-    if (inputs.subdirectory !== undefined)
-        return { kind: 'subdirectory', name: inputs.subdirectory };
-    return inputs.incremental ? { kind: 'latest' } : { kind: 'new' };
-}
-function planFor(inputs, sessionUser) {
-    const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
-    return {
-        target: inputs.target,
-        collection,
-        collectionForDisplay: redactCollection(collection),
-        destination: destinationOf(inputs),
-        asOf: inputs.asOf,
-        revisionHistory: inputs.revisionHistory,
-        encryptionPassphrase: inputs.encryptionPassphrase
-    };
-}
 /** The container's logs help when the cluster never answered or the job itself failed. */
 function wantsContainerLogs(error) {
     return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal');
@@ -39578,9 +40265,7 @@ async function run() {
     let session;
     try {
         inputs = getInputs();
-        if (inputs.asOf === undefined) {
-            warning('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.');
-        }
+        warnAboutInputs(inputs);
         info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
         session = await Session.open(inputs.connection, {
             waitTimeoutMs: inputs.waitTimeoutMs,
@@ -39588,7 +40273,7 @@ async function run() {
             onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
         info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
-        const plan = planFor(inputs, session.info.user);
+        const plan = planBackup(inputs, session.info.user);
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,
             waitTimeoutMs: inputs.waitTimeoutMs,
@@ -39596,24 +40281,18 @@ async function run() {
             log: message => info(message),
             connection: inputs.connection
         });
-        const report = {
-            path: result.path,
-            collection: plan.collectionForDisplay,
-            jobId: result.jobId,
-            contents: result.contents,
-            restoreStatement: restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
-            target: describeTarget(plan.target),
-            asOf: describeAsOf(plan.asOf),
-            serverVersion: session.info.versionText
-        };
-        info(`Backup ${result.path} in ${plan.collectionForDisplay}: ${result.contents.rows} rows, ${result.contents.bytes} bytes, consistent as of ${result.contents.endTime}.`);
+        const download = inputs.downloadPath === undefined
+            ? undefined
+            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, message => info(message));
+        const report = makeReport(plan, result, session.info.versionText, download);
+        info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);
         await writeSummary(report);
     }
     catch (error) {
         if (inputs?.container !== undefined && wantsContainerLogs(error))
             await showContainerLogs(inputs.container);
-        setFailed(error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        setFailed(error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
     }
     finally {
         await session?.close();

@@ -7,10 +7,7 @@ import { Inputs } from './constants.js'
 import { InputError } from './errors.js'
 
 export type AsOfSystemTime =
-  | { kind: 'interval'; value: string }
-  | { kind: 'timestamp'; value: string }
-  | { kind: 'hlc'; value: string }
-  | { kind: 'follower-read' }
+  { kind: 'interval'; value: string } | { kind: 'timestamp'; value: string } | { kind: 'hlc'; value: string } | { kind: 'follower-read' }
 
 const UNIT = '(?:h|m|s|ms|us|µs|ns)'
 const COMPACT_INTERVAL = new RegExp(`^-(?:\\d+(?:\\.\\d+)?${UNIT})+$`)

@@ -3,7 +3,17 @@
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
 import type { AsOfSystemTime } from './as-of-system-time.js'
-import { folderFromJobDescription, fullLayerEndTime, identifyBackup, matchesFolderName, pathKey, summarizeBackup, type BackupContents, type Destination, type ShowBackupRow } from './backups.js'
+import {
+  folderFromJobDescription,
+  fullLayerEndTime,
+  identifyBackup,
+  matchesFolderName,
+  pathKey,
+  summarizeBackup,
+  type BackupContents,
+  type Destination,
+  type ShowBackupRow
+} from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
 import { timedQuery, withFreshConnection, type Session } from './connection.js'
@@ -64,7 +74,11 @@ const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 const CANCEL_TIMEOUT_MS = 4_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
-  const rows = await session.query<{ path: string }>(sql.showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`)
+  const rows = await session.query<{ path: string }>(
+    sql.showBackups(plan.collection),
+    [],
+    `listing backups in ${plan.collectionForDisplay}`
+  )
   return rows.map(row => row.path)
 }
 
@@ -80,7 +94,9 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
 /** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
 async function cancel(jobId: JobId, options: BackupOptions): Promise<string> {
   try {
-    await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(sql.cancelJob(jobId), [], CANCEL_TIMEOUT_MS)))
+    await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client =>
+      client.query(timedQuery(sql.cancelJob(jobId), [], CANCEL_TIMEOUT_MS))
+    )
     return `Job ${jobId} was cancelled.`
   } catch (error) {
     return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`
@@ -89,7 +105,10 @@ async function cancel(jobId: JobId, options: BackupOptions): Promise<string> {
 
 async function showBackup(session: Session, plan: BackupPlan, path: string, checkFiles: boolean): Promise<ShowBackupRow[]> {
   // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
-  const statement = sql.showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, { checkFiles, encryptionPassphrase: plan.encryptionPassphrase })
+  const statement = sql.showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
+    checkFiles,
+    encryptionPassphrase: plan.encryptionPassphrase
+  })
   return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS)
 }
 
@@ -99,7 +118,9 @@ async function verify(session: Session, plan: BackupPlan, path: string): Promise
   const contents = summarizeBackup(rows)
   if (contents === undefined) throw new ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`)
   if (!matchesFolderName(path, rows)) {
-    throw new ActionError(`SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`)
+    throw new ActionError(
+      `SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`
+    )
   }
   const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined
   if (expected !== undefined && contents.backupType !== expected) {
@@ -136,7 +157,8 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   }
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
-  const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false)) : undefined
+  const latestFullEndTime =
+    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false)) : undefined
   const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime })
   if (!identified.ok) throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`)
   const contents = await verify(session, plan, identified.path)

@@ -145,8 +145,10 @@ function listedAs(after: string[], folder: string): string | undefined {
 export function identifyBackup({ destination, before, after, jobFolder, latestFullEndTime }: IdentifyInput): Identified {
   if (destination.kind === 'subdirectory') return { ok: true, path: subdirectoryPath(destination.name) }
   if (destination.kind === 'latest') {
-    const folder = jobFolder !== undefined && jobFolder.toUpperCase() !== 'LATEST' ? jobFolder : latestFullEndTime && folderForEndTime(latestFullEndTime)
-    if (!folder) return { ok: false, reason: 'neither the job nor SHOW BACKUP LATEST says which full backup the increment was appended to.' }
+    const folder =
+      jobFolder !== undefined && jobFolder.toUpperCase() !== 'LATEST' ? jobFolder : latestFullEndTime && folderForEndTime(latestFullEndTime)
+    if (!folder)
+      return { ok: false, reason: 'neither the job nor SHOW BACKUP LATEST says which full backup the increment was appended to.' }
     const path = listedAs(before, folder) && listedAs(after, folder)
     return path !== undefined
       ? { ok: true, path }
@@ -156,7 +158,10 @@ export function identifyBackup({ destination, before, after, jobFolder, latestFu
   if (jobFolder !== undefined) {
     const path = fresh.find(candidate => samePath(candidate, jobFolder))
     if (path !== undefined) return { ok: true, path }
-    return { ok: false, reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.` }
+    return {
+      ok: false,
+      reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.`
+    }
   }
   if (fresh.length === 1 && fresh[0] !== undefined) return { ok: true, path: fresh[0] }
   if (fresh.length === 0) return { ok: false, reason: 'the job succeeded but SHOW BACKUPS lists no new backup.' }
@@ -226,7 +231,10 @@ function objectName(row: ShowBackupRow): string {
 /** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
 export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefined {
   const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end): end is string => end !== null))]
-  const newest = layerEnds.map(end => ({ end, key: timeKey(normalizeTimestamp(end)) })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).at(-1)
+  const newest = layerEnds
+    .map(end => ({ end, key: timeKey(normalizeTimestamp(end)) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .at(-1)
   if (newest === undefined) return undefined
   const layer = rows.filter(row => row.end_time === newest.end)
   const objects = layer

@@ -50,10 +50,7 @@ const PLAIN_USER = /^[a-z0-9_]+$/
 export function resolveUser(collection: string, user: string): string {
   if (!collection.includes(USER_PLACEHOLDER)) return collection
   if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
-    return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(
-      USER_PLACEHOLDER,
-      encodeURIComponent(user)
-    )
+    return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user))
   }
   return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user))
 }

@@ -91,7 +91,9 @@ export function parseConnectionString(raw: string): ConnectionSettings {
   }
   for (const key of params.keys()) {
     if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
-      fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`)
+      fail(
+        `the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`
+      )
     }
   }
   return {

@@ -66,8 +66,23 @@ function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeo
 }
 
 /** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', '57P01', '57P03', '08006', '08001', '08003'])
-const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i
+const RETRIABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EPIPE',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+  '08003'
+])
+const RETRIABLE_MESSAGES =
+  /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i
 
 export function isRetriableConnectError(error: unknown): boolean {
   const { code, message } = databaseErrorFields(error)
@@ -117,7 +132,11 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
       return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)))
     } catch (error) {
       if (!isRetriableConnectError(error)) {
-        throw new ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error })
+        throw new ActionError(
+          `Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`,
+          connectHint(error),
+          { cause: error }
+        )
       }
       if (Date.now() + delayMs > deadline || options.signal?.aborted) {
         const seconds = Math.round(options.waitTimeoutMs / 1000)
@@ -138,7 +157,8 @@ function connectHint(error: unknown): string | undefined {
   const { code, message } = databaseErrorFields(error)
   if (code === '28P01' || code === '28000') return 'Check the user name and password in connection-string.'
   if (message === SSL_REFUSED) return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.'
-  if (/certificate|self.signed|altname|CERT_/i.test(message)) return 'Check sslrootcert and the sslmode (verify-full also checks the host name).'
+  if (/certificate|self.signed|altname|CERT_/i.test(message))
+    return 'Check sslrootcert and the sslmode (verify-full also checks the host name).'
   return undefined
 }
 
@@ -159,7 +179,9 @@ export class Session {
   static async open(settings: ConnectionSettings, options: WaitOptions): Promise<Session> {
     const client = await connectWhenReady(settings, options)
     try {
-      const result = await client.query<{ current_user: string; version: string }>(timedQuery(sql.SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS))
+      const result = await client.query<{ current_user: string; version: string }>(
+        timedQuery(sql.SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS)
+      )
       const row = result.rows[0]
       if (!row) throw new ActionError('SELECT current_user, version() returned no row')
       return new Session(client, settings, { user: row.current_user, version: parseVersion(row.version), versionText: row.version })
@@ -208,12 +230,21 @@ export class QueryError extends ActionError {
 
   /** The connection broke (rather than CockroachDB refusing the statement). */
   get connectionLost(): boolean {
-    return isRetriableConnectError(this.cause) || /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message)
+    return (
+      isRetriableConnectError(this.cause) ||
+      /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(
+        databaseErrorFields(this.cause).message
+      )
+    )
   }
 }
 
 /** A connection used only to cancel a job, when the session may be stuck in a poll. */
-export async function withFreshConnection<T>(settings: ConnectionSettings, timeoutMs: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withFreshConnection<T>(
+  settings: ConnectionSettings,
+  timeoutMs: number,
+  work: (client: pg.Client) => Promise<T>
+): Promise<T> {
   const client = await connectOnce(settings, timeoutMs)
   try {
     return await work(client)

@@ -11,7 +11,16 @@ import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { ActionError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
-import { backupPrefixes, joinPath, listStoredFiles, readStoredFile, safeRelativePath, storedSha256, type PlannedStoredFile, type UserfileLocation } from './userfile.js'
+import {
+  backupPrefixes,
+  joinPath,
+  listStoredFiles,
+  readStoredFile,
+  safeRelativePath,
+  storedSha256,
+  type PlannedStoredFile,
+  type UserfileLocation
+} from './userfile.js'
 import type { Session } from './connection.js'
 
 export interface DownloadResult {
@@ -55,13 +64,21 @@ async function isEmptyOrMissing(directory: string): Promise<boolean> {
  * manifest bytes (the manifest names every data file and the backup's times).
  */
 async function holdsSameBackup(session: Session, location: UserfileLocation, directory: string, files: PlannedFile[]): Promise<boolean> {
-  const sizes = await Promise.all(files.map(file => stat(join(directory, file.relative)).then(s => s.size, () => -1)))
+  const sizes = await Promise.all(
+    files.map(file =>
+      stat(join(directory, file.relative)).then(
+        s => s.size,
+        () => -1
+      )
+    )
+  )
   if (sizes.some((size, i) => size !== files[i]?.size)) return false
   if ((await listLocalFiles(directory)).length !== files.length) return false
   const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST')
-  return manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256(join(directory, manifest.relative)))
+  return (
+    manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256(join(directory, manifest.relative)))
+  )
 }
-
 
 async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
   const stream = createWriteStream(target, { flags: 'wx' })
@@ -80,7 +97,9 @@ async function downloadFile(session: Session, location: UserfileLocation, file: 
 }
 
 async function localSha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex')
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex')
 }
 
 /** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
@@ -95,16 +114,26 @@ async function verifyChecksums(directory: string, files: PlannedFile[]): Promise
     const expected = await readFile(join(directory, checksumFile.relative))
     const actual = manifestChecksum(await readFile(join(directory, file.relative)))
     if (!actual.equals(expected)) {
-      throw new ActionError(`${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`)
+      throw new ActionError(
+        `${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`
+      )
     }
   }
 }
 
-export async function downloadBackup(session: Session, location: UserfileLocation, backupPath: string, directoryInput: string, log: (message: string) => void): Promise<DownloadResult> {
+export async function downloadBackup(
+  session: Session,
+  location: UserfileLocation,
+  backupPath: string,
+  directoryInput: string,
+  log: (message: string) => void
+): Promise<DownloadResult> {
   const directory = resolve(directoryInput)
   const files = await listFiles(session, location, backupPath)
   if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
-    throw new ActionError(`No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`)
+    throw new ActionError(
+      `No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`
+    )
   }
   const bytes = files.reduce((sum, file) => sum + file.size, 0)
   if (!(await isEmptyOrMissing(directory))) {
@@ -113,9 +142,14 @@ export async function downloadBackup(session: Session, location: UserfileLocatio
       log(`${directory} already holds this backup (${files.length} files); not downloading again.`)
       return { directory, files: files.length, bytes }
     }
-    throw new ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`)
+    throw new ActionError(
+      `download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`
+    )
   }
-  const createdRoot = !(await stat(directory).then(() => true, () => false))
+  const createdRoot = !(await stat(directory).then(
+    () => true,
+    () => false
+  ))
   try {
     for (const file of files) {
       const target = join(directory, ...file.relative.split('/'))

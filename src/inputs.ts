@@ -167,7 +167,10 @@ function parseDownloadPath(value: string, collection: string | undefined): strin
   if (path === undefined) return undefined
   if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
   if (collection !== undefined && !isUserfile(collection)) {
-    throw new InputError(Inputs.DownloadPath, `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`)
+    throw new InputError(
+      Inputs.DownloadPath,
+      `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`
+    )
   }
   return path
 }
@@ -175,9 +178,13 @@ function parseDownloadPath(value: string, collection: string | undefined): strin
 /** Inputs that are allowed but probably not what the user meant. */
 export function warnAboutInputs(inputs: ActionInputs, warn: (message: string) => void = core.warning): void {
   if (inputs.asOf === undefined) {
-    warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.')
+    warn(
+      'as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.'
+    )
   }
   if (inputs.connection.tls.ca !== undefined && ['allow', 'prefer'].includes(inputs.connection.sslMode)) {
-    warn(`A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`)
+    warn(
+      `A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`
+    )
   }
 }

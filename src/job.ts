@@ -81,11 +81,18 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
   let lastStatus = ''
   for (;;) {
     if (options.signal?.aborted) {
-      throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while backup job ${jobId} was running.`, 'signal')
+      throw new JobError(
+        `The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while backup job ${jobId} was running.`,
+        'signal'
+      )
     }
     const elapsed = Date.now() - started
     if (elapsed > options.timeoutMs) {
-      throw new JobError(`Backup job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if backups of this size take longer.')
+      throw new JobError(
+        `Backup job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`,
+        'timeout',
+        'Raise the timeout input if backups of this size take longer.'
+      )
     }
     const row = await pollOnce(session, jobId, options)
     if (row !== undefined) {
@@ -128,7 +135,11 @@ function settle(jobId: JobId, row: JobRow): JobOutcome | undefined {
     case 'canceled':
       throw new JobError(`Backup job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.')
     case 'paused':
-      throw new JobError(`Backup job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.')
+      throw new JobError(
+        `Backup job ${jobId} was paused${why}`,
+        'paused',
+        'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.'
+      )
     default:
       return undefined
   }

@@ -9,7 +9,8 @@ export async function listLocalFiles(directory: string, prefix = ''): Promise<st
   for (const entry of entries) {
     if (entry.isDirectory()) nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`))
     else if (entry.isFile()) nested.push([`${prefix}${entry.name}`])
-    else throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
+    else
+      throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
   }
   return nested.flat().sort()
 }

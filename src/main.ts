@@ -39,16 +39,27 @@ export async function run(): Promise<void> {
       log: message => core.info(message),
       connection: inputs.connection
     })
-    const download = inputs.downloadPath === undefined
-      ? undefined
-      : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, message => core.info(message))
+    const download =
+      inputs.downloadPath === undefined
+        ? undefined
+        : await downloadBackup(
+            session,
+            userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath),
+            result.path,
+            inputs.downloadPath,
+            message => core.info(message)
+          )
     const report = makeReport(plan, result, session.info.versionText, download)
-    core.info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`)
+    core.info(
+      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
+    )
     setOutputs(report)
     await writeSummary(report)
   } catch (error) {
     if (inputs?.container !== undefined && wantsContainerLogs(error)) await showContainerLogs(inputs.container)
-    core.setFailed(error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`)
+    core.setFailed(
+      error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
+    )
   } finally {
     await session?.close()
     signals.dispose()

@@ -21,7 +21,12 @@ export interface BackupReport {
   download: DownloadResult | undefined
 }
 
-export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, download: DownloadResult | undefined): BackupReport {
+export function makeReport(
+  plan: BackupPlan,
+  result: BackupResult,
+  serverVersion: string,
+  download: DownloadResult | undefined
+): BackupReport {
   return {
     path: result.path,
     collection: plan.collectionForDisplay,
@@ -77,12 +82,23 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
       [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
       ...(report.download
-        ? [[{ data: 'Downloaded to', header: true }, { data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})` }]]
+        ? [
+            [
+              { data: 'Downloaded to', header: true },
+              {
+                data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
+              }
+            ]
+          ]
         : [])
     ])
     .addHeading('Objects', 3)
     .addTable([
-      [{ data: 'Table', header: true }, { data: 'Rows', header: true }, { data: 'Size', header: true }],
+      [
+        { data: 'Table', header: true },
+        { data: 'Rows', header: true },
+        { data: 'Size', header: true }
+      ],
       ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])
     .addHeading('Restore', 3)

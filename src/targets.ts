@@ -119,14 +119,14 @@ export function parseTables(value: string): TableName[] {
     const named = splitNameParts(Inputs.Tables, text)
     if (named.some(part => part.quoted && part.value === '*')) {
       // In the statement "*" would read as every table; a table named * is not worth that risk.
-      throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`)
+      throw new InputError(
+        Inputs.Tables,
+        `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`
+      )
     }
     const parts = named.map(part => part.value)
     if (parts.length < 2 || parts.length > 3) {
-      throw new InputError(
-        Inputs.Tables,
-        `${JSON.stringify(text)} must be database.table or database.schema.table.`
-      )
+      throw new InputError(Inputs.Tables, `${JSON.stringify(text)} must be database.table or database.schema.table.`)
     }
     parts.forEach(part => checkName(Inputs.Tables, part))
     if (parts.slice(0, -1).includes('*')) {

@@ -36,7 +36,10 @@ export function readPem(input: string, value: string | undefined): string | unde
 /** Lines worth masking: the base64 body of every block (headers like -----BEGIN CERTIFICATE----- are not secret). */
 export function pemSecrets(pem: string | undefined): string[] {
   if (pem === undefined) return []
-  const body = pem.split(/\r?\n/).map(line => line.trim()).filter(line => line !== '' && !line.startsWith('-----'))
+  const body = pem
+    .split(/\r?\n/)
+    .map(line => line.trim())
+    .filter(line => line !== '' && !line.startsWith('-----'))
   return [pem.trim(), ...body]
 }
 

@@ -18,11 +18,12 @@ export interface UploadResult {
   bytes: number
 }
 
-
 /** Where a local file goes in the collection (the inverse of the download's layout). */
 export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
   const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
-  return layer !== undefined ? `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}` : `${joinPath(location.path, backupPath)}/${relative}`
+  return layer !== undefined
+    ? `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
+    : `${joinPath(location.path, backupPath)}/${relative}`
 }
 
 /** A folder whose manifest does not match its checksum is refused before anything is written. */
@@ -36,21 +37,40 @@ async function checkManifests(directory: string, files: string[]): Promise<void>
   }
 }
 
-export async function uploadBackup(session: Session, location: UserfileLocation, backupPath: string, sourceInput: string, input: string, log: (message: string) => void): Promise<UploadResult> {
+export async function uploadBackup(
+  session: Session,
+  location: UserfileLocation,
+  backupPath: string,
+  sourceInput: string,
+  input: string,
+  log: (message: string) => void
+): Promise<UploadResult> {
   const directory = resolve(sourceInput)
-  const isDirectory = await stat(directory).then(s => s.isDirectory(), () => false)
+  const isDirectory = await stat(directory).then(
+    s => s.isDirectory(),
+    () => false
+  )
   if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
   const files = await listLocalFiles(directory)
-  if (!files.includes('BACKUP_MANIFEST')) throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
+  if (!files.includes('BACKUP_MANIFEST'))
+    throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
   const unsafe = files.find(file => !safeRelativePath(file))
   if (unsafe !== undefined) throw new InputError(input, `${JSON.stringify(unsafe)} is not a plain file name.`)
   await checkManifests(directory, files)
   const result: UploadResult = { files: files.length, written: 0, unchanged: 0, bytes: 0 }
   for (const file of files) {
-    const outcome = await writeStoredFile(session, location, join(directory, file), storedName(location, backupPath, file), session.info.user)
+    const outcome = await writeStoredFile(
+      session,
+      location,
+      join(directory, file),
+      storedName(location, backupPath, file),
+      session.info.user
+    )
     result[outcome === 'written' ? 'written' : 'unchanged']++
     if (outcome === 'written') result.bytes += (await stat(join(directory, file))).size
   }
-  log(`Uploaded ${result.written} files (${result.bytes} bytes) to ${joinPath(location.path, backupPath)} in ${location.tables.prefix}; ${result.unchanged} were already there.`)
+  log(
+    `Uploaded ${result.written} files (${result.bytes} bytes) to ${joinPath(location.path, backupPath)} in ${location.tables.prefix}; ${result.unchanged} were already there.`
+  )
   return result
 }

@@ -74,7 +74,8 @@ export function userfileLocation(collection: string, sessionUser: string, input:
   } catch (error) {
     throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`)
   }
-  if (parts.length < 1 || parts.length > 3) throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`)
+  if (parts.length < 1 || parts.length > 3)
+    throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`)
   const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
   return {
     tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },
@@ -123,20 +124,36 @@ export function backupPrefixes(location: UserfileLocation, backupPath: string): 
 /** A name from the cluster becomes a path only if it cannot climb out of the directory. */
 export function safeRelativePath(relative: string): boolean {
   const parts = relative.split('/')
-  return relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
+  return (
+    relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
+  )
 }
 
 export async function listStoredFiles(session: Session, location: UserfileLocation, prefix: string): Promise<StoredFile[]> {
-  return session.query<StoredFile>(sql.listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`)
+  return session.query<StoredFile>(
+    sql.listUserfiles(location.tables.files),
+    [likePrefix(prefix)],
+    `listing ${prefix} in ${location.tables.prefix}`
+  )
 }
 
 /**
  * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
  * its recorded size. At most one query's chunks are held while the previous ones are consumed.
  */
-export async function readStoredFile(session: Session, location: UserfileLocation, file: PlannedStoredFile, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
+export async function readStoredFile(
+  session: Session,
+  location: UserfileLocation,
+  file: PlannedStoredFile,
+  sink: (chunk: Buffer) => Promise<void>
+): Promise<void> {
   const fetch = (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> =>
-    session.query(sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS)
+    session.query(
+      sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY),
+      [file.stored.file_id, offset],
+      `reading ${file.stored.filename}`,
+      READ_TIMEOUT_MS
+    )
   const prefetch = (offset: number): ReturnType<typeof fetch> => {
     const pending = fetch(offset)
     pending.catch(() => undefined) // rejections are seen when it is awaited, not as unhandled ones
@@ -153,7 +170,9 @@ export async function readStoredFile(session: Session, location: UserfileLocatio
       next = end < file.size ? prefetch(end) : Promise.resolve([]) // fetched while this batch is consumed
       for (const row of rows) {
         if (Number(row.byte_offset) !== written) {
-          throw new ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`)
+          throw new ActionError(
+            `${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`
+          )
         }
         await sink(row.payload)
         written += row.payload.length
@@ -163,7 +182,9 @@ export async function readStoredFile(session: Session, location: UserfileLocatio
     await next.catch(() => undefined) // settle an outstanding prefetch; the first error is the one thrown
   }
   if (written !== file.size) {
-    throw new ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`)
+    throw new ActionError(
+      `${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`
+    )
   }
 }
 
@@ -176,9 +197,12 @@ export async function storedSha256(session: Session, location: UserfileLocation,
   return hash.digest('hex')
 }
 
-
 export async function findStoredFile(session: Session, location: UserfileLocation, filename: string): Promise<StoredFile | undefined> {
-  const rows = await session.query<StoredFile>(sql.findUserfile(location.tables.files), [filename], `looking up ${filename} in ${location.tables.prefix}`)
+  const rows = await session.query<StoredFile>(
+    sql.findUserfile(location.tables.files),
+    [filename],
+    `looking up ${filename} in ${location.tables.prefix}`
+  )
   return rows[0]
 }
 
@@ -217,7 +241,13 @@ export type WriteOutcome = 'written' | 'unchanged'
  * are checked; only then, in one transaction, does the name change (replacing an older file). So a
  * failed upload never leaves a half file under the real name. An identical file is left alone.
  */
-export async function writeStoredFile(session: Session, location: UserfileLocation, localPath: string, filename: string, user: string): Promise<WriteOutcome> {
+export async function writeStoredFile(
+  session: Session,
+  location: UserfileLocation,
+  localPath: string,
+  filename: string,
+  user: string
+): Promise<WriteOutcome> {
   const size = (await stat(localPath)).size
   const existing = await findStoredFile(session, location, filename)
   if (existing !== undefined && Number(existing.file_size) === size) {
@@ -235,12 +265,23 @@ export async function writeStoredFile(session: Session, location: UserfileLocati
     await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`)
     let offset = 0
     for await (const chunk of fileChunks(localPath)) {
-      await session.query(sql.insertUserfileChunk(location.tables.payload), [fileId, offset, chunk], `uploading ${filename} at byte ${offset}`, READ_TIMEOUT_MS)
+      await session.query(
+        sql.insertUserfileChunk(location.tables.payload),
+        [fileId, offset, chunk],
+        `uploading ${filename} at byte ${offset}`,
+        READ_TIMEOUT_MS
+      )
       offset += chunk.length
     }
-    const [totals] = await session.query<{ chunks: string; bytes: string }>(sql.userfileChunkTotals(location.tables.payload), [fileId], `checking the upload of ${filename}`)
+    const [totals] = await session.query<{ chunks: string; bytes: string }>(
+      sql.userfileChunkTotals(location.tables.payload),
+      [fileId],
+      `checking the upload of ${filename}`
+    )
     if (offset !== size || Number(totals?.bytes) !== size || Number(totals?.chunks) !== Math.ceil(size / CHUNK_SIZE)) {
-      throw new ActionError(`Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`)
+      throw new ActionError(
+        `Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`
+      )
     }
     await session.query('BEGIN', [], `renaming ${temporary}`)
     inTransaction = true

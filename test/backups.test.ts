@@ -44,7 +44,10 @@ describe('folderFromJobDescription', () => {
   it.each<[string, string]>([
     [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`, NEW],
     [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (detached)`, NEW],
-    [`BACKUP TABLE bank.public.accounts, bank.public.transfers INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`, NEW],
+    [
+      `BACKUP TABLE bank.public.accounts, bank.public.transfers INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`,
+      NEW
+    ],
     [`BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`, 'LATEST'],
     [`BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH detached`, '/release-42'],
     [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' WITH revision_history, encryption_passphrase = '*****', detached`, NEW],
@@ -55,9 +58,12 @@ describe('folderFromJobDescription', () => {
     expect(folderFromJobDescription(description)).toBe(folder)
   })
 
-  it.each([null, undefined, '', `BACKUP DATABASE bank TO '${COLLECTION}'`, `RESTORE DATABASE bank FROM '${NEW}' IN '${COLLECTION}'`])('finds nothing in %j', description => {
-    expect(folderFromJobDescription(description)).toBeUndefined()
-  })
+  it.each([null, undefined, '', `BACKUP DATABASE bank TO '${COLLECTION}'`, `RESTORE DATABASE bank FROM '${NEW}' IN '${COLLECTION}'`])(
+    'finds nothing in %j',
+    description => {
+      expect(folderFromJobDescription(description)).toBeUndefined()
+    }
+  )
 
   it("reads the e'…' literal CockroachDB prints for a collection holding a quote", () => {
     // lexbase.EncodeSQLStringWithFlags switches to e'…' with \' for ', \, control and non-ASCII
@@ -73,7 +79,13 @@ describe('folderFromJobDescription', () => {
 })
 
 describe('identifyBackup', () => {
-  const input = (overrides: Partial<IdentifyInput>): IdentifyInput => ({ destination: { kind: 'new' }, before: [OLD], after: [OLD, NEW], jobFolder: undefined, ...overrides })
+  const input = (overrides: Partial<IdentifyInput>): IdentifyInput => ({
+    destination: { kind: 'new' },
+    before: [OLD],
+    after: [OLD, NEW],
+    jobFolder: undefined,
+    ...overrides
+  })
 
   describe('a new full backup', () => {
     it('is the one new path', () => {
@@ -105,7 +117,10 @@ describe('identifyBackup', () => {
 
     it('picks the job’s own folder among several new ones, in either format', () => {
       expect(identifyBackup(input({ after: [OLD, NEW, OTHER], jobFolder: OTHER }))).toEqual({ ok: true, path: OTHER })
-      expect(identifyBackup(input({ after: [OLD, '2024/05/07-141012.34', OTHER], jobFolder: NEW }))).toEqual({ ok: true, path: '2024/05/07-141012.34' })
+      expect(identifyBackup(input({ after: [OLD, '2024/05/07-141012.34', OTHER], jobFolder: NEW }))).toEqual({
+        ok: true,
+        path: '2024/05/07-141012.34'
+      })
     })
 
     it('trusts the job folder over a single other new path', () => {
@@ -130,7 +145,8 @@ describe('identifyBackup', () => {
   })
 
   describe('an incremental (INTO LATEST)', () => {
-    const latest = (overrides: Partial<IdentifyInput>): IdentifyInput => input({ destination: { kind: 'latest' }, before: [OLD, NEW], after: [OLD, NEW], ...overrides })
+    const latest = (overrides: Partial<IdentifyInput>): IdentifyInput =>
+      input({ destination: { kind: 'latest' }, before: [OLD, NEW], after: [OLD, NEW], ...overrides })
 
     it('belongs to the full backup the job description names', () => {
       expect(identifyBackup(latest({ jobFolder: NEW }))).toEqual({ ok: true, path: NEW })
@@ -141,7 +157,10 @@ describe('identifyBackup', () => {
       for (const jobFolder of ['LATEST', 'latest', undefined]) {
         expect(identifyBackup(latest({ jobFolder, latestFullEndTime: '2024-05-07 14:10:12.349999' }))).toEqual({ ok: true, path: NEW })
       }
-      expect(identifyBackup(latest({ jobFolder: 'LATEST', latestFullEndTime: '2024-05-07 14:10:12.349999+00:00' }))).toEqual({ ok: true, path: NEW })
+      expect(identifyBackup(latest({ jobFolder: 'LATEST', latestFullEndTime: '2024-05-07 14:10:12.349999+00:00' }))).toEqual({
+        ok: true,
+        path: NEW
+      })
     })
 
     it('returns the path as SHOW BACKUPS lists it', () => {
@@ -237,10 +256,23 @@ function row(overrides: Partial<ShowBackupRow>): ShowBackupRow {
 }
 
 /** One layer as SHOW BACKUP prints it: the database row, the schema row, then tables. */
-function layer(backupType: string, startTime: string | null, endTime: string, tables: [string, string | null, string | null][]): ShowBackupRow[] {
+function layer(
+  backupType: string,
+  startTime: string | null,
+  endTime: string,
+  tables: [string, string | null, string | null][]
+): ShowBackupRow[] {
   const common = { backup_type: backupType, start_time: startTime, end_time: endTime }
   return [
-    row({ ...common, database_name: null, parent_schema_name: null, object_name: 'bank', object_type: 'database', size_bytes: null, rows: null }),
+    row({
+      ...common,
+      database_name: null,
+      parent_schema_name: null,
+      object_name: 'bank',
+      object_type: 'database',
+      size_bytes: null,
+      rows: null
+    }),
     row({ ...common, parent_schema_name: null, object_name: 'public', object_type: 'schema', size_bytes: null, rows: null }),
     ...tables.map(([name, rows, bytes]) => row({ ...common, object_name: name, rows, size_bytes: bytes }))
   ]
@@ -248,7 +280,12 @@ function layer(backupType: string, startTime: string | null, endTime: string, ta
 
 describe('summarizeBackup', () => {
   it('sums the table rows of a full backup (INT8 arrives as a string) and skips database and schema rows', () => {
-    const summary = summarizeBackup(layer('full', null, '2024-05-07 14:10:12.349999', [['accounts', '1000', '52000'], ['transfers', '20', '1300']]))
+    const summary = summarizeBackup(
+      layer('full', null, '2024-05-07 14:10:12.349999', [
+        ['accounts', '1000', '52000'],
+        ['transfers', '20', '1300']
+      ])
+    )
     expect(summary).toEqual({
       backupType: 'full',
       endTime: '2024-05-07T14:10:12.349999Z',
@@ -268,7 +305,13 @@ describe('summarizeBackup', () => {
       ...layer('incremental', '2024-05-07 14:10:12.349999', '2024-05-07 15:00:00.5', [['accounts', '5', '300']]),
       ...layer('incremental', '2024-05-07 15:00:00.5', '2024-05-07 16:00:00.25', [['accounts', '7', '410']])
     ]
-    expect(summarizeBackup(rows)).toMatchObject({ backupType: 'incremental', endTime: '2024-05-07T16:00:00.25Z', rows: 7, bytes: 410, layers: 3 })
+    expect(summarizeBackup(rows)).toMatchObject({
+      backupType: 'incremental',
+      endTime: '2024-05-07T16:00:00.25Z',
+      rows: 7,
+      bytes: 410,
+      layers: 3
+    })
   })
 
   it('finds the newest layer whatever order the rows come in, TIMESTAMPTZ too', () => {
@@ -276,7 +319,13 @@ describe('summarizeBackup', () => {
       ...layer('incremental', '2024-05-07 14:10:12.349999+00:00', '2024-05-07 15:00:00.5+00:00', [['accounts', '5', '300']]),
       ...layer('full', null, '2024-05-07 14:10:12.349999+00:00', [['accounts', '1000', '52000']])
     ]
-    expect(summarizeBackup(rows)).toMatchObject({ backupType: 'incremental', endTime: '2024-05-07T15:00:00.5Z', rows: 5, bytes: 300, layers: 2 })
+    expect(summarizeBackup(rows)).toMatchObject({
+      backupType: 'incremental',
+      endTime: '2024-05-07T15:00:00.5Z',
+      rows: 5,
+      bytes: 300,
+      layers: 2
+    })
   })
 
   it('orders layers by time when one end time has no fraction', () => {
@@ -290,7 +339,12 @@ describe('summarizeBackup', () => {
   })
 
   it('reads NULL sizes and row counts as 0, and numbers as numbers', () => {
-    const summary = summarizeBackup(layer('full', null, '2024-05-07 14:10:12.34', [['empty', null, null], ['numeric', '3', '40']]))
+    const summary = summarizeBackup(
+      layer('full', null, '2024-05-07 14:10:12.34', [
+        ['empty', null, null],
+        ['numeric', '3', '40']
+      ])
+    )
     expect(summary).toMatchObject({ rows: 3, bytes: 40 })
     expect(summarizeBackup([row({ rows: 12, size_bytes: 345 })])).toMatchObject({ rows: 12, bytes: 345 })
   })

@@ -14,12 +14,17 @@ function refusal(raw: string): string {
 }
 
 describe('validateCollection', () => {
-  it.each(['userfile://defaultdb.public.userfiles_$user/bank-backup', 'userfile:///bank-backup', 'nodelocal://1/backups', 's3://bucket/path?AUTH=implicit', 'gs://b/p', 'azure://c/p', 'USERFILE:///x'])(
-    'accepts %j',
-    uri => {
-      expect(validateCollection(uri)).toBe(uri)
-    }
-  )
+  it.each([
+    'userfile://defaultdb.public.userfiles_$user/bank-backup',
+    'userfile:///bank-backup',
+    'nodelocal://1/backups',
+    's3://bucket/path?AUTH=implicit',
+    'gs://b/p',
+    'azure://c/p',
+    'USERFILE:///x'
+  ])('accepts %j', uri => {
+    expect(validateCollection(uri)).toBe(uri)
+  })
 
   it('trims surrounding space', () => {
     expect(validateCollection('  userfile:///x \n')).toBe('userfile:///x')
@@ -85,7 +90,9 @@ describe('resolveUser', () => {
   })
 
   it('leaves a URI without $user alone', () => {
-    expect(resolveUser('userfile://defaultdb.public.userfiles_admin/bank-backup', 'ci-bot')).toBe('userfile://defaultdb.public.userfiles_admin/bank-backup')
+    expect(resolveUser('userfile://defaultdb.public.userfiles_admin/bank-backup', 'ci-bot')).toBe(
+      'userfile://defaultdb.public.userfiles_admin/bank-backup'
+    )
   })
 })
 
@@ -101,8 +108,16 @@ describe('uriSecrets and redactCollection', () => {
       's3://bucket/path?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=redacted&AWS_SESSION_TOKEN=redacted',
       ['sec', 'tok123']
     ],
-    ['gs://bucket/path?AUTH=specified&CREDENTIALS=eyJjcmVkcyI6MX0', 'gs://bucket/path?AUTH=specified&CREDENTIALS=redacted', ['eyJjcmVkcyI6MX0']],
-    ['azure://container/path?AZURE_ACCOUNT_NAME=acct&AZURE_ACCOUNT_KEY=a2V5a2V5', 'azure://container/path?AZURE_ACCOUNT_NAME=acct&AZURE_ACCOUNT_KEY=redacted', ['a2V5a2V5']],
+    [
+      'gs://bucket/path?AUTH=specified&CREDENTIALS=eyJjcmVkcyI6MX0',
+      'gs://bucket/path?AUTH=specified&CREDENTIALS=redacted',
+      ['eyJjcmVkcyI6MX0']
+    ],
+    [
+      'azure://container/path?AZURE_ACCOUNT_NAME=acct&AZURE_ACCOUNT_KEY=a2V5a2V5',
+      'azure://container/path?AZURE_ACCOUNT_NAME=acct&AZURE_ACCOUNT_KEY=redacted',
+      ['a2V5a2V5']
+    ],
     ['s3://bucket/path?AUTH=implicit', 's3://bucket/path?AUTH=implicit', []],
     ['userfile://defaultdb.public.userfiles_root/bank-backup', 'userfile://defaultdb.public.userfiles_root/bank-backup', []],
     ['https://user:hunter2@example.com/backups', 'https://user:redacted@example.com/backups', ['hunter2']]
@@ -126,7 +141,9 @@ describe('uriSecrets and redactCollection', () => {
     const uri = 's3://b/p?aws_secret_access_key=one&Azure_Client_Secret=two&BEARER_TOKEN=three&ASSUME_ROLE=arn&AWS_ENDPOINT=http://minio'
     const { redacted, secrets } = uriSecrets(uri)
     expect(secrets).toEqual(['one', 'two', 'three'])
-    expect(redacted).toBe('s3://b/p?aws_secret_access_key=redacted&Azure_Client_Secret=redacted&BEARER_TOKEN=redacted&ASSUME_ROLE=arn&AWS_ENDPOINT=http://minio')
+    expect(redacted).toBe(
+      's3://b/p?aws_secret_access_key=redacted&Azure_Client_Secret=redacted&BEARER_TOKEN=redacted&ASSUME_ROLE=arn&AWS_ENDPOINT=http://minio'
+    )
   })
 
   it('leaves nothing of a malformed percent-escape behind', () => {

@@ -66,7 +66,9 @@ describe('parseConnectionString', () => {
   })
 
   it('names the TLS parameter whose file it cannot use, without echoing the connection string', () => {
-    const missing = refusal(`postgresql://root:hunter2@localhost/db?sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dir, 'missing.crt'))}`)
+    const missing = refusal(
+      `postgresql://root:hunter2@localhost/db?sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dir, 'missing.crt'))}`
+    )
     expect(missing).toMatch(/^Input 'connection-string \(sslrootcert\)': is neither PEM text nor a readable file/)
     expect(missing).not.toContain('hunter2')
     const notPem = refusal(`postgresql://root@localhost/db?sslmode=verify-full&sslkey=${encodeURIComponent(join(dir, 'not-pem.txt'))}`)
@@ -86,11 +88,18 @@ describe('parseConnectionString', () => {
       options: undefined,
       secrets: []
     })
-    expect(parseConnectionString('postgres://root@localhost/')).toMatchObject({ host: 'localhost', database: 'defaultdb', sslMode: 'prefer' })
+    expect(parseConnectionString('postgres://root@localhost/')).toMatchObject({
+      host: 'localhost',
+      database: 'defaultdb',
+      sslMode: 'prefer'
+    })
   })
 
   it('accepts postgres:// and ignores surrounding space', () => {
-    expect(parseConnectionString('  postgres://root@localhost:26257/defaultdb?sslmode=disable \n')).toMatchObject({ host: 'localhost', sslMode: 'disable' })
+    expect(parseConnectionString('  postgres://root@localhost:26257/defaultdb?sslmode=disable \n')).toMatchObject({
+      host: 'localhost',
+      sslMode: 'disable'
+    })
   })
 
   it('reads an IPv6 host without its brackets', () => {
@@ -109,7 +118,9 @@ describe('parseConnectionString', () => {
   })
 
   it('refuses another sslmode, listing the ones it knows', () => {
-    expect(refusal('postgresql://root@localhost/defaultdb?sslmode=on')).toMatch(/^Input 'connection-string': sslmode=on is not one of disable, allow, prefer, require, verify-ca, verify-full/)
+    expect(refusal('postgresql://root@localhost/defaultdb?sslmode=on')).toMatch(
+      /^Input 'connection-string': sslmode=on is not one of disable, allow, prefer, require, verify-ca, verify-full/
+    )
   })
 
   it('refuses an unsupported parameter without showing the password', () => {
@@ -131,11 +142,14 @@ describe('parseConnectionString', () => {
     expect(message).not.toContain('hunter2')
   })
 
-  it.each(['root:hunter2@localhost:26257/defaultdb', 'mysql://root:hunter2@localhost/db', 'host=localhost password=hunter2'])('refuses %s (not a postgresql:// URL) without showing it', raw => {
-    const message = refusal(raw)
-    expect(message).toMatch(/^Input 'connection-string': must be a URL starting with postgresql:\/\//)
-    expect(message).not.toContain('hunter2')
-  })
+  it.each(['root:hunter2@localhost:26257/defaultdb', 'mysql://root:hunter2@localhost/db', 'host=localhost password=hunter2'])(
+    'refuses %s (not a postgresql:// URL) without showing it',
+    raw => {
+      const message = refusal(raw)
+      expect(message).toMatch(/^Input 'connection-string': must be a URL starting with postgresql:\/\//)
+      expect(message).not.toContain('hunter2')
+    }
+  )
 
   it('refuses malformed %-escapes, naming the part but not the value', () => {
     expect(refusal('postgresql://root:hunt%zzer2@localhost/db')).toMatch(/password has a malformed %-escape/)
@@ -176,7 +190,8 @@ describe('describeServer', () => {
 })
 
 describe('sslAttempts', () => {
-  const settings = (query: string, host = 'db.example.com'): ConnectionSettings => parseConnectionString(`postgresql://root@${host}:26257/defaultdb?${query}`)
+  const settings = (query: string, host = 'db.example.com'): ConnectionSettings =>
+    parseConnectionString(`postgresql://root@${host}:26257/defaultdb?${query}`)
 
   /** Just enough of a peer certificate for node's host name check to reject a mismatch. */
   function certificateFor(host: string): PeerCertificate {

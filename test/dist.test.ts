@@ -12,7 +12,11 @@ describe('dist/', () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }))
 
   it('matches a fresh build of src/', () => {
-    execFileSync(process.execPath, [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build', 'src/index.ts', '-o', out, '--license', 'licenses.txt', '-q'], { cwd: root, stdio: 'pipe' })
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'), 'build', 'src/index.ts', '-o', out, '--license', 'licenses.txt', '-q'],
+      { cwd: root, stdio: 'pipe' }
+    )
     const committed = readdirSync(join(root, 'dist')).sort()
     expect(readdirSync(out).sort()).toEqual(committed)
     for (const file of committed) {

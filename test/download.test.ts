@@ -53,7 +53,8 @@ afterEach(async () => {
 })
 
 const location = () => userfileLocation(COLLECTION, 'root', 'download-path')
-const download = (directory = join(workdir, 'backup')) => downloadBackup(session, location(), BACKUP, directory, message => logs.push(message))
+const download = (directory = join(workdir, 'backup')) =>
+  downloadBackup(session, location(), BACKUP, directory, message => logs.push(message))
 
 /** A small backup folder: manifest + checksum, an empty file, a nested progress file, and data. */
 async function storeBackup(dataSize = 3 * CHUNK + 12_345): Promise<Map<string, Buffer>> {
@@ -109,8 +110,13 @@ describe('downloadBackup against real PostgreSQL', () => {
 
   it('detects a manifest that does not match its checksum and leaves nothing behind', async () => {
     await storeBackup(10)
-    await admin.query(`UPDATE userfiles_root_upload_payload SET payload = '\\x00000000' WHERE file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $1)`, [`${FOLDER}/BACKUP_MANIFEST-CHECKSUM`])
-    await expect(download()).rejects.toThrow(/BACKUP_MANIFEST does not match BACKUP_MANIFEST-CHECKSUM \(expected 00000000, got [0-9a-f]{8}\)/)
+    await admin.query(
+      `UPDATE userfiles_root_upload_payload SET payload = '\\x00000000' WHERE file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $1)`,
+      [`${FOLDER}/BACKUP_MANIFEST-CHECKSUM`]
+    )
+    await expect(download()).rejects.toThrow(
+      /BACKUP_MANIFEST does not match BACKUP_MANIFEST-CHECKSUM \(expected 00000000, got [0-9a-f]{8}\)/
+    )
     expect(existsSync(join(workdir, 'backup'))).toBe(false)
   })
 
@@ -123,7 +129,10 @@ describe('downloadBackup against real PostgreSQL', () => {
 
   it('detects a missing chunk in the middle of a file', async () => {
     await storeBackup(3 * CHUNK)
-    await admin.query(`DELETE FROM userfiles_root_upload_payload WHERE byte_offset = $1 AND file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $2)`, [CHUNK, `${FOLDER}/data/1.sst`])
+    await admin.query(
+      `DELETE FROM userfiles_root_upload_payload WHERE byte_offset = $1 AND file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $2)`,
+      [CHUNK, `${FOLDER}/data/1.sst`]
+    )
     await expect(download()).rejects.toThrow(/data\/1\.sst has a gap or overlap at byte 4194304 \(the next chunk starts at 8388608\)/)
   })
 

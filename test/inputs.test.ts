@@ -21,7 +21,14 @@ interface Outcome {
 function run(values: Values): Outcome {
   const masked: string[] = []
   try {
-    return { inputs: getInputs(name => values[name], secret => masked.push(secret)), error: undefined, masked }
+    return {
+      inputs: getInputs(
+        name => values[name],
+        secret => masked.push(secret)
+      ),
+      error: undefined,
+      masked
+    }
   } catch (error) {
     if (!(error instanceof InputError)) throw error
     return { inputs: undefined, error, masked }
@@ -60,7 +67,14 @@ describe('defaults', () => {
   it('fills in every unset input', () => {
     const inputs = ok(BANK)
     expect(inputs).toMatchObject(expectedDefaults)
-    expect(inputs.connection).toMatchObject({ host: 'localhost', port: 26257, user: 'root', database: 'defaultdb', sslMode: 'disable', password: undefined })
+    expect(inputs.connection).toMatchObject({
+      host: 'localhost',
+      port: 26257,
+      user: 'root',
+      database: 'defaultdb',
+      sslMode: 'disable',
+      password: undefined
+    })
   })
 
   it('gives the same result from action.yml’s defaults as the runner sets them', () => {
@@ -81,22 +95,35 @@ describe('as-of-system-time', () => {
 
   it('accepts the other forms and refuses a positive interval, naming the input', () => {
     expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: 'follower_read_timestamp()' }).asOf).toEqual({ kind: 'follower-read' })
-    expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: '2024-05-07 14:10:12.34' }).asOf).toEqual({ kind: 'timestamp', value: '2024-05-07 14:10:12.34' })
+    expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: '2024-05-07 14:10:12.34' }).asOf).toEqual({
+      kind: 'timestamp',
+      value: '2024-05-07 14:10:12.34'
+    })
     expect(refused({ ...BANK, [Inputs.AsOfSystemTime]: '10s' })).toMatch(/^Input 'as-of-system-time': .*Did you mean -10s\?/)
   })
 })
 
 describe('database and tables', () => {
   it('reads comma and newline separated lists, deduped, with quoted names', () => {
-    expect(ok({ [Inputs.Database]: 'bank, shop\nbank\n"my,db"\n"a.b"' }).target).toEqual({ kind: 'databases', databases: ['bank', 'shop', 'my,db', 'a.b'] })
+    expect(ok({ [Inputs.Database]: 'bank, shop\nbank\n"my,db"\n"a.b"' }).target).toEqual({
+      kind: 'databases',
+      databases: ['bank', 'shop', 'my,db', 'a.b']
+    })
     expect(ok({ [Inputs.Tables]: 'bank.public.accounts\nbank.accounts, bank.public.accounts, "my,db"."t.1", shop.*' }).target).toEqual({
       kind: 'tables',
-      tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['bank', 'accounts'] }, { parts: ['my,db', 't.1'] }, { parts: ['shop', '*'] }]
+      tables: [
+        { parts: ['bank', 'public', 'accounts'] },
+        { parts: ['bank', 'accounts'] },
+        { parts: ['my,db', 't.1'] },
+        { parts: ['shop', '*'] }
+      ]
     })
   })
 
   it('refuses both at once', () => {
-    expect(refused({ [Inputs.Database]: 'bank', [Inputs.Tables]: 'bank.accounts' })).toMatch(/^Inputs 'database' and 'tables': give one or the other, not both/)
+    expect(refused({ [Inputs.Database]: 'bank', [Inputs.Tables]: 'bank.accounts' })).toMatch(
+      /^Inputs 'database' and 'tables': give one or the other, not both/
+    )
   })
 
   it.each<[string, Values]>([
@@ -126,7 +153,9 @@ describe('booleans', () => {
     for (const text of ['true', 'True', 'TRUE', ' true ']) expect(ok({ ...BANK, [input]: text })[key], text).toBe(true)
     for (const text of ['false', 'False', 'FALSE', '']) expect(ok({ ...BANK, [input]: text })[key], text).toBe(false)
     for (const text of ['yes please', 'yes', 'on', '1', 'tRUE', 'truth']) {
-      expect(refused({ ...BANK, [input]: text }), text).toMatch(new RegExp(`^Input '${input}': "${text}" is not a boolean: use true or false`))
+      expect(refused({ ...BANK, [input]: text }), text).toMatch(
+        new RegExp(`^Input '${input}': "${text}" is not a boolean: use true or false`)
+      )
     }
   })
 })
@@ -163,7 +192,9 @@ describe('seconds', () => {
   })
 
   it('refuses more than a week', () => {
-    expect(refused({ ...BANK, [Inputs.WaitTimeout]: '604801' })).toMatch(/^Input 'wait-timeout': 604801 is out of range: use 0 to 604800 seconds/)
+    expect(refused({ ...BANK, [Inputs.WaitTimeout]: '604801' })).toMatch(
+      /^Input 'wait-timeout': 604801 is out of range: use 0 to 604800 seconds/
+    )
   })
 })
 
@@ -197,7 +228,9 @@ describe('subdirectory, passphrase, collection', () => {
   })
 
   it('keeps the collection as written ($user unresolved) and refuses a non-URI', () => {
-    expect(ok({ ...BANK, [Inputs.Collection]: ' userfile://defaultdb.public.userfiles_$user/x ' }).collection).toBe('userfile://defaultdb.public.userfiles_$user/x')
+    expect(ok({ ...BANK, [Inputs.Collection]: ' userfile://defaultdb.public.userfiles_$user/x ' }).collection).toBe(
+      'userfile://defaultdb.public.userfiles_$user/x'
+    )
     expect(refused({ ...BANK, [Inputs.Collection]: 'bank-backup' })).toMatch(/^Input 'collection': /)
   })
 })
@@ -232,7 +265,9 @@ describe('masking', () => {
       [Inputs.EncryptionPassphrase]: ' spaced passphrase ',
       [Inputs.Collection]: 's3://bucket/p?AWS_ACCESS_KEY_ID=AKIAPUBLIC&AWS_SECRET_ACCESS_KEY=abc%2Bdef&AWS_SESSION_TOKEN=tok'
     })
-    expect(masked).toEqual(expect.arrayContaining(['p%40ss%2Fw0rd', 'p@ss/w0rd', ' spaced passphrase ', 'spaced passphrase', 'abc%2Bdef', 'abc+def', 'tok']))
+    expect(masked).toEqual(
+      expect.arrayContaining(['p%40ss%2Fw0rd', 'p@ss/w0rd', ' spaced passphrase ', 'spaced passphrase', 'abc%2Bdef', 'abc+def', 'tok'])
+    )
     expect(masked).not.toContain('AKIAPUBLIC')
     expect(masked).not.toContain('')
   })
@@ -274,6 +309,8 @@ describe('download-path', () => {
   it('is for userfile collections (the default one included) only', () => {
     expect(ok({ ...BANK, [Inputs.DownloadPath]: ' backup-files ' }).downloadPath).toBe('backup-files')
     expect(ok({ ...BANK, [Inputs.Collection]: 'userfile:///x', [Inputs.DownloadPath]: 'out' }).downloadPath).toBe('out')
-    expect(refused({ ...BANK, [Inputs.Collection]: 's3://bucket/p?AUTH=implicit', [Inputs.DownloadPath]: 'out' })).toMatch(/^Input 'download-path': .*userfile/)
+    expect(refused({ ...BANK, [Inputs.Collection]: 's3://bucket/p?AUTH=implicit', [Inputs.DownloadPath]: 'out' })).toMatch(
+      /^Input 'download-path': .*userfile/
+    )
   })
 })

@@ -196,9 +196,16 @@ function parseBackup(statement: string): ParsedBackup {
 /** What parseBackup should read back from a statement built with these options. */
 function expected(o: sql.BackupStatementOptions, passphraseAs?: string): ParsedBackup {
   const asOf: ParsedBackup['asOf'] =
-    o.asOf === undefined ? undefined : o.asOf.kind === 'follower-read' ? { kind: 'follower-read' } : { kind: 'literal', value: o.asOf.value }
+    o.asOf === undefined
+      ? undefined
+      : o.asOf.kind === 'follower-read'
+        ? { kind: 'follower-read' }
+        : { kind: 'literal', value: o.asOf.value }
   return {
-    target: o.target.kind === 'databases' ? { kind: 'databases', names: o.target.databases } : { kind: 'tables', names: o.target.tables.map(t => t.parts) },
+    target:
+      o.target.kind === 'databases'
+        ? { kind: 'databases', names: o.target.databases }
+        : { kind: 'tables', names: o.target.tables.map(t => t.parts) },
     destination: o.destination,
     collection: o.collection,
     asOf,
@@ -238,13 +245,13 @@ describe('the test tokenizer', () => {
   })
 
   it('catches naive string building (so the checks below can fail)', () => {
-    const naive = `BACKUP DATABASE bank INTO '${"x'; DROP DATABASE bank; --"}'`
+    const naive = `BACKUP DATABASE bank INTO 'x'; DROP DATABASE bank; --'`
     expect(() => parseBackup(naive)).toThrow()
     expect(tokenize(naive).some(t => t.kind === 'line-comment')).toBe(true)
     expect(() => tokenize(`SELECT 'unterminated`)).toThrow(SqlSyntaxError)
     expect(tokenize(`SELECT e'x'`).map(t => t.kind)).toEqual(['word', 'prefixed-string'])
-    expect(() => parseBackup('BACKUP DATABASE select INTO \'c\'')).toThrow(/would not read back/)
-    expect(() => parseBackup('BACKUP DATABASE Bank INTO \'c\'')).toThrow(/would not read back/)
+    expect(() => parseBackup("BACKUP DATABASE select INTO 'c'")).toThrow(/would not read back/)
+    expect(() => parseBackup("BACKUP DATABASE Bank INTO 'c'")).toThrow(/would not read back/)
   })
 })
 
@@ -322,7 +329,9 @@ describe('backup', () => {
   })
 
   it('appends to LATEST', () => {
-    expect(sql.backup(options({ destination: { kind: 'latest' } }))).toBe(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`)
+    expect(sql.backup(options({ destination: { kind: 'latest' } }))).toBe(
+      `BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+    )
   })
 
   it('writes into a named subdirectory', () => {
@@ -332,12 +341,16 @@ describe('backup', () => {
   })
 
   it('lists several databases and tables, quoting where needed and keeping * bare', () => {
-    expect(sql.backup(options({ target: { kind: 'databases', databases: ['bank', 'My DB', 'user'] } }))).toMatch(/^BACKUP DATABASE bank, "My DB", "user" INTO /)
+    expect(sql.backup(options({ target: { kind: 'databases', databases: ['bank', 'My DB', 'user'] } }))).toMatch(
+      /^BACKUP DATABASE bank, "My DB", "user" INTO /
+    )
     const tables: BackupTarget = {
       kind: 'tables',
       tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['shop', '*'] }, { parts: ['My DB', 'a.b', 'Orders'] }]
     }
-    expect(sql.backup(options({ target: tables }))).toMatch(/^BACKUP TABLE bank\.public\.accounts, shop\.\*, "My DB"\."a\.b"\."Orders" INTO /)
+    expect(sql.backup(options({ target: tables }))).toMatch(
+      /^BACKUP TABLE bank\.public\.accounts, shop\.\*, "My DB"\."a\.b"\."Orders" INTO /
+    )
   })
 
   it.each<[AsOfSystemTime | undefined, string]>([
@@ -374,12 +387,18 @@ describe('showBackups, showBackup, cancelJob, restore', () => {
 
   it('shows one backup, with check_files and the passphrase when asked', () => {
     const path = '/2024/05/07-141012.34'
-    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: undefined })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
-    expect(sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: undefined })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}' WITH check_files`)
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: undefined })).toBe(
+      `SHOW BACKUP '${path}' IN '${COLLECTION}'`
+    )
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: undefined })).toBe(
+      `SHOW BACKUP '${path}' IN '${COLLECTION}' WITH check_files`
+    )
     expect(sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: "p'w" })).toBe(
       `SHOW BACKUP '${path}' IN '${COLLECTION}' WITH check_files, encryption_passphrase = 'p''w'`
     )
-    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: 'pw' })).toBe(`SHOW BACKUP '${path}' IN '${COLLECTION}' WITH encryption_passphrase = 'pw'`)
+    expect(sql.showBackup(path, COLLECTION, { checkFiles: false, encryptionPassphrase: 'pw' })).toBe(
+      `SHOW BACKUP '${path}' IN '${COLLECTION}' WITH encryption_passphrase = 'pw'`
+    )
     const redacted = sql.showBackup(path, COLLECTION, { checkFiles: true, encryptionPassphrase: 'very-secret-pw' }, true)
     expect(redacted).not.toContain('very-secret-pw')
     expect(redacted).toMatch(/encryption_passphrase = 'redacted'$/)
@@ -390,14 +409,21 @@ describe('showBackups, showBackup, cancelJob, restore', () => {
     expect(sql.cancelJob('9223372036854775807')).toBe('CANCEL JOB 9223372036854775807')
   })
 
-  it.each(['', 'abc', '-1', '1; DROP DATABASE bank', '1 ', ' 1', '1\n', '0x10', '1e3', '1.5', '123456789012345678901'])('refuses the job id %j', id => {
-    expect(() => sql.cancelJob(id)).toThrow(/not a job id/)
-  })
+  it.each(['', 'abc', '-1', '1; DROP DATABASE bank', '1 ', ' 1', '1\n', '0x10', '1e3', '1.5', '123456789012345678901'])(
+    'refuses the job id %j',
+    id => {
+      expect(() => sql.cancelJob(id)).toThrow(/not a job id/)
+    }
+  )
 
   it('restores databases and tables, with a placeholder (never the passphrase) when encrypted', () => {
     const path = '/2024/05/07-141012.34'
-    expect(sql.restore({ kind: 'databases', databases: ['bank', 'My DB'] }, path, COLLECTION, false)).toBe(`RESTORE DATABASE bank, "My DB" FROM '${path}' IN '${COLLECTION}'`)
-    expect(sql.restore({ kind: 'tables', tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['bank', '*'] }] }, path, COLLECTION, true)).toBe(
+    expect(sql.restore({ kind: 'databases', databases: ['bank', 'My DB'] }, path, COLLECTION, false)).toBe(
+      `RESTORE DATABASE bank, "My DB" FROM '${path}' IN '${COLLECTION}'`
+    )
+    expect(
+      sql.restore({ kind: 'tables', tables: [{ parts: ['bank', 'public', 'accounts'] }, { parts: ['bank', '*'] }] }, path, COLLECTION, true)
+    ).toBe(
       `RESTORE TABLE bank.public.accounts, bank.* FROM '${path}' IN '${COLLECTION}' WITH encryption_passphrase = '<encryption-passphrase>'`
     )
   })
@@ -409,7 +435,9 @@ describe('userfile reads', () => {
 
   it('passes the filename prefix, file id and offset as bind parameters, never in the text', () => {
     expect(sql.listUserfiles(FILES)).toBe(`SELECT filename, file_id, file_size FROM ${FILES} WHERE filename LIKE $1 ORDER BY filename`)
-    expect(sql.readUserfileChunks(PAYLOAD, 4)).toBe(`SELECT byte_offset, payload FROM ${PAYLOAD} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 4`)
+    expect(sql.readUserfileChunks(PAYLOAD, 4)).toBe(
+      `SELECT byte_offset, payload FROM ${PAYLOAD} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 4`
+    )
   })
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses %j chunks', chunks => {
@@ -453,38 +481,53 @@ const HOSTILE_EXAMPLES = [
   "'".repeat(10_000),
   '"'.repeat(10_000),
   'x'.repeat(10_000),
-  "a';--\"/*\\$$\n".repeat(800)
+  'a\';--"/*\\$$\n'.repeat(800)
 ]
 
 describe('BACKUP with hostile inputs is one statement that reads back as its inputs', () => {
-  it.each(HOSTILE_EXAMPLES.map(value => [value.length > 40 ? `${value.slice(0, 20)}… (${value.length} chars)` : value, value]))('%j', (_label, value) => {
-    const cases: sql.BackupStatementOptions[] = [
-      options({ target: { kind: 'databases', databases: [value, 'bank'] }, collection: value, destination: { kind: 'subdirectory', name: value } }),
-      options({
-        target: { kind: 'tables', tables: [{ parts: [value, value, value] }, { parts: [value, '*'] }] },
-        collection: value,
-        destination: { kind: 'latest' },
-        asOf: { kind: 'timestamp', value },
-        revisionHistory: true,
-        encryptionPassphrase: value
-      }),
-      options({ collection: `userfile:///${value}`, asOf: { kind: 'interval', value }, encryptionPassphrase: value })
-    ]
-    for (const o of cases) {
-      const statement = sql.backup(o)
-      expectOneStatement(statement)
-      expect(parseBackup(statement)).toEqual(expected(o))
-      const redacted = sql.backup(o, true)
-      expectOneStatement(redacted)
-      expect(parseBackup(redacted)).toEqual(expected(o, 'redacted'))
+  it.each(HOSTILE_EXAMPLES.map(value => [value.length > 40 ? `${value.slice(0, 20)}… (${value.length} chars)` : value, value]))(
+    '%j',
+    (_label, value) => {
+      const cases: sql.BackupStatementOptions[] = [
+        options({
+          target: { kind: 'databases', databases: [value, 'bank'] },
+          collection: value,
+          destination: { kind: 'subdirectory', name: value }
+        }),
+        options({
+          target: { kind: 'tables', tables: [{ parts: [value, value, value] }, { parts: [value, '*'] }] },
+          collection: value,
+          destination: { kind: 'latest' },
+          asOf: { kind: 'timestamp', value },
+          revisionHistory: true,
+          encryptionPassphrase: value
+        }),
+        options({ collection: `userfile:///${value}`, asOf: { kind: 'interval', value }, encryptionPassphrase: value })
+      ]
+      for (const o of cases) {
+        const statement = sql.backup(o)
+        expectOneStatement(statement)
+        expect(parseBackup(statement)).toEqual(expected(o))
+        const redacted = sql.backup(o, true)
+        expectOneStatement(redacted)
+        expect(parseBackup(redacted)).toEqual(expected(o, 'redacted'))
+      }
     }
-  })
+  )
 
   it('SHOW BACKUP, SHOW BACKUPS and RESTORE keep hostile paths and URIs inside their literals', () => {
     for (const value of HOSTILE_EXAMPLES) {
       expect(literals(expectOneStatement(sql.showBackups(value)))).toEqual([value])
-      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value })))).toEqual([value, value, value])
-      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value }, true)))).toEqual([value, value, 'redacted'])
+      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value })))).toEqual([
+        value,
+        value,
+        value
+      ])
+      expect(literals(expectOneStatement(sql.showBackup(value, value, { checkFiles: true, encryptionPassphrase: value }, true)))).toEqual([
+        value,
+        value,
+        'redacted'
+      ])
       const restore = expectOneStatement(sql.restore({ kind: 'databases', databases: [value] }, value, value, true))
       expect(new Reader(restore.slice(2, 3)).identifier()).toBe(value)
       expect(literals(restore)).toEqual([value, value, '<encryption-passphrase>'])
@@ -496,12 +539,51 @@ describe('BACKUP with hostile inputs is one statement that reads back as its inp
 // Property-based: the same checks over generated hostile strings.
 
 const HOSTILE_UNITS = [
-  "'", '"', '\\', '$', ';', '-', '/', '*', '.', ',', '(', ')', '=', ' ', '\n', '\r', '\t', '\v', '\f',
-  'a', 'z', 'A', 'Z', '_', '0', '9', 'e', 'E', 'x', 'é', 'ß', 'İ', 'ﬁ', '日', '🦀', '\u00a0', '\u2028', '\u200b', '\u0301'
+  "'",
+  '"',
+  '\\',
+  '$',
+  ';',
+  '-',
+  '/',
+  '*',
+  '.',
+  ',',
+  '(',
+  ')',
+  '=',
+  ' ',
+  '\n',
+  '\r',
+  '\t',
+  '\v',
+  '\f',
+  'a',
+  'z',
+  'A',
+  'Z',
+  '_',
+  '0',
+  '9',
+  'e',
+  'E',
+  'x',
+  'é',
+  'ß',
+  'İ',
+  'ﬁ',
+  '日',
+  '🦀',
+  '\u00a0',
+  '\u2028',
+  '\u200b',
+  '\u0301'
 ]
 const RUNS = { numRuns: 2000 }
 
-const hostile = fc.string({ unit: fc.oneof(fc.constantFrom(...HOSTILE_UNITS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 30 }).map(s => s.replaceAll('\0', ''))
+const hostile = fc
+  .string({ unit: fc.oneof(fc.constantFrom(...HOSTILE_UNITS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 30 })
+  .map(s => s.replaceAll('\0', ''))
 const name = hostile.filter(s => s !== '')
 /** Only a table's last part may be `*` (parseTables refuses it elsewhere). */
 const namePart = name.filter(s => s !== '*')
@@ -510,7 +592,9 @@ const target: fc.Arbitrary<BackupTarget> = fc.oneof(
   fc.array(name, { minLength: 1, maxLength: 3 }).map(databases => ({ kind: 'databases' as const, databases })),
   fc
     .array(
-      fc.tuple(namePart, fc.option(namePart, { nil: undefined }), fc.oneof(name, fc.constant('*'))).map(([db, schema, table]) => ({ parts: schema === undefined ? [db, table] : [db, schema, table] })),
+      fc
+        .tuple(namePart, fc.option(namePart, { nil: undefined }), fc.oneof(name, fc.constant('*')))
+        .map(([db, schema, table]) => ({ parts: schema === undefined ? [db, table] : [db, schema, table] })),
       { minLength: 1, maxLength: 3 }
     )
     .map(tables => ({ kind: 'tables' as const, tables }))

@@ -2,8 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { Inputs } from '../src/constants.js'
 import { InputError } from '../src/errors.js'
-import * as sql from '../src/sql.js'
-import { describeTarget, firstDatabase, parseDatabases, parseTables, splitList, splitQualifiedName, type BackupTarget } from '../src/targets.js'
+import { describeTarget, firstDatabase, parseDatabases, parseTables, splitList, splitQualifiedName } from '../src/targets.js'
 
 function inputError(run: () => unknown): InputError {
   try {
@@ -117,7 +116,9 @@ describe('describeTarget and firstDatabase', () => {
     expect(describeTarget({ kind: 'databases', databases: ['bank'] })).toBe('database bank')
     expect(describeTarget({ kind: 'databases', databases: ['bank', 'shop'] })).toBe('databases bank, shop')
     expect(describeTarget({ kind: 'tables', tables: [{ parts: ['bank', 'public', 'accounts'] }] })).toBe('table bank.public.accounts')
-    expect(describeTarget({ kind: 'tables', tables: [{ parts: ['bank', 'accounts'] }, { parts: ['shop', '*'] }] })).toBe('tables bank.accounts, shop.*')
+    expect(describeTarget({ kind: 'tables', tables: [{ parts: ['bank', 'accounts'] }, { parts: ['shop', '*'] }] })).toBe(
+      'tables bank.accounts, shop.*'
+    )
   })
 
   it('names the default collection after the first database, or the first table’s database', () => {

@@ -48,7 +48,10 @@ async function usesTls(session: Session): Promise<boolean> {
 
 describe('sslmode against a TLS server', () => {
   it('verify-full succeeds with the right CA and host name', async () => {
-    const session = await connect({ ...settingsFor(tlsServer, 'verify-full', 'localhost'), tls: { ca: certs.ca.cert, cert: undefined, key: undefined } })
+    const session = await connect({
+      ...settingsFor(tlsServer, 'verify-full', 'localhost'),
+      tls: { ca: certs.ca.cert, cert: undefined, key: undefined }
+    })
     try {
       expect(await usesTls(session)).toBe(true)
     } finally {
@@ -57,20 +60,34 @@ describe('sslmode against a TLS server', () => {
   })
 
   it('verify-full fails with another CA, and says to check the certificate', async () => {
-    const attempt = connect({ ...settingsFor(tlsServer, 'verify-full', 'localhost'), tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined } })
+    const attempt = connect({
+      ...settingsFor(tlsServer, 'verify-full', 'localhost'),
+      tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined }
+    })
     await expect(attempt).rejects.toThrow(ActionError)
     await expect(attempt).rejects.toThrow(/self-signed certificate in certificate chain[\s\S]*Hint: Check sslrootcert/)
   })
 
   it('verify-full fails when the certificate names another host', async () => {
-    const attempt = connect({ ...settingsFor(wrongNameServer, 'verify-full', 'localhost'), tls: { ca: certs.ca.cert, cert: undefined, key: undefined } })
+    const attempt = connect({
+      ...settingsFor(wrongNameServer, 'verify-full', 'localhost'),
+      tls: { ca: certs.ca.cert, cert: undefined, key: undefined }
+    })
     await expect(attempt).rejects.toThrow(/Hostname\/IP does not match certificate's altnames/)
   })
 
   it('verify-ca accepts a certificate for another host name but still checks the CA', async () => {
-    const ok = await connect({ ...settingsFor(wrongNameServer, 'verify-ca', 'localhost'), tls: { ca: certs.ca.cert, cert: undefined, key: undefined } })
+    const ok = await connect({
+      ...settingsFor(wrongNameServer, 'verify-ca', 'localhost'),
+      tls: { ca: certs.ca.cert, cert: undefined, key: undefined }
+    })
     await ok.close()
-    await expect(connect({ ...settingsFor(wrongNameServer, 'verify-ca', 'localhost'), tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined } })).rejects.toThrow(/certificate/)
+    await expect(
+      connect({
+        ...settingsFor(wrongNameServer, 'verify-ca', 'localhost'),
+        tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined }
+      })
+    ).rejects.toThrow(/certificate/)
   })
 
   it('require encrypts without checking the certificate (libpq without a root certificate)', async () => {
@@ -83,7 +100,9 @@ describe('sslmode against a TLS server', () => {
   })
 
   it('require with a root certificate behaves as verify-ca, as in libpq', async () => {
-    await expect(connect({ ...settingsFor(tlsServer, 'require'), tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined } })).rejects.toThrow(/certificate/)
+    await expect(
+      connect({ ...settingsFor(tlsServer, 'require'), tls: { ca: certs.otherCa.cert, cert: undefined, key: undefined } })
+    ).rejects.toThrow(/certificate/)
   })
 
   it('prefer uses TLS when the server offers it', async () => {
@@ -122,14 +141,24 @@ describe('sslmode against a TLS server', () => {
     const url = `postgresql://deployer@localhost:${tlsServer.port}/postgres?sslmode=verify-full&sslrootcert=${certs.ca.certPath}&sslcert=${client.certPath}&sslkey=${client.keyPath}`
     const session = await connect(parseConnectionString(url))
     await session.close()
-    const inputs = getInputs(name => ({ 'connection-string': url.replace(/&sslrootcert=[^&]*/, ''), database: 'bank', 'ca-cert': certs.ca.certPath })[name as string], () => undefined)
+    const inputs = getInputs(
+      name =>
+        ({ 'connection-string': url.replace(/&sslrootcert=[^&]*/, ''), database: 'bank', 'ca-cert': certs.ca.certPath })[name as string],
+      () => undefined
+    )
     expect(inputs.connection.tls.ca).toBe(certs.ca.cert)
   })
 
   it('refuses the same certificate both as an input and in the URL', () => {
     const read = (name: string): string | undefined =>
-      ({ 'connection-string': `postgresql://root@localhost/db?sslrootcert=${certs.ca.certPath}`, database: 'bank', 'ca-cert': certs.ca.cert })[name]
-    expect(() => getInputs(read, () => undefined)).toThrow(/Input 'ca-cert': give it either here or as sslrootcert in connection-string, not both/)
+      ({
+        'connection-string': `postgresql://root@localhost/db?sslrootcert=${certs.ca.certPath}`,
+        database: 'bank',
+        'ca-cert': certs.ca.cert
+      })[name]
+    expect(() => getInputs(read, () => undefined)).toThrow(
+      /Input 'ca-cert': give it either here or as sslrootcert in connection-string, not both/
+    )
   })
 })
 
@@ -145,7 +174,9 @@ describe('sslmode against a server without TLS', () => {
 
   it('require fails at once, with the hint to use sslmode=disable', async () => {
     const started = Date.now()
-    await expect(connect(settingsFor(plainServer, 'require'))).rejects.toThrow(/The server does not support SSL connections[\s\S]*sslmode=disable/)
+    await expect(connect(settingsFor(plainServer, 'require'))).rejects.toThrow(
+      /The server does not support SSL connections[\s\S]*sslmode=disable/
+    )
     expect(Date.now() - started).toBeLessThan(1500)
   })
 
@@ -163,6 +194,8 @@ describe('passwords', () => {
   it('fails at once with 28P01 and a hint on a wrong password', async () => {
     const url = new URL(plainServer.url({ sslmode: 'disable' }))
     url.password = 'wrong'
-    await expect(connect(parseConnectionString(url.toString()))).rejects.toThrow(/password authentication failed for user "postgres" \(SQLSTATE 28P01\)[\s\S]*Hint: Check the user name and password/)
+    await expect(connect(parseConnectionString(url.toString()))).rejects.toThrow(
+      /password authentication failed for user "postgres" \(SQLSTATE 28P01\)[\s\S]*Hint: Check the user name and password/
+    )
   })
 })

@@ -88,7 +88,11 @@ describe('uploadBackup against real PostgreSQL', () => {
     const chunks = await admin.query<{ byte_offset: string; length: number }>(
       `SELECT p.byte_offset, length(p.payload) AS length FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%/data/1.sst' ORDER BY p.byte_offset`
     )
-    expect(chunks.rows.map(row => [Number(row.byte_offset), row.length])).toEqual([[0, CHUNK], [CHUNK, CHUNK], [2 * CHUNK, 777]])
+    expect(chunks.rows.map(row => [Number(row.byte_offset), row.length])).toEqual([
+      [0, CHUNK],
+      [CHUNK, CHUNK],
+      [2 * CHUNK, 777]
+    ])
     const back = await downloadBackup(session, location(), BACKUP, join(workdir, 'back'), () => undefined)
     expect(back.files).toBe(5)
     const { readFileSync } = await import('node:fs')
@@ -114,13 +118,17 @@ describe('uploadBackup against real PostgreSQL', () => {
     const source = join(workdir, 'source')
     writeFolder(source, 10)
     writeFileSync(join(source, 'BACKUP_MANIFEST-CHECKSUM'), Buffer.from([0, 0, 0, 0]))
-    await expect(uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)).rejects.toThrow(/does not match its checksum/)
+    await expect(uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)).rejects.toThrow(
+      /does not match its checksum/
+    )
     expect(await storedRows()).toEqual([])
   })
 
   it('refuses a folder without BACKUP_MANIFEST, naming the input', async () => {
     mkdirSync(join(workdir, 'empty'))
-    await expect(uploadBackup(session, location(), BACKUP, join(workdir, 'empty'), 'source-path', () => undefined)).rejects.toThrow(/^Input 'source-path': .*holds no BACKUP_MANIFEST/)
+    await expect(uploadBackup(session, location(), BACKUP, join(workdir, 'empty'), 'source-path', () => undefined)).rejects.toThrow(
+      /^Input 'source-path': .*holds no BACKUP_MANIFEST/
+    )
   })
 
   it('never leaves a half file under its real name when the connection dies mid-upload, and a rerun cleans up', async () => {
@@ -129,7 +137,9 @@ describe('uploadBackup against real PostgreSQL', () => {
     const pending = uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
     pending.catch(() => undefined) // asserted below
     for (let i = 0; i < 500; i++) {
-      const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%1.sst.tmp'`)
+      const { rows } = await admin.query<{ n: string }>(
+        `SELECT count(*) AS n FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%1.sst.tmp'`
+      )
       if (Number(rows[0]?.n) > 2) break
       await new Promise(r => setTimeout(r, 10))
     }
@@ -138,12 +148,18 @@ describe('uploadBackup against real PostgreSQL', () => {
     const check = new pg.Client({ connectionString: server.url({ database: 'defaultdb', sslmode: 'disable' }) })
     await check.connect()
     try {
-      const names = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(row => row.filename)
+      const names = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(
+        row => row.filename
+      )
       expect(names.some(name => name.endsWith('/data/1.sst'))).toBe(false)
       await session.close()
-      session = await Session.open(parseConnectionString(server.url({ database: 'defaultdb', sslmode: 'disable' })), { waitTimeoutMs: 5000 })
+      session = await Session.open(parseConnectionString(server.url({ database: 'defaultdb', sslmode: 'disable' })), {
+        waitTimeoutMs: 5000
+      })
       await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
-      const after = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(row => row.filename)
+      const after = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(
+        row => row.filename
+      )
       expect(after.filter(name => name.endsWith('.tmp'))).toEqual([])
       expect(after).toHaveLength(5)
     } finally {

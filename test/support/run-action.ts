@@ -70,10 +70,19 @@ export async function runBundledAction(options: RunOptions): Promise<ActionRun> 
   const summaryFile = join(dir, 'summary')
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('GITHUB_')))
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('INPUT_') && !key.startsWith('GITHUB_'))
+  )
   const child = spawn(process.execPath, [options.script ?? join(ROOT, 'dist/index.js')], {
     cwd: ROOT,
-    env: { ...inherited, ...inputEnv(options.inputs), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, RUNNER_TEMP: dir, ...options.env },
+    env: {
+      ...inherited,
+      ...inputEnv(options.inputs),
+      GITHUB_OUTPUT: outputFile,
+      GITHUB_STEP_SUMMARY: summaryFile,
+      RUNNER_TEMP: dir,
+      ...options.env
+    },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
@@ -85,10 +94,19 @@ export async function runBundledAction(options: RunOptions): Promise<ActionRun> 
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   options.onStart?.(child)
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
-  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve => child.on('close', (code, sig) => resolve([code, sig])))
+  const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(resolve =>
+    child.on('close', (code, sig) => resolve([code, sig]))
+  )
   clearTimeout(timer)
   try {
-    return { exitCode, signal, stdout, stderr, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8') }
+    return {
+      exitCode,
+      signal,
+      stdout,
+      stderr,
+      outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
+      summary: readFileSync(summaryFile, 'utf8')
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

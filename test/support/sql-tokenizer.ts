@@ -22,7 +22,10 @@ export type Token =
   | { kind: 'block-comment'; text: string }
 
 export class SqlSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number
+  ) {
     super(`${message} at offset ${offset}`)
     this.name = 'SqlSyntaxError'
   }

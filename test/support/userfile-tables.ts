@@ -26,9 +26,17 @@ export interface StoreOptions {
 export async function storeFile(db: pg.ClientBase, filename: string, content: Buffer, options: StoreOptions = {}): Promise<string> {
   const prefix = options.prefix ?? 'userfiles_root'
   const fileId = randomUUID()
-  await db.query(`INSERT INTO ${prefix}_upload_files (filename, file_id, file_size, username) VALUES ($1, $2, $3, 'root')`, [filename, fileId, options.fileSize ?? content.length])
+  await db.query(`INSERT INTO ${prefix}_upload_files (filename, file_id, file_size, username) VALUES ($1, $2, $3, 'root')`, [
+    filename,
+    fileId,
+    options.fileSize ?? content.length
+  ])
   for (let offset = 0; offset < content.length; offset += CHUNK) {
-    await db.query(`INSERT INTO ${prefix}_upload_payload (file_id, byte_offset, payload) VALUES ($1, $2, $3)`, [fileId, offset, content.subarray(offset, offset + CHUNK)])
+    await db.query(`INSERT INTO ${prefix}_upload_payload (file_id, byte_offset, payload) VALUES ($1, $2, $3)`, [
+      fileId,
+      offset,
+      content.subarray(offset, offset + CHUNK)
+    ])
   }
   return fileId
 }

@@ -1,0 +1,320 @@
+/**
+ * run() end to end against the CockroachDB emulator, through the real pg driver: each version
+ * profile's path format, every kind of target and destination, and the failures a user meets.
+ */
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { errorsOf, maskedValues, runInProcess } from '../support/run-in-process.js'
+
+let emulator: Emulator | undefined
+
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+})
+
+async function bankCluster(profile: Parameters<typeof startEmulator>[0]['profile'], jobDurationMs = 300): Promise<Emulator> {
+  emulator = await startEmulator({ profile, jobDurationMs })
+  emulator.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
+  return emulator
+}
+
+async function listBackups(emu: Emulator, collection: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: emu.connectionString() })
+  await client.connect()
+  try {
+    const result = await client.query<{ path: string }>(`SHOW BACKUPS IN '${collection}'`)
+    return result.rows.map(row => row.path)
+  } finally {
+    await client.end()
+  }
+}
+
+function sent(emu: Emulator): string[] {
+  return emu.statements.map(statement => statement.sql)
+}
+
+const DATE_FOLDER_WITH_SLASH = /^\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
+const DATE_FOLDER_WITHOUT_SLASH = /^\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
+
+describe('a full backup of a database', () => {
+  for (const profile of ['v21.2', 'v22.2', 'v23.2', 'v24.3', 'v25.2'] as const) {
+    it(`on ${profile}: sets every output from what CockroachDB reports`, async () => {
+      const emu = await bankCluster(profile)
+      const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+      expect(errorsOf(result.stdout)).toEqual([])
+      expect(result.exitCode).toBe(0)
+      const { outputs } = result
+      expect(outputs['backup-path']).toMatch(DATE_FOLDER_WITH_SLASH)
+      expect(outputs['collection']).toBe('userfile://defaultdb.public.userfiles_root/bank-backup')
+      expect(outputs['job-id']).toMatch(/^\d{15,20}$/)
+      expect(outputs['rows']).toBe('1250')
+      expect(outputs['bytes']).toBe('82000')
+      expect(outputs['end-time']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/)
+      expect(outputs['restore-statement']).toBe(
+        `RESTORE DATABASE bank FROM '${outputs['backup-path']}' IN 'userfile://defaultdb.public.userfiles_root/bank-backup'`
+      )
+      // The folder is the one SHOW BACKUPS lists now, and it is named after end-time.
+      expect(await listBackups(emu, 'userfile://defaultdb.public.userfiles_root/bank-backup')).toContain(outputs['backup-path'])
+      const end = outputs['end-time'] ?? ''
+      expect(outputs['backup-path']).toBe(
+        `/${end.slice(0, 4)}/${end.slice(5, 7)}/${end.slice(8, 10)}-${end.slice(11, 13)}${end.slice(14, 16)}${end.slice(17, 19)}.${(end.slice(20, 22) || '00').padEnd(2, '0')}`
+      )
+      expect(result.summary).toContain('CockroachDB backup')
+      expect(result.summary).toContain('bank.public.accounts')
+    })
+  }
+
+  it('sends the statements in order: session, list, detached BACKUP AS OF -10s, poll, list, verify', async () => {
+    const emu = await bankCluster('v23.2')
+    await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    const statements = sent(emu)
+    const backupAt = statements.findIndex(s => s.startsWith('BACKUP'))
+    expect(statements[0]).toBe('SELECT current_user, version()')
+    expect(statements[backupAt - 1]).toBe("SHOW BACKUPS IN 'userfile://defaultdb.public.userfiles_root/bank-backup'")
+    expect(statements[backupAt]).toBe(
+      "BACKUP DATABASE bank INTO 'userfile://defaultdb.public.userfiles_root/bank-backup' AS OF SYSTEM TIME '-10s' WITH detached"
+    )
+    expect(statements.slice(backupAt + 1).some(s => s.includes('crdb_internal.jobs'))).toBe(true)
+    expect(statements.at(-1)).toMatch(
+      /^SHOW BACKUP '\/\d{4}\/.*' IN 'userfile:\/\/defaultdb\.public\.userfiles_root\/bank-backup' WITH check_files$/
+    )
+  })
+
+  it('does not ask for check_files on v21.2, which lacks it', async () => {
+    const emu = await bankCluster('v21.2')
+    const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(0)
+    expect(sent(emu).at(-1)).not.toContain('check_files')
+  })
+
+  it('keeps the slashless form a collection at the storage root lists, and restores from it', async () => {
+    const emu = await bankCluster('v22.2')
+    const result = await runInProcess({ database: 'bank', collection: 'userfile:///', 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.outputs['backup-path']).toMatch(DATE_FOLDER_WITHOUT_SLASH)
+    expect(result.outputs['restore-statement']).toContain(`FROM '${result.outputs['backup-path']}' IN 'userfile:///'`)
+  })
+
+  it('resolves $user to the session user', async () => {
+    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: 'pw' } })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const result = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString('alice', 'pw') })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.outputs['collection']).toBe('userfile://defaultdb.public.userfiles_alice/bank-backup')
+  })
+
+  it('backs up several databases into a collection named after the first', async () => {
+    const emu = await bankCluster('v23.2')
+    emu.createDatabase('Shop-EU', { orders: { rows: 5, bytes: 500 } })
+    const result = await runInProcess({ database: 'bank\nShop-EU', 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(sent(emu).find(s => s.startsWith('BACKUP'))).toContain('BACKUP DATABASE bank, "Shop-EU" INTO')
+    expect(result.outputs['rows']).toBe('1255')
+    expect(result.outputs['restore-statement']).toMatch(/^RESTORE DATABASE bank, "Shop-EU" FROM/)
+  })
+})
+
+describe('other targets and destinations', () => {
+  it('backs up tables', async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({ tables: 'bank.accounts, bank.public.transfers', 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(sent(emu).find(s => s.startsWith('BACKUP'))).toMatch(
+      /^BACKUP TABLE bank\.accounts, bank\.public\.transfers INTO 'userfile:\/\/defaultdb\.public\.userfiles_root\/bank-backup'/
+    )
+    expect(result.outputs['rows']).toBe('1250')
+    expect(result.outputs['restore-statement']).toMatch(/^RESTORE TABLE bank\.accounts, bank\.public\.transfers FROM '\/\d{4}/)
+  })
+
+  it('appends an incremental to the latest full backup and outputs that full backup', async () => {
+    let offsetMs = 0
+    const emu = (emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 200, now: () => new Date(Date.now() + offsetMs) }))
+    emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 } })
+    const full = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(full.exitCode).toBe(0)
+    offsetMs = 60_000 // a minute later, so the layers differ
+    const incremental = await runInProcess({ database: 'bank', incremental: 'true', 'connection-string': emu.connectionString() })
+    expect(errorsOf(incremental.stdout)).toEqual([])
+    expect(
+      sent(emu)
+        .filter(s => s.startsWith('BACKUP'))
+        .at(-1)
+    ).toContain("INTO LATEST IN 'userfile://defaultdb.public.userfiles_root/bank-backup'")
+    expect(incremental.outputs['backup-path']).toBe(full.outputs['backup-path'])
+    expect(incremental.outputs['job-id']).not.toBe(full.outputs['job-id'])
+    expect(incremental.outputs['end-time']! > full.outputs['end-time']!).toBe(true)
+  })
+
+  it('refuses an incremental when the collection has no full backup yet, before any BACKUP', async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({ database: 'bank', incremental: 'true', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toMatch(/incremental: true needs a full backup/)
+    expect(sent(emu).some(s => s.startsWith('BACKUP'))).toBe(false)
+  })
+
+  it('on v21.2 creates a full backup in an explicit subdirectory and outputs /name', async () => {
+    const emu = await bankCluster('v21.2')
+    const result = await runInProcess({ database: 'bank', subdirectory: 'release-42', 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(sent(emu).find(s => s.startsWith('BACKUP'))).toContain(
+      "INTO 'release-42' IN 'userfile://defaultdb.public.userfiles_root/bank-backup'"
+    )
+    expect(result.outputs['backup-path']).toBe('/release-42')
+    expect(result.outputs['restore-statement']).toContain("FROM '/release-42' IN")
+  })
+
+  it("from v22.1 fails with CockroachDB's error when the subdirectory holds no full backup", async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({ database: 'bank', subdirectory: 'release-42', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toContain('No full backup exists in "/release-42"')
+    expect(result.outputs).toEqual({})
+  })
+})
+
+describe('waiting for the cluster', () => {
+  it('waits for a server that starts accepting connections late', async () => {
+    const emu = await bankCluster('v23.2')
+    emu.refuseConnectionsFor(1500)
+    const started = Date.now()
+    const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString(), 'wait-timeout': '20' })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.outputs['backup-path']).toMatch(DATE_FOLDER_WITH_SLASH)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400)
+  })
+
+  it('gives up after wait-timeout, saying what it tried and the last error', async () => {
+    const emu = await bankCluster('v23.2')
+    emu.refuseConnectionsFor(30_000)
+    const started = Date.now()
+    const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString(), 'wait-timeout': '2' })
+    const elapsed = Date.now() - started
+    expect(result.exitCode).toBe(1)
+    const [error] = errorsOf(result.stdout)
+    expect(error).toMatch(/did not accept connections within wait-timeout \(2 s, \d+ attempts\)/)
+    expect(error).toContain('ECONNREFUSED')
+    expect(error).toContain(`127.0.0.1:${emu.port} as root`)
+    expect(elapsed).toBeGreaterThanOrEqual(1500)
+    expect(elapsed).toBeLessThan(8000)
+  })
+
+  it('fails at once on a wrong password (28P01) rather than waiting', async () => {
+    emulator = await startEmulator({ profile: 'v23.2', users: { alice: 'right' } })
+    const started = Date.now()
+    const result = await runInProcess({
+      database: 'bank',
+      'connection-string': emulator.connectionString('alice', 'wrong'),
+      'wait-timeout': '30'
+    })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toMatch(/password authentication failed.*SQLSTATE 28P01/)
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+})
+
+describe('failures', () => {
+  it("fails the step with the job's error when the job fails, and sets no outputs", async () => {
+    const emu = await bankCluster('v23.2')
+    emu.failNextJob({ message: 'simulated: node 1 ran out of disk' })
+    const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toMatch(/Backup job \d+ failed: simulated: node 1 ran out of disk/)
+    expect(result.outputs).toEqual({})
+    expect(result.summary).toBe('')
+  })
+
+  it("reports a missing database with CockroachDB's text and SQLSTATE", async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({ database: 'nope', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    const error = errorsOf(result.stdout).join('\n')
+    expect(error).toContain('failed to resolve targets specified in the BACKUP stmt: database "nope" does not exist')
+    expect(error).toContain('SQLSTATE XXUUU')
+    expect(error).toContain('While starting the backup into userfile://defaultdb.public.userfiles_root/nope-backup')
+  })
+
+  it('cancels the job and fails when timeout is reached', async () => {
+    const emu = await bankCluster('v23.2', 60_000)
+    const result = await runInProcess({ database: 'bank', timeout: '1', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    const error = errorsOf(result.stdout).join('\n')
+    expect(error).toMatch(/still running when the timeout \(1 s\) was reached/)
+    expect(error).toMatch(/Job \d+ was cancelled/)
+    expect(sent(emu).some(s => /^CANCEL JOB \d+$/.test(s))).toBe(true)
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(['canceled', 'cancel-requested']).toContain(job?.status)
+  })
+
+  it('refuses a cluster backup before connecting', async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({ 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toMatch(/Inputs 'database' and 'tables'.*could never be restored/s)
+    expect(emu.statements).toEqual([])
+  })
+})
+
+describe('hostile input', () => {
+  it('quotes a database name full of SQL so CockroachDB sees one identifier', async () => {
+    const name = `x"; DROP DATABASE bank; --`
+    const emu = await bankCluster('v23.2')
+    emu.createDatabase(name, { t: { rows: 3, bytes: 30 } })
+    const result = await runInProcess({
+      database: `"${name.replaceAll('"', '""')}"`,
+      collection: "userfile:///it's-a-test",
+      'connection-string': emu.connectionString()
+    })
+    expect(errorsOf(result.stdout)).toEqual([])
+    const backup = sent(emu).find(s => s.startsWith('BACKUP'))
+    expect(backup).toBe(
+      `BACKUP DATABASE "x""; DROP DATABASE bank; --" INTO 'userfile:///it''s-a-test' AS OF SYSTEM TIME '-10s' WITH detached`
+    )
+    expect(emu.cluster.databases.has('bank')).toBe(true)
+    expect(result.outputs['rows']).toBe('3')
+  })
+
+  it("rejects an AS OF SYSTEM TIME that is not one of CockroachDB's forms, before connecting", async () => {
+    const emu = await bankCluster('v23.2')
+    const result = await runInProcess({
+      database: 'bank',
+      'as-of-system-time': "-10s'; DROP DATABASE bank; --",
+      'connection-string': emu.connectionString()
+    })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toMatch(/^Input 'as-of-system-time':/)
+    expect(emu.statements).toEqual([])
+  })
+})
+
+describe('secrets', () => {
+  it('masks the password and passphrase and never prints them elsewhere', async () => {
+    const password = 'pa ss/w%rd-Z9'
+    const passphrase = 'correct horse battery staple'
+    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: password } })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const result = await runInProcess({
+      database: 'bank',
+      'connection-string': emulator.connectionString('alice', password),
+      'encryption-passphrase': passphrase
+    })
+    expect(errorsOf(result.stdout)).toEqual([])
+    const encoded = encodeURIComponent(password)
+    const lines = result.stdout.split('\n')
+    expect(maskedValues(result.stdout)).toEqual(expect.arrayContaining([password, encoded, passphrase]))
+    for (const line of lines.filter(l => !l.startsWith('::add-mask::'))) {
+      expect(line).not.toContain(password)
+      expect(line).not.toContain(encoded)
+      expect(line).not.toContain(passphrase)
+    }
+    for (const text of [result.summary, ...Object.values(result.outputs)]) {
+      expect(text).not.toContain(passphrase)
+      expect(text).not.toContain(password)
+    }
+    expect(result.outputs['restore-statement']).toContain("encryption_passphrase = '<encryption-passphrase>'")
+    // The passphrase did reach CockroachDB.
+    expect(emulator.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toContain(`encryption_passphrase = '${passphrase}'`)
+  })
+})

@@ -1,0 +1,144 @@
+/**
+ * startEmulator(): a CockroachDB look-alike on 127.0.0.1 for tests, spoken to with the real `pg`
+ * driver. See README.md in this folder for what it models and where each fact comes from.
+ */
+import net from 'node:net'
+import { writeForeignBackup } from './backup.js'
+import { addDatabase, createCluster, type Cluster, type DatabaseModel, type TableModel } from './cluster.js'
+import { JobRegistry, type JobFailure } from './jobs.js'
+import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
+import { CockroachHandler, type EmulatorState, type StatementLogEntry } from './session.js'
+import { WireServer, type TlsConfig } from './wire.js'
+
+export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
+export type { ProfileName, VersionProfile } from './profiles.js'
+export type { StatementLogEntry } from './session.js'
+export type { TlsConfig } from './wire.js'
+export type { JobFailure } from './jobs.js'
+export { PROFILES, PROFILE_NAMES } from './profiles.js'
+export { USERFILE_CHUNK_BYTES, defaultUserfilePrefix } from './storage.js'
+export { manifestChecksum } from './manifest.js'
+
+export interface EmulatorOptions {
+  /** Which CockroachDB version to play; default v23.2. */
+  profile?: ProfileName
+  /** Turns on password authentication (like a secure cluster); without it any user gets in (`--insecure`). */
+  users?: Record<string, string>
+  /** Accept SSLRequest and upgrade to TLS; without it SSLRequest is refused with 'N'. */
+  tls?: TlsConfig
+  /** The cluster clock; default the real one. */
+  now?: () => Date
+  /** How long a BACKUP job runs; default 100 ms. */
+  jobDurationMs?: number
+  /** Listen on this port (0 or absent: a free one). */
+  port?: number
+}
+
+export interface Emulator {
+  readonly host: string
+  readonly port: number
+  readonly profile: VersionProfile
+  readonly cluster: Cluster
+  /** Every statement received, redacted. */
+  readonly statements: StatementLogEntry[]
+  connectionString(user?: string, password?: string, database?: string): string
+  createDatabase(name: string, tables: Record<string, TableModel>): DatabaseModel
+  /** Closes the listening socket now (ECONNREFUSED) and listens on the same port again after `ms`; resolves then. */
+  refuseConnectionsFor(ms: number): Promise<void>
+  /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
+  failNextJob(failure: JobFailure): void
+  setJobDuration(ms: number): void
+  /** Every statement waits this long before it runs. */
+  setQueryDelay(ms: number): void
+  /** Running jobs stop advancing (status stays running) until resumeJobs(). */
+  pauseJobs(): void
+  resumeJobs(): void
+  /** Another writer's full backup of the user databases appears in `collection`; returns its folder. */
+  addConcurrentBackup(collection: string, endTime?: Date): string
+  /** Destroys every live connection; jobs keep running. */
+  dropConnections(): void
+  readonly connectionCount: number
+  close(): Promise<void>
+}
+
+const HOST = '127.0.0.1'
+
+/** A port that was free a moment ago, for starting the emulator late with `startEmulator({ port })`. */
+export async function reserveEmulatorPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, HOST, resolve)
+  })
+  const address = server.address()
+  await new Promise<void>(resolve => server.close(() => resolve()))
+  if (typeof address !== 'object' || !address) throw new Error('no port reserved')
+  return address.port
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
+  const profile = PROFILES[options.profile ?? 'v23.2']
+  const cluster = createCluster(profile, options.now ?? (() => new Date()))
+  const passwords = options.users ? new Map(Object.entries(options.users)) : undefined
+  for (const user of passwords?.keys() ?? []) cluster.users.set(user, passwords?.get(user))
+  const jobs = new JobRegistry(cluster, options.jobDurationMs ?? 100)
+  const state: EmulatorState = { cluster, jobs, passwords, statements: [], queryDelayMs: 0 }
+  const wire = new WireServer({ host: HOST, handler: new CockroachHandler(state), tls: options.tls })
+  const port = await wire.listen(options.port ?? 0)
+  let relisten: { timer: NodeJS.Timeout; resolve: () => void } | undefined
+  let foreignJobs = 0n
+
+  return {
+    host: HOST,
+    port,
+    profile,
+    cluster,
+    statements: state.statements,
+    connectionString(user = 'root', password?: string, database = 'defaultdb') {
+      const auth = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
+      return `postgresql://${auth}@${HOST}:${port}/${encodeURIComponent(database)}?sslmode=disable`
+    },
+    createDatabase: (name, tables) => addDatabase(cluster, name, tables),
+    refuseConnectionsFor(ms) {
+      wire.stopListening()
+      if (relisten) clearTimeout(relisten.timer)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          relisten = undefined
+          wire.listen(port).then(() => resolve(), reject)
+        }, ms)
+        timer.unref()
+        relisten = { timer, resolve }
+      })
+    },
+    failNextJob: failure => jobs.failNextJob(failure),
+    setJobDuration(ms) {
+      jobs.durationMs = ms
+    },
+    setQueryDelay(ms) {
+      state.queryDelayMs = ms
+    },
+    pauseJobs() {
+      jobs.paused = true
+    },
+    resumeJobs() {
+      jobs.paused = false
+    },
+    addConcurrentBackup(collection, endTime) {
+      foreignJobs++
+      return writeForeignBackup(cluster, collection, (endTime ?? cluster.now()).getTime(), String(870000000000000000n + foreignJobs))
+    },
+    dropConnections: () => wire.dropConnections(),
+    get connectionCount() {
+      return wire.connectionCount
+    },
+    async close() {
+      if (relisten) {
+        clearTimeout(relisten.timer)
+        relisten.resolve()
+      }
+      jobs.stop()
+      await wire.close()
+    }
+  }
+}

@@ -1,0 +1,358 @@
+/**
+ * The statement shapes the emulator understands, parsed by recursive descent into small typed
+ * structures. Anything else is CockroachDB's `at or near "…": syntax error` (42601) at the first
+ * token the grammar cannot take.
+ */
+import { syntaxError } from './errors.js'
+import { describeToken, tokenize, type Token } from './lexer.js'
+
+/** A literal or a bind parameter, resolved against the parameters at execution time. */
+export type Value = { kind: 'string'; value: string } | { kind: 'number'; value: string } | { kind: 'placeholder'; index: number }
+
+export type SelectItem = { expr: 'current_user' | 'session_user' | 'version' | Value | { column: string }; alias: string | undefined }
+
+export type JobsSource = { kind: 'crdb_internal.jobs'; jobId: Value | undefined } | { kind: 'show-job'; jobId: Value }
+
+export type TablePattern = { parts: string[]; star: boolean }
+
+export type BackupTargets = { kind: 'cluster' } | { kind: 'databases'; names: string[] } | { kind: 'tables'; patterns: TablePattern[] }
+
+export type Destination = { kind: 'new' } | { kind: 'latest' } | { kind: 'subdir'; subdir: Value }
+
+/** `text` is the clause as written: job descriptions print it unresolved. */
+export type AsOf = { kind: 'value'; value: Value; text: string } | { kind: 'follower-read'; text: string }
+
+export interface BackupOptions {
+  detached: boolean
+  revisionHistory: boolean
+  passphrase: Value | undefined
+}
+
+export interface BackupStatement {
+  kind: 'backup'
+  targets: BackupTargets
+  destination: Destination
+  collection: Value
+  asOf: AsOf | undefined
+  options: BackupOptions
+}
+
+export interface ShowBackupStatement {
+  kind: 'show-backup'
+  subdir: Value
+  collection: Value
+  spelledWithFrom: boolean
+  checkFiles: boolean
+  passphrase: Value | undefined
+}
+
+export type Statement =
+  | { kind: 'select'; items: SelectItem[] }
+  /** A column list (or `*`) from crdb_internal.jobs or [SHOW JOB n]. */
+  | { kind: 'select-jobs'; columns: string[] | '*'; from: JobsSource }
+  | { kind: 'show-job'; jobId: Value }
+  | { kind: 'cancel-job'; jobId: Value }
+  | { kind: 'show-backups'; collection: Value }
+  | ShowBackupStatement
+  | BackupStatement
+
+export interface ParsedStatement {
+  statement: Statement
+  /** The statement's own text, without the separating `;`. */
+  sql: string
+  /** How many `$n` it uses (the highest n). */
+  parameterCount: number
+}
+
+class Parser {
+  private pos = 0
+  maxPlaceholder = 0
+
+  constructor(
+    private readonly sql: string,
+    private readonly tokens: Token[]
+  ) {}
+
+  peek(offset = 0): Token {
+    const token = this.tokens[Math.min(this.pos + offset, this.tokens.length - 1)]
+    if (!token) throw new Error('token stream without EOF')
+    return token
+  }
+
+  fail(token: Token = this.peek()): never {
+    throw syntaxError(describeToken(token))
+  }
+
+  isWord(word: string, offset = 0): boolean {
+    const token = this.peek(offset)
+    return token.kind === 'word' && token.value === word
+  }
+
+  acceptWord(word: string): boolean {
+    if (!this.isWord(word)) return false
+    this.pos++
+    return true
+  }
+
+  expectWord(word: string): void {
+    if (!this.acceptWord(word)) this.fail()
+  }
+
+  isPunct(value: string): boolean {
+    const token = this.peek()
+    return token.kind === 'punct' && token.value === value
+  }
+
+  acceptPunct(value: string): boolean {
+    if (!this.isPunct(value)) return false
+    this.pos++
+    return true
+  }
+
+  expectPunct(value: string): void {
+    if (!this.acceptPunct(value)) this.fail()
+  }
+
+  atStatementEnd(): boolean {
+    const token = this.peek()
+    return token.kind === 'eof' || (token.kind === 'punct' && token.value === ';')
+  }
+
+  /** An identifier, bare (folded to lower case) or quoted (kept as written). */
+  name(): string {
+    const token = this.peek()
+    if (token.kind !== 'word' && token.kind !== 'identifier') this.fail()
+    this.pos++
+    return token.value
+  }
+
+  /** A string, number or `$n`, with an optional `::TYPE` cast (values are text either way). */
+  value(): Value {
+    const token = this.peek()
+    let value: Value
+    if (token.kind === 'string') value = { kind: 'string', value: token.value }
+    else if (token.kind === 'number') value = { kind: 'number', value: token.value }
+    else if (token.kind === 'placeholder') {
+      value = { kind: 'placeholder', index: token.index }
+      this.maxPlaceholder = Math.max(this.maxPlaceholder, token.index)
+    } else this.fail()
+    this.pos++
+    if (this.acceptPunct('::')) this.name()
+    return value
+  }
+
+  statement(): Statement {
+    const token = this.peek()
+    if (this.acceptWord('select')) return this.select()
+    if (this.acceptWord('show')) return this.show()
+    if (this.acceptWord('backup')) return this.backup()
+    if (this.acceptWord('cancel')) {
+      this.expectWord('job')
+      return { kind: 'cancel-job', jobId: this.value() }
+    }
+    return this.fail(token)
+  }
+
+  select(): Statement {
+    const items: SelectItem[] | '*' = this.acceptPunct('*') ? '*' : []
+    if (items !== '*') {
+      do {
+        items.push(this.selectItem())
+      } while (this.acceptPunct(','))
+    }
+    if (!this.acceptWord('from')) {
+      if (items === '*') return this.fail()
+      return { kind: 'select', items }
+    }
+    const fromToken = this.peek(-1)
+    const from = this.jobsSource()
+    const columns =
+      items === '*'
+        ? items
+        : items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
+    return { kind: 'select-jobs', columns, from }
+  }
+
+  selectItem(): SelectItem {
+    let expr: SelectItem['expr']
+    const token = this.peek()
+    if (this.acceptWord('current_user') || this.acceptWord('session_user')) {
+      expr = token.kind === 'word' && token.value === 'session_user' ? 'session_user' : 'current_user'
+      if (this.acceptPunct('(')) this.expectPunct(')')
+    } else if (this.isWord('version') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct(')')
+      expr = 'version'
+    } else if (token.kind === 'word' || token.kind === 'identifier') {
+      expr = { column: this.name() }
+    } else {
+      expr = this.value()
+    }
+    return { expr, alias: this.alias() }
+  }
+
+  alias(): string | undefined {
+    if (this.acceptWord('as')) return this.name()
+    const token = this.peek()
+    if (token.kind === 'identifier' || (token.kind === 'word' && token.value !== 'from')) return this.name()
+    return undefined
+  }
+
+  jobsSource(): JobsSource {
+    if (this.acceptPunct('[')) {
+      this.expectWord('show')
+      this.expectWord('job')
+      const jobId = this.value()
+      this.expectPunct(']')
+      return { kind: 'show-job', jobId }
+    }
+    if (!this.acceptWord('crdb_internal')) this.fail()
+    this.expectPunct('.')
+    this.expectWord('jobs')
+    let jobId: Value | undefined
+    if (this.acceptWord('where')) {
+      this.expectWord('job_id')
+      this.expectPunct('=')
+      jobId = this.value()
+    }
+    return { kind: 'crdb_internal.jobs', jobId }
+  }
+
+  show(): Statement {
+    if (this.acceptWord('job')) return { kind: 'show-job', jobId: this.value() }
+    if (this.acceptWord('backups')) {
+      this.expectWord('in')
+      return { kind: 'show-backups', collection: this.value() }
+    }
+    this.expectWord('backup')
+    const spelledWithFrom = this.acceptWord('from')
+    const subdir: Value = this.acceptWord('latest') ? { kind: 'string', value: 'LATEST' } : this.value()
+    this.expectWord('in')
+    const collection = this.value()
+    const statement: ShowBackupStatement = {
+      kind: 'show-backup',
+      subdir,
+      collection,
+      spelledWithFrom,
+      checkFiles: false,
+      passphrase: undefined
+    }
+    if (this.acceptWord('with')) {
+      do {
+        if (this.acceptWord('check_files')) statement.checkFiles = true
+        else if (this.acceptWord('encryption_passphrase')) {
+          this.expectPunct('=')
+          statement.passphrase = this.value()
+        } else this.fail()
+      } while (this.acceptPunct(','))
+    }
+    return statement
+  }
+
+  backup(): BackupStatement {
+    let targets: BackupTargets = { kind: 'cluster' }
+    if (this.acceptWord('database')) {
+      const names: string[] = []
+      do {
+        names.push(this.name())
+      } while (this.acceptPunct(','))
+      targets = { kind: 'databases', names }
+    } else if (this.acceptWord('table')) {
+      const patterns: TablePattern[] = []
+      do {
+        patterns.push(this.tablePattern())
+      } while (this.acceptPunct(','))
+      targets = { kind: 'tables', patterns }
+    }
+    this.expectWord('into')
+    let destination: Destination
+    let collection: Value
+    if (this.acceptWord('latest')) {
+      this.expectWord('in')
+      destination = { kind: 'latest' }
+      collection = this.value()
+    } else {
+      const first = this.value()
+      if (this.acceptWord('in')) {
+        destination = { kind: 'subdir', subdir: first }
+        collection = this.value()
+      } else {
+        destination = { kind: 'new' }
+        collection = first
+      }
+    }
+    const asOf = this.asOf()
+    const options = this.backupOptions()
+    return { kind: 'backup', targets, destination, collection, asOf, options }
+  }
+
+  tablePattern(): TablePattern {
+    if (this.acceptPunct('*')) return { parts: [], star: true }
+    const parts = [this.name()]
+    while (this.acceptPunct('.')) {
+      if (this.acceptPunct('*')) return { parts, star: true }
+      parts.push(this.name())
+    }
+    if (parts.length > 3) this.fail(this.peek(-1))
+    return { parts, star: false }
+  }
+
+  asOf(): AsOf | undefined {
+    if (!this.acceptWord('as')) return undefined
+    this.expectWord('of')
+    this.expectWord('system')
+    this.expectWord('time')
+    if (this.acceptWord('follower_read_timestamp') || this.acceptWord('experimental_follower_read_timestamp')) {
+      this.expectPunct('(')
+      this.expectPunct(')')
+      return { kind: 'follower-read', text: 'follower_read_timestamp()' }
+    }
+    const token = this.peek()
+    const value = this.value()
+    if (value.kind === 'number') this.fail(token)
+    return { kind: 'value', value, text: this.sql.slice(token.start, this.peek(-1).end) }
+  }
+
+  backupOptions(): BackupOptions {
+    const options: BackupOptions = { detached: false, revisionHistory: false, passphrase: undefined }
+    if (!this.acceptWord('with')) return options
+    const wrapped = this.acceptWord('options')
+    if (wrapped) this.expectPunct('(')
+    do {
+      if (this.acceptWord('detached')) options.detached = this.optionalBoolean()
+      else if (this.acceptWord('revision_history')) options.revisionHistory = this.optionalBoolean()
+      else if (this.acceptWord('encryption_passphrase')) {
+        this.expectPunct('=')
+        options.passphrase = this.value()
+      } else this.fail()
+    } while (this.acceptPunct(','))
+    if (wrapped) this.expectPunct(')')
+    return options
+  }
+
+  /** `detached`, `detached = true` or `detached = false`. */
+  optionalBoolean(): boolean {
+    if (!this.acceptPunct('=')) return true
+    if (this.acceptWord('true')) return true
+    if (this.acceptWord('false')) return false
+    return this.fail()
+  }
+}
+
+/** Every statement in `sql` (separated by `;`), each with its own text. */
+export function parseStatements(sql: string): ParsedStatement[] {
+  const tokens = tokenize(sql)
+  const parser = new Parser(sql, tokens)
+  const parsed: ParsedStatement[] = []
+  for (;;) {
+    while (parser.acceptPunct(';'));
+    const first = parser.peek()
+    if (first.kind === 'eof') return parsed
+    parser.maxPlaceholder = 0
+    const statement = parser.statement()
+    if (!parser.atStatementEnd()) parser.fail()
+    const last = parser.peek(-1)
+    parsed.push({ statement, sql: sql.slice(first.start, last.end), parameterCount: parser.maxPlaceholder })
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * CockroachDB's side of a connection: authentication, the parameters it reports, and each parsed
+ * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
+ */
+import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
+import type { Cluster, Job } from './cluster.js'
+import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
+import type { JobRegistry } from './jobs.js'
+import { redactSecrets } from './lexer.js'
+import { parseStatements, type BackupStatement, type ParsedStatement, type Statement, type Value } from './parser.js'
+import type { ColumnType } from './profiles.js'
+import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
+import { openStorage } from './storage.js'
+import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
+
+const PG_TYPE: Record<ColumnType, PgType> = {
+  INT8: 'int8',
+  STRING: 'text',
+  FLOAT8: 'float8',
+  BOOL: 'bool',
+  TIMESTAMP: 'timestamp',
+  TIMESTAMPTZ: 'timestamptz',
+  BYTES: 'bytea',
+  UUID: 'uuid',
+  INTERVAL: 'interval',
+  'STRING[]': 'text[]'
+}
+
+/**
+ * A statement as the emulator received it. This record stays in memory for tests (which check, for
+ * example, that a passphrase reached the server); the emulator never prints it or puts it in an error.
+ */
+export interface StatementLogEntry {
+  user: string
+  /** The statement's text as sent. */
+  sql: string
+  /** The same with every `encryption_passphrase = '…'` and `password '…'` literal replaced by `'*****'`. */
+  redactedSql: string
+  params: Cell[]
+  protocol: Protocol
+  at: Date
+}
+
+export interface EmulatorState {
+  cluster: Cluster
+  jobs: JobRegistry
+  /** user → password when password authentication is on; undefined for insecure mode. */
+  passwords: Map<string, string> | undefined
+  statements: StatementLogEntry[]
+  queryDelayMs: number
+}
+
+const BASE_JOB_COLUMNS: ColumnDef[] = [
+  { name: 'job_id', type: 'INT8' },
+  { name: 'job_type', type: 'STRING' },
+  { name: 'description', type: 'STRING' },
+  { name: 'statement', type: 'STRING' },
+  { name: 'user_name', type: 'STRING' },
+  { name: 'status', type: 'STRING' },
+  { name: 'running_status', type: 'STRING' },
+  { name: 'created', type: 'TIMESTAMP' },
+  { name: 'started', type: 'TIMESTAMP' },
+  { name: 'finished', type: 'TIMESTAMP' },
+  { name: 'modified', type: 'TIMESTAMP' },
+  { name: 'fraction_completed', type: 'FLOAT8' },
+  { name: 'error', type: 'STRING' },
+  { name: 'coordinator_id', type: 'INT8' }
+]
+
+const EXECUTION_JOB_COLUMNS: ColumnDef[] = [
+  { name: 'trace_id', type: 'INT8' },
+  { name: 'last_run', type: 'TIMESTAMP' },
+  { name: 'next_run', type: 'TIMESTAMP' },
+  { name: 'num_runs', type: 'INT8' },
+  { name: 'execution_errors', type: 'STRING[]' }
+]
+
+/** SHOW JOB's columns (pkg/sql/delegate/show_jobs.go); crdb_internal.jobs has at least these. */
+function jobColumns(cluster: Cluster): ColumnDef[] {
+  const time = cluster.profile.jobsTimestampType
+  const columns = [...BASE_JOB_COLUMNS, ...(cluster.profile.showJobHasExecutionColumns ? EXECUTION_JOB_COLUMNS : [])]
+  return columns.map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
+}
+
+function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
+  const time = cluster.profile.jobsTimestampType
+  const ts = (d: Date | undefined): string | null => (d ? formatTimestamp(d.getTime(), time) : null)
+  const values: Record<string, string | null> = {
+    job_id: job.id,
+    job_type: job.type,
+    description: job.description,
+    statement: '',
+    user_name: job.user,
+    status: job.status,
+    running_status: null,
+    created: ts(job.created),
+    started: ts(job.started),
+    finished: ts(job.finished),
+    modified: ts(job.modified),
+    fraction_completed: String(job.fractionCompleted),
+    error: job.error,
+    coordinator_id: '1',
+    trace_id: '0',
+    last_run: ts(job.started),
+    next_run: null,
+    num_runs: '1',
+    execution_errors: '{}'
+  }
+  return columns.map(c => values[c.name] ?? null)
+}
+
+const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.name, type: PG_TYPE[c.type] }))
+
+function selectColumns(all: ColumnDef[], wanted: string[] | '*'): ColumnDef[] {
+  if (wanted === '*') return all
+  return wanted.map(name => {
+    const column = all.find(c => c.name === name)
+    if (!column) throw undefinedColumn(name)
+    return column
+  })
+}
+
+function backupResultColumns(cluster: Cluster, statement: BackupStatement): ColumnDef[] {
+  if (statement.options.detached) return [{ name: 'job_id', type: 'INT8' }]
+  return cluster.profile.backupResultColumns.split(',').map(name => ({
+    name,
+    type: name === 'status' ? 'STRING' : name === 'fraction_completed' ? 'FLOAT8' : 'INT8'
+  }))
+}
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise(resolve => {
+    setTimeout(resolve, ms).unref()
+  })
+
+export class CockroachHandler implements WireHandler {
+  constructor(private readonly state: EmulatorState) {}
+
+  private get cluster(): Cluster {
+    return this.state.cluster
+  }
+
+  authenticate(session: Session): AuthPlan {
+    const passwords = this.state.passwords
+    if (!passwords || session.certificateCommonName === session.user) return { kind: 'trust' }
+    return {
+      kind: 'password',
+      verify: password => (passwords.get(session.user) === password && password !== '' ? undefined : passwordFailed(session.user))
+    }
+  }
+
+  parameterStatus(session: Session): Record<string, string> {
+    const profile = this.cluster.profile
+    return {
+      application_name: '',
+      client_encoding: 'UTF8',
+      DateStyle: 'ISO, MDY',
+      IntervalStyle: 'postgres',
+      integer_datetimes: 'on',
+      is_superuser: session.user === 'root' ? 'on' : 'off',
+      server_encoding: 'UTF8',
+      server_version: profile.serverVersion,
+      session_authorization: session.user,
+      standard_conforming_strings: 'on',
+      TimeZone: 'UTC',
+      crdb_version: profile.versionString
+    }
+  }
+
+  prepare(sql: string, session: Session, protocol: Protocol): PreparedStatement[] {
+    let parsed: ParsedStatement[]
+    try {
+      parsed = parseStatements(sql)
+    } catch (error) {
+      // A statement that does not parse is still recorded, then reported.
+      this.log(session, sql, [], protocol)
+      throw error
+    }
+    return parsed.map(p => this.prepareOne(p, session))
+  }
+
+  private log(session: Session, sql: string, params: Cell[], protocol: Protocol): void {
+    this.state.statements.push({
+      user: session.user,
+      sql,
+      redactedSql: redactSecrets(sql),
+      params: [...params],
+      protocol,
+      at: this.cluster.now()
+    })
+  }
+
+  private prepareOne(parsed: ParsedStatement, session: Session): PreparedStatement {
+    const columns = this.columnsOf(parsed.statement)
+    return {
+      parameterCount: parsed.parameterCount,
+      columns: columns && toWire(columns),
+      execute: async (params, protocol) => {
+        this.log(session, parsed.sql, params, protocol)
+        if (this.state.queryDelayMs > 0) await sleep(this.state.queryDelayMs)
+        const text = (value: Value): string => {
+          if (value.kind !== 'placeholder') return value.value
+          const param = params[value.index - 1]
+          if (param === undefined || param === null) throw new CrdbError(`no value provided for placeholder: $${value.index}`, '08P01')
+          return param
+        }
+        const { rows, tag } = await this.run(parsed.statement, text, session)
+        return { columns: columns && toWire(columns), rows, commandTag: tag }
+      }
+    }
+  }
+
+  /** The result columns, known before execution (for Describe); undefined for row-count statements. */
+  private columnsOf(statement: Statement): ColumnDef[] | undefined {
+    const profile = this.cluster.profile
+    switch (statement.kind) {
+      case 'select':
+        return statement.items.map(item => {
+          if (item.expr === 'current_user' || item.expr === 'session_user') return { name: item.alias ?? item.expr, type: 'STRING' }
+          if (item.expr === 'version') return { name: item.alias ?? 'version', type: 'STRING' }
+          if ('column' in item.expr) throw undefinedColumn(item.expr.column)
+          return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
+        })
+      case 'select-jobs':
+        return selectColumns(jobColumns(this.cluster), statement.columns)
+      case 'show-job':
+        return jobColumns(this.cluster)
+      case 'cancel-job':
+        return undefined
+      case 'show-backups':
+        return [{ name: 'path', type: 'STRING' }]
+      case 'show-backup':
+        if (statement.spelledWithFrom && !profile.supportsShowBackupFrom) throw syntaxError('from')
+        if (statement.checkFiles && !profile.supportsCheckFiles) throw syntaxError('check_files')
+        return showBackupColumns(this.cluster, statement.checkFiles)
+      case 'backup':
+        return backupResultColumns(this.cluster, statement)
+    }
+  }
+
+  private async run(statement: Statement, text: (v: Value) => string, session: Session): Promise<{ rows: Row[]; tag: string }> {
+    const cluster = this.cluster
+    const jobId = (value: Value): string => {
+      const id = text(value).trim()
+      if (!/^-?\d+$/.test(id)) throw invalidInt(id)
+      return id
+    }
+    switch (statement.kind) {
+      case 'select': {
+        const row = statement.items.map(item => {
+          if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
+          if (item.expr === 'version') return cluster.profile.versionString
+          return 'column' in item.expr ? null : text(item.expr)
+        })
+        return { rows: [row], tag: 'SELECT 1' }
+      }
+      case 'select-jobs': {
+        const columns = selectColumns(jobColumns(cluster), statement.columns)
+        const source = statement.from
+        const wanted = source.jobId === undefined ? undefined : jobId(source.jobId)
+        const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
+        const rows = jobs.map(job => jobRow(cluster, job, columns))
+        return { rows, tag: `SELECT ${rows.length}` }
+      }
+      case 'show-job': {
+        const job = cluster.jobs.get(jobId(statement.jobId))
+        const rows = job ? [jobRow(cluster, job, jobColumns(cluster))] : []
+        return { rows, tag: `SHOW JOBS ${rows.length}` }
+      }
+      case 'cancel-job':
+        this.state.jobs.cancel(jobId(statement.jobId))
+        return { rows: [], tag: 'CANCEL JOBS 1' }
+      case 'show-backups': {
+        const paths = showBackups(cluster, openStorage(cluster, text(statement.collection), session.user))
+        return { rows: paths.map(p => [p]), tag: `SHOW BACKUP ${paths.length}` }
+      }
+      case 'show-backup': {
+        const storage = openStorage(cluster, text(statement.collection), session.user)
+        const passphrase = statement.passphrase && text(statement.passphrase)
+        const rows = showBackup(cluster, storage, { subdir: text(statement.subdir), checkFiles: statement.checkFiles, passphrase })
+        return { rows, tag: `SHOW BACKUP ${rows.length}` }
+      }
+      case 'backup':
+        return this.backup(statement, text, session)
+    }
+  }
+
+  private async backup(statement: BackupStatement, text: (v: Value) => string, session: Session): Promise<{ rows: Row[]; tag: string }> {
+    const cluster = this.cluster
+    const destination = statement.destination
+    const plan = planBackup(cluster, {
+      statement,
+      collection: text(statement.collection),
+      subdir: destination.kind === 'subdir' ? text(destination.subdir) : undefined,
+      asOf: statement.asOf?.kind === 'value' ? text(statement.asOf.value) : undefined,
+      passphrase: statement.options.passphrase && text(statement.options.passphrase),
+      user: session.user,
+      database: session.database
+    })
+    const { job, done } = this.state.jobs.create(session.user, describeBackup(cluster, plan), running => {
+      running.result = writeBackup(cluster, plan, plan.resolved ?? resolveDestination(cluster, plan), running.id)
+    })
+    if (plan.detached) return { rows: [[job.id]], tag: 'BACKUP 1' }
+    const error = await done
+    if (error) throw error
+    const { rows, indexEntries, bytes } = job.result
+    const all: Record<string, string> = {
+      job_id: job.id,
+      status: job.status,
+      fraction_completed: String(job.fractionCompleted),
+      rows: String(rows),
+      index_entries: String(indexEntries),
+      bytes: String(bytes)
+    }
+    return { rows: [cluster.profile.backupResultColumns.split(',').map(name => all[name] ?? null)], tag: 'BACKUP 1' }
+  }
+}

