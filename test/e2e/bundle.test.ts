@@ -1,0 +1,123 @@
+/**
+ * The committed bundle (dist/index.js) run as the runner runs it: a child process with INPUT_*
+ * variables (action.yml defaults filled in), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and real
+ * signals. Also the faults that need a process of their own.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { errorsOf, maskedValues } from '../support/run-in-process.js'
+import { runBundledAction } from '../support/run-action.js'
+
+let emulator: Emulator | undefined
+
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+})
+
+async function bank(jobDurationMs: number, profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
+  emulator = await startEmulator({ profile, jobDurationMs })
+  emulator.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
+  return emulator
+}
+
+describe('dist/index.js as the runner starts it', () => {
+  for (const profile of ['v21.2', 'v25.2'] as const) {
+    it(`backs up on ${profile} and writes outputs and a summary`, async () => {
+      const emu = await bank(200, profile)
+      const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+      expect(errorsOf(run.stdout)).toEqual([])
+      expect(run.exitCode).toBe(0)
+      expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/)
+      expect(run.outputs['rows']).toBe('40')
+      expect(run.outputs['restore-statement']).toContain(`RESTORE DATABASE bank FROM '${run.outputs['backup-path']}'`)
+      expect(run.summary).toContain('<h2>CockroachDB backup</h2>')
+      // action.yml's default AS OF SYSTEM TIME reached CockroachDB.
+      expect(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toContain("AS OF SYSTEM TIME '-10s' WITH detached")
+    })
+  }
+
+  it('fails with one ::error:: naming the input, before connecting, on a malformed number', async () => {
+    const emu = await bank(100)
+    const run = await runBundledAction({ inputs: { database: 'bank', 'wait-timeout': 'abc', 'connection-string': emu.connectionString() } })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([`Input 'wait-timeout': "abc" is not a number of seconds (for example 60).`])
+    expect(emu.statements).toEqual([])
+    expect(run.outputs).toEqual({})
+  })
+
+  it('cancels the job within 5 s of SIGTERM and exits non-zero saying so', async () => {
+    const emu = await bank(60_000)
+    let signalledAt = 0
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'connection-string': emu.connectionString() },
+      onStdout: (chunk, child) => {
+        if (signalledAt === 0 && /Backup job \d+ started/.test(chunk)) {
+          signalledAt = Date.now()
+          child.kill('SIGTERM')
+        }
+      }
+    })
+    expect(signalledAt).toBeGreaterThan(0)
+    expect(run.signal).toBeNull()
+    expect(run.exitCode).toBe(1)
+    const cancel = emu.statements.find(s => /^CANCEL JOB \d+$/.test(s.sql))
+    expect(cancel).toBeDefined()
+    expect(cancel!.at.valueOf() - signalledAt).toBeLessThan(5000)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(/The workflow was cancelled \(SIGTERM\) while backup job \d+ was running/)
+    expect(error).toMatch(/Job \d+ was cancelled/)
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(['canceled', 'cancel-requested']).toContain(job?.status)
+    expect(run.outputs).toEqual({})
+  })
+
+  it('keeps following the job after the connection drops, and succeeds when the job does', async () => {
+    const emu = await bank(2500)
+    let dropped = false
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'connection-string': emu.connectionString() },
+      onStdout: chunk => {
+        if (!dropped && /Backup job \d+ started/.test(chunk)) {
+          dropped = true
+          setTimeout(() => emu.dropConnections(), 300)
+        }
+      }
+    })
+    expect(dropped).toBe(true)
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.stdout).toMatch(/Lost the connection while following job \d+/)
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
+  })
+
+  it('cancels a job that gets paused rather than leave it half done', async () => {
+    const emu = await bank(60_000)
+    let paused = false
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'connection-string': emu.connectionString() },
+      onStdout: chunk => {
+        if (!paused && /Backup job \d+ started/.test(chunk)) {
+          paused = true
+          emu.pauseJobs() // stop its progress, and mark it as PAUSE JOB would
+          for (const job of emu.cluster.jobs.values()) job.status = 'paused'
+        }
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/Backup job \d+ was paused[\s\S]*Job \d+ was cancelled/)
+  })
+
+  it('prints a password only inside ::add-mask::, even when the connection fails', async () => {
+    const password = 'S3cr3t-p@ss'
+    emulator = await startEmulator({ profile: 'v23.2', users: { alice: 'other' } })
+    const url = emulator.connectionString('alice', password)
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': url } })
+    expect(run.exitCode).toBe(1)
+    expect(maskedValues(run.stdout)).toContain(password)
+    const unmasked = run.stdout.split('\n').filter(line => !line.startsWith('::add-mask::'))
+    expect(unmasked.join('\n')).not.toContain(password)
+    expect(unmasked.join('\n')).not.toContain(encodeURIComponent(password))
+    expect(run.stderr).not.toContain(password)
+  })
+})
