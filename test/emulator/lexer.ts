@@ -120,8 +120,8 @@ export function tokenize(sql: string): Token[] {
       while (isDigit(sql[end])) end++
       tokens.push({ kind: 'placeholder', index: Number(sql.slice(i + 1, end)), start: i, end })
       i = end
-    } else if (c === ':' && sql[i + 1] === ':') {
-      tokens.push({ kind: 'punct', value: '::', start: i, end: i + 2 })
+    } else if ((c === ':' && sql[i + 1] === ':') || (c === '>' && sql[i + 1] === '=')) {
+      tokens.push({ kind: 'punct', value: `${c}${sql[i + 1] ?? ''}`, start: i, end: i + 2 })
       i += 2
     } else if (PUNCTUATION.has(c)) {
       tokens.push({ kind: 'punct', value: c, start: i, end: i + 1 })

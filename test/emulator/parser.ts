@@ -46,8 +46,27 @@ export interface ShowBackupStatement {
   passphrase: Value | undefined
 }
 
+/** `column = v`, `column >= v` or `column LIKE v`, joined by AND. */
+export interface Condition {
+  column: string
+  op: '=' | '>=' | 'like'
+  value: Value
+}
+
+/** A SELECT from one of a userfile prefix's two tables (what `cockroach userfile get` and the action send). */
+export interface SelectUserfileStatement {
+  kind: 'select-userfile'
+  /** The table name's parts as written (quoted parts verbatim, bare ones lower-cased). */
+  table: string[]
+  columns: string[]
+  where: Condition[]
+  orderBy: string | undefined
+  limit: Value | undefined
+}
+
 export type Statement =
   | { kind: 'select'; items: SelectItem[] }
+  | SelectUserfileStatement
   /** A column list (or `*`) from crdb_internal.jobs or [SHOW JOB n]. */
   | { kind: 'select-jobs'; columns: string[] | '*'; from: JobsSource }
   | { kind: 'show-job'; jobId: Value }
@@ -165,12 +184,35 @@ class Parser {
       return { kind: 'select', items }
     }
     const fromToken = this.peek(-1)
+    if (!this.isWord('crdb_internal') && !this.isPunct('['))
+      return this.selectUserfile(items === '*' ? this.fail(fromToken) : items, fromToken)
     const from = this.jobsSource()
     const columns =
       items === '*'
         ? items
         : items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
     return { kind: 'select-jobs', columns, from }
+  }
+
+  selectUserfile(items: SelectItem[], fromToken: Token): SelectUserfileStatement {
+    const columns = items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
+    const table = [this.name()]
+    while (this.acceptPunct('.')) table.push(this.name())
+    const where: Condition[] = []
+    if (this.acceptWord('where')) {
+      do {
+        const column = this.name()
+        const op = this.acceptPunct('=') ? '=' : this.acceptPunct('>=') ? '>=' : this.acceptWord('like') ? 'like' : this.fail()
+        where.push({ column, op, value: this.value() })
+      } while (this.acceptWord('and'))
+    }
+    let orderBy: string | undefined
+    if (this.acceptWord('order')) {
+      this.expectWord('by')
+      orderBy = this.name()
+    }
+    const limit = this.acceptWord('limit') ? this.value() : undefined
+    return { kind: 'select-userfile', table, columns, where, orderBy, limit }
   }
 
   selectItem(): SelectItem {

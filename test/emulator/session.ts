@@ -11,6 +11,7 @@ import { parseStatements, type BackupStatement, type ParsedStatement, type State
 import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
+import { selectUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
 
 const PG_TYPE: Record<ColumnType, PgType> = {
@@ -223,6 +224,8 @@ export class CockroachHandler implements WireHandler {
         })
       case 'select-jobs':
         return selectColumns(jobColumns(this.cluster), statement.columns)
+      case 'select-userfile':
+        return userfileSelectColumns(this.cluster, statement)
       case 'show-job':
         return jobColumns(this.cluster)
       case 'cancel-job':
@@ -260,6 +263,10 @@ export class CockroachHandler implements WireHandler {
         const wanted = source.jobId === undefined ? undefined : jobId(source.jobId)
         const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
         const rows = jobs.map(job => jobRow(cluster, job, columns))
+        return { rows, tag: `SELECT ${rows.length}` }
+      }
+      case 'select-userfile': {
+        const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }
       case 'show-job': {

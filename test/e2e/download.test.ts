@@ -1,0 +1,101 @@
+/**
+ * download-path end to end: the backup the emulator wrote into its userfile tables comes back to
+ * the runner through the same SQL a real cluster answers, byte for byte.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { manifestChecksum } from '../../src/download.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+let emulator: Emulator | undefined
+const dirs: string[] = []
+
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-download-'))
+  dirs.push(dir)
+  return dir
+}
+
+function tree(directory: string, prefix = ''): string[] {
+  return readdirSync(join(directory, prefix), { withFileTypes: true })
+    .flatMap(entry => (entry.isDirectory() ? tree(directory, `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
+    .sort()
+}
+
+/** What the emulator stored for a folder, read straight from its userfile rows. */
+function stored(emu: Emulator, folder: string): Map<string, Buffer> {
+  const tables = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')
+  const files = new Map<string, Buffer>()
+  for (const file of tables?.files ?? []) {
+    if (!file.filename.startsWith(`${folder}/`)) continue
+    const chunks = (tables?.payload ?? []).filter(p => p.fileId === file.fileId).sort((a, b) => a.byteOffset - b.byteOffset)
+    files.set(file.filename.slice(folder.length + 1), Buffer.concat(chunks.map(c => c.payload)))
+  }
+  return files
+}
+
+describe('download-path', () => {
+  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+    it(`on ${profile} copies the new backup folder to the runner, byte for byte`, async () => {
+      emulator = await startEmulator({ profile, jobDurationMs: 100 })
+      emulator.createDatabase('bank', { accounts: { rows: 5000, bytes: 9 * 1024 * 1024 }, transfers: { rows: 10, bytes: 1000 } })
+      const target = join(tempDir(), 'bank-backup')
+      const run = await runInProcess({ database: 'bank', 'download-path': target, 'connection-string': emulator.connectionString() })
+      expect(errorsOf(run.stdout)).toEqual([])
+      const { outputs } = run
+      expect(outputs['download-path']).toBe(target)
+      const expected = stored(emulator, `/bank-backup${outputs['backup-path']}`)
+      expect(expected.size).toBeGreaterThan(2)
+      expect(tree(target)).toEqual([...expected.keys()].sort())
+      for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
+      expect(outputs['files']).toBe(String(expected.size))
+      expect(outputs['downloaded-bytes']).toBe(String([...expected.values()].reduce((sum, b) => sum + b.length, 0)))
+      const manifest = readFileSync(join(target, 'BACKUP_MANIFEST'))
+      expect(manifestChecksum(manifest).equals(readFileSync(join(target, 'BACKUP_MANIFEST-CHECKSUM')))).toBe(true)
+      expect(run.summary).toContain('Downloaded to')
+    })
+  }
+
+  it('brings the incremental layers along, under incrementals/', async () => {
+    let offsetMs = 0
+    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) })
+    emulator.createDatabase('bank', { accounts: { rows: 50, bytes: 5000 } })
+    const full = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })
+    expect(full.exitCode).toBe(0)
+    offsetMs = 60_000
+    const target = join(tempDir(), 'with-layers')
+    const run = await runInProcess({
+      database: 'bank',
+      incremental: 'true',
+      'download-path': target,
+      'connection-string': emulator.connectionString()
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(tree(target).filter(name => name.startsWith('incrementals/') && name.endsWith('/BACKUP_MANIFEST'))).toHaveLength(1)
+    expect(existsSync(join(target, 'BACKUP_MANIFEST'))).toBe(true)
+  })
+
+  it('refuses download-path for a collection outside userfile, before connecting', async () => {
+    emulator = await startEmulator({ profile: 'v23.2' })
+    const run = await runInProcess({
+      database: 'bank',
+      collection: 's3://bucket/backups?AUTH=implicit',
+      'download-path': join(tempDir(), 'x'),
+      'connection-string': emulator.connectionString()
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      "Input 'download-path': is for userfile:// collections only; a s3:// collection is already outside the cluster."
+    ])
+    expect(emulator.statements).toEqual([])
+  })
+})

@@ -1,0 +1,101 @@
+/**
+ * SELECTs on a userfile prefix's two tables, `<prefix>_upload_files` and `<prefix>_upload_payload`
+ * (schemas in pkg/cloud/userfile/filetable/file_table_read_writer.go), answered from the same rows
+ * BACKUP writes, so a download reads back exactly what the backup stored.
+ */
+import type { Cluster, PayloadRow, UserfileRow, UserfileTables } from './cluster.js'
+import { CrdbError, undefinedColumn } from './errors.js'
+import type { Condition, SelectUserfileStatement, Value } from './parser.js'
+import type { ColumnType } from './profiles.js'
+import { formatTimestamp, type ColumnDef, type Row } from './show.js'
+
+type Which = 'files' | 'payload'
+
+const COLUMNS: Record<Which, Record<string, ColumnType>> = {
+  files: { filename: 'STRING', file_id: 'UUID', file_size: 'INT8', username: 'STRING', upload_time: 'TIMESTAMP' },
+  payload: { file_id: 'UUID', byte_offset: 'INT8', payload: 'BYTES' }
+}
+
+/** A qualified name's parts as CockroachDB reads them: `"…"` verbatim (with `""`), bare lower-cased. */
+function nameParts(prefix: string): string[] {
+  const parts: string[] = []
+  const re = /"((?:[^"]|"")*)"|([^.]+)/g
+  for (const match of prefix.matchAll(re))
+    parts.push(match[1] !== undefined ? match[1].replaceAll('""', '"') : (match[2] ?? '').toLowerCase())
+  return parts
+}
+
+function findTables(cluster: Cluster, table: string[]): { tables: UserfileTables; which: Which } {
+  const last = table.at(-1) ?? ''
+  const which: Which | undefined = last.endsWith('_upload_files') ? 'files' : last.endsWith('_upload_payload') ? 'payload' : undefined
+  const base = which && [...table.slice(0, -1), last.slice(0, -`_upload_${which}`.length)]
+  for (const tables of cluster.userfiles.values()) {
+    const parts = nameParts(tables.prefix)
+    // A one- or two-part name is resolved in defaultdb.public, the session's usual database.
+    const full = [...['defaultdb', 'public'].slice(0, 3 - (base?.length ?? 0)), ...(base ?? [])]
+    if (which && parts.join('\0') === full.join('\0')) return { tables, which }
+  }
+  throw new CrdbError(`relation "${table.join('.')}" does not exist`, '42P01')
+}
+
+function likeToRegExp(pattern: string): RegExp {
+  let body = ''
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern.charAt(i)
+    if (c === '\\' && i + 1 < pattern.length) body += pattern.charAt(++i).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    else if (c === '%') body += '.*'
+    else if (c === '_') body += '.'
+    else body += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${body}$`, 's')
+}
+
+type Record_ = Record<string, string | number | Buffer | Date>
+
+function asRecord(which: Which, row: UserfileRow | PayloadRow): Record_ {
+  if (which === 'files') {
+    const f = row as UserfileRow
+    return { filename: f.filename, file_id: f.fileId, file_size: f.fileSize, username: f.username, upload_time: f.uploadTime }
+  }
+  const p = row as PayloadRow
+  return { file_id: p.fileId, byte_offset: p.byteOffset, payload: p.payload }
+}
+
+function matches(record: Record_, condition: Condition, value: string): boolean {
+  const cell = record[condition.column]
+  if (cell === undefined) throw undefinedColumn(condition.column)
+  if (condition.op === 'like') return likeToRegExp(value).test(String(cell))
+  if (typeof cell === 'number') return condition.op === '=' ? cell === Number(value) : cell >= Number(value)
+  return condition.op === '=' ? String(cell) === value : String(cell) >= value
+}
+
+function encode(cell: string | number | Buffer | Date): string {
+  if (Buffer.isBuffer(cell)) return `\\x${cell.toString('hex')}`
+  if (cell instanceof Date) return formatTimestamp(cell.getTime(), 'TIMESTAMP')
+  return String(cell)
+}
+
+export function userfileSelectColumns(cluster: Cluster, statement: SelectUserfileStatement): ColumnDef[] {
+  const { which } = findTables(cluster, statement.table)
+  return statement.columns.map(name => {
+    const type = COLUMNS[which][name]
+    if (type === undefined) throw undefinedColumn(name)
+    return { name, type }
+  })
+}
+
+export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatement, text: (value: Value) => string): Row[] {
+  const { tables, which } = findTables(cluster, statement.table)
+  const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
+  let records = source.map(row => asRecord(which, row)).filter(record => statement.where.every(c => matches(record, c, text(c.value))))
+  const order = statement.orderBy
+  if (order !== undefined) {
+    records = records.sort((a, b) => {
+      const [x, y] = [a[order], b[order]]
+      if (x === undefined) throw undefinedColumn(order)
+      return typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0
+    })
+  }
+  if (statement.limit !== undefined) records = records.slice(0, Number(text(statement.limit)))
+  return records.map(record => statement.columns.map(column => encode(record[column] ?? '')))
+}
