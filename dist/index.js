@@ -38949,7 +38949,13 @@ const keepText = (value) => value;
 const connection_types = {
     getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
 };
-const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/**
+ * How long any statement but the job itself may take: as long as the cluster was given to answer at
+ * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
+ */
+function queryTimeoutFor(waitTimeoutMs) {
+    return Math.max(5_000, waitTimeoutMs);
+}
 /** node-postgres honours a per-query read timeout that @types/pg does not declare. */
 function timedQuery(text, values, timeoutMs) {
     const config = { text, values, query_timeout: timeoutMs };
@@ -39073,19 +39079,22 @@ class Session {
     client;
     settings;
     info;
-    constructor(client, settings, info) {
+    queryTimeoutMs;
+    constructor(client, settings, info, queryTimeoutMs) {
         this.client = client;
         this.settings = settings;
         this.info = info;
+        this.queryTimeoutMs = queryTimeoutMs;
     }
     static async open(settings, options) {
         const client = await connectWhenReady(settings, options);
         try {
-            const result = await client.query(timedQuery(SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS));
+            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
             const row = result.rows[0];
             if (!row)
                 throw new errors_ActionError('SELECT current_user, version() returned no row');
-            return new Session(client, settings, { user: row.current_user, version: parseVersion(row.version), versionText: row.version });
+            const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
+            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
         }
         catch (error) {
             await client.end().catch(() => undefined); // the error below is what matters
@@ -39098,7 +39107,7 @@ class Session {
      * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
      * connection is dropped, since the statement may still be running on it.
      */
-    async query(text, params, doing, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS) {
+    async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
         try {
             const result = await this.client.query(timedQuery(text, params, timeoutMs));
             return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
@@ -40061,12 +40070,14 @@ function parseContainer(value) {
     }
     return text;
 }
+/** Trimmed, as every input is (the runner's core.getInput trims too); blank means no encryption. */
 function parsePassphrase(value) {
-    if (value === '')
+    const text = value.trim();
+    if (text === '')
         return undefined;
-    if (value.includes('\0'))
+    if (text.includes('\0'))
         throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.');
-    return value;
+    return text;
 }
 /** The TLS inputs take the place of the URL's sslrootcert / sslcert / sslkey; giving both is ambiguous. */
 function tlsFromInputs(read, fromUrl) {

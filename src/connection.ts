@@ -19,7 +19,13 @@ const types = {
   getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format))) as Parser
 }
 
-export const DEFAULT_QUERY_TIMEOUT_MS = 30_000
+/**
+ * How long any statement but the job itself may take: as long as the cluster was given to answer at
+ * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
+ */
+export function queryTimeoutFor(waitTimeoutMs: number): number {
+  return Math.max(5_000, waitTimeoutMs)
+}
 
 /** node-postgres honours a per-query read timeout that @types/pg does not declare. */
 export function timedQuery(text: string, values: unknown[], timeoutMs: number): pg.QueryConfig {
@@ -173,18 +179,20 @@ export class Session {
   private constructor(
     private client: pg.Client,
     private readonly settings: ConnectionSettings,
-    readonly info: SessionInfo
+    readonly info: SessionInfo,
+    private readonly queryTimeoutMs: number
   ) {}
 
   static async open(settings: ConnectionSettings, options: WaitOptions): Promise<Session> {
     const client = await connectWhenReady(settings, options)
     try {
       const result = await client.query<{ current_user: string; version: string }>(
-        timedQuery(sql.SESSION_INFO, [], DEFAULT_QUERY_TIMEOUT_MS)
+        timedQuery(sql.SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs))
       )
       const row = result.rows[0]
       if (!row) throw new ActionError('SELECT current_user, version() returned no row')
-      return new Session(client, settings, { user: row.current_user, version: parseVersion(row.version), versionText: row.version })
+      const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version }
+      return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs))
     } catch (error) {
       await client.end().catch(() => undefined) // the error below is what matters
       if (error instanceof ActionError) throw error
@@ -196,7 +204,7 @@ export class Session {
    * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
    * connection is dropped, since the statement may still be running on it.
    */
-  async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = DEFAULT_QUERY_TIMEOUT_MS): Promise<Row[]> {
+  async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
     try {
       const result = await this.client.query<Row>(timedQuery(text, params, timeoutMs))
       return result.rows // rowCount is null for some CockroachDB command tags; rows is what counts

@@ -108,10 +108,12 @@ function parseContainer(value: string): string | undefined {
   return text
 }
 
+/** Trimmed, as every input is (the runner's core.getInput trims too); blank means no encryption. */
 function parsePassphrase(value: string): string | undefined {
-  if (value === '') return undefined
-  if (value.includes('\0')) throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.')
-  return value
+  const text = value.trim()
+  if (text === '') return undefined
+  if (text.includes('\0')) throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.')
+  return text
 }
 
 /** The TLS inputs take the place of the URL's sslrootcert / sslcert / sslkey; giving both is ambiguous. */

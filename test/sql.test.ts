@@ -6,6 +6,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { AsOfSystemTime } from '../src/as-of-system-time.js'
+import { planBackup } from '../src/backup.js'
+import { InputError } from '../src/errors.js'
+import { getInputs, type ActionInputs } from '../src/inputs.js'
 import * as sql from '../src/sql.js'
 import type { BackupTarget } from '../src/targets.js'
 import { SqlSyntaxError, tokenize, type Token } from './support/sql-tokenizer.js'
@@ -579,7 +582,7 @@ const HOSTILE_UNITS = [
   '\u200b',
   '\u0301'
 ]
-const RUNS = { numRuns: 2000 }
+const RUNS = { numRuns: 10_000 }
 
 const hostile = fc
   .string({ unit: fc.oneof(fc.constantFrom(...HOSTILE_UNITS), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), maxLength: 30 })
@@ -664,5 +667,67 @@ describe('properties', () => {
       }),
       RUNS
     )
+  })
+})
+
+describe('properties from raw inputs to the statement', () => {
+  const raw = fc.string({
+    unit: fc.oneof(fc.constantFrom(...HOSTILE_UNITS), fc.constantFrom('\0', '"', ',', '.', '*', '\n')),
+    maxLength: 40
+  })
+  const inputs = fc.record({
+    useTables: fc.boolean(),
+    names: raw,
+    collection: fc.oneof(
+      { arbitrary: raw, weight: 1 },
+      { arbitrary: raw.map(r => `userfile:///${r}`), weight: 3 },
+      { arbitrary: raw.map(r => `s3://b/${r}?AWS_SECRET_ACCESS_KEY=${r}`), weight: 2 }
+    ),
+    asOf: fc.oneof(
+      { arbitrary: raw, weight: 1 },
+      {
+        arbitrary: fc.constantFrom('-10s', 'follower_read_timestamp()', '2024-05-07 14:10:12.34', '1715091012340000000.0000000000'),
+        weight: 4
+      }
+    ),
+    subdirectory: fc.oneof(fc.constant(''), raw),
+    passphrase: fc.oneof(fc.constant(''), raw)
+  })
+
+  it('either refuses an input by name or builds one statement whose parts decode back to the inputs', () => {
+    let built = 0
+    fc.assert(
+      fc.property(inputs, given => {
+        const values: Record<string, string> = {
+          [given.useTables ? 'tables' : 'database']: given.names,
+          collection: given.collection,
+          'as-of-system-time': given.asOf,
+          subdirectory: given.subdirectory,
+          'encryption-passphrase': given.passphrase
+        }
+        let parsed: ActionInputs
+        try {
+          parsed = getInputs(
+            name => values[name],
+            () => undefined
+          )
+        } catch (error) {
+          expect(error).toBeInstanceOf(InputError)
+          expect((error as InputError).inputs.some(name => Object.keys(values).includes(name))).toBe(true)
+          return
+        }
+        built++
+        const plan = planBackup(parsed, 'root')
+        const statement = sql.backup(plan)
+        expectOneStatement(statement)
+        const back = parseBackup(statement)
+        expect(back).toEqual(expected(plan))
+        if (given.collection.trim() !== '') expect(back.collection).toBe(given.collection.trim())
+        else expect(back.collection).toMatch(/^userfile:\/\/defaultdb\.public\.userfiles_root\//)
+        if (parsed.encryptionPassphrase !== undefined) expect(back.options.at(-1)?.value).toBe(given.passphrase.trim())
+      }),
+      RUNS
+    )
+    expect(built).toBeGreaterThan(RUNS.numRuns / 20) // the property reached the builder, not only the refusals
   })
 })

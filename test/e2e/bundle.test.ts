@@ -121,3 +121,19 @@ describe('dist/index.js as the runner starts it', () => {
     expect(run.stderr).not.toContain(password)
   })
 })
+
+describe('a server that stops answering', () => {
+  it('fails within about wait-timeout instead of hanging, saying which statement got no answer', async () => {
+    const emu = await bank(100)
+    const started = Date.now()
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'wait-timeout': '3', 'connection-string': emu.connectionString() },
+      onStdout: chunk => {
+        if (/Connected as root/.test(chunk)) emu.setQueryDelay(60_000) // accepts connections, answers nothing
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/While listing backups in userfile:\/\/.*: no answer within 5 s/)
+    expect(Date.now() - started).toBeLessThan(15_000)
+  })
+})
