@@ -195,9 +195,9 @@ class Parser {
   }
 
   selectUserfile(items: SelectItem[], fromToken: Token): SelectUserfileStatement {
-    const columns = items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
     const table = [this.name()]
     while (this.acceptPunct('.')) table.push(this.name())
+    const columns = items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
     const where: Condition[] = []
     if (this.acceptWord('where')) {
       do {
