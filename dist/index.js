@@ -38888,11 +38888,15 @@ function restore(target, path, collection, encrypted) {
 function listUserfiles(filesTable) {
     return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`;
 }
-/** The next chunks of one file, in order: keyset pagination keeps memory bounded. */
+/**
+ * The next chunks of one file, in order: keyset pagination keeps memory bounded. The payload comes
+ * as base64 text: node-postgres receives results as text, where bytea is hex (twice the bytes, and
+ * a slow decode); base64 halved the download time in bench/download.ts.
+ */
 function readUserfileChunks(payloadTable, chunks) {
     if (!Number.isInteger(chunks) || chunks < 1)
         throw new Error('chunks must be a positive integer');
-    return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
+    return `SELECT byte_offset, encode(payload, 'base64') AS payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
 }
 /** One stored file by name. */
 function findUserfile(filesTable) {
@@ -39640,7 +39644,10 @@ async function listStoredFiles(session, location, prefix) {
  * its recorded size. At most one query's chunks are held while the previous ones are consumed.
  */
 async function readStoredFile(session, location, file, sink) {
-    const fetch = (offset) => session.query(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
+    const fetch = async (offset) => {
+        const rows = await session.query(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
+        return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }));
+    };
     const prefetch = (offset) => {
         const pending = fetch(offset);
         pending.catch(() => undefined); // rejections are seen when it is awaited, not as unhandled ones

@@ -134,10 +134,14 @@ export function listUserfiles(filesTable: string): string {
   return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`
 }
 
-/** The next chunks of one file, in order: keyset pagination keeps memory bounded. */
+/**
+ * The next chunks of one file, in order: keyset pagination keeps memory bounded. The payload comes
+ * as base64 text: node-postgres receives results as text, where bytea is hex (twice the bytes, and
+ * a slow decode); base64 halved the download time in bench/download.ts.
+ */
 export function readUserfileChunks(payloadTable: string, chunks: number): string {
   if (!Number.isInteger(chunks) || chunks < 1) throw new Error('chunks must be a positive integer')
-  return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`
+  return `SELECT byte_offset, encode(payload, 'base64') AS payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`
 }
 
 /** One stored file by name. */

@@ -147,13 +147,15 @@ export async function readStoredFile(
   file: PlannedStoredFile,
   sink: (chunk: Buffer) => Promise<void>
 ): Promise<void> {
-  const fetch = (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> =>
-    session.query(
+  const fetch = async (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> => {
+    const rows = await session.query<{ byte_offset: string; payload: string }>(
       sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY),
       [file.stored.file_id, offset],
       `reading ${file.stored.filename}`,
       READ_TIMEOUT_MS
     )
+    return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }))
+  }
   const prefetch = (offset: number): ReturnType<typeof fetch> => {
     const pending = fetch(offset)
     pending.catch(() => undefined) // rejections are seen when it is awaited, not as unhandled ones

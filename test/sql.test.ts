@@ -439,7 +439,7 @@ describe('userfile reads', () => {
   it('passes the filename prefix, file id and offset as bind parameters, never in the text', () => {
     expect(sql.listUserfiles(FILES)).toBe(`SELECT filename, file_id, file_size FROM ${FILES} WHERE filename LIKE $1 ORDER BY filename`)
     expect(sql.readUserfileChunks(PAYLOAD, 4)).toBe(
-      `SELECT byte_offset, payload FROM ${PAYLOAD} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 4`
+      `SELECT byte_offset, encode(payload, 'base64') AS payload FROM ${PAYLOAD} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 4`
     )
   })
 

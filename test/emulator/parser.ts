@@ -9,7 +9,11 @@ import { describeToken, tokenize, type Token } from './lexer.js'
 /** A literal or a bind parameter, resolved against the parameters at execution time. */
 export type Value = { kind: 'string'; value: string } | { kind: 'number'; value: string } | { kind: 'placeholder'; index: number }
 
-export type SelectItem = { expr: 'current_user' | 'session_user' | 'version' | Value | { column: string }; alias: string | undefined }
+/** `{ column, encoding }` is `encode(column, 'base64')`, as the action reads userfile payloads. */
+export type SelectItem = {
+  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string }
+  alias: string | undefined
+}
 
 export type JobsSource = { kind: 'crdb_internal.jobs'; jobId: Value | undefined } | { kind: 'show-job'; jobId: Value }
 
@@ -58,7 +62,7 @@ export interface SelectUserfileStatement {
   kind: 'select-userfile'
   /** The table name's parts as written (quoted parts verbatim, bare ones lower-cased). */
   table: string[]
-  columns: string[]
+  columns: { column: string; encoding?: string; name: string }[]
   where: Condition[]
   orderBy: string | undefined
   limit: Value | undefined
@@ -197,7 +201,11 @@ class Parser {
   selectUserfile(items: SelectItem[], fromToken: Token): SelectUserfileStatement {
     const table = [this.name()]
     while (this.acceptPunct('.')) table.push(this.name())
-    const columns = items.map(item => (typeof item.expr === 'object' && 'column' in item.expr ? item.expr.column : this.fail(fromToken)))
+    const columns = items.map(item => {
+      const expr = item.expr
+      if (typeof expr !== 'object' || !('column' in expr)) return this.fail(fromToken)
+      return { column: expr.column, encoding: expr.encoding, name: item.alias ?? (expr.encoding ? 'encode' : expr.column) }
+    })
     const where: Condition[] = []
     if (this.acceptWord('where')) {
       do {
@@ -226,6 +234,14 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'version'
+    } else if (this.isWord('encode') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      const column = this.name()
+      this.expectPunct(',')
+      const format = this.value()
+      this.expectPunct(')')
+      expr = { column, encoding: format.kind === 'string' ? format.value : this.fail() }
     } else if (token.kind === 'word' || token.kind === 'identifier') {
       expr = { column: this.name() }
     } else {

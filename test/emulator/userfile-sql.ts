@@ -77,10 +77,13 @@ function encode(cell: string | number | Buffer | Date): string {
 
 export function userfileSelectColumns(cluster: Cluster, statement: SelectUserfileStatement): ColumnDef[] {
   const { which } = findTables(cluster, statement.table)
-  return statement.columns.map(name => {
-    const type = COLUMNS[which][name]
-    if (type === undefined) throw undefinedColumn(name)
-    return { name, type }
+  return statement.columns.map(({ column, encoding, name }) => {
+    const type = COLUMNS[which][column]
+    if (type === undefined) throw undefinedColumn(column)
+    if (encoding !== undefined && (type !== 'BYTES' || !['base64', 'hex'].includes(encoding))) {
+      throw new CrdbError(`unknown or unsupported encode(${type}, '${encoding}')`, '22023')
+    }
+    return { name, type: encoding === undefined ? type : 'STRING' }
   })
 }
 
@@ -97,5 +100,12 @@ export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatem
     })
   }
   if (statement.limit !== undefined) records = records.slice(0, Number(text(statement.limit)))
-  return records.map(record => statement.columns.map(column => encode(record[column] ?? '')))
+  userfileSelectColumns(cluster, statement) // the same checks as Describe
+  return records.map(record =>
+    statement.columns.map(({ column, encoding }) => {
+      const cell = record[column] ?? ''
+      // CockroachDB's encode(…, 'base64') is Go's StdEncoding: no line breaks.
+      return encoding !== undefined && Buffer.isBuffer(cell) ? cell.toString(encoding as 'base64' | 'hex') : encode(cell)
+    })
+  )
 }
