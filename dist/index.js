@@ -39199,39 +39199,40 @@ function job_sleep(ms, signal) {
     });
 }
 async function followJob(session, jobId, options) {
+    const label = options.label ?? 'Backup';
     const started = Date.now();
     const interval = options.pollIntervalMs ?? defaultPollInterval;
     let lastLog = started;
     let lastStatus = '';
     for (;;) {
         if (options.signal?.aborted) {
-            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while backup job ${jobId} was running.`, 'signal');
+            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
         }
         const elapsed = Date.now() - started;
         if (elapsed > options.timeoutMs) {
-            throw new JobError(`Backup job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if backups of this size take longer.');
+            throw new JobError(`${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if jobs of this size take longer.');
         }
-        const row = await pollOnce(session, jobId, options);
+        const row = await pollOnce(session, label, jobId, options);
         if (row !== undefined) {
             const now = Date.now();
             if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
-                options.log(`Backup job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
+                options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
                 lastLog = now;
                 lastStatus = row.status;
             }
-            const outcome = settle(jobId, row);
+            const outcome = settle(label, jobId, row);
             if (outcome !== undefined)
                 return outcome;
         }
         await job_sleep(interval(elapsed), options.signal);
     }
 }
-async function pollOnce(session, jobId, options) {
+async function pollOnce(session, label, jobId, options) {
     try {
-        const rows = await session.query(JOB_STATUS, [jobId], `checking backup job ${jobId}`);
+        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
         const row = rows[0];
         if (row === undefined)
-            throw new JobError(`Backup job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
+            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
         return row;
     }
     catch (error) {
@@ -39243,20 +39244,43 @@ async function pollOnce(session, jobId, options) {
     }
 }
 /** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
-function settle(jobId, row) {
+function settle(label, jobId, row) {
     const why = row.error ? `: ${row.error}` : '';
     switch (row.status) {
         case 'succeeded':
             return { status: 'succeeded', description: row.description };
         case 'failed':
         case 'revert-failed':
-            throw new JobError(`Backup job ${jobId} ${row.status}${why}`, 'failed');
+            throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed');
         case 'canceled':
-            throw new JobError(`Backup job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
+            throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
         case 'paused':
-            throw new JobError(`Backup job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
+            throw new JobError(`${label} job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
         default:
             return undefined;
+    }
+}
+const CANCEL_TIMEOUT_MS = 4_000;
+/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
+async function job_cancelJob(connection, jobId) {
+    try {
+        await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
+        return `Job ${jobId} was cancelled.`;
+    }
+    catch (error) {
+        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
+    }
+}
+/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+async function runJobToEnd(session, jobId, connection, options) {
+    try {
+        return await followJob(session, jobId, options);
+    }
+    catch (error) {
+        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
+            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
+        }
+        throw error;
     }
 }
 
@@ -39405,7 +39429,6 @@ function describeTarget(target) {
 
 
 
-
 function destinationOf(inputs) {
     if (inputs.subdirectory !== undefined)
         return { kind: 'subdirectory', name: inputs.subdirectory };
@@ -39425,7 +39448,6 @@ function planBackup(inputs, sessionUser) {
     };
 }
 const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
-const CANCEL_TIMEOUT_MS = 4_000;
 async function listBackups(session, plan) {
     const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
     return rows.map(row => row.path);
@@ -39438,16 +39460,6 @@ async function startBackup(session, plan, log) {
     if (jobId === undefined)
         throw new errors_ActionError('BACKUP … WITH detached returned no job id.');
     return jobId;
-}
-/** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
-async function cancel(jobId, options) {
-    try {
-        await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
-        return `Job ${jobId} was cancelled.`;
-    }
-    catch (error) {
-        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
-    }
 }
 async function backup_showBackup(session, plan, path, checkFiles) {
     // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
@@ -39479,23 +39491,13 @@ async function takeBackup(session, plan, options) {
     }
     const jobId = await startBackup(session, plan, options.log);
     options.log(`Backup job ${jobId} started.`);
-    let description;
-    try {
-        const outcome = await followJob(session, jobId, {
-            timeoutMs: options.timeoutMs,
-            signal: options.signal,
-            log: options.log,
-            reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-            pollIntervalMs: options.pollIntervalMs
-        });
-        description = outcome.description;
-    }
-    catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await cancel(jobId, options)}`, error.reason);
-        }
-        throw error;
-    }
+    const { description } = await runJobToEnd(session, jobId, options.connection, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        log: options.log,
+        reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+        pollIntervalMs: options.pollIntervalMs
+    });
     const after = await listBackups(session, plan);
     const jobFolder = folderFromJobDescription(description);
     const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;

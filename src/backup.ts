@@ -16,9 +16,9 @@ import {
 } from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
-import { timedQuery, withFreshConnection, type Session } from './connection.js'
-import { ActionError, describeError } from './errors.js'
-import { followJob, JobError, type JobId } from './job.js'
+import type { Session } from './connection.js'
+import { ActionError } from './errors.js'
+import { runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
 import type { ActionInputs } from './inputs.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
@@ -71,7 +71,6 @@ export interface BackupResult {
 }
 
 const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
-const CANCEL_TIMEOUT_MS = 4_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
   const rows = await session.query<{ path: string }>(
@@ -89,18 +88,6 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
   return jobId
-}
-
-/** Cancels the job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
-async function cancel(jobId: JobId, options: BackupOptions): Promise<string> {
-  try {
-    await withFreshConnection(options.connection, CANCEL_TIMEOUT_MS, client =>
-      client.query(timedQuery(sql.cancelJob(jobId), [], CANCEL_TIMEOUT_MS))
-    )
-    return `Job ${jobId} was cancelled.`
-  } catch (error) {
-    return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`
-  }
 }
 
 async function showBackup(session: Session, plan: BackupPlan, path: string, checkFiles: boolean): Promise<ShowBackupRow[]> {
@@ -139,22 +126,13 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   }
   const jobId = await startBackup(session, plan, options.log)
   options.log(`Backup job ${jobId} started.`)
-  let description: string | null
-  try {
-    const outcome = await followJob(session, jobId, {
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-      log: options.log,
-      reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-      pollIntervalMs: options.pollIntervalMs
-    })
-    description = outcome.description
-  } catch (error) {
-    if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-      throw new JobError(`${error.message}\n${await cancel(jobId, options)}`, error.reason)
-    }
-    throw error
-  }
+  const { description } = await runJobToEnd(session, jobId, options.connection, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    log: options.log,
+    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+    pollIntervalMs: options.pollIntervalMs
+  })
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =

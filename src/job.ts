@@ -2,9 +2,10 @@
  * Follows a detached job to its end: polls crdb_internal.jobs, logs progress, reconnects when the
  * connection drops (the job keeps running on the cluster), and stops at the timeout or on cancel.
  */
+import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
-import { QueryError } from './connection.js'
-import { ActionError } from './errors.js'
+import { QueryError, timedQuery, withFreshConnection } from './connection.js'
+import { ActionError, describeError } from './errors.js'
 import * as sql from './sql.js'
 
 export type JobId = string
@@ -41,6 +42,8 @@ export interface FollowOptions {
   reconnectTimeoutMs: number
   /** For tests; production uses the schedule below. */
   pollIntervalMs?: (elapsedMs: number) => number
+  /** `Backup` or `Restore`, for messages. */
+  label?: string
 }
 
 /** Quick at first (short jobs finish in a second or two), then once a second: late by at most 1 s. */
@@ -75,6 +78,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 export async function followJob(session: Session, jobId: JobId, options: FollowOptions): Promise<JobOutcome> {
+  const label = options.label ?? 'Backup'
   const started = Date.now()
   const interval = options.pollIntervalMs ?? defaultPollInterval
   let lastLog = started
@@ -82,38 +86,38 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
   for (;;) {
     if (options.signal?.aborted) {
       throw new JobError(
-        `The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while backup job ${jobId} was running.`,
+        `The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`,
         'signal'
       )
     }
     const elapsed = Date.now() - started
     if (elapsed > options.timeoutMs) {
       throw new JobError(
-        `Backup job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`,
+        `${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`,
         'timeout',
-        'Raise the timeout input if backups of this size take longer.'
+        'Raise the timeout input if jobs of this size take longer.'
       )
     }
-    const row = await pollOnce(session, jobId, options)
+    const row = await pollOnce(session, label, jobId, options)
     if (row !== undefined) {
       const now = Date.now()
       if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
-        options.log(`Backup job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`)
+        options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`)
         lastLog = now
         lastStatus = row.status
       }
-      const outcome = settle(jobId, row)
+      const outcome = settle(label, jobId, row)
       if (outcome !== undefined) return outcome
     }
     await sleep(interval(elapsed), options.signal)
   }
 }
 
-async function pollOnce(session: Session, jobId: JobId, options: FollowOptions): Promise<JobRow | undefined> {
+async function pollOnce(session: Session, label: string, jobId: JobId, options: FollowOptions): Promise<JobRow | undefined> {
   try {
-    const rows = await session.query<JobRow>(sql.JOB_STATUS, [jobId], `checking backup job ${jobId}`)
+    const rows = await session.query<JobRow>(sql.JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`)
     const row = rows[0]
-    if (row === undefined) throw new JobError(`Backup job ${jobId} is not in crdb_internal.jobs.`, 'vanished')
+    if (row === undefined) throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished')
     return row
   } catch (error) {
     if (!(error instanceof QueryError) || !error.connectionLost) throw error
@@ -124,23 +128,54 @@ async function pollOnce(session: Session, jobId: JobId, options: FollowOptions):
 }
 
 /** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
-function settle(jobId: JobId, row: JobRow): JobOutcome | undefined {
+function settle(label: string, jobId: JobId, row: JobRow): JobOutcome | undefined {
   const why = row.error ? `: ${row.error}` : ''
   switch (row.status) {
     case 'succeeded':
       return { status: 'succeeded', description: row.description }
     case 'failed':
     case 'revert-failed':
-      throw new JobError(`Backup job ${jobId} ${row.status}${why}`, 'failed')
+      throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed')
     case 'canceled':
-      throw new JobError(`Backup job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.')
+      throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.')
     case 'paused':
       throw new JobError(
-        `Backup job ${jobId} was paused${why}`,
+        `${label} job ${jobId} was paused${why}`,
         'paused',
         'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.'
       )
     default:
       return undefined
+  }
+}
+
+const CANCEL_TIMEOUT_MS = 4_000
+
+/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
+export async function cancelJob(connection: ConnectionSettings, jobId: JobId): Promise<string> {
+  try {
+    await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client =>
+      client.query(timedQuery(sql.cancelJob(jobId), [], CANCEL_TIMEOUT_MS))
+    )
+    return `Job ${jobId} was cancelled.`
+  } catch (error) {
+    return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`
+  }
+}
+
+/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+export async function runJobToEnd(
+  session: Session,
+  jobId: JobId,
+  connection: ConnectionSettings,
+  options: FollowOptions
+): Promise<JobOutcome> {
+  try {
+    return await followJob(session, jobId, options)
+  } catch (error) {
+    if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
+      throw new JobError(`${error.message}\n${await cancelJob(connection, jobId)}`, error.reason)
+    }
+    throw error
   }
 }
