@@ -38478,6 +38478,21 @@ var Outputs;
 const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
 const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
 const APPLICATION_NAME = 'cockroach-userfile-backup-action';
+/** Inputs only the restore companion (restore/action.yml) has; the rest are shared with Inputs. */
+var RestoreInputs;
+(function (RestoreInputs) {
+    RestoreInputs["BackupPath"] = "backup-path";
+    RestoreInputs["SourcePath"] = "source-path";
+    RestoreInputs["NewDbName"] = "new-db-name";
+    RestoreInputs["DropExisting"] = "drop-existing";
+})(RestoreInputs || (RestoreInputs = {}));
+var RestoreOutputs;
+(function (RestoreOutputs) {
+    RestoreOutputs["JobId"] = "job-id";
+    RestoreOutputs["RestoredTables"] = "restored-tables";
+    RestoreOutputs["Rows"] = "rows";
+    RestoreOutputs["UploadedFiles"] = "uploaded-files";
+})(RestoreOutputs || (RestoreOutputs = {}));
 
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** A problem with one input: the message names the input and what it accepts. */
@@ -38919,6 +38934,23 @@ function deleteUserfile(filesTable) {
 }
 function renameUserfile(filesTable) {
     return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
+}
+/** RESTORE … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
+function restoreDetached(options, redact = false) {
+    const opts = ['detached'];
+    if (options.newDbName !== undefined)
+        opts.push(`new_db_name = ${quoteLiteral(options.newDbName)}`);
+    if (options.intoDb !== undefined)
+        opts.push(`into_db = ${quoteLiteral(options.intoDb)}`);
+    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
+    return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
+}
+const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
+function dropDatabase(name) {
+    return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
+}
+function dropTableIfExists(table) {
+    return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
 }
 
 ;// CONCATENATED MODULE: ./src/version.ts
@@ -39906,26 +39938,6 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
     return { directory, files: files.length, bytes };
 }
 
-;// CONCATENATED MODULE: ./src/container-logs.ts
-/** The CockroachDB container's last log lines, shown when the cluster never answered or the job failed. */
-
-
-
-const LOG_LINES = 50;
-async function showContainerLogs(container) {
-    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
-        try {
-            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
-            if (code !== 0)
-                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
-        }
-        catch (error) {
-            // Diagnostics only: the step already fails for the reason that brought us here.
-            info(`Could not run docker logs: ${errorMessage(error)}`);
-        }
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/as-of-system-time.ts
 /**
  * The `as-of-system-time` input, checked against the forms CockroachDB accepts for BACKUP
@@ -40108,7 +40120,7 @@ function tlsFromInputs(read, fromUrl) {
     return tls;
 }
 /** Masks every secret among the raw inputs first, so no later message can reveal one. */
-function getInputs(readRaw = readInput, mask = core_setSecret) {
+function readSharedInputs(readRaw, mask) {
     const read = (name) => readRaw(name) ?? '';
     secretsIn({
         connectionString: read(Inputs.ConnectionString),
@@ -40122,16 +40134,23 @@ function getInputs(readRaw = readInput, mask = core_setSecret) {
         connection: { ...connection, tls: tlsFromInputs(read, connection.tls) },
         target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
         collection: collection === undefined ? undefined : validateCollection(collection),
+        encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
+        waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
+        timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
+        container: parseContainer(read(Inputs.Container))
+    };
+}
+function getInputs(readRaw = readInput, mask = core_setSecret) {
+    const read = (name) => readRaw(name) ?? '';
+    const shared = readSharedInputs(readRaw, mask);
+    return {
+        ...shared,
         // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
         asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
         subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
         incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
         revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-        encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
-        waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
-        timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
-        container: parseContainer(read(Inputs.Container)),
-        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), collection)
+        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection)
     };
 }
 function parseDownloadPath(value, collection) {
@@ -40147,7 +40166,7 @@ function parseDownloadPath(value, collection) {
 }
 /** Inputs that are allowed but probably not what the user meant. */
 function warnAboutInputs(inputs, warn = warning) {
-    if (inputs.asOf === undefined) {
+    if ('asOf' in inputs && inputs.asOf === undefined) {
         warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.');
     }
     if (inputs.connection.tls.ca !== undefined && ['allow', 'prefer'].includes(inputs.connection.sslMode)) {
@@ -40243,6 +40262,26 @@ function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+;// CONCATENATED MODULE: ./src/container-logs.ts
+/** The CockroachDB container's last log lines, shown when the cluster never answered or the job failed. */
+
+
+
+const LOG_LINES = 50;
+async function showContainerLogs(container) {
+    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
+        try {
+            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
+            if (code !== 0)
+                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
+        }
+        catch (error) {
+            // Diagnostics only: the step already fails for the reason that brought us here.
+            info(`Could not run docker logs: ${errorMessage(error)}`);
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/signals.ts
 function watchSignals(names = ['SIGINT', 'SIGTERM']) {
     const controller = new AbortController();
@@ -40261,7 +40300,13 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
+;// CONCATENATED MODULE: ./src/step.ts
+/**
+ * What every entry point of this repository does around its own work: read the inputs (secrets
+ * masked first), connect once the cluster is ready, and fail the step in exactly one place with a
+ * message the user can act on. The connection is closed and the signal handlers removed however
+ * the step ends.
+ */
 
 
 
@@ -40270,21 +40315,16 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 
 
 
-
-
-
-
-
-/** The container's logs help when the cluster never answered or the job itself failed. */
+/** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
 function wantsContainerLogs(error) {
     return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal');
 }
-async function run() {
+async function runStep(readInputs, work) {
     const signals = watchSignals();
     let inputs;
     let session;
     try {
-        inputs = getInputs();
+        inputs = readInputs();
         warnAboutInputs(inputs);
         info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
         session = await Session.open(inputs.connection, {
@@ -40293,21 +40333,7 @@ async function run() {
             onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
         info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
-        const plan = planBackup(inputs, session.info.user);
-        const result = await takeBackup(session, plan, {
-            timeoutMs: inputs.timeoutMs,
-            waitTimeoutMs: inputs.waitTimeoutMs,
-            signal: signals.signal,
-            log: message => info(message),
-            connection: inputs.connection
-        });
-        const download = inputs.downloadPath === undefined
-            ? undefined
-            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, message => info(message));
-        const report = makeReport(plan, result, session.info.versionText, download);
-        info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
-        setOutputs(report);
-        await writeSummary(report);
+        await work(inputs, session, signals.signal);
     }
     catch (error) {
         if (inputs?.container !== undefined && wantsContainerLogs(error))
@@ -40318,6 +40344,37 @@ async function run() {
         await session?.close();
         signals.dispose();
     }
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+
+
+
+
+
+
+
+
+/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+async function run() {
+    await runStep(getInputs, async (inputs, session, signal) => {
+        const log = (message) => info(message);
+        const plan = planBackup(inputs, session.info.user);
+        const result = await takeBackup(session, plan, {
+            timeoutMs: inputs.timeoutMs,
+            waitTimeoutMs: inputs.waitTimeoutMs,
+            signal,
+            log,
+            connection: inputs.connection
+        });
+        const download = inputs.downloadPath === undefined
+            ? undefined
+            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
+        const report = makeReport(plan, result, session.info.versionText, download);
+        log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
+        setOutputs(report);
+        await writeSummary(report);
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/index.ts

@@ -1,51 +1,56 @@
 /**
- * The README's inputs and outputs tables, generated from action.yml so they cannot drift.
- * `npm run docs` rewrites the README between the markers; a test fails when they differ.
+ * The README's inputs and outputs tables, generated from action.yml and restore/action.yml so they
+ * cannot drift. `npm run docs` rewrites the README between each file's markers; a test fails when
+ * they differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parse } from 'yaml'
 
 interface Spec {
-  inputs: Record<string, { description: string; default?: string }>
+  inputs: Record<string, { description: string; default?: string; required?: boolean }>
   outputs: Record<string, { description: string }>
 }
 
-export const START = '<!-- action-docs:start (generated from action.yml by npm run docs) -->'
-export const END = '<!-- action-docs:end -->'
+export const ACTION_FILES = ['action.yml', 'restore/action.yml']
+
+export const start = (file: string): string => `<!-- action-docs:start (generated from ${file} by npm run docs) -->`
+export const end = (file: string): string => `<!-- action-docs:end ${file} -->`
 
 const cell = (text: string): string => text.replace(/\s+/g, ' ').trim().replaceAll('|', '\\|')
 
-export function renderActionDocs(actionYml: string): string {
+export function renderActionDocs(actionYml: string, file = 'action.yml'): string {
   const spec = parse(actionYml) as Spec
   const inputs = Object.entries(spec.inputs).map(
-    ([name, input]) => `| \`${name}\` | ${input.default ? `\`${cell(input.default)}\`` : ''} | ${cell(input.description)} |`
+    ([name, input]) =>
+      `| \`${name}\` | ${input.required ? 'required' : input.default ? `\`${cell(input.default)}\`` : ''} | ${cell(input.description)} |`
   )
   const outputs = Object.entries(spec.outputs).map(([name, output]) => `| \`${name}\` | ${cell(output.description)} |`)
   return [
-    START,
-    '### Inputs',
+    start(file),
+    '#### Inputs',
     '',
     '| name | default | description |',
     '| --- | --- | --- |',
     ...inputs,
     '',
-    '### Outputs',
+    '#### Outputs',
     '',
     '| name | description |',
     '| --- | --- |',
     ...outputs,
-    END
+    end(file)
   ].join('\n')
 }
 
-export function replaceGenerated(readme: string, generated: string): string {
-  const start = readme.indexOf(START)
-  const end = readme.indexOf(END)
-  if (start === -1 || end === -1) throw new Error('README.md lacks the action-docs markers')
-  return readme.slice(0, start) + generated + readme.slice(end + END.length)
+export function replaceGenerated(readme: string, file: string, generated: string): string {
+  const from = readme.indexOf(start(file))
+  const to = readme.indexOf(end(file))
+  if (from === -1 || to === -1) throw new Error(`README.md lacks the action-docs markers for ${file}`)
+  return readme.slice(0, from) + generated + readme.slice(to + end(file).length)
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
-  const readme = readFileSync('README.md', 'utf8')
-  writeFileSync('README.md', replaceGenerated(readme, renderActionDocs(readFileSync('action.yml', 'utf8'))))
+if (process.argv[1]?.endsWith('action-docs.ts')) {
+  let readme = readFileSync('README.md', 'utf8')
+  for (const file of ACTION_FILES) readme = replaceGenerated(readme, file, renderActionDocs(readFileSync(file, 'utf8'), file))
+  writeFileSync('README.md', readme)
 }

@@ -35,3 +35,18 @@ export enum Outputs {
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'
 export const DEFAULT_AS_OF_SYSTEM_TIME = '-10s'
 export const APPLICATION_NAME = 'cockroach-userfile-backup-action'
+
+/** Inputs only the restore companion (restore/action.yml) has; the rest are shared with Inputs. */
+export enum RestoreInputs {
+  BackupPath = 'backup-path',
+  SourcePath = 'source-path',
+  NewDbName = 'new-db-name',
+  DropExisting = 'drop-existing'
+}
+
+export enum RestoreOutputs {
+  JobId = 'job-id',
+  RestoredTables = 'restored-tables',
+  Rows = 'rows',
+  UploadedFiles = 'uploaded-files'
+}

@@ -12,33 +12,37 @@ import { secretsIn } from './secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
 import { parseDatabases, parseTables, type BackupTarget } from './targets.js'
 
-export interface ActionInputs {
+/** The inputs the backup action and the restore companion share, spelled the same in both. */
+export interface SharedInputs {
   connection: ConnectionSettings
   target: BackupTarget
   /** As written, `$user` not yet resolved; undefined means the default userfile collection. */
   collection: string | undefined
-  asOf: AsOfSystemTime | undefined
-  subdirectory: string | undefined
-  incremental: boolean
-  revisionHistory: boolean
   encryptionPassphrase: string | undefined
   waitTimeoutMs: number
   timeoutMs: number
   container: string | undefined
+}
+
+export interface ActionInputs extends SharedInputs {
+  asOf: AsOfSystemTime | undefined
+  subdirectory: string | undefined
+  incremental: boolean
+  revisionHistory: boolean
   /** Where to copy the backup's files; only for userfile collections. */
   downloadPath: string | undefined
 }
 
 /** An input's value, or undefined when the runner did not set it at all (not even to ''). */
-export type Read = (name: Inputs) => string | undefined
+export type Read = (name: string) => string | undefined
 
-const readInput: Read = name =>
+export const readInput: Read = name =>
   process.env[`INPUT_${name.replaceAll(' ', '_').toUpperCase()}`] === undefined ? undefined : core.getInput(name)
 
 const TRUE = ['true', 'True', 'TRUE']
 const FALSE = ['false', 'False', 'FALSE']
 
-export function parseBoolean(name: Inputs, value: string, fallback: boolean): boolean {
+export function parseBoolean(name: string, value: string, fallback: boolean): boolean {
   const text = value.trim()
   if (text === '') return fallback
   if (TRUE.includes(text)) return true
@@ -48,7 +52,7 @@ export function parseBoolean(name: Inputs, value: string, fallback: boolean): bo
 
 const MAX_SECONDS = 7 * 24 * 3600
 
-export function parseSeconds(name: Inputs, value: string, fallback: number, allowZero: boolean): number {
+export function parseSeconds(name: string, value: string, fallback: number, allowZero: boolean): number {
   const text = value.trim()
   if (text === '') return fallback * 1000
   if (!/^\d+(\.\d+)?$/.test(text)) {
@@ -83,7 +87,7 @@ export function parseTarget(database: string, tables: string): BackupTarget {
   throw new InputError([Inputs.Database, Inputs.Tables], NO_CLUSTER_BACKUP)
 }
 
-function optional(value: string): string | undefined {
+export function optional(value: string): string | undefined {
   const text = value.trim()
   return text === '' ? undefined : text
 }
@@ -117,7 +121,7 @@ function parsePassphrase(value: string): string | undefined {
 }
 
 /** The TLS inputs take the place of the URL's sslrootcert / sslcert / sslkey; giving both is ambiguous. */
-function tlsFromInputs(read: (name: Inputs) => string, fromUrl: TlsMaterial): TlsMaterial {
+function tlsFromInputs(read: (name: string) => string, fromUrl: TlsMaterial): TlsMaterial {
   const pick = (input: Inputs, parameter: string, urlValue: string | undefined): string | undefined => {
     const value = readPem(input, read(input))
     if (value !== undefined && urlValue !== undefined) {
@@ -137,8 +141,8 @@ function tlsFromInputs(read: (name: Inputs) => string, fromUrl: TlsMaterial): Tl
 }
 
 /** Masks every secret among the raw inputs first, so no later message can reveal one. */
-export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
-  const read = (name: Inputs): string => readRaw(name) ?? ''
+export function readSharedInputs(readRaw: Read, mask: (secret: string) => void): SharedInputs {
+  const read = (name: string): string => readRaw(name) ?? ''
   secretsIn({
     connectionString: read(Inputs.ConnectionString),
     encryptionPassphrase: read(Inputs.EncryptionPassphrase),
@@ -151,16 +155,24 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     connection: { ...connection, tls: tlsFromInputs(read, connection.tls) },
     target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
     collection: collection === undefined ? undefined : validateCollection(collection),
+    encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
+    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
+    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
+    container: parseContainer(read(Inputs.Container))
+  }
+}
+
+export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
+  const read = (name: string): string => readRaw(name) ?? ''
+  const shared = readSharedInputs(readRaw, mask)
+  return {
+    ...shared,
     // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
     asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
     subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
     incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-    encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
-    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
-    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
-    container: parseContainer(read(Inputs.Container)),
-    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), collection)
+    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection)
   }
 }
 
@@ -178,8 +190,8 @@ function parseDownloadPath(value: string, collection: string | undefined): strin
 }
 
 /** Inputs that are allowed but probably not what the user meant. */
-export function warnAboutInputs(inputs: ActionInputs, warn: (message: string) => void = core.warning): void {
-  if (inputs.asOf === undefined) {
+export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }, warn: (message: string) => void = core.warning): void {
+  if ('asOf' in inputs && inputs.asOf === undefined) {
     warn(
       'as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.'
     )

@@ -106,6 +106,6 @@ export async function writeSummary(report: BackupReport): Promise<void> {
     .write()
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
 }

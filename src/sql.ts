@@ -172,3 +172,33 @@ export function deleteUserfile(filesTable: string): string {
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }
+
+export interface RestoreStatementOptions {
+  target: BackupTarget
+  path: string
+  collection: string
+  /** Restore a single database under another name. */
+  newDbName: string | undefined
+  /** Restore tables into another database. */
+  intoDb: string | undefined
+  encryptionPassphrase: string | undefined
+}
+
+/** RESTORE … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
+export function restoreDetached(options: RestoreStatementOptions, redact = false): string {
+  const opts = ['detached']
+  if (options.newDbName !== undefined) opts.push(`new_db_name = ${quoteLiteral(options.newDbName)}`)
+  if (options.intoDb !== undefined) opts.push(`into_db = ${quoteLiteral(options.intoDb)}`)
+  opts.push(...passphraseOption(options.encryptionPassphrase, redact))
+  return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`
+}
+
+export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
+
+export function dropDatabase(name: string): string {
+  return `DROP DATABASE ${quoteIdent(name)} CASCADE`
+}
+
+export function dropTableIfExists(table: TableName): string {
+  return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
+}

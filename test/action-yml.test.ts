@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs, Outputs } from '../src/constants.js'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs, Outputs, RestoreInputs, RestoreOutputs } from '../src/constants.js'
 
 interface ActionYml {
   name: string
@@ -46,15 +46,37 @@ describe('action.yml', () => {
 })
 
 describe('README', () => {
-  it('shows the inputs and outputs tables generated from action.yml (npm run docs)', async () => {
-    const { renderActionDocs } = await import('../scripts/action-docs.js')
+  it('shows the inputs and outputs tables generated from both action.yml files (npm run docs)', async () => {
+    const { ACTION_FILES, renderActionDocs } = await import('../scripts/action-docs.js')
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
-    expect(readme).toContain(renderActionDocs(readFileSync(new URL('../action.yml', import.meta.url), 'utf8')))
+    expect(ACTION_FILES).toEqual(['action.yml', 'restore/action.yml'])
+    for (const file of ACTION_FILES) {
+      expect(readme).toContain(renderActionDocs(readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), file))
+    }
   })
 
   it('gives the two set-up commands', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     expect(readme).toMatch(/npm ci && npm start/)
     expect(readme).toMatch(/npm test/)
+  })
+})
+
+describe('restore/action.yml', () => {
+  const restore = parse(readFileSync(new URL('../restore/action.yml', import.meta.url), 'utf8')) as ActionYml
+  const backupOnly: string[] = [Inputs.AsOfSystemTime, Inputs.Subdirectory, Inputs.Incremental, Inputs.RevisionHistory, Inputs.DownloadPath]
+
+  it('declares the shared inputs, spelled and defaulted as in action.yml, plus its own', () => {
+    const shared = Object.values(Inputs).filter(name => !backupOnly.includes(name))
+    expect(Object.keys(restore.inputs).sort()).toEqual([...shared, ...Object.values(RestoreInputs)].sort())
+    for (const name of shared) expect(restore.inputs[name]?.default, name).toBe(action.inputs[name]?.default)
+    expect(restore.inputs[RestoreInputs.BackupPath]?.required).toBe(true)
+  })
+
+  it('declares exactly the outputs the code sets, and runs the restore bundle on node24', () => {
+    expect(Object.keys(restore.outputs).sort()).toEqual(Object.values(RestoreOutputs).sort())
+    expect(restore.runs).toEqual({ using: 'node24', main: '../dist/restore/index.js' })
+    for (const spec of [...Object.values(restore.inputs), ...Object.values(restore.outputs)])
+      expect(spec.description.length).toBeGreaterThan(10)
   })
 })

@@ -23,7 +23,7 @@ function run(values: Values): Outcome {
   try {
     return {
       inputs: getInputs(
-        name => values[name],
+        name => values[name as Inputs],
         secret => masked.push(secret)
       ),
       error: undefined,

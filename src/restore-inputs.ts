@@ -1,0 +1,51 @@
+/**
+ * The restore companion's inputs (restore/action.yml): the shared ones read exactly as the backup
+ * action reads them, plus what to restore from and how.
+ */
+import * as core from '@actions/core'
+import { isUserfile, scheme } from './collection.js'
+import { Inputs, RestoreInputs } from './constants.js'
+import { InputError } from './errors.js'
+import { optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from './inputs.js'
+
+export interface RestoreActionInputs extends SharedInputs {
+  /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */
+  backupPath: string
+  /** A directory `download-path` produced, to upload into the collection first. */
+  sourcePath: string | undefined
+  newDbName: string | undefined
+  dropExisting: boolean
+}
+
+function checkText(input: string, text: string): string {
+  if (text.includes('\0')) throw new InputError(input, 'cannot contain a NUL character.')
+  if (text.length > 1024) throw new InputError(input, 'is longer than 1024 characters.')
+  return text
+}
+
+export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): RestoreActionInputs {
+  const read = (name: string): string => readRaw(name) ?? ''
+  const shared = readSharedInputs(readRaw, mask)
+  const backupPath = optional(read(RestoreInputs.BackupPath))
+  if (backupPath === undefined) {
+    throw new InputError(RestoreInputs.BackupPath, "is required: the backup action's backup-path output, e.g. /2024/05/07-141012.34.")
+  }
+  const sourcePath = optional(read(RestoreInputs.SourcePath))
+  if (sourcePath !== undefined && shared.collection !== undefined && !isUserfile(shared.collection)) {
+    throw new InputError(
+      [RestoreInputs.SourcePath, Inputs.Collection],
+      `source-path uploads into userfile storage; a ${scheme(shared.collection)}:// collection is read by CockroachDB directly.`
+    )
+  }
+  const newDbName = optional(read(RestoreInputs.NewDbName))
+  if (newDbName !== undefined && shared.target.kind === 'databases' && shared.target.databases.length > 1) {
+    throw new InputError([RestoreInputs.NewDbName, Inputs.Database], 'new-db-name renames one database; more than one is listed.')
+  }
+  return {
+    ...shared,
+    backupPath: checkText(RestoreInputs.BackupPath, backupPath),
+    sourcePath: sourcePath === undefined ? undefined : checkText(RestoreInputs.SourcePath, sourcePath),
+    newDbName: newDbName === undefined ? undefined : checkText(RestoreInputs.NewDbName, newDbName),
+    dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * One restore, start to finish on an open session: optionally upload a downloaded backup folder,
+ * read the backup (SHOW BACKUP), make room for it (or refuse), run RESTORE … WITH detached and
+ * follow the job like a backup job.
+ */
+import { pathKey, type ShowBackupRow } from './backups.js'
+import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
+import type { ConnectionSettings } from './connection-string.js'
+import type { Session } from './connection.js'
+import { RestoreInputs } from './constants.js'
+import { ActionError } from './errors.js'
+import { runJobToEnd, type JobId } from './job.js'
+import type { RestoreActionInputs } from './restore-inputs.js'
+import * as sql from './sql.js'
+import { firstDatabase, type BackupTarget, type TableName } from './targets.js'
+import { uploadBackup, type UploadResult } from './upload.js'
+import { userfileLocation } from './userfile.js'
+
+export interface RestorePlan {
+  target: BackupTarget
+  path: string
+  /** Resolved (`$user` replaced), as sent to CockroachDB. */
+  collection: string
+  collectionForDisplay: string
+  newDbName: string | undefined
+  dropExisting: boolean
+  encryptionPassphrase: string | undefined
+  sourcePath: string | undefined
+}
+
+export interface RestoreOptions {
+  timeoutMs: number
+  waitTimeoutMs: number
+  signal?: AbortSignal
+  log: (message: string) => void
+  connection: ConnectionSettings
+}
+
+export interface RestoredTable {
+  name: string
+  rows: number
+}
+
+export interface RestoreResult {
+  jobId: JobId
+  tables: RestoredTable[]
+  rows: number
+  upload: UploadResult | undefined
+}
+
+const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
+
+export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
+  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
+  if (inputs.sourcePath !== undefined && !isUserfile(collection)) {
+    throw new ActionError(`source-path uploads into userfile storage, but the collection is ${redactCollection(collection)}.`)
+  }
+  return {
+    target: inputs.target,
+    path: inputs.backupPath,
+    collection,
+    collectionForDisplay: redactCollection(collection),
+    newDbName: inputs.newDbName,
+    dropExisting: inputs.dropExisting,
+    encryptionPassphrase: inputs.encryptionPassphrase,
+    sourcePath: inputs.sourcePath
+  }
+}
+
+/** Where a restored table ends up: its database renamed by new-db-name, if given. */
+function restoredName(plan: RestorePlan, row: ShowBackupRow): string {
+  const database = plan.newDbName ?? row.database_name ?? ''
+  return [database, row.parent_schema_name, row.object_name].filter(part => part).join('.')
+}
+
+function tableMatches(table: TableName, row: ShowBackupRow): boolean {
+  const [database, ...rest] = table.parts
+  if (database !== row.database_name) return false
+  const wildcard = rest.at(-1) === '*'
+  const named = wildcard ? rest.slice(0, -1) : rest
+  if (named.length === 2) return named[0] === row.parent_schema_name && named[1] === row.object_name
+  if (named.length === 1) return wildcard ? named[0] === row.parent_schema_name : named[0] === row.object_name
+  return wildcard
+}
+
+/** The tables this restore brings back and their rows, summed over every layer (SHOW BACKUP's counts). */
+export function restoredTables(plan: RestorePlan, rows: ShowBackupRow[]): RestoredTable[] {
+  const target = plan.target
+  const selected = rows.filter(
+    row =>
+      row.object_type === 'table' &&
+      (target.kind === 'databases'
+        ? row.database_name !== null && target.databases.includes(row.database_name)
+        : target.tables.some(table => tableMatches(table, row)))
+  )
+  const tables = new Map<string, number>()
+  for (const row of selected) tables.set(restoredName(plan, row), (tables.get(restoredName(plan, row)) ?? 0) + Number(row.rows ?? 0))
+  return [...tables].map(([name, count]) => ({ name, rows: count }))
+}
+
+async function readBackup(session: Session, plan: RestorePlan): Promise<ShowBackupRow[]> {
+  const statement = sql.showBackup(pathKey(plan.path), plan.collection, {
+    checkFiles: false,
+    encryptionPassphrase: plan.encryptionPassphrase
+  })
+  const rows = await session.query<ShowBackupRow>(
+    statement,
+    [],
+    `reading backup ${plan.path} in ${plan.collectionForDisplay}`,
+    SHOW_BACKUP_TIMEOUT_MS
+  )
+  if (rows.length === 0) throw new ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`)
+  return rows
+}
+
+/** The databases RESTORE will create must not exist; with drop-existing they are dropped first. */
+async function makeRoom(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<void> {
+  const target = plan.target
+  if (target.kind === 'tables') {
+    if (!plan.dropExisting) return // RESTORE TABLE refuses an existing table itself, with its own message
+    for (const table of target.tables.filter(t => t.parts.at(-1) !== '*')) {
+      const renamed = { parts: [plan.newDbName ?? table.parts[0] ?? '', ...table.parts.slice(1)] }
+      await session.query(sql.dropTableIfExists(renamed), [], `dropping ${renamed.parts.join('.')} before the restore`)
+      log(`Dropped table ${renamed.parts.join('.')} (drop-existing: true), if it existed.`)
+    }
+    return
+  }
+  for (const database of plan.newDbName !== undefined ? [plan.newDbName] : target.databases) {
+    const found = await session.query(sql.DATABASE_EXISTS, [database], `checking whether database ${database} exists`)
+    if (found.length === 0) continue
+    if (!plan.dropExisting) {
+      throw new ActionError(
+        `Database ${database} already exists, and RESTORE only creates new databases.`,
+        `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`
+      )
+    }
+    await session.query(sql.dropDatabase(database), [], `dropping database ${database} before the restore`)
+    log(`Dropped database ${database} (drop-existing: true).`)
+  }
+}
+
+async function startRestore(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<JobId> {
+  const options: sql.RestoreStatementOptions = {
+    target: plan.target,
+    path: plan.path,
+    collection: plan.collection,
+    newDbName: plan.target.kind === 'databases' ? plan.newDbName : undefined,
+    intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
+    encryptionPassphrase: plan.encryptionPassphrase
+  }
+  log(`Running: ${sql.restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`)
+  const rows = await session.query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
+  const jobId = rows[0]?.job_id
+  if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
+  return jobId
+}
+
+export async function takeRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
+  let upload: UploadResult | undefined
+  if (plan.sourcePath !== undefined) {
+    // Any userfile statement makes CockroachDB create the two tables, with its own schema and grants.
+    await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
+    const location = userfileLocation(plan.collection, session.info.user, RestoreInputs.SourcePath)
+    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log)
+  }
+  const backup = await readBackup(session, plan)
+  await makeRoom(session, plan, options.log)
+  const jobId = await startRestore(session, plan, options.log)
+  options.log(`Restore job ${jobId} started.`)
+  await runJobToEnd(session, jobId, options.connection, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    log: options.log,
+    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+    label: 'Restore'
+  })
+  const tables = restoredTables(plan, backup)
+  return { jobId, tables, rows: tables.reduce((sum, table) => sum + table.rows, 0), upload }
+}

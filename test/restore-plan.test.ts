@@ -1,0 +1,124 @@
+/** The restore companion's inputs and its pure planning, without a server. */
+import { describe, expect, it } from 'vitest'
+import type { ShowBackupRow } from '../src/backups.js'
+import { InputError } from '../src/errors.js'
+import { getRestoreInputs } from '../src/restore-inputs.js'
+import { planRestore, restoredTables } from '../src/restore.js'
+import * as sql from '../src/sql.js'
+
+const read = (values: Record<string, string>) => (name: string) => values[name]
+
+function inputError(values: Record<string, string>): InputError {
+  try {
+    getRestoreInputs(read(values), () => undefined)
+  } catch (error) {
+    if (error instanceof InputError) return error
+    throw error
+  }
+  throw new Error('expected an InputError')
+}
+
+function row(
+  database: string | null,
+  schema: string | null,
+  name: string,
+  type: string,
+  rows: number,
+  end = '2024-05-07 14:10:12.34'
+): ShowBackupRow {
+  return {
+    database_name: database,
+    parent_schema_name: schema,
+    object_name: name,
+    object_type: type,
+    backup_type: 'full',
+    start_time: null,
+    end_time: end,
+    size_bytes: rows * 10,
+    rows
+  }
+}
+
+const BACKUP: ShowBackupRow[] = [
+  row(null, null, 'bank', 'database', 0),
+  row('bank', null, 'public', 'schema', 0),
+  row('bank', 'public', 'accounts', 'table', 100),
+  row('bank', 'public', 'transfers', 'table', 7),
+  row('shop', 'public', 'orders', 'table', 3),
+  { ...row('bank', 'public', 'accounts', 'table', 5, '2024-05-07 15:00:00'), backup_type: 'incremental' }
+]
+
+describe('getRestoreInputs', () => {
+  it('requires backup-path, naming it', () => {
+    expect(inputError({ database: 'bank' }).message).toMatch(/^Input 'backup-path': is required/)
+  })
+
+  it('refuses new-db-name with several databases, and source-path with a non-userfile collection', () => {
+    expect(inputError({ database: 'bank, shop', 'backup-path': '/x', 'new-db-name': 'b2' }).message).toMatch(
+      /^Inputs 'new-db-name' and 'database'/
+    )
+    expect(
+      inputError({ database: 'bank', 'backup-path': '/x', 'source-path': '/tmp/b', collection: 's3://b/p?AUTH=implicit' }).message
+    ).toMatch(/^Inputs 'source-path' and 'collection'/)
+  })
+
+  it('reads drop-existing as a strict boolean and shares the backup action checks', () => {
+    expect(inputError({ database: 'bank', 'backup-path': '/x', 'drop-existing': 'yes' }).message).toMatch(
+      /^Input 'drop-existing': "yes" is not a boolean/
+    )
+    expect(inputError({ 'backup-path': '/x' }).message).toMatch(/^Inputs 'database' and 'tables'/)
+    const inputs = getRestoreInputs(
+      read({ database: 'bank', 'backup-path': '/2024/05/07-141012.34', 'drop-existing': 'true' }),
+      () => undefined
+    )
+    expect(inputs).toMatchObject({ backupPath: '/2024/05/07-141012.34', dropExisting: true, newDbName: undefined, sourcePath: undefined })
+  })
+})
+
+describe('planRestore and the RESTORE statement', () => {
+  const inputs = getRestoreInputs(
+    read({ database: 'bank', 'backup-path': '/2024/05/07-141012.34', 'new-db-name': 'bank restored' }),
+    () => undefined
+  )
+  const plan = planRestore(inputs, 'root')
+
+  it('uses the same default collection as the backup action', () => {
+    expect(plan.collection).toBe('userfile://defaultdb.public.userfiles_root/bank-backup')
+  })
+
+  it('builds a detached RESTORE with new_db_name as a literal, the passphrase redacted for logs', () => {
+    const options = {
+      target: plan.target,
+      path: plan.path,
+      collection: plan.collection,
+      newDbName: 'bank restored',
+      intoDb: undefined,
+      encryptionPassphrase: "it's secret"
+    }
+    expect(sql.restoreDetached(options)).toBe(
+      "RESTORE DATABASE bank FROM '/2024/05/07-141012.34' IN 'userfile://defaultdb.public.userfiles_root/bank-backup' WITH detached, new_db_name = 'bank restored', encryption_passphrase = 'it''s secret'"
+    )
+    expect(sql.restoreDetached(options, true)).not.toContain('secret')
+  })
+
+  it('lists the restored tables under the new name, rows summed over the layers', () => {
+    expect(restoredTables(plan, BACKUP)).toEqual([
+      { name: 'bank restored.public.accounts', rows: 105 },
+      { name: 'bank restored.public.transfers', rows: 7 }
+    ])
+  })
+
+  it('selects tables by db.table, db.schema.table and db.*', () => {
+    const tables = (spec: string) =>
+      restoredTables(
+        planRestore(
+          getRestoreInputs(read({ tables: spec, 'backup-path': '/x' }), () => undefined),
+          'root'
+        ),
+        BACKUP
+      ).map(t => t.name)
+    expect(tables('bank.accounts')).toEqual(['bank.public.accounts'])
+    expect(tables('bank.public.transfers, shop.orders')).toEqual(['bank.public.transfers', 'shop.public.orders'])
+    expect(tables('bank.*')).toEqual(['bank.public.accounts', 'bank.public.transfers'])
+  })
+})
