@@ -23,7 +23,7 @@ function run(values: Values): Outcome {
   try {
     return {
       inputs: getInputs(
-        name => values[name as Inputs],
+        name => (values as Record<string, string | undefined>)[name],
         secret => masked.push(secret)
       ),
       error: undefined,

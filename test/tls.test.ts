@@ -124,7 +124,7 @@ describe('sslmode against a TLS server', () => {
           'ca-cert': certs.ca.cert,
           'client-cert': client.cert,
           'client-key': client.key
-        })[name as string],
+        })[name],
       () => undefined
     )
     const session = await connect(inputs.connection)
@@ -142,8 +142,7 @@ describe('sslmode against a TLS server', () => {
     const session = await connect(parseConnectionString(url))
     await session.close()
     const inputs = getInputs(
-      name =>
-        ({ 'connection-string': url.replace(/&sslrootcert=[^&]*/, ''), database: 'bank', 'ca-cert': certs.ca.certPath })[name as string],
+      name => ({ 'connection-string': url.replace(/&sslrootcert=[^&]*/, ''), database: 'bank', 'ca-cert': certs.ca.certPath })[name],
       () => undefined
     )
     expect(inputs.connection.tls.ca).toBe(certs.ca.cert)
