@@ -45,7 +45,7 @@ export type JobStatus =
 export interface Job {
   /** INT8 beyond 2^53, so kept as text. */
   id: string
-  type: 'BACKUP'
+  type: 'BACKUP' | 'RESTORE'
   description: string
   user: string
   status: JobStatus

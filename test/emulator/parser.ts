@@ -9,9 +9,12 @@ import { describeToken, tokenize, type Token } from './lexer.js'
 /** A literal or a bind parameter, resolved against the parameters at execution time. */
 export type Value = { kind: 'string'; value: string } | { kind: 'number'; value: string } | { kind: 'placeholder'; index: number }
 
+/** `count(*)`, or `COALESCE(sum(length(column)), 0)`: what the action checks an upload with. */
+export type Aggregate = 'count' | 'sum-length'
+
 /** `{ column, encoding }` is `encode(column, 'base64')`, as the action reads userfile payloads. */
 export type SelectItem = {
-  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string }
+  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string; aggregate?: Aggregate }
   alias: string | undefined
 }
 
@@ -62,14 +65,37 @@ export interface SelectUserfileStatement {
   kind: 'select-userfile'
   /** The table name's parts as written (quoted parts verbatim, bare ones lower-cased). */
   table: string[]
-  columns: { column: string; encoding?: string; name: string }[]
+  columns: { column: string; encoding?: string; aggregate?: Aggregate; name: string }[]
   where: Condition[]
   orderBy: string | undefined
   limit: Value | undefined
 }
 
+export interface RestoreStatement {
+  kind: 'restore'
+  targets: BackupTargets
+  path: Value
+  collection: Value
+  detached: boolean
+  newDbName: Value | undefined
+  intoDb: Value | undefined
+  passphrase: Value | undefined
+}
+
+/** The writes the restore companion's upload sends, and the statements around a restore. */
+export type WriteStatement =
+  | { kind: 'transaction'; action: 'begin' | 'commit' | 'rollback' }
+  | { kind: 'insert-userfile'; table: string[]; columns: string[]; values: Value[] }
+  | { kind: 'delete-userfile'; table: string[]; where: Condition[] }
+  | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
+  | { kind: 'select-databases'; name: Value | undefined }
+  | { kind: 'drop-database'; name: string; ifExists: boolean }
+  | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
+
 export type Statement =
   | { kind: 'select'; items: SelectItem[] }
+  | RestoreStatement
+  | WriteStatement
   | SelectUserfileStatement
   /** A column list (or `*`) from crdb_internal.jobs or [SHOW JOB n]. */
   | { kind: 'select-jobs'; columns: string[] | '*'; from: JobsSource }
@@ -169,6 +195,16 @@ class Parser {
     if (this.acceptWord('select')) return this.select()
     if (this.acceptWord('show')) return this.show()
     if (this.acceptWord('backup')) return this.backup()
+    if (this.acceptWord('restore')) return this.restore()
+    for (const action of ['begin', 'commit', 'rollback'] as const) if (this.acceptWord(action)) return { kind: 'transaction', action }
+    if (this.acceptWord('insert')) return this.insert()
+    if (this.acceptWord('delete')) {
+      this.expectWord('from')
+      const table = this.qualifiedName()
+      return { kind: 'delete-userfile', table, where: this.where() }
+    }
+    if (this.acceptWord('update')) return this.update()
+    if (this.acceptWord('drop')) return this.drop()
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }
@@ -188,6 +224,9 @@ class Parser {
       return { kind: 'select', items }
     }
     const fromToken = this.peek(-1)
+    if (this.isPunct('[') && this.isWord('show', 1) && this.isWord('databases', 2)) {
+      return this.selectDatabases(items === '*' ? this.fail(fromToken) : items, fromToken)
+    }
     if (!this.isWord('crdb_internal') && !this.isPunct('['))
       return this.selectUserfile(items === '*' ? this.fail(fromToken) : items, fromToken)
     const from = this.jobsSource()
@@ -199,21 +238,15 @@ class Parser {
   }
 
   selectUserfile(items: SelectItem[], fromToken: Token): SelectUserfileStatement {
-    const table = [this.name()]
-    while (this.acceptPunct('.')) table.push(this.name())
+    const table = this.qualifiedName()
     const columns = items.map(item => {
       const expr = item.expr
       if (typeof expr !== 'object' || !('column' in expr)) return this.fail(fromToken)
-      return { column: expr.column, encoding: expr.encoding, name: item.alias ?? (expr.encoding ? 'encode' : expr.column) }
+      const name =
+        item.alias ?? (expr.aggregate === 'count' ? 'count' : expr.aggregate ? 'coalesce' : expr.encoding ? 'encode' : expr.column)
+      return { column: expr.column, encoding: expr.encoding, aggregate: expr.aggregate, name }
     })
-    const where: Condition[] = []
-    if (this.acceptWord('where')) {
-      do {
-        const column = this.name()
-        const op = this.acceptPunct('=') ? '=' : this.acceptPunct('>=') ? '>=' : this.acceptWord('like') ? 'like' : this.fail()
-        where.push({ column, op, value: this.value() })
-      } while (this.acceptWord('and'))
-    }
+    const where = this.where()
     let orderBy: string | undefined
     if (this.acceptWord('order')) {
       this.expectWord('by')
@@ -221,6 +254,118 @@ class Parser {
     }
     const limit = this.acceptWord('limit') ? this.value() : undefined
     return { kind: 'select-userfile', table, columns, where, orderBy, limit }
+  }
+
+  qualifiedName(): string[] {
+    const parts = [this.name()]
+    while (this.acceptPunct('.')) parts.push(this.name())
+    return parts
+  }
+
+  where(): Condition[] {
+    const where: Condition[] = []
+    if (!this.acceptWord('where')) return where
+    do {
+      const column = this.name()
+      const op = this.acceptPunct('=') ? '=' : this.acceptPunct('>=') ? '>=' : this.acceptWord('like') ? 'like' : this.fail()
+      where.push({ column, op, value: this.value() })
+    } while (this.acceptWord('and'))
+    return where
+  }
+
+  selectDatabases(items: SelectItem[], fromToken: Token): WriteStatement {
+    for (const item of items)
+      if (typeof item.expr !== 'object' || !('column' in item.expr) || item.expr.column !== 'database_name') this.fail(fromToken)
+    this.expectPunct('[')
+    this.expectWord('show')
+    this.expectWord('databases')
+    this.expectPunct(']')
+    const where = this.where()
+    const condition = where[0]
+    if (where.length > 1 || (condition && (condition.column !== 'database_name' || condition.op !== '='))) this.fail()
+    return { kind: 'select-databases', name: condition?.value }
+  }
+
+  insert(): WriteStatement {
+    this.expectWord('into')
+    const table = this.qualifiedName()
+    this.expectPunct('(')
+    const columns: string[] = []
+    do columns.push(this.name())
+    while (this.acceptPunct(','))
+    this.expectPunct(')')
+    this.expectWord('values')
+    this.expectPunct('(')
+    const values: Value[] = []
+    do values.push(this.value())
+    while (this.acceptPunct(','))
+    this.expectPunct(')')
+    if (values.length !== columns.length) this.fail()
+    return { kind: 'insert-userfile', table, columns, values }
+  }
+
+  update(): WriteStatement {
+    const table = this.qualifiedName()
+    this.expectWord('set')
+    const set: { column: string; value: Value }[] = []
+    do {
+      const column = this.name()
+      this.expectPunct('=')
+      set.push({ column, value: this.value() })
+    } while (this.acceptPunct(','))
+    return { kind: 'update-userfile', table, set, where: this.where() }
+  }
+
+  drop(): WriteStatement {
+    const kind = this.acceptWord('database') ? 'drop-database' : (this.expectWord('table'), 'drop-table')
+    let ifExists = false
+    if (this.acceptWord('if')) {
+      this.expectWord('exists')
+      ifExists = true
+    }
+    const parts = this.qualifiedName()
+    this.acceptWord('cascade')
+    if (kind === 'drop-database') {
+      if (parts.length !== 1 || parts[0] === undefined) this.fail()
+      return { kind, name: parts[0], ifExists }
+    }
+    return { kind, parts, ifExists }
+  }
+
+  restore(): RestoreStatement {
+    const backup = this.backupTargets()
+    this.expectWord('from')
+    const path = this.value()
+    this.expectWord('in')
+    const collection = this.value()
+    const statement: RestoreStatement = {
+      kind: 'restore',
+      targets: backup,
+      path,
+      collection,
+      detached: false,
+      newDbName: undefined,
+      intoDb: undefined,
+      passphrase: undefined
+    }
+    if (!this.acceptWord('with')) return statement
+    const wrapped = this.acceptWord('options')
+    if (wrapped) this.expectPunct('(')
+    do {
+      if (this.acceptWord('detached')) statement.detached = this.optionalBoolean()
+      else if (this.acceptWord('new_db_name')) {
+        this.expectPunct('=')
+        statement.newDbName = this.value()
+      } else if (this.acceptWord('into_db')) {
+        this.expectPunct('=')
+        statement.intoDb = this.value()
+      } else if (this.acceptWord('encryption_passphrase')) {
+        this.expectPunct('=')
+        statement.passphrase = this.value()
+      } else this.fail()
+    } while (this.acceptPunct(','))
+    if (wrapped) this.expectPunct(')')
+    return statement
   }
 
   selectItem(): SelectItem {
@@ -234,6 +379,26 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'version'
+    } else if (this.isWord('count') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct('*')
+      this.expectPunct(')')
+      expr = { column: '*', aggregate: 'count' }
+    } else if (this.isWord('coalesce') && this.peek(1).kind === 'punct') {
+      this.pos++
+      for (const word of ['(', 'sum', '(', 'length', '(']) {
+        if (word === '(') this.expectPunct('(')
+        else this.expectWord(word)
+      }
+      const column = this.name()
+      this.expectPunct(')')
+      this.expectPunct(')')
+      this.expectPunct(',')
+      const zero = this.value()
+      if (zero.kind !== 'number' || zero.value !== '0') this.fail()
+      this.expectPunct(')')
+      expr = { column, aggregate: 'sum-length' }
     } else if (this.isWord('encode') && this.peek(1).kind === 'punct') {
       this.pos++
       this.expectPunct('(')
@@ -308,21 +473,26 @@ class Parser {
     return statement
   }
 
-  backup(): BackupStatement {
-    let targets: BackupTargets = { kind: 'cluster' }
+  backupTargets(): BackupTargets {
     if (this.acceptWord('database')) {
       const names: string[] = []
       do {
         names.push(this.name())
       } while (this.acceptPunct(','))
-      targets = { kind: 'databases', names }
-    } else if (this.acceptWord('table')) {
+      return { kind: 'databases', names }
+    }
+    if (this.acceptWord('table')) {
       const patterns: TablePattern[] = []
       do {
         patterns.push(this.tablePattern())
       } while (this.acceptPunct(','))
-      targets = { kind: 'tables', patterns }
+      return { kind: 'tables', patterns }
     }
+    return { kind: 'cluster' }
+  }
+
+  backup(): BackupStatement {
+    const targets = this.backupTargets()
     this.expectWord('into')
     let destination: Destination
     let collection: Value

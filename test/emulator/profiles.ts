@@ -6,7 +6,8 @@
 
 export type ProfileName = 'v21.1' | 'v21.2' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2'
 
-export type ColumnType = 'INT8' | 'STRING' | 'FLOAT8' | 'BOOL' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'BYTES' | 'UUID' | 'INTERVAL' | 'STRING[]'
+export type ColumnType =
+  'INT8' | 'STRING' | 'FLOAT8' | 'BOOL' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'BYTES' | 'UUID' | 'INTERVAL' | 'STRING[]' | 'DECIMAL'
 
 export interface VersionProfile {
   name: ProfileName

@@ -7,11 +7,12 @@ import type { Cluster, Job } from './cluster.js'
 import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
-import { parseStatements, type BackupStatement, type ParsedStatement, type Statement, type Value } from './parser.js'
+import { parseStatements, type BackupStatement, type ParsedStatement, type RestoreStatement, type Statement, type Value } from './parser.js'
 import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
-import { selectUserfile, userfileSelectColumns } from './userfile-sql.js'
+import { applyRestore, planRestore } from './restore.js'
+import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
 
 const PG_TYPE: Record<ColumnType, PgType> = {
@@ -24,7 +25,8 @@ const PG_TYPE: Record<ColumnType, PgType> = {
   BYTES: 'bytea',
   UUID: 'uuid',
   INTERVAL: 'interval',
-  'STRING[]': 'text[]'
+  'STRING[]': 'text[]',
+  DECIMAL: 'numeric'
 }
 
 /**
@@ -121,7 +123,8 @@ function selectColumns(all: ColumnDef[], wanted: string[] | '*'): ColumnDef[] {
   })
 }
 
-function backupResultColumns(cluster: Cluster, statement: BackupStatement): ColumnDef[] {
+/** BACKUP and RESTORE share their result headers (jobs.BulkJobExecutionResultHeader / BackupRestoreJobResultHeader). */
+function backupResultColumns(cluster: Cluster, statement: { options: { detached: boolean } }): ColumnDef[] {
   if (statement.options.detached) return [{ name: 'job_id', type: 'INT8' }]
   return cluster.profile.backupResultColumns.split(',').map(name => ({
     name,
@@ -205,7 +208,7 @@ export class CockroachHandler implements WireHandler {
           if (param === undefined || param === null) throw new CrdbError(`no value provided for placeholder: $${value.index}`, '08P01')
           return param
         }
-        const { rows, tag } = await this.run(parsed.statement, text, session)
+        const { rows, tag } = await this.run(parsed.statement, text, session, parsed.sql)
         return { columns: columns && toWire(columns), rows, commandTag: tag }
       }
     }
@@ -238,10 +241,26 @@ export class CockroachHandler implements WireHandler {
         return showBackupColumns(this.cluster, statement.checkFiles)
       case 'backup':
         return backupResultColumns(this.cluster, statement)
+      case 'restore':
+        return backupResultColumns(this.cluster, { options: { detached: statement.detached } })
+      case 'select-databases':
+        return [{ name: 'database_name', type: 'STRING' }]
+      case 'transaction':
+      case 'insert-userfile':
+      case 'delete-userfile':
+      case 'update-userfile':
+      case 'drop-database':
+      case 'drop-table':
+        return undefined
     }
   }
 
-  private async run(statement: Statement, text: (v: Value) => string, session: Session): Promise<{ rows: Row[]; tag: string }> {
+  private async run(
+    statement: Statement,
+    text: (v: Value) => string,
+    session: Session,
+    sql: string
+  ): Promise<{ rows: Row[]; tag: string }> {
     const cluster = this.cluster
     const jobId = (value: Value): string => {
       const id = text(value).trim()
@@ -289,7 +308,68 @@ export class CockroachHandler implements WireHandler {
       }
       case 'backup':
         return this.backup(statement, text, session)
+      case 'restore':
+        return this.restore(statement, text, session, sql)
+      case 'select-databases': {
+        const wanted = statement.name && text(statement.name)
+        const names = [...cluster.databases.keys()].filter(name => wanted === undefined || name === wanted).sort()
+        return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+      }
+      case 'drop-database': {
+        if (!cluster.databases.delete(statement.name) && !statement.ifExists) {
+          throw new CrdbError(`database "${statement.name}" does not exist`, '3D000')
+        }
+        return { rows: [], tag: 'DROP DATABASE' }
+      }
+      case 'drop-table': {
+        const [database, schema, table] =
+          statement.parts.length === 3 ? statement.parts : [statement.parts[0], 'public', statement.parts[1]]
+        const dropped =
+          cluster.databases
+            .get(database ?? '')
+            ?.schemas.get(schema ?? '')
+            ?.delete(table ?? '') ?? false
+        if (!dropped && !statement.ifExists) throw new CrdbError(`relation "${statement.parts.join('.')}" does not exist`, '42P01')
+        return { rows: [], tag: 'DROP TABLE' }
+      }
+      // Statements run one at a time and apply at once: BEGIN/COMMIT are accepted, but a ROLLBACK
+      // undoes nothing (README.md: transactions are not modelled).
+      case 'transaction':
+        return { rows: [], tag: statement.action.toUpperCase() }
+      case 'insert-userfile':
+        return { rows: [], tag: `INSERT 0 ${insertUserfile(cluster, statement, text, session.user)}` }
+      case 'delete-userfile':
+        return { rows: [], tag: `DELETE ${deleteUserfile(cluster, statement, text)}` }
+      case 'update-userfile':
+        return { rows: [], tag: `UPDATE ${updateUserfile(cluster, statement, text)}` }
     }
+  }
+
+  private async restore(
+    statement: RestoreStatement,
+    text: (v: Value) => string,
+    session: Session,
+    sql: string
+  ): Promise<{ rows: Row[]; tag: string }> {
+    const cluster = this.cluster
+    const plan = planRestore(cluster, statement, text, session.user, redactSecrets(sql))
+    const { job, done } = this.state.jobs.create(session.user, plan.description, running => {
+      const { rows, bytes } = applyRestore(cluster, plan)
+      running.result = { rows, indexEntries: 0, bytes }
+    })
+    job.type = 'RESTORE'
+    if (statement.detached) return { rows: [[job.id]], tag: 'RESTORE 1' }
+    const error = await done
+    if (error) throw error
+    const all: Record<string, string> = {
+      job_id: job.id,
+      status: job.status,
+      fraction_completed: String(job.fractionCompleted),
+      rows: String(job.result.rows),
+      index_entries: '0',
+      bytes: String(job.result.bytes)
+    }
+    return { rows: [cluster.profile.backupResultColumns.split(',').map(name => all[name] ?? null)], tag: 'RESTORE 1' }
   }
 
   private async backup(statement: BackupStatement, text: (v: Value) => string, session: Session): Promise<{ rows: Row[]; tag: string }> {

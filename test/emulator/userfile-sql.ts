@@ -5,7 +5,11 @@
  */
 import type { Cluster, PayloadRow, UserfileRow, UserfileTables } from './cluster.js'
 import { CrdbError, undefinedColumn } from './errors.js'
-import type { Condition, SelectUserfileStatement, Value } from './parser.js'
+import type { Condition, SelectUserfileStatement, Value, WriteStatement } from './parser.js'
+
+type InsertUserfile = Extract<WriteStatement, { kind: 'insert-userfile' }>
+type DeleteUserfile = Extract<WriteStatement, { kind: 'delete-userfile' }>
+type UpdateUserfile = Extract<WriteStatement, { kind: 'update-userfile' }>
 import type { ColumnType } from './profiles.js'
 import { formatTimestamp, type ColumnDef, type Row } from './show.js'
 
@@ -77,7 +81,10 @@ function encode(cell: string | number | Buffer | Date): string {
 
 export function userfileSelectColumns(cluster: Cluster, statement: SelectUserfileStatement): ColumnDef[] {
   const { which } = findTables(cluster, statement.table)
-  return statement.columns.map(({ column, encoding, name }) => {
+  return statement.columns.map(({ column, encoding, aggregate, name }) => {
+    // count is INT8; sum over INT8 is DECIMAL in CockroachDB.
+    if (aggregate === 'count') return { name, type: 'INT8' }
+    if (aggregate === 'sum-length') return { name, type: 'DECIMAL' }
     const type = COLUMNS[which][column]
     if (type === undefined) throw undefinedColumn(column)
     if (encoding !== undefined && (type !== 'BYTES' || !['base64', 'hex'].includes(encoding))) {
@@ -101,6 +108,16 @@ export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatem
   }
   if (statement.limit !== undefined) records = records.slice(0, Number(text(statement.limit)))
   userfileSelectColumns(cluster, statement) // the same checks as Describe
+  if (statement.columns.some(c => c.aggregate !== undefined)) {
+    return [
+      statement.columns.map(({ column, aggregate }) => {
+        if (aggregate === 'count') return String(records.length)
+        if (aggregate === 'sum-length')
+          return String(records.reduce((sum, r) => sum + (Buffer.isBuffer(r[column]) ? r[column].length : 0), 0))
+        throw new CrdbError(`column "${column}" must appear in the GROUP BY clause or be used in an aggregate function`, '42803')
+      })
+    ]
+  }
   return records.map(record =>
     statement.columns.map(({ column, encoding }) => {
       const cell = record[column] ?? ''
@@ -108,4 +125,79 @@ export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatem
       return encoding !== undefined && Buffer.isBuffer(cell) ? cell.toString(encoding as 'base64' | 'hex') : encode(cell)
     })
   )
+}
+
+/** A bytea parameter: `\x…` hex (how the wire layer passes binary and text bytea alike). */
+function bytesOf(text: string): Buffer {
+  return text.startsWith('\\x') ? Buffer.from(text.slice(2), 'hex') : Buffer.from(text, 'utf8')
+}
+
+function rowsMatching(
+  tables: UserfileTables,
+  which: Which,
+  where: Condition[],
+  text: (value: Value) => string
+): (UserfileRow | PayloadRow)[] {
+  const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
+  return source.filter(row => where.every(c => matches(asRecord(which, row), c, text(c.value))))
+}
+
+/** INSERT INTO <files> / <payload>: the columns `cockroach userfile upload` and the action write. */
+export function insertUserfile(cluster: Cluster, statement: InsertUserfile, text: (value: Value) => string, user: string): number {
+  const { tables, which } = findTables(cluster, statement.table)
+  const given = new Map(statement.columns.map((column, i) => [column, statement.values[i]]))
+  const value = (column: string): string | undefined => {
+    const v = given.get(column)
+    return v === undefined ? undefined : text(v)
+  }
+  for (const column of given.keys()) if (COLUMNS[which][column] === undefined) throw undefinedColumn(column)
+  const table = statement.table.at(-1) ?? ''
+  if (which === 'files') {
+    const filename = value('filename') ?? ''
+    if (tables.files.some(f => f.filename === filename)) {
+      throw new CrdbError(`duplicate key value violates unique constraint "${table}_pkey"`, '23505')
+    }
+    tables.files.push({
+      filename,
+      fileId: value('file_id') ?? '',
+      fileSize: Number(value('file_size') ?? 0),
+      username: value('username') ?? user,
+      uploadTime: cluster.now()
+    })
+    return 1
+  }
+  const fileId = value('file_id') ?? ''
+  if (!tables.files.some(f => f.fileId === fileId)) {
+    throw new CrdbError(`insert on table "${table}" violates foreign key constraint "file_id_fk"`, '23503')
+  }
+  const byteOffset = Number(value('byte_offset') ?? 0)
+  if (tables.payload.some(p => p.fileId === fileId && p.byteOffset === byteOffset)) {
+    throw new CrdbError(`duplicate key value violates unique constraint "${table}_pkey"`, '23505')
+  }
+  tables.payload.push({ fileId, byteOffset, payload: bytesOf(value('payload') ?? '') })
+  return 1
+}
+
+export function deleteUserfile(cluster: Cluster, statement: DeleteUserfile, text: (value: Value) => string): number {
+  const { tables, which } = findTables(cluster, statement.table)
+  const doomed = new Set(rowsMatching(tables, which, statement.where, text))
+  if (which === 'files') tables.files = tables.files.filter(row => !doomed.has(row))
+  else tables.payload = tables.payload.filter(row => !doomed.has(row))
+  return doomed.size
+}
+
+export function updateUserfile(cluster: Cluster, statement: UpdateUserfile, text: (value: Value) => string): number {
+  const { tables, which } = findTables(cluster, statement.table)
+  if (which !== 'files' || statement.set.some(s => s.column !== 'filename')) {
+    throw new CrdbError('the emulator updates only the filename of a userfile', '0A000')
+  }
+  const rows = rowsMatching(tables, which, statement.where, text) as UserfileRow[]
+  for (const { value } of statement.set) {
+    const filename = text(value)
+    if (tables.files.some(f => f.filename === filename && !rows.includes(f))) {
+      throw new CrdbError(`duplicate key value violates unique constraint "${statement.table.at(-1) ?? ''}_pkey"`, '23505')
+    }
+    for (const row of rows) row.filename = filename
+  }
+  return rows.length
 }

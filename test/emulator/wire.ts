@@ -19,7 +19,8 @@ export const PG_TYPES = {
   bytea: { oid: 17, size: -1 },
   uuid: { oid: 2950, size: 16 },
   interval: { oid: 1186, size: 16 },
-  'text[]': { oid: 1009, size: -1 }
+  'text[]': { oid: 1009, size: -1 },
+  numeric: { oid: 1700, size: -1 }
 } as const
 
 export type PgType = keyof typeof PG_TYPES
@@ -443,7 +444,11 @@ class Connection {
       }
       const bytes = reader.bytes(length)
       const binary = (formats.length === 1 ? formats[0] : formats[i]) === 1
-      params.push(binary && stored.parameterOids[i] === PG_TYPES.int8.oid ? bytes.readBigInt64BE().toString() : bytes.toString('utf8'))
+      // Binary parameters: int8 as a number; anything else (node-postgres sends Buffers this way) as
+      // bytea's text form, `\x…`, which is what a text-format bytea parameter looks like too.
+      if (!binary) params.push(bytes.toString('utf8'))
+      else if (stored.parameterOids[i] === PG_TYPES.int8.oid) params.push(bytes.readBigInt64BE().toString())
+      else params.push(`\\x${bytes.toString('hex')}`)
     }
     const resultFormats = Array.from({ length: reader.int16() }, () => reader.int16())
     const statement = stored.prepared ?? emptyStatement

@@ -57,6 +57,8 @@ export interface RunOptions {
   inputs: Record<string, string>
   env?: Record<string, string>
   script?: string
+  /** Whose defaults fill in the inputs; action.yml unless given. */
+  actionYml?: string
   /** Called once the child has started, e.g. to send it a signal. */
   onStart?: (child: import('node:child_process').ChildProcess) => void
   /** Called for every chunk of stdout, e.g. to wait for a log line. */

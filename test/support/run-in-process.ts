@@ -13,7 +13,7 @@ import { inputEnv, parseOutputFile, type ActionRun } from './run-action.js'
 const dir = mkdtempSync(join(tmpdir(), 'run-in-process-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 
-export async function runInProcess(inputs: Record<string, string>): Promise<ActionRun> {
+export async function runInProcess(inputs: Record<string, string>, entry: () => Promise<void> = run): Promise<ActionRun> {
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
   writeFileSync(outputFile, '')
@@ -29,7 +29,7 @@ export async function runInProcess(inputs: Record<string, string>): Promise<Acti
   }
   const exitCodeBefore = process.exitCode
   try {
-    await run()
+    await entry()
     const exitCode = process.exitCode === undefined ? 0 : Number(process.exitCode)
     return {
       exitCode,

@@ -1,0 +1,206 @@
+/**
+ * The restore companion end to end against the emulator: RESTORE with new-db-name, an existing
+ * database refused or dropped, a failed job, and the full round trip — backup and download from one
+ * cluster, upload and restore into a second — with byte-identical files.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runRestore } from '../../src/restore-main.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { ROOT, runBundledAction } from '../support/run-action.js'
+import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+const emulators: Emulator[] = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map(emu => emu.close()))
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+async function cluster(profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
+  const emu = await startEmulator({ profile, jobDurationMs })
+  emulators.push(emu)
+  return emu
+}
+
+async function bankWithBackup(emu: Emulator, downloadPath?: string): Promise<Record<string, string>> {
+  emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
+  const backup = await runInProcess({
+    database: 'bank',
+    'connection-string': emu.connectionString(),
+    ...(downloadPath ? { 'download-path': downloadPath } : {})
+  })
+  expect(errorsOf(backup.stdout)).toEqual([])
+  return backup.outputs
+}
+
+const restore = (inputs: Record<string, string>) => runInProcess(inputs, runRestore)
+
+function tablesOf(emu: Emulator, database: string): Record<string, number> {
+  const db = emu.cluster.databases.get(database)
+  const tables: Record<string, number> = {}
+  for (const [schema, schemaTables] of db?.schemas ?? []) for (const [name, table] of schemaTables) tables[`${schema}.${name}`] = table.rows
+  return tables
+}
+
+function userfiles(emu: Emulator): Map<string, Buffer> {
+  const files = new Map<string, Buffer>()
+  for (const tables of emu.cluster.userfiles.values()) {
+    for (const file of tables.files) {
+      const chunks = tables.payload.filter(p => p.fileId === file.fileId).sort((a, b) => a.byteOffset - b.byteOffset)
+      files.set(file.filename, Buffer.concat(chunks.map(c => c.payload)))
+    }
+  }
+  return files
+}
+
+describe('the restore companion', () => {
+  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+    it(`on ${profile} restores beside the original with new-db-name`, async () => {
+      const emu = await cluster(profile)
+      const backup = await bankWithBackup(emu)
+      const run = await restore({
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'new-db-name': 'bank_restored',
+        'connection-string': emu.connectionString()
+      })
+      expect(errorsOf(run.stdout)).toEqual([])
+      expect(run.outputs['job-id']).toMatch(/^\d+$/)
+      expect(run.outputs['restored-tables']).toBe('bank_restored.public.accounts,bank_restored.public.transfers')
+      expect(run.outputs['rows']).toBe('1250')
+      expect(tablesOf(emu, 'bank_restored')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
+      const statement = emu.statements.find(s => s.sql.startsWith('RESTORE'))?.sql
+      expect(statement).toBe(
+        `RESTORE DATABASE bank FROM '${backup['backup-path']}' IN 'userfile://defaultdb.public.userfiles_root/bank-backup' WITH detached, new_db_name = 'bank_restored'`
+      )
+      expect(run.summary).toContain('CockroachDB restore')
+    })
+  }
+
+  it('refuses an existing database before sending RESTORE, naming drop-existing and new-db-name', async () => {
+    const emu = await cluster()
+    const backup = await bankWithBackup(emu)
+    const run = await restore({ database: 'bank', 'backup-path': backup['backup-path']!, 'connection-string': emu.connectionString() })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/Database bank already exists[\s\S]*drop-existing: true[\s\S]*new-db-name/)
+    expect(emu.statements.some(s => s.sql.startsWith('RESTORE'))).toBe(false)
+    expect(run.outputs).toEqual({})
+  })
+
+  it('drops the existing database first with drop-existing: true', async () => {
+    const emu = await cluster()
+    const backup = await bankWithBackup(emu)
+    emu.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } }) // the "broken" state after a bad migration
+    const run = await restore({
+      database: 'bank',
+      'backup-path': backup['backup-path']!,
+      'drop-existing': 'true',
+      'connection-string': emu.connectionString()
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    const sent = emu.statements.map(s => s.sql)
+    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeGreaterThan(-1)
+    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeLessThan(sent.findIndex(s => s.startsWith('RESTORE')))
+    expect(tablesOf(emu, 'bank')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
+  })
+
+  it('fails with the job error when the restore job fails, setting no outputs', async () => {
+    const emu = await cluster()
+    const backup = await bankWithBackup(emu)
+    emu.failNextJob({ message: 'simulated: restore ran out of disk' })
+    const run = await restore({
+      database: 'bank',
+      'backup-path': backup['backup-path']!,
+      'new-db-name': 'b2',
+      'connection-string': emu.connectionString()
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/Restore job \d+ failed: simulated: restore ran out of disk/)
+    expect(run.outputs).toEqual({})
+  })
+
+  it('round trip: backup and download from one cluster, upload and restore into a fresh one, files byte-identical', async () => {
+    const source = await cluster()
+    const dir = mkdtempSync(join(tmpdir(), 'round-trip-'))
+    dirs.push(dir)
+    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
+    const target = await cluster()
+    const run = await restore({
+      database: 'bank',
+      'backup-path': backup['backup-path']!,
+      'source-path': join(dir, 'bank-backup'),
+      'connection-string': target.connectionString()
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['uploaded-files']).toBe(backup['files'])
+    expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
+    const folder = `/bank-backup${backup['backup-path']}/`
+    const sent = new Map([...userfiles(source)].filter(([name]) => name.startsWith(folder)))
+    const received = new Map([...userfiles(target)].filter(([name]) => name.startsWith(folder)))
+    expect([...received.keys()].sort()).toEqual([...sent.keys()].sort())
+    for (const [name, bytes] of sent) expect(received.get(name)?.equals(bytes), name).toBe(true)
+  })
+
+  it('leaves no half file under a real name when the connection drops mid-upload', async () => {
+    const source = await cluster()
+    const dir = mkdtempSync(join(tmpdir(), 'interrupted-'))
+    dirs.push(dir)
+    source.createDatabase('big', { t: { rows: 10, bytes: 24 * 1024 * 1024 } })
+    const backup = await runInProcess({
+      database: 'big',
+      'download-path': join(dir, 'big'),
+      'connection-string': source.connectionString()
+    })
+    expect(errorsOf(backup.stdout)).toEqual([])
+    const target = await cluster()
+    let dropped = false
+    const run = await runBundledAction({
+      script: join(ROOT, 'dist/restore/index.js'),
+      actionYml: join(ROOT, 'restore/action.yml'),
+      inputs: {
+        database: 'big',
+        'backup-path': backup.outputs['backup-path']!,
+        'source-path': join(dir, 'big'),
+        'connection-string': target.connectionString()
+      },
+      onStart: () => {
+        const timer = setInterval(() => {
+          // Drop once the data file is half written under its temporary name.
+          const tables = [...target.cluster.userfiles.values()]
+          const partial = tables.flatMap(t =>
+            t.files.filter(f => f.filename.endsWith('.sst.tmp')).map(f => t.payload.filter(p => p.fileId === f.fileId).length)
+          )
+          if (!dropped && partial.some(chunks => chunks >= 2)) {
+            dropped = true
+            target.dropConnections()
+            clearInterval(timer)
+          }
+        }, 2)
+        setTimeout(() => clearInterval(timer), 20_000)
+      }
+    })
+    expect(dropped).toBe(true)
+    expect(run.exitCode).toBe(1)
+    const names = [...userfiles(target).keys()]
+    // Every file under its real name is complete; anything partial is only under *.tmp.
+    for (const [name, bytes] of userfiles(target)) {
+      if (name.endsWith('.tmp')) continue
+      const original = userfiles(source).get(name)
+      expect(original?.equals(bytes), name).toBe(true)
+    }
+    expect(names.some(name => name.endsWith('.sst'))).toBe(false)
+    // A rerun finishes the job and cleans up the temporary file.
+    const rerun = await restore({
+      database: 'big',
+      'backup-path': backup.outputs['backup-path']!,
+      'source-path': join(dir, 'big'),
+      'connection-string': target.connectionString()
+    })
+    expect(errorsOf(rerun.stdout)).toEqual([])
+    expect([...userfiles(target).keys()].filter(name => name.endsWith('.tmp'))).toEqual([])
+  })
+})
