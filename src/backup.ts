@@ -61,7 +61,7 @@ export interface BackupOptions {
   signal?: AbortSignal
   log: (message: string) => void
   connection: ConnectionSettings
-  pollIntervalMs?: (elapsedMs: number) => number
+  pollIntervalMs?: (poll: number) => number
 }
 
 export interface BackupResult {

@@ -41,16 +41,18 @@ export interface FollowOptions {
   /** How long to keep trying to reconnect after the connection drops. */
   reconnectTimeoutMs: number
   /** For tests; production uses the schedule below. */
-  pollIntervalMs?: (elapsedMs: number) => number
+  pollIntervalMs?: (poll: number) => number
   /** `Backup` or `Restore`, for messages. */
   label?: string
 }
 
-/** Quick at first (short jobs finish in a second or two), then once a second: late by at most 1 s. */
-export function defaultPollInterval(elapsedMs: number): number {
-  if (elapsedMs < 2000) return 200
-  if (elapsedMs < 10_000) return 500
-  return 1000
+/**
+ * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
+ * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
+ * (bench/action-cost.ts measures both).
+ */
+export function defaultPollInterval(poll: number): number {
+  return Math.min(1000, 25 * 2 ** poll)
 }
 
 const PROGRESS_LOG_INTERVAL_MS = 10_000
@@ -83,7 +85,7 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
   const interval = options.pollIntervalMs ?? defaultPollInterval
   let lastLog = started
   let lastStatus = ''
-  for (;;) {
+  for (let poll = 0; ; poll++) {
     if (options.signal?.aborted) {
       throw new JobError(
         `The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`,
@@ -109,7 +111,7 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
       const outcome = settle(label, jobId, row)
       if (outcome !== undefined) return outcome
     }
-    await sleep(interval(elapsed), options.signal)
+    await sleep(interval(poll), options.signal)
   }
 }
 

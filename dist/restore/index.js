@@ -39621,6 +39621,11 @@ async function connectOnce(settings, timeoutMs) {
     }
     throw lastError;
 }
+/**
+ * A refused connection costs the cluster nothing, and the step should start the moment the
+ * cluster does: retries stay at most 250 ms apart (bench/action-cost.ts measures how late it is).
+ */
+const MAX_RETRY_DELAY_MS = 250;
 /** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
 async function connectWhenReady(settings, options) {
     const deadline = Date.now() + options.waitTimeoutMs;
@@ -39640,7 +39645,7 @@ async function connectWhenReady(settings, options) {
             }
             options.onRetry?.(attempt, error);
             await sleep(delayMs);
-            delayMs = Math.min(2000, Math.round(delayMs * 1.6));
+            delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
         }
     }
 }
@@ -39745,13 +39750,13 @@ class JobError extends errors_ActionError {
         this.reason = reason;
     }
 }
-/** Quick at first (short jobs finish in a second or two), then once a second: late by at most 1 s. */
-function defaultPollInterval(elapsedMs) {
-    if (elapsedMs < 2000)
-        return 200;
-    if (elapsedMs < 10_000)
-        return 500;
-    return 1000;
+/**
+ * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
+ * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
+ * (bench/action-cost.ts measures both).
+ */
+function defaultPollInterval(poll) {
+    return Math.min(1000, 25 * 2 ** poll);
 }
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 function percent(fraction) {
@@ -39780,7 +39785,7 @@ async function followJob(session, jobId, options) {
     const interval = options.pollIntervalMs ?? defaultPollInterval;
     let lastLog = started;
     let lastStatus = '';
-    for (;;) {
+    for (let poll = 0;; poll++) {
         if (options.signal?.aborted) {
             throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
         }
@@ -39800,7 +39805,7 @@ async function followJob(session, jobId, options) {
             if (outcome !== undefined)
                 return outcome;
         }
-        await job_sleep(interval(elapsed), options.signal);
+        await job_sleep(interval(poll), options.signal);
     }
 }
 async function pollOnce(session, label, jobId, options) {
