@@ -120,7 +120,7 @@ function localActionProblems(wf: Workflow, declaredBy: Record<string, ActionYml>
     for (const [, id, output] of JSON.stringify(job).matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {
       const uses = id === undefined ? undefined : localSteps.get(id)
       const declared = uses === undefined ? undefined : declaredBy[uses]
-      if (declared !== undefined && output !== undefined && !(output in declared.outputs))
+      if (uses !== undefined && declared !== undefined && output !== undefined && !(output in declared.outputs))
         problems.push(
           `${jobName}: steps.${id}.outputs.${output} is not an output of ${uses === './' ? 'action.yml' : `${uses.slice(2)}/action.yml`}`
         )
