@@ -180,6 +180,16 @@ export interface SessionInfo {
   versionText: string
 }
 
+type TypeParserLookup = pg.CustomTypesConfig['getTypeParser']
+
+/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them). */
+const BINARY_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((...[oid, format]: Parameters<TypeParserLookup>): unknown =>
+    oid === pg.types.builtins.BYTEA && format === 'binary'
+      ? (value: Buffer): Buffer => value
+      : (pg.types.getTypeParser(oid, format) as unknown)) as TypeParserLookup
+}
+
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 export class Session {
   private constructor(
@@ -211,8 +221,24 @@ export class Session {
    * connection is dropped, since the statement may still be running on it.
    */
   async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
+    return this.run<Row>(timedQuery(text, params, timeoutMs), doing, timeoutMs)
+  }
+
+  /**
+   * Like query, with every column in binary result format: BYTES arrive as Buffers, INT8 as
+   * strings. Needs at least one parameter, since node-postgres sends parameterless statements over
+   * the simple protocol, which has no binary results. Relies on the carried pg-protocol patch
+   * (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8.
+   */
+  async queryBinary<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
+    if (params.length === 0) throw new Error('queryBinary needs parameters: the simple protocol has no binary results')
+    const config: pg.QueryConfig & { binary: boolean } = { ...timedQuery(text, params, timeoutMs), binary: true, types: BINARY_TYPES }
+    return this.run<Row>(config, doing, timeoutMs)
+  }
+
+  private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {
     try {
-      const result = await this.client.query<Row>(timedQuery(text, params, timeoutMs))
+      const result = await this.client.query<Row>(config)
       return result.rows // rowCount is null for some CockroachDB command tags; rows is what counts
     } catch (error) {
       if (databaseErrorFields(error).message === 'Query read timeout') {

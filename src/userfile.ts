@@ -148,13 +148,12 @@ export async function readStoredFile(
   sink: (chunk: Buffer) => Promise<void>
 ): Promise<void> {
   const fetch = async (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> => {
-    const rows = await session.query<{ byte_offset: string; payload: string }>(
+    return session.queryBinary<{ byte_offset: string; payload: Buffer }>(
       sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY),
       [file.stored.file_id, offset],
       `reading ${file.stored.filename}`,
       READ_TIMEOUT_MS
     )
-    return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }))
   }
   const prefetch = (offset: number): ReturnType<typeof fetch> => {
     const pending = fetch(offset)
