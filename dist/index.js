@@ -38917,14 +38917,12 @@ function listUserfiles(filesTable) {
     return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`;
 }
 /**
- * The next chunks of one file, in order: keyset pagination keeps memory bounded. Read in binary
- * result format (Session.queryBinary), so the payload arrives as its raw bytes: half the bytes of
- * base64 over the wire and no decode (bench/download.ts measures it).
+ * Every chunk of one file, in order, as one streamed query (Session.streamBinary): binary result
+ * format, so the payload arrives as its raw bytes, half of base64 over the wire and no decode;
+ * one query per file, so there is no round trip per chunk (bench/download.ts measures both).
  */
-function readUserfileChunks(payloadTable, chunks) {
-    if (!Number.isInteger(chunks) || chunks < 1)
-        throw new Error('chunks must be a positive integer');
-    return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
+function readUserfileChunks(payloadTable) {
+    return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 ORDER BY byte_offset`;
 }
 /** One stored file by name. */
 function findUserfile(filesTable) {
@@ -39128,10 +39126,11 @@ function connectHint(error) {
         return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
     return undefined;
 }
-const BYTEA_OID = 17;
 /** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them). */
 const BINARY_TYPES = {
-    getTypeParser: ((oid, format) => oid === BYTEA_OID && format === 'binary' ? (value) => value : esm.types.getTypeParser(oid, format))
+    getTypeParser: ((...[oid, format]) => oid === esm.types.builtins.BYTEA && format === 'binary'
+        ? (value) => value
+        : esm.types.getTypeParser(oid, format))
 };
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 class Session {
@@ -39180,6 +39179,61 @@ class Session {
             throw new Error('queryBinary needs parameters: the simple protocol has no binary results');
         const config = { ...timedQuery(text, params, timeoutMs), binary: true, types: BINARY_TYPES };
         return this.run(config, doing, timeoutMs);
+    }
+    /**
+     * Streams the rows of one binary-format query to `onRow`, in order, one at a time: while a row's
+     * promise is pending the socket is paused, so at most about one row is held in memory however
+     * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
+     * not on the whole query). After a failure the connection is closed, since the query may still
+     * be sending rows on it.
+     */
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
+    async streamBinary(text, params, doing, idleTimeoutMs, onRow) {
+        const config = { text, values: params, binary: true, types: BINARY_TYPES };
+        const query = new esm.Query(config);
+        const socket = this.client.connection.stream;
+        const client = this.client;
+        await new Promise((resolve, reject) => {
+            let settled = false;
+            let timer;
+            let consumed = Promise.resolve();
+            const fail = (error) => {
+                if (settled)
+                    return;
+                settled = true;
+                clearTimeout(timer);
+                socket.resume();
+                void client.end().catch(() => undefined); // the query may still be streaming; this connection is done
+                reject(error instanceof errors_ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error));
+            };
+            const arm = () => {
+                clearTimeout(timer);
+                timer = setTimeout(() => fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))), idleTimeoutMs);
+            };
+            query.on('row', (row) => {
+                if (settled)
+                    return;
+                arm();
+                socket.pause();
+                consumed = consumed.then(() => (settled ? undefined : onRow(row)));
+                consumed.then(() => {
+                    if (!settled)
+                        socket.resume();
+                }, fail);
+            });
+            query.on('error', fail);
+            query.on('end', () => {
+                consumed.then(() => {
+                    if (settled)
+                        return;
+                    settled = true;
+                    clearTimeout(timer);
+                    resolve();
+                }, fail);
+            });
+            arm();
+            void this.client.query(query);
+        });
     }
     async run(config, doing, timeoutMs) {
         try {
@@ -39690,8 +39744,9 @@ function joinPath(base, folder) {
 function likePrefix(prefix) {
     return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`;
 }
-const CHUNKS_PER_QUERY = 1;
-const READ_TIMEOUT_MS = 120_000;
+/** A download fails when no chunk arrives for this long; an upload when one chunk takes this long. */
+const READ_IDLE_TIMEOUT_MS = 120_000;
+const READ_TIMEOUT_MS = (/* unused pure expression or super */ null && (READ_IDLE_TIMEOUT_MS));
 /**
  * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
  * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
@@ -39713,38 +39768,20 @@ async function listStoredFiles(session, location, prefix) {
 }
 /**
  * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
- * its recorded size. At most one query's chunks are held while the previous ones are consumed.
+ * its recorded size. One query per file; `sink` is awaited before the next chunk is read.
  */
 async function readStoredFile(session, location, file, sink) {
-    const fetch = async (offset) => {
-        return session.queryBinary(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
-    };
-    const prefetch = (offset) => {
-        const pending = fetch(offset);
-        pending.catch(() => undefined); // rejections are seen when it is awaited, not as unhandled ones
-        return pending;
-    };
     let written = 0;
-    let next = file.size > 0 ? prefetch(0) : Promise.resolve([]);
-    try {
-        while (written < file.size) {
-            const rows = await next;
-            if (rows.length === 0)
-                break;
-            const last = rows.at(-1);
-            const end = last ? Number(last.byte_offset) + last.payload.length : written;
-            next = end < file.size ? prefetch(end) : Promise.resolve([]); // fetched while this batch is consumed
-            for (const row of rows) {
-                if (Number(row.byte_offset) !== written) {
-                    throw new errors_ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`);
-                }
-                await sink(row.payload);
-                written += row.payload.length;
+    if (file.size > 0) {
+        await session.streamBinary(readUserfileChunks(location.tables.payload), [file.stored.file_id], `reading ${file.stored.filename}`, READ_IDLE_TIMEOUT_MS, async (row) => {
+            if (Number(row.byte_offset) !== written) {
+                throw new errors_ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`);
             }
-        }
-    }
-    finally {
-        await next.catch(() => undefined); // settle an outstanding prefetch; the first error is the one thrown
+            written += row.payload.length;
+            if (written > file.size)
+                return; // reported below, with the total
+            await sink(row.payload);
+        });
     }
     if (written !== file.size) {
         throw new errors_ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`);

@@ -236,6 +236,67 @@ export class Session {
     return this.run<Row>(config, doing, timeoutMs)
   }
 
+  /**
+   * Streams the rows of one binary-format query to `onRow`, in order, one at a time: while a row's
+   * promise is pending the socket is paused, so at most about one row is held in memory however
+   * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
+   * not on the whole query). After a failure the connection is closed, since the query may still
+   * be sending rows on it.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
+  async streamBinary<Row extends object>(
+    text: string,
+    params: unknown[],
+    doing: string,
+    idleTimeoutMs: number,
+    onRow: (row: Row) => Promise<void>
+  ): Promise<void> {
+    const config: pg.QueryConfig & { binary: boolean } = { text, values: params, binary: true, types: BINARY_TYPES }
+    const query = new pg.Query<Row>(config)
+    const socket = this.client.connection.stream
+    const client = this.client
+    await new Promise<void>((resolve, reject) => {
+      let settled = false
+      let timer: NodeJS.Timeout | undefined
+      let consumed: Promise<void> = Promise.resolve()
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        socket.resume()
+        void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
+        reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
+      }
+      const arm = (): void => {
+        clearTimeout(timer)
+        timer = setTimeout(
+          () => fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
+          idleTimeoutMs
+        )
+      }
+      query.on('row', (row: Row) => {
+        if (settled) return
+        arm()
+        socket.pause()
+        consumed = consumed.then(() => (settled ? undefined : onRow(row)))
+        consumed.then(() => {
+          if (!settled) socket.resume()
+        }, fail)
+      })
+      query.on('error', fail)
+      query.on('end', () => {
+        consumed.then(() => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resolve()
+        }, fail)
+      })
+      arm()
+      void this.client.query(query)
+    })
+  }
+
   private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {
     try {
       const result = await this.client.query<Row>(config)
