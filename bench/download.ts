@@ -320,8 +320,7 @@ async function main(): Promise<void> {
       }
       // One unmeasured round warms the caches and checks the downloaded bytes against what was stored.
       const downloaded = (await childDownload(bundle, 'download', url, sizeMiB, scratch, true)).sha256
-      if (downloaded !== (await storedDigest(db, files)))
-        throw new Error(`${label(sizeMiB)}: the download differs from the stored bytes`)
+      if (downloaded !== (await storedDigest(db, files))) throw new Error(`${label(sizeMiB)}: the download differs from the stored bytes`)
       await measure.psqlBinary()
       const result: SizeResult = {
         sizeMiB,

@@ -39169,19 +39169,11 @@ class Session {
         return this.run(timedQuery(text, params, timeoutMs), doing, timeoutMs);
     }
     /**
-     * Like query, with every column in binary result format: BYTES arrive as Buffers, INT8 as
-     * strings. Needs at least one parameter, since node-postgres sends parameterless statements over
-     * the simple protocol, which has no binary results. Relies on the carried pg-protocol patch
-     * (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8.
-     */
-    async queryBinary(text, params, doing, timeoutMs = this.queryTimeoutMs) {
-        if (params.length === 0)
-            throw new Error('queryBinary needs parameters: the simple protocol has no binary results');
-        const config = { ...timedQuery(text, params, timeoutMs), binary: true, types: BINARY_TYPES };
-        return this.run(config, doing, timeoutMs);
-    }
-    /**
-     * Streams the rows of one binary-format query to `onRow`, in order, one at a time: while a row's
+     * Streams the rows of one query to `onRow`, in order, one at a time, with every column in binary
+     * result format: BYTES arrive as Buffers, INT8 as strings. It relies on the carried pg-protocol
+     * patch (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8;
+     * and it needs parameters, since node-postgres sends parameterless statements over the simple
+     * protocol, which has no binary results. While a row's
      * promise is pending the socket is paused, so at most about one row is held in memory however
      * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
      * not on the whole query). After a failure the connection is closed, since the query may still
@@ -39189,6 +39181,8 @@ class Session {
      */
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
     async streamBinary(text, params, doing, idleTimeoutMs, onRow) {
+        if (params.length === 0)
+            throw new Error('streamBinary needs parameters: the simple protocol has no binary results');
         const config = { text, values: params, binary: true, types: BINARY_TYPES };
         const query = new esm.Query(config);
         const socket = this.client.connection.stream;

@@ -225,19 +225,11 @@ export class Session {
   }
 
   /**
-   * Like query, with every column in binary result format: BYTES arrive as Buffers, INT8 as
-   * strings. Needs at least one parameter, since node-postgres sends parameterless statements over
-   * the simple protocol, which has no binary results. Relies on the carried pg-protocol patch
-   * (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8.
-   */
-  async queryBinary<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
-    if (params.length === 0) throw new Error('queryBinary needs parameters: the simple protocol has no binary results')
-    const config: pg.QueryConfig & { binary: boolean } = { ...timedQuery(text, params, timeoutMs), binary: true, types: BINARY_TYPES }
-    return this.run<Row>(config, doing, timeoutMs)
-  }
-
-  /**
-   * Streams the rows of one binary-format query to `onRow`, in order, one at a time: while a row's
+   * Streams the rows of one query to `onRow`, in order, one at a time, with every column in binary
+   * result format: BYTES arrive as Buffers, INT8 as strings. It relies on the carried pg-protocol
+   * patch (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8;
+   * and it needs parameters, since node-postgres sends parameterless statements over the simple
+   * protocol, which has no binary results. While a row's
    * promise is pending the socket is paused, so at most about one row is held in memory however
    * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
    * not on the whole query). After a failure the connection is closed, since the query may still
@@ -251,6 +243,7 @@ export class Session {
     idleTimeoutMs: number,
     onRow: (row: Row) => Promise<void>
   ): Promise<void> {
+    if (params.length === 0) throw new Error('streamBinary needs parameters: the simple protocol has no binary results')
     const config: pg.QueryConfig & { binary: boolean } = { text, values: params, binary: true, types: BINARY_TYPES }
     const query = new pg.Query<Row>(config)
     const socket = this.client.connection.stream

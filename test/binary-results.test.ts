@@ -1,6 +1,6 @@
 /**
  * Binary result format through the carried pg-protocol patch (patches/, brianc/node-postgres#3495):
- * the download reads chunks with Session.queryBinary, so these fail if the patch is missing, stops
+ * the download reads chunks with Session.streamBinary, so these fail if the patch is missing, stops
  * applying, or stops reaching the bundle.
  */
 import { randomBytes } from 'node:crypto'
@@ -40,6 +40,15 @@ describe('the carried pg-protocol patch', () => {
 const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
 const bigPayload = Buffer.concat([everyByte, randomBytes(4 * 1024 * 1024), everyByte])
 
+async function rowsOf<Row extends object>(session: Session, text: string, params: unknown[]): Promise<Row[]> {
+  const rows: Row[] = []
+  await session.streamBinary<Row>(text, params, 'testing', 5000, row => {
+    rows.push(row)
+    return Promise.resolve()
+  })
+  return rows
+}
+
 describe('binary results on real PostgreSQL', () => {
   let server: PostgresServer
   let session: Session
@@ -53,14 +62,35 @@ describe('binary results on real PostgreSQL', () => {
   })
 
   it('keeps integers whose bytes are not UTF-8 (1000 came back as 1007 unpatched)', async () => {
-    const rows = await session.queryBinary<{ a: number; b: string }>('SELECT $1::int4 AS a, $2::int8 AS b', [1000, '-200'], 'testing')
+    const rows = await rowsOf<{ a: number; b: string }>(session, 'SELECT $1::int4 AS a, $2::int8 AS b', [1000, '-200'])
     expect(rows).toEqual([{ a: 1000, b: '-200' }])
   })
 
   it('returns bytea as the exact bytes, a 4 MiB value included', async () => {
-    const rows = await session.queryBinary<{ payload: Buffer }>('SELECT $1::bytea AS payload', [bigPayload], 'testing')
+    const rows = await rowsOf<{ payload: Buffer }>(session, 'SELECT $1::bytea AS payload', [bigPayload])
     expect(Buffer.isBuffer(rows[0]?.payload)).toBe(true)
     expect(rows[0]?.payload.equals(bigPayload)).toBe(true)
+  })
+
+  it('streams many rows in order without holding them', async () => {
+    const rows = await rowsOf<{ n: string; b: Buffer }>(
+      session,
+      'SELECT n, decode(lpad(to_hex(n), 8, $1), $2) AS b FROM generate_series(1, 2000) AS n',
+      ['0', 'hex']
+    )
+    expect(rows.map(row => Number(row.n))).toEqual(Array.from({ length: 2000 }, (_, i) => i + 1))
+    expect(rows.every(row => row.b.readUInt32BE(0) === Number(row.n))).toBe(true)
+  })
+
+  it('fails on no progress within the idle timeout and closes the connection', async () => {
+    const other = await Session.open(parseConnectionString(server.url({ database: 'postgres', sslmode: 'disable' })), {
+      waitTimeoutMs: 5000
+    })
+    await expect(other.streamBinary('SELECT pg_sleep($1)', [5], 'sleeping', 300, () => Promise.resolve())).rejects.toThrow(
+      /While sleeping: no data for 0 s/
+    )
+    await expect(other.query('SELECT 1', [], 'after')).rejects.toThrow(/While after/)
+    await other.close()
   })
 
   it('leaves text results as they were on the same connection', async () => {
@@ -94,10 +124,10 @@ describe('binary results from the emulator (CockroachDB: BYTES raw, INT8 big-end
       [fileId, 0, bigPayload],
       'testing'
     )
-    const rows = await session.queryBinary<{ byte_offset: string; payload: Buffer }>(
-      'SELECT byte_offset, payload FROM defaultdb.public.userfiles_root_upload_payload WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT 1',
-      [fileId, 0],
-      'testing'
+    const rows = await rowsOf<{ byte_offset: string; payload: Buffer }>(
+      session,
+      'SELECT byte_offset, payload FROM defaultdb.public.userfiles_root_upload_payload WHERE file_id = $1 ORDER BY byte_offset',
+      [fileId]
     )
     expect(rows[0]?.byte_offset).toBe('0')
     expect(rows[0]?.payload.equals(bigPayload)).toBe(true)
