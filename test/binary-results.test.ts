@@ -1,41 +1,14 @@
 /**
  * Binary result format through the carried pg-protocol patch (patches/, brianc/node-postgres#3495):
- * the download reads chunks with Session.streamBinary, so these fail if the patch is missing, stops
- * applying, or stops reaching the bundle.
+ * the download reads chunks with Session.streamBinary, so these fail without it
+ * (test/carried-patches.test.ts checks that it is applied and bundled).
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { startEmulator, type Emulator } from './emulator/index.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
-
-const require = createRequire(import.meta.url)
-const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  dependencies: Record<string, string>
-  devDependencies: Record<string, string>
-  overrides: Record<string, string>
-}
-const installedVersion = (name: string): string =>
-  (JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version: string }).version
-
-describe('the carried pg-protocol patch', () => {
-  it('is pinned to the exact versions it was written for', () => {
-    expect(packageJson.dependencies.pg).toBe(installedVersion('pg'))
-    expect(packageJson.overrides['pg-protocol']).toBe(installedVersion('pg-protocol'))
-    const patches = readFileSync(new URL('../patches/pg-protocol+' + installedVersion('pg-protocol') + '.patch', import.meta.url), 'utf8')
-    expect(patches).toContain('binaryColumns')
-  })
-
-  it('is applied in node_modules and bundled into both dist entry points', () => {
-    expect(readFileSync(require.resolve('pg-protocol/dist/parser.js'), 'utf8')).toContain('binaryColumns')
-    for (const bundle of ['../dist/index.js', '../dist/restore/index.js']) {
-      expect(readFileSync(new URL(bundle, import.meta.url), 'utf8')).toContain('binaryColumns')
-    }
-  })
-})
 
 const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i))
 const bigPayload = Buffer.concat([everyByte, randomBytes(4 * 1024 * 1024), everyByte])
