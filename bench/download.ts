@@ -8,13 +8,12 @@
  *
  * Each measured download runs in its own process (bench/download-child.ts, bundled with ncc and
  * run with plain node, as the action runs), so its peak RSS is the download's alone. psql runs one
- * `\copy … TO … WITH (FORMAT binary)` per file (the baseline) and, for reference, the same in
- * text format, which is what node-postgres receives (bytea as hex). Two more contenders measure the
- * proposed change: the action's own downloadBackup with the chunk query in binary result format,
- * with 1 and with 4 chunks per query. Prints markdown tables on stdout and every run on stderr.
+ * `\copy (SELECT payload … ORDER BY byte_offset) TO … WITH (FORMAT binary)` per file (the
+ * reference), interleaved round by round. Prints a markdown table on stdout (min/median/max, the
+ * ratio per round) and every run on stderr.
  */
 import { execFile, spawn } from 'node:child_process'
-import { randomBytes, randomUUID } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -211,7 +210,7 @@ function median(values: number[]): number {
 }
 
 /** Everything measured, in the order of a round (each round starts one further along). */
-const CONTENDERS = ['action', 'psqlBinary', 'psqlText', 'binary', 'binaryX4'] as const
+const CONTENDERS = ['action', 'psqlBinary'] as const
 type Contender = (typeof CONTENDERS)[number]
 
 interface SizeResult {
@@ -228,45 +227,49 @@ async function machine(server: PostgresServer): Promise<string> {
   return `${os.availableParallelism()} CPUs (${cpu}), ${memory} GiB RAM, ${os.type()} ${os.release()}; Node ${process.version}; PostgreSQL ${String(rows[0]?.server_version)}; ${psql}`
 }
 
-const seconds = (list: Measurement[]): number => median(list.map(m => m.seconds))
 const peakKiB = (list: Measurement[]): number => Math.max(...list.map(m => m.maxRssKiB))
 const mib = (kib: number): string => (kib / 1024).toFixed(1)
 const s = (value: number): string => value.toFixed(value < 1 ? 3 : 2)
-const rate = (sizeMiB: number, value: number): string => (sizeMiB / value).toFixed(0)
+const spread = (values: number[], format: (value: number) => string): string => {
+  const sorted = [...values].sort((x, y) => x - y)
+  return `${format(sorted[0]!)} / ${format(median(sorted))} / ${format(sorted.at(-1)!)}`
+}
 
 function tables(results: SizeResult[], nodeBaselineKiB: number): string {
-  const onTop = (kib: number): string => `${mib(kib)} (+${mib(kib - nodeBaselineKiB)})`
-  const main = [
-    '| size | runs | action median s | action MiB/s | psql binary median s | psql MiB/s | ratio action/psql (target ≥ 0.90) | action peak RSS MiB (on top of Node) (target ≤ 64) | psql peak RSS MiB | psql text-format median s (ratio action/psql-text) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...results.map(({ sizeMiB, runs, measured: m }) => {
-      const [action, psql, text] = [seconds(m.action), seconds(m.psqlBinary), seconds(m.psqlText)]
-      const psqlPeak = Math.max(peakKiB(m.psqlBinary), peakKiB(m.psqlText))
-      return `| ${label(sizeMiB)} | ${runs} | ${s(action)} | ${rate(sizeMiB, action)} | ${s(psql)} | ${rate(sizeMiB, psql)} | ${(psql / action).toFixed(2)} | ${onTop(peakKiB(m.action))} | ${mib(psqlPeak)} | ${s(text)} (${(text / action).toFixed(2)}) |`
-    })
-  ]
-  const variants: [Contender, string][] = [
-    ['binary', 'binary, 1 chunk/query'],
-    ['binaryX4', 'binary, 4 chunks/query']
-  ]
-  const proposed = [
-    '| size | change | median s | MiB/s | ratio to psql binary | speed-up over the action | peak RSS MiB (on top of Node) |',
-    '|---|---|---|---|---|---|---|',
-    ...results.flatMap(({ sizeMiB, measured: m }) =>
-      variants.map(([contender, name]) => {
-        const [action, psql, variant] = [seconds(m.action), seconds(m.psqlBinary), seconds(m[contender])]
-        return `| ${label(sizeMiB)} | ${name} | ${s(variant)} | ${rate(sizeMiB, variant)} | ${(psql / variant).toFixed(2)} | ${(action / variant).toFixed(1)}× | ${onTop(peakKiB(m[contender]))} |`
-      })
-    )
-  ]
-  return `${main.join('\n')}\n\nThe proposed change, measured in the same rounds: the action's downloadBackup with the chunk query in binary result format (pg-protocol patched as in node-postgres PR #3777):\n\n${proposed.join('\n')}`
+  const rows = results.map(({ sizeMiB, runs, measured: m }) => {
+    // Each round measured both back to back, so the ratio is taken per round.
+    const ratios = m.action.map((action, i) => m.psqlBinary[i]!.seconds / action.seconds)
+    const action = m.action.map(x => x.seconds)
+    const psql = m.psqlBinary.map(x => x.seconds)
+    const rssOnTop = peakKiB(m.action) - nodeBaselineKiB
+    return `| ${label(sizeMiB)} | ${runs} | ${spread(action, s)} | ${(sizeMiB / median(action)).toFixed(0)} | ${spread(psql, s)} | ${(sizeMiB / median(psql)).toFixed(0)} | ${spread(ratios, r => r.toFixed(2))} | ${mib(peakKiB(m.action))} (+${mib(rssOnTop)}) | ${mib(peakKiB(m.psqlBinary))} |`
+  })
+  return [
+    '| size | rounds | action s (min / median / max) | action MiB/s | psql binary s (min / median / max) | psql MiB/s | ratio psql/action per round (min / median / max; target ≥ 0.75) | action peak RSS MiB (+ above the idle bundle; target ≤ +64) | psql peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows
+  ].join('\n')
 }
 
 /** Largest gap between the child's own maxRSS and /usr/bin/time's, over every Node run. */
 function rssCrossCheck(results: SizeResult[]): string {
-  const runs = results.flatMap(({ measured: m }) => [...m.action, ...m.binary, ...m.binaryX4])
+  const runs = results.flatMap(({ measured: m }) => m.action)
   const gap = Math.max(...runs.map(m => Math.abs(m.maxRssKiB - m.timeMaxRssKiB)))
   return `maxRSS reported by the child vs /usr/bin/time for the same process: largest difference ${mib(gap)} MiB over ${runs.length} runs`
+}
+
+/** The digest download-child computes (name, NUL, bytes; files in name order), from the stored rows. */
+async function storedDigest(db: pg.Client, files: StoredBackupFile[]): Promise<string> {
+  const hash = createHash('sha256')
+  for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    hash.update(`${file.name}\0`)
+    const { rows } = await db.query<{ payload: string }>(
+      `SELECT encode(payload, 'base64') AS payload FROM ${PAYLOAD_TABLE} WHERE file_id = $1 ORDER BY byte_offset`,
+      [file.fileId]
+    )
+    for (const row of rows) hash.update(Buffer.from(row.payload, 'base64'))
+  }
+  return hash.digest('hex')
 }
 
 async function bundleChild(scratch: string): Promise<string> {
@@ -313,22 +316,16 @@ async function main(): Promise<void> {
       log(`${label(sizeMiB)}: ${files.length} files stored in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`)
       const measure: Record<Contender, () => Promise<Measurement>> = {
         action: () => childDownload(bundle, 'download', url, sizeMiB, scratch),
-        psqlBinary: () => psqlCopy(url, files, 'binary', scratch),
-        psqlText: () => psqlCopy(url, files, 'text', scratch),
-        binary: () => childDownload(bundle, 'binary', url, sizeMiB, scratch),
-        binaryX4: () => childDownload(bundle, 'binary-x4', url, sizeMiB, scratch)
+        psqlBinary: () => psqlCopy(url, files, 'binary', scratch)
       }
-      // One unmeasured round warms the caches and checks that every Node contender wrote the same bytes.
-      const digests = new Set<string | undefined>()
-      for (const mode of ['download', 'binary', 'binary-x4'] as const)
-        digests.add((await childDownload(bundle, mode, url, sizeMiB, scratch, true)).sha256)
-      if (digests.size !== 1) throw new Error(`${label(sizeMiB)}: the downloads differ (${[...digests].join(', ')})`)
+      // One unmeasured round warms the caches and checks the downloaded bytes against what was stored.
+      const downloaded = (await childDownload(bundle, 'download', url, sizeMiB, scratch, true)).sha256
+      if (downloaded !== (await storedDigest(db, files))) throw new Error(`${label(sizeMiB)}: the download differs from the stored bytes`)
       await measure.psqlBinary()
-      await measure.psqlText()
       const result: SizeResult = {
         sizeMiB,
         runs: runsFor(sizeMiB, options),
-        measured: { action: [], psqlBinary: [], psqlText: [], binary: [], binaryX4: [] }
+        measured: { action: [], psqlBinary: [] }
       }
       for (let i = 0; i < result.runs; i++) {
         // Interleaved and rotated, so that a slow spell on a noisy machine hits every contender alike.

@@ -180,6 +180,16 @@ export interface SessionInfo {
   versionText: string
 }
 
+type TypeParserLookup = pg.CustomTypesConfig['getTypeParser']
+
+/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them). */
+const BINARY_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((...[oid, format]: Parameters<TypeParserLookup>): unknown =>
+    oid === pg.types.builtins.BYTEA && format === 'binary'
+      ? (value: Buffer): Buffer => value
+      : (pg.types.getTypeParser(oid, format) as unknown)) as TypeParserLookup
+}
+
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 export class Session {
   private constructor(
@@ -211,8 +221,78 @@ export class Session {
    * connection is dropped, since the statement may still be running on it.
    */
   async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
+    return this.run<Row>(timedQuery(text, params, timeoutMs), doing, timeoutMs)
+  }
+
+  /**
+   * Streams the rows of one query to `onRow`, in order, one at a time, with every column in binary
+   * result format: BYTES arrive as Buffers, INT8 as strings. It relies on the carried pg-protocol
+   * patch (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8;
+   * and it needs parameters, since node-postgres sends parameterless statements over the simple
+   * protocol, which has no binary results. While a row's
+   * promise is pending the socket is paused, so at most about one row is held in memory however
+   * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
+   * not on the whole query). After a failure the connection is closed, since the query may still
+   * be sending rows on it.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
+  async streamBinary<Row extends object>(
+    text: string,
+    params: unknown[],
+    doing: string,
+    idleTimeoutMs: number,
+    onRow: (row: Row) => Promise<void>
+  ): Promise<void> {
+    if (params.length === 0) throw new Error('streamBinary needs parameters: the simple protocol has no binary results')
+    const config: pg.QueryConfig & { binary: boolean } = { text, values: params, binary: true, types: BINARY_TYPES }
+    const query = new pg.Query<Row>(config)
+    const socket = this.client.connection.stream
+    const client = this.client
+    await new Promise<void>((resolve, reject) => {
+      let settled = false
+      let timer: NodeJS.Timeout | undefined
+      let consumed: Promise<void> = Promise.resolve()
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        socket.resume()
+        void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
+        reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
+      }
+      const arm = (): void => {
+        clearTimeout(timer)
+        timer = setTimeout(
+          () => fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
+          idleTimeoutMs
+        )
+      }
+      query.on('row', (row: Row) => {
+        if (settled) return
+        arm()
+        socket.pause()
+        consumed = consumed.then(() => (settled ? undefined : onRow(row)))
+        consumed.then(() => {
+          if (!settled) socket.resume()
+        }, fail)
+      })
+      query.on('error', fail)
+      query.on('end', () => {
+        consumed.then(() => {
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resolve()
+        }, fail)
+      })
+      arm()
+      void this.client.query(query)
+    })
+  }
+
+  private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {
     try {
-      const result = await this.client.query<Row>(timedQuery(text, params, timeoutMs))
+      const result = await this.client.query<Row>(config)
       return result.rows // rowCount is null for some CockroachDB command tags; rows is what counts
     } catch (error) {
       if (databaseErrorFields(error).message === 'Query read timeout') {

@@ -106,8 +106,9 @@ export interface PlannedStoredFile {
   size: number
 }
 
-const CHUNKS_PER_QUERY = 1
-const READ_TIMEOUT_MS = 120_000
+/** A download fails when no chunk arrives for this long; an upload when one chunk takes this long. */
+const READ_IDLE_TIMEOUT_MS = 120_000
+const READ_TIMEOUT_MS = READ_IDLE_TIMEOUT_MS
 
 /**
  * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
@@ -139,7 +140,7 @@ export async function listStoredFiles(session: Session, location: UserfileLocati
 
 /**
  * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
- * its recorded size. At most one query's chunks are held while the previous ones are consumed.
+ * its recorded size. One query per file; `sink` is awaited before the next chunk is read.
  */
 export async function readStoredFile(
   session: Session,
@@ -147,41 +148,24 @@ export async function readStoredFile(
   file: PlannedStoredFile,
   sink: (chunk: Buffer) => Promise<void>
 ): Promise<void> {
-  const fetch = async (offset: number): Promise<{ byte_offset: string; payload: Buffer }[]> => {
-    const rows = await session.query<{ byte_offset: string; payload: string }>(
-      sql.readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY),
-      [file.stored.file_id, offset],
-      `reading ${file.stored.filename}`,
-      READ_TIMEOUT_MS
-    )
-    return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }))
-  }
-  const prefetch = (offset: number): ReturnType<typeof fetch> => {
-    const pending = fetch(offset)
-    pending.catch(() => undefined) // rejections are seen when it is awaited, not as unhandled ones
-    return pending
-  }
   let written = 0
-  let next = file.size > 0 ? prefetch(0) : Promise.resolve([])
-  try {
-    while (written < file.size) {
-      const rows = await next
-      if (rows.length === 0) break
-      const last = rows.at(-1)
-      const end = last ? Number(last.byte_offset) + last.payload.length : written
-      next = end < file.size ? prefetch(end) : Promise.resolve([]) // fetched while this batch is consumed
-      for (const row of rows) {
+  if (file.size > 0) {
+    await session.streamBinary<{ byte_offset: string; payload: Buffer }>(
+      sql.readUserfileChunks(location.tables.payload),
+      [file.stored.file_id],
+      `reading ${file.stored.filename}`,
+      READ_IDLE_TIMEOUT_MS,
+      async row => {
         if (Number(row.byte_offset) !== written) {
           throw new ActionError(
             `${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`
           )
         }
-        await sink(row.payload)
         written += row.payload.length
+        if (written > file.size) return // reported below, with the total
+        await sink(row.payload)
       }
-    }
-  } finally {
-    await next.catch(() => undefined) // settle an outstanding prefetch; the first error is the one thrown
+    )
   }
   if (written !== file.size) {
     throw new ActionError(

@@ -24,7 +24,10 @@ describe('dist/', () => {
       ['src/index.ts', out],
       ['src/restore-index.ts', join(out, 'restore')]
     ] as const) {
-      execFileSync(process.execPath, [ncc, 'build', entry, '-o', dir, '--license', 'licenses.txt', '-q'], { cwd: root, stdio: 'pipe' })
+      execFileSync(process.execPath, [ncc, 'build', entry, '-o', dir, '--minify', '--license', 'licenses.txt', '-q'], {
+        cwd: root,
+        stdio: 'pipe'
+      })
     }
     const committed = files(join(root, 'dist'))
     expect(files(out)).toEqual(committed)

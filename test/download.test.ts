@@ -3,7 +3,7 @@
  * two userfile tables: byte-exact files, streamed in 4 MiB chunks, checked, and nothing left
  * behind when anything goes wrong.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -140,15 +140,22 @@ describe('downloadBackup against real PostgreSQL', () => {
     await storeBackup(12 * CHUNK)
     const directory = join(workdir, 'existing')
     mkdirSync(directory)
+    // A second session holds the payload table locked, so the download is stuck inside a chunk
+    // query (its first file already opened as .partial) when the backends are killed.
+    const locker = new pg.Client({ connectionString: server.url({ database: 'defaultdb', sslmode: 'disable' }) })
+    locker.on('error', () => undefined) // terminated with the rest below
+    await locker.connect()
+    await locker.query('BEGIN')
+    await locker.query('LOCK TABLE userfiles_root_upload_payload IN ACCESS EXCLUSIVE MODE')
     const pending = download(directory)
     pending.catch(() => undefined) // it rejects while the test is still killing backends; asserted below
-    // Wait until the big file is being written, then kill every backend.
-    const partial = join(directory, 'data/1.sst.partial')
-    for (let i = 0; i < 400 && !(existsSync(partial) && statSync(partial).size > 0); i++) await new Promise(r => setTimeout(r, 10))
-    expect(existsSync(partial)).toBe(true)
+    const hasPartial = (): boolean => readdirSync(directory).some(name => name.endsWith('.partial'))
+    for (let i = 0; i < 400 && !hasPartial(); i++) await new Promise(r => setTimeout(r, 10))
+    expect(hasPartial()).toBe(true)
     await server.terminateBackends()
-    await expect(pending).rejects.toThrow(/While reading \/bank-backup\/2024\/05\/07-141012\.34\/data\/1\.sst/)
+    await expect(pending).rejects.toThrow(/While reading \/bank-backup\/2024\/05\/07-141012\.34\//)
     expect(readdirSync(directory)).toEqual([])
+    await locker.end().catch(() => undefined) // already terminated
   })
 
   it('refuses a directory that holds something else, and touches nothing in it', async () => {

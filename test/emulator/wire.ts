@@ -128,9 +128,13 @@ function protocolViolation(text: string): WireFailure {
   return new WireFailure(text, '08P01')
 }
 
-/** Binary result format where it is cheap: integers, floats, booleans and text; others stay text. */
+/**
+ * Binary result format for the types the action reads that way (and a few cheap ones); others stay
+ * text. CockroachDB writes BYTES as the raw bytes and INT8 as 8 bytes big-endian
+ * (pkg/sql/pgwire/types.go, writeBinaryDatum; docs/cockroachdb-facts.md).
+ */
 function binaryCapable(type: PgType): boolean {
-  return type === 'int8' || type === 'float8' || type === 'bool' || type === 'text'
+  return type === 'int8' || type === 'float8' || type === 'bool' || type === 'text' || type === 'bytea'
 }
 
 function encodeBinary(type: PgType, text: string): Buffer {
@@ -147,6 +151,9 @@ function encodeBinary(type: PgType, text: string): Buffer {
     }
     case 'bool':
       return Buffer.from([text === 't' ? 1 : 0])
+    case 'bytea':
+      if (!text.startsWith('\\x')) throw new Error(`a bytea cell is not in hex form: ${text.slice(0, 10)}`)
+      return Buffer.from(text.slice(2), 'hex')
     default:
       return Buffer.from(text, 'utf8')
   }
