@@ -38460,6 +38460,7 @@ var Inputs;
     Inputs["ClientCert"] = "client-cert";
     Inputs["ClientKey"] = "client-key";
     Inputs["DownloadPath"] = "download-path";
+    Inputs["KeepBackups"] = "keep-backups";
 })(Inputs || (Inputs = {}));
 /** Output names, spelled once: they must match action.yml. */
 var Outputs;
@@ -38474,6 +38475,7 @@ var Outputs;
     Outputs["DownloadPath"] = "download-path";
     Outputs["Files"] = "files";
     Outputs["DownloadedBytes"] = "downloaded-bytes";
+    Outputs["DeletedBackups"] = "deleted-backups";
 })(Outputs || (Outputs = {}));
 const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
 const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
@@ -38931,6 +38933,17 @@ function deleteUserfilePayload(payloadTable) {
 }
 function deleteUserfile(filesTable) {
     return `DELETE FROM ${filesTable} WHERE file_id = $1`;
+}
+/**
+ * The chunks of every file whose name matches the LIKE pattern $1: one statement for a whole
+ * folder, so a backup's files go in one transaction without a round trip per file.
+ */
+function deleteUserfilePayloadLike(payloadTable, filesTable) {
+    return `DELETE FROM ${payloadTable} WHERE file_id IN (SELECT file_id FROM ${filesTable} WHERE filename LIKE $1)`;
+}
+/** The file rows whose name matches the LIKE pattern $1 (after their chunks: the payload refers to them). */
+function deleteUserfilesLike(filesTable) {
+    return `DELETE FROM ${filesTable} WHERE filename LIKE $1`;
 }
 function renameUserfile(filesTable) {
     return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
@@ -40155,8 +40168,22 @@ function getInputs(readRaw = readInput, mask = core_setSecret) {
         subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
         incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
         revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection)
+        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
+        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection)
     };
+}
+const MAX_KEEP_BACKUPS = 10_000;
+function parseKeepBackups(value, collection) {
+    const text = optional(value);
+    if (text === undefined)
+        return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
+        throw new InputError(Inputs.KeepBackups, `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`);
+    }
+    if (collection !== undefined && !isUserfile(collection)) {
+        throw new InputError(Inputs.KeepBackups, `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`);
+    }
+    return Number(text);
 }
 function parseDownloadPath(value, collection) {
     const path = optional(value);
@@ -40186,7 +40213,7 @@ function warnAboutInputs(inputs, warn = warning) {
 
 
 
-function makeReport(plan, result, serverVersion, download) {
+function makeReport(plan, result, serverVersion, after = {}) {
     return {
         path: result.path,
         collection: plan.collectionForDisplay,
@@ -40196,7 +40223,8 @@ function makeReport(plan, result, serverVersion, download) {
         target: describeTarget(plan.target),
         asOf: describeAsOf(plan.asOf),
         serverVersion,
-        download
+        download: after.download,
+        deletedBackups: after.deletedBackups
     };
 }
 function setOutputs(report) {
@@ -40212,6 +40240,8 @@ function setOutputs(report) {
         setOutput(Outputs.Files, String(report.download.files));
         setOutput(Outputs.DownloadedBytes, String(report.download.bytes));
     }
+    if (report.deletedBackups)
+        setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','));
 }
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -40248,6 +40278,18 @@ async function writeSummary(report) {
                     }
                 ]
             ]
+            : []),
+        ...(report.deletedBackups
+            ? [
+                [
+                    { data: 'Deleted (keep-backups)', header: true },
+                    {
+                        data: report.deletedBackups.length === 0
+                            ? 'none'
+                            : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')
+                    }
+                ]
+            ]
             : [])
     ])
         .addHeading('Objects', 3)
@@ -40265,6 +40307,100 @@ async function writeSummary(report) {
 }
 function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+;// CONCATENATED MODULE: ./src/retention.ts
+/**
+ * keep-backups: once a backup succeeded, removes the older full backups of a userfile collection,
+ * each with its incremental layers and its backup-index entries, so only the newest ones remain.
+ * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
+ */
+
+
+
+
+/** A folder BACKUP … INTO '<collection>' chose itself, named after its end time (backupbase.DateBasedIntoFolderName). */
+const retention_DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/;
+/**
+ * Which backups go. Date-based folder names sort as their end times do (fixed-width UTC digits),
+ * so the newest `keep` names stay, and so does the backup this step made, wherever it sorts.
+ * Explicit subdirectories (`INTO 'release-42' IN …`) carry no time and were named on purpose by
+ * someone: they are left alone.
+ */
+function planRetention(listed, keep, justMade) {
+    if (!Number.isInteger(keep) || keep < 1)
+        throw new Error('keep must be a whole number of at least 1');
+    const unique = [...new Map(listed.map(path => [pathKey(path), path])).values()];
+    const dated = unique.filter(path => retention_DATE_BASED_FOLDER.test(path)).sort((a, b) => (pathKey(a) < pathKey(b) ? -1 : 1));
+    const newest = dated.slice(-keep);
+    const removed = dated.filter(path => !newest.includes(path) && !samePath(path, justMade));
+    return {
+        kept: dated.filter(path => !removed.includes(path)),
+        removed,
+        subdirectories: unique.filter(path => !retention_DATE_BASED_FOLDER.test(path))
+    };
+}
+/**
+ * The v25.4+ backup index keeps one directory per full backup chain under `metadata/index/`,
+ * named after the full backup's folder with its slashes turned into dashes
+ * (pkg/backup/backupdest/backup_index.go, flattenSubdirForIndex; docs/cockroachdb-facts.md).
+ */
+function indexPrefix(location, backupPath) {
+    const flattened = pathKey(backupPath)
+        .replace(/^\/+|\/+$/g, '')
+        .replaceAll('/', '-');
+    return `${joinPath(joinPath(location.path, 'metadata/index'), flattened)}/`;
+}
+/** Every stored name prefix that belongs to one full backup: its folder, its incrementals, its index entries. */
+function backupFilePrefixes(location, backupPath) {
+    return [...backupPrefixes(location, backupPath).map(prefix => prefix.stored), indexPrefix(location, backupPath)];
+}
+/** Deletes one full backup's files in one transaction; returns how many files it held. */
+async function deleteBackup(session, location, backupPath) {
+    const prefixes = backupFilePrefixes(location, backupPath);
+    const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`;
+    await session.query('BEGIN', [], doing);
+    try {
+        let files = 0;
+        for (const prefix of prefixes) {
+            const stored = await listStoredFiles(session, location, prefix);
+            // The escaped LIKE already guarantees this; a name outside the prefix would be a bug worth stopping for.
+            const stray = stored.find(file => !file.filename.startsWith(prefix));
+            if (stray !== undefined)
+                throw new errors_ActionError(`Refusing to delete ${JSON.stringify(stray.filename)}: it is not under ${prefix}.`);
+            files += stored.length;
+            await session.query(deleteUserfilePayloadLike(location.tables.payload, location.tables.files), [likePrefix(prefix)], doing);
+            await session.query(deleteUserfilesLike(location.tables.files), [likePrefix(prefix)], doing);
+        }
+        await session.query('COMMIT', [], doing);
+        return files;
+    }
+    catch (error) {
+        // Best effort: the failure itself is what the user needs to see, and an unanswered COMMIT
+        // leaves the transaction to the server, which rolls it back when the connection goes.
+        await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined);
+        throw error;
+    }
+}
+/** Lists the collection, then deletes what planRetention says, oldest first. */
+async function applyRetention(session, collection, keep, justMade, log) {
+    const listed = await session.query(showBackups(collection.uri), [], `listing backups in ${collection.forDisplay} before deleting old ones`);
+    const plan = planRetention(listed.map(row => row.path), keep, justMade);
+    const deleted = [];
+    for (const path of plan.removed) {
+        try {
+            const files = await deleteBackup(session, collection.location, path);
+            deleted.push(path);
+            log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`);
+        }
+        catch (error) {
+            const before = deleted.length === 0 ? 'No backup was deleted.' : `Already deleted: ${deleted.join(', ')}.`;
+            throw new errors_ActionError(`keep-backups: could not delete backup ${path} (nothing of it was removed). ${before}\n${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    if (plan.removed.length === 0)
+        log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.forDisplay}, none to delete.`);
+    return { plan, deleted };
 }
 
 ;// CONCATENATED MODULE: ./src/container-logs.ts
@@ -40360,6 +40496,7 @@ async function runStep(readInputs, work) {
 
 
 
+
 /** The backup action: back up → identify → verify → (download) → outputs and summary. */
 async function run() {
     await runStep(getInputs, async (inputs, session, signal) => {
@@ -40375,7 +40512,15 @@ async function run() {
         const download = inputs.downloadPath === undefined
             ? undefined
             : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
-        const report = makeReport(plan, result, session.info.versionText, download);
+        // Last, so nothing is deleted unless the backup (and its download) succeeded.
+        const retention = inputs.keepBackups === undefined
+            ? undefined
+            : await applyRetention(session, {
+                uri: plan.collection,
+                forDisplay: plan.collectionForDisplay,
+                location: userfileLocation(plan.collection, session.info.user, Inputs.KeepBackups)
+            }, inputs.keepBackups, result.path, log);
+        const report = makeReport(plan, result, session.info.versionText, { download, deletedBackups: retention?.deleted });
         log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);
         await writeSummary(report);

@@ -4,6 +4,7 @@ import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
 import { getInputs } from './inputs.js'
 import { makeReport, setOutputs, writeSummary } from './report.js'
+import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
 
@@ -29,7 +30,22 @@ export async function run(): Promise<void> {
             inputs.downloadPath,
             log
           )
-    const report = makeReport(plan, result, session.info.versionText, download)
+    // Last, so nothing is deleted unless the backup (and its download) succeeded.
+    const retention =
+      inputs.keepBackups === undefined
+        ? undefined
+        : await applyRetention(
+            session,
+            {
+              uri: plan.collection,
+              forDisplay: plan.collectionForDisplay,
+              location: userfileLocation(plan.collection, session.info.user, Inputs.KeepBackups)
+            },
+            inputs.keepBackups,
+            result.path,
+            log
+          )
+    const report = makeReport(plan, result, session.info.versionText, { download, deletedBackups: retention?.deleted })
     log(
       `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
     )

@@ -19,14 +19,17 @@ export interface BackupReport {
   asOf: string
   serverVersion: string
   download: DownloadResult | undefined
+  /** With keep-backups: the folders deleted (possibly none); undefined without it. */
+  deletedBackups: string[] | undefined
 }
 
-export function makeReport(
-  plan: BackupPlan,
-  result: BackupResult,
-  serverVersion: string,
-  download: DownloadResult | undefined
-): BackupReport {
+/** What happened after the backup itself, when the inputs asked for it. */
+export interface AfterBackup {
+  download?: DownloadResult
+  deletedBackups?: string[]
+}
+
+export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, after: AfterBackup = {}): BackupReport {
   return {
     path: result.path,
     collection: plan.collectionForDisplay,
@@ -36,7 +39,8 @@ export function makeReport(
     target: describeTarget(plan.target),
     asOf: describeAsOf(plan.asOf),
     serverVersion,
-    download
+    download: after.download,
+    deletedBackups: after.deletedBackups
   }
 }
 
@@ -53,6 +57,7 @@ export function setOutputs(report: BackupReport): void {
     core.setOutput(Outputs.Files, String(report.download.files))
     core.setOutput(Outputs.DownloadedBytes, String(report.download.bytes))
   }
+  if (report.deletedBackups) core.setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','))
 }
 
 export function formatBytes(bytes: number): string {
@@ -87,6 +92,19 @@ export async function writeSummary(report: BackupReport): Promise<void> {
               { data: 'Downloaded to', header: true },
               {
                 data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
+              }
+            ]
+          ]
+        : []),
+      ...(report.deletedBackups
+        ? [
+            [
+              { data: 'Deleted (keep-backups)', header: true },
+              {
+                data:
+                  report.deletedBackups.length === 0
+                    ? 'none'
+                    : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')
               }
             ]
           ]

@@ -169,6 +169,19 @@ export function deleteUserfile(filesTable: string): string {
   return `DELETE FROM ${filesTable} WHERE file_id = $1`
 }
 
+/**
+ * The chunks of every file whose name matches the LIKE pattern $1: one statement for a whole
+ * folder, so a backup's files go in one transaction without a round trip per file.
+ */
+export function deleteUserfilePayloadLike(payloadTable: string, filesTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id IN (SELECT file_id FROM ${filesTable} WHERE filename LIKE $1)`
+}
+
+/** The file rows whose name matches the LIKE pattern $1 (after their chunks: the payload refers to them). */
+export function deleteUserfilesLike(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE filename LIKE $1`
+}
+
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }

@@ -38232,6 +38232,7 @@ var constants_Inputs;
     Inputs["ClientCert"] = "client-cert";
     Inputs["ClientKey"] = "client-key";
     Inputs["DownloadPath"] = "download-path";
+    Inputs["KeepBackups"] = "keep-backups";
 })(constants_Inputs || (constants_Inputs = {}));
 /** Output names, spelled once: they must match action.yml. */
 var constants_Outputs;
@@ -38246,6 +38247,7 @@ var constants_Outputs;
     Outputs["DownloadPath"] = "download-path";
     Outputs["Files"] = "files";
     Outputs["DownloadedBytes"] = "downloaded-bytes";
+    Outputs["DeletedBackups"] = "deleted-backups";
 })(constants_Outputs || (constants_Outputs = {}));
 const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
 const constants_DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
@@ -38902,8 +38904,22 @@ function getInputs(readRaw = readInput, mask = core.setSecret) {
         subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
         incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
         revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection)
+        downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
+        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection)
     };
+}
+const MAX_KEEP_BACKUPS = 10_000;
+function parseKeepBackups(value, collection) {
+    const text = optional(value);
+    if (text === undefined)
+        return undefined;
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
+        throw new InputError(Inputs.KeepBackups, `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`);
+    }
+    if (collection !== undefined && !isUserfile(collection)) {
+        throw new InputError(Inputs.KeepBackups, `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`);
+    }
+    return Number(text);
 }
 function parseDownloadPath(value, collection) {
     const path = optional(value);
@@ -39094,6 +39110,17 @@ function deleteUserfilePayload(payloadTable) {
 function deleteUserfile(filesTable) {
     return `DELETE FROM ${filesTable} WHERE file_id = $1`;
 }
+/**
+ * The chunks of every file whose name matches the LIKE pattern $1: one statement for a whole
+ * folder, so a backup's files go in one transaction without a round trip per file.
+ */
+function deleteUserfilePayloadLike(payloadTable, filesTable) {
+    return `DELETE FROM ${payloadTable} WHERE file_id IN (SELECT file_id FROM ${filesTable} WHERE filename LIKE $1)`;
+}
+/** The file rows whose name matches the LIKE pattern $1 (after their chunks: the payload refers to them). */
+function deleteUserfilesLike(filesTable) {
+    return `DELETE FROM ${filesTable} WHERE filename LIKE $1`;
+}
 function renameUserfile(filesTable) {
     return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
 }
@@ -39122,7 +39149,7 @@ function dropTableIfExists(table) {
 
 
 
-function makeReport(plan, result, serverVersion, download) {
+function makeReport(plan, result, serverVersion, after = {}) {
     return {
         path: result.path,
         collection: plan.collectionForDisplay,
@@ -39132,7 +39159,8 @@ function makeReport(plan, result, serverVersion, download) {
         target: describeTarget(plan.target),
         asOf: describeAsOf(plan.asOf),
         serverVersion,
-        download
+        download: after.download,
+        deletedBackups: after.deletedBackups
     };
 }
 function setOutputs(report) {
@@ -39148,6 +39176,8 @@ function setOutputs(report) {
         core.setOutput(Outputs.Files, String(report.download.files));
         core.setOutput(Outputs.DownloadedBytes, String(report.download.bytes));
     }
+    if (report.deletedBackups)
+        core.setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','));
 }
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -39181,6 +39211,18 @@ async function writeSummary(report) {
                     { data: 'Downloaded to', header: true },
                     {
                         data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
+                    }
+                ]
+            ]
+            : []),
+        ...(report.deletedBackups
+            ? [
+                [
+                    { data: 'Deleted (keep-backups)', header: true },
+                    {
+                        data: report.deletedBackups.length === 0
+                            ? 'none'
+                            : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')
                     }
                 ]
             ]

@@ -12,6 +12,7 @@ import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
 import { applyRestore, planRestore } from './restore.js'
+import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
 
@@ -138,7 +139,11 @@ const sleep = (ms: number): Promise<void> =>
   })
 
 export class CockroachHandler implements WireHandler {
-  constructor(private readonly state: EmulatorState) {}
+  private readonly transactions: Transactions
+
+  constructor(private readonly state: EmulatorState) {
+    this.transactions = new Transactions(state.cluster)
+  }
 
   private get cluster(): Cluster {
     return this.state.cluster
@@ -178,9 +183,15 @@ export class CockroachHandler implements WireHandler {
     } catch (error) {
       // A statement that does not parse is still recorded, then reported.
       this.log(session, sql, [], protocol)
+      this.transactions.failed(session)
       throw error
     }
-    return parsed.map(p => this.prepareOne(p, session))
+    try {
+      return parsed.map(p => this.prepareOne(p, session))
+    } catch (error) {
+      this.transactions.failed(session) // an unknown column or table aborts a transaction too
+      throw error
+    }
   }
 
   private log(session: Session, sql: string, params: Cell[], protocol: Protocol): void {
@@ -208,8 +219,15 @@ export class CockroachHandler implements WireHandler {
           if (param === undefined || param === null) throw new CrdbError(`no value provided for placeholder: $${value.index}`, '08P01')
           return param
         }
-        const { rows, tag } = await this.run(parsed.statement, text, session, parsed.sql)
-        return { columns: columns && toWire(columns), rows, commandTag: tag }
+        const statement = parsed.statement
+        this.transactions.check(session, statement.kind === 'transaction' && statement.action !== 'begin')
+        try {
+          const { rows, tag } = await this.run(statement, text, session, parsed.sql)
+          return { columns: columns && toWire(columns), rows, commandTag: tag }
+        } catch (error) {
+          this.transactions.failed(session)
+          throw error
+        }
       }
     }
   }
@@ -332,10 +350,8 @@ export class CockroachHandler implements WireHandler {
         if (!dropped && !statement.ifExists) throw new CrdbError(`relation "${statement.parts.join('.')}" does not exist`, '42P01')
         return { rows: [], tag: 'DROP TABLE' }
       }
-      // Statements run one at a time and apply at once: BEGIN/COMMIT are accepted, but a ROLLBACK
-      // undoes nothing (README.md: transactions are not modelled).
       case 'transaction':
-        return { rows: [], tag: statement.action.toUpperCase() }
+        return { rows: [], tag: this.transactions.apply(session, statement.action) }
       case 'insert-userfile':
         return { rows: [], tag: `INSERT 0 ${insertUserfile(cluster, statement, text, session.user)}` }
       case 'delete-userfile':
