@@ -35291,7 +35291,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -38102,7 +38102,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -38110,15 +38110,15 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
  * @param message notice issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+function core_notice(message, properties = {}) {
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -40205,6 +40205,15 @@ function warnAboutInputs(inputs, warn = warning) {
         warn(`A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`);
     }
 }
+/**
+ * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
+ * repository any signed-in user can download: say so when they are not encrypted.
+ */
+function noticeAboutDownload(inputs, notice = core_notice) {
+    if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined)
+        return;
+    notice(`${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`);
+}
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The step's outputs and job summary, written only once the backup is verified. */
@@ -40501,6 +40510,7 @@ async function runStep(readInputs, work) {
 async function run() {
     await runStep(getInputs, async (inputs, session, signal) => {
         const log = (message) => info(message);
+        noticeAboutDownload(inputs);
         const plan = planBackup(inputs, session.info.user);
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,

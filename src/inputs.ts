@@ -225,3 +225,14 @@ export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }
     )
   }
 }
+
+/**
+ * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
+ * repository any signed-in user can download: say so when they are not encrypted.
+ */
+export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = core.notice): void {
+  if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined) return
+  notice(
+    `${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`
+  )
+}

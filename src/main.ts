@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { planBackup, takeBackup } from './backup.js'
 import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
-import { getInputs } from './inputs.js'
+import { getInputs, noticeAboutDownload } from './inputs.js'
 import { makeReport, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
@@ -12,6 +12,7 @@ import { userfileLocation } from './userfile.js'
 export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
     const log = (message: string): void => core.info(message)
+    noticeAboutDownload(inputs)
     const plan = planBackup(inputs, session.info.user)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,

@@ -38941,6 +38941,15 @@ function warnAboutInputs(inputs, warn = warning) {
         warn(`A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`);
     }
 }
+/**
+ * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
+ * repository any signed-in user can download: say so when they are not encrypted.
+ */
+function noticeAboutDownload(inputs, notice = core.notice) {
+    if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined)
+        return;
+    notice(`${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`);
+}
 
 ;// CONCATENATED MODULE: ./src/restore-inputs.ts
 /**
