@@ -38461,6 +38461,7 @@ var Inputs;
     Inputs["ClientKey"] = "client-key";
     Inputs["DownloadPath"] = "download-path";
     Inputs["KeepBackups"] = "keep-backups";
+    Inputs["VerifyRestore"] = "verify-restore";
 })(Inputs || (Inputs = {}));
 /** Output names, spelled once: they must match action.yml. */
 var Outputs;
@@ -38476,6 +38477,7 @@ var Outputs;
     Outputs["Files"] = "files";
     Outputs["DownloadedBytes"] = "downloaded-bytes";
     Outputs["DeletedBackups"] = "deleted-backups";
+    Outputs["Verified"] = "verified";
 })(Outputs || (Outputs = {}));
 const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
 const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
@@ -38964,6 +38966,16 @@ function dropDatabase(name) {
 }
 function dropTableIfExists(table) {
     return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
+}
+function createDatabase(name) {
+    return `CREATE DATABASE ${quoteIdent(name)}`;
+}
+function dropDatabaseIfExists(name) {
+    return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`;
+}
+/** The rows of one table, named in full so the session's database does not matter. */
+function countRows(database, schema, table) {
+    return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`;
 }
 
 ;// CONCATENATED MODULE: ./src/version.ts
@@ -40169,7 +40181,8 @@ function getInputs(readRaw = readInput, mask = core_setSecret) {
         incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
         revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
         downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
-        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection)
+        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
+        verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
     };
 }
 const MAX_KEEP_BACKUPS = 10_000;
@@ -40215,8 +40228,177 @@ function noticeAboutDownload(inputs, notice = core_notice) {
     notice(`${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`);
 }
 
+;// CONCATENATED MODULE: ./src/verify-restore.ts
+
+
+
+
+/** The restore worked but the counts differ: carries the comparison for the summary. */
+class VerificationError extends errors_ActionError {
+    verification;
+    constructor(message, verification) {
+        super(message);
+        this.verification = verification;
+    }
+}
+function scratchDatabaseName(database, backupJobId) {
+    return `${database}_verify_${backupJobId}`;
+}
+/** One restore per source database: new_db_name takes one database, and into_db one destination. */
+function scratchRestores(target, backupJobId) {
+    if (target.kind === 'databases') {
+        return target.databases.map(database => ({
+            source: database,
+            scratch: scratchDatabaseName(database, backupJobId),
+            target: { kind: 'databases', databases: [database] }
+        }));
+    }
+    const databases = [...new Set(target.tables.map(table => table.parts[0] ?? ''))];
+    return databases.map(database => ({
+        source: database,
+        scratch: scratchDatabaseName(database, backupJobId),
+        target: { kind: 'tables', tables: target.tables.filter(table => table.parts[0] === database) }
+    }));
+}
+/** The tables SHOW BACKUP lists for one database, with its rows when there is a single (full) layer. */
+function expectedTables(rows, database) {
+    const layers = new Set(rows.map(row => row.end_time)).size;
+    const tables = new Map();
+    for (const row of rows) {
+        if (row.object_type !== 'table' || row.database_name !== database || row.object_name === null)
+            continue;
+        const schema = row.parent_schema_name ?? 'public';
+        const key = `${schema}\0${row.object_name}`;
+        tables.set(key, { schema, table: row.object_name, rows: (tables.get(key)?.rows ?? 0) + Number(row.rows ?? 0) });
+    }
+    return { tables: [...tables.values()], comparable: layers <= 1 };
+}
+function describeMismatches(tables) {
+    return tables
+        .filter(check => check.expected !== undefined && check.expected !== check.actual)
+        .map(check => `${check.table}: ${check.expected} rows in the backup, ${check.actual} restored`);
+}
+const DROP_ATTEMPTS = 4;
+const DROP_RETRY_MS = 750;
+/**
+ * A RESTORE that was cancelled or failed cleans up its own descriptors, and while it does, its
+ * database can refuse a DROP; a few short retries fit in the runner's grace period after a cancel.
+ */
+async function dropScratch(session, name, log) {
+    let lastError;
+    for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
+        try {
+            await session.query(dropDatabaseIfExists(name), [], `dropping the scratch database ${name}`);
+            log(`Dropped the scratch database ${name}.`);
+            return undefined;
+        }
+        catch (error) {
+            lastError = error;
+            if (attempt < DROP_ATTEMPTS)
+                await new Promise(resolve => setTimeout(resolve, DROP_RETRY_MS));
+        }
+    }
+    return `The scratch database ${name} could not be dropped (${describeError(lastError)}); drop it by hand: ${dropDatabaseIfExists(name)}`;
+}
+async function readBackup(session, plan, path) {
+    const statement = showBackup(pathKey(path), plan.collection, { checkFiles: false, encryptionPassphrase: plan.encryptionPassphrase });
+    return session.query(statement, [], `reading backup ${path} before verifying it`, 10 * 60_000);
+}
+async function restoreOne(session, plan, path, restore, options, owned) {
+    const exists = await session.query(DATABASE_EXISTS, [restore.scratch], `checking whether ${restore.scratch} exists`);
+    if (exists.length > 0) {
+        throw new errors_ActionError(`The scratch database ${restore.scratch} already exists; verify-restore never drops a database it did not create.`, `Drop it by hand if it is a leftover: ${dropDatabaseIfExists(restore.scratch)}`);
+    }
+    if (restore.target.kind === 'tables') {
+        await session.query(createDatabase(restore.scratch), [], `creating the scratch database ${restore.scratch}`);
+        owned.push(restore.scratch);
+    }
+    const statement = {
+        target: restore.target,
+        path: pathKey(path),
+        collection: plan.collection,
+        newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
+        intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
+        encryptionPassphrase: plan.encryptionPassphrase
+    };
+    options.log(`Running: ${restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)}`);
+    const rows = await session.query(restoreDetached(statement), [], `starting the verification restore into ${restore.scratch}`);
+    const jobId = rows[0]?.job_id;
+    if (jobId === undefined)
+        throw new errors_ActionError('RESTORE … WITH detached returned no job id.');
+    // From here the scratch database is this restore's: RESTORE refuses a database that exists.
+    if (!owned.includes(restore.scratch))
+        owned.push(restore.scratch);
+    options.log(`Verification restore job ${jobId} started (into ${restore.scratch}).`);
+    await runJobToEnd(session, jobId, options.connection, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        log: options.log,
+        reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+        pollIntervalMs: options.pollIntervalMs,
+        label: 'Verification restore'
+    });
+    return jobId;
+}
+async function countRestored(session, restore, tables, comparable) {
+    const checks = [];
+    for (const table of tables) {
+        const restoredAs = `${restore.scratch}.${table.schema}.${table.table}`;
+        const [row] = await session.query(countRows(restore.scratch, table.schema, table.table), [], `counting the rows of ${restoredAs}`);
+        checks.push({
+            table: `${restore.source}.${table.schema}.${table.table}`,
+            restoredAs,
+            expected: comparable ? table.rows : undefined,
+            actual: Number(row?.count ?? Number.NaN)
+        });
+    }
+    return checks;
+}
+/** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
+async function verifyRestore(session, plan, result, options) {
+    const backupRows = await readBackup(session, plan, result.path);
+    const owned = [];
+    const verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] };
+    let failure;
+    try {
+        for (const restore of scratchRestores(plan.target, result.jobId)) {
+            const { tables, comparable } = expectedTables(backupRows, restore.source);
+            verification.countsCompared &&= comparable;
+            verification.restoreJobs.push(await restoreOne(session, plan, result.path, restore, options, owned));
+            verification.tables.push(...(await countRestored(session, restore, tables, comparable)));
+        }
+    }
+    catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const dropProblems = [];
+    for (const name of owned) {
+        const problem = await dropScratch(session, name, options.log);
+        if (problem !== undefined)
+            dropProblems.push(problem);
+    }
+    if (failure !== undefined) {
+        if (dropProblems.length === 0)
+            throw failure;
+        throw new errors_ActionError(`${failure.message}\n${dropProblems.join('\n')}`, undefined, { cause: failure });
+    }
+    const mismatches = describeMismatches(verification.tables);
+    if (mismatches.length > 0 || dropProblems.length > 0) {
+        throw new VerificationError([
+            ...(mismatches.length > 0 ? [`verify-restore: the restored row counts differ from the backup's:`, ...mismatches] : []),
+            ...dropProblems
+        ].join('\n'), verification);
+    }
+    if (!verification.countsCompared) {
+        options.log('verify-restore: the backup has incremental layers, whose SHOW BACKUP row counts are what each layer wrote, not the table size; the restore succeeded, row counts were not compared.');
+    }
+    verification.verified = true;
+    return verification;
+}
+
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The step's outputs and job summary, written only once the backup is verified. */
+
 
 
 
@@ -40233,7 +40415,8 @@ function makeReport(plan, result, serverVersion, after = {}) {
         asOf: describeAsOf(plan.asOf),
         serverVersion,
         download: after.download,
-        deletedBackups: after.deletedBackups
+        deletedBackups: after.deletedBackups,
+        verification: after.verification
     };
 }
 function setOutputs(report) {
@@ -40251,6 +40434,8 @@ function setOutputs(report) {
     }
     if (report.deletedBackups)
         setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','));
+    if (report.verification)
+        setOutput(Outputs.Verified, String(report.verification.verified));
 }
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -40266,7 +40451,7 @@ async function writeSummary(report) {
     const { contents } = report;
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return; // run outside Actions (npm start prints instead)
-    await summary
+    summary
         .addHeading('CockroachDB backup', 2)
         .addTable([
         [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
@@ -40311,8 +40496,41 @@ async function writeSummary(report) {
         ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])
         .addHeading('Restore', 3)
-        .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
-        .write();
+        .addCodeBlock(escapeHtml(report.restoreStatement), 'sql');
+    if (report.verification)
+        addVerification(report.verification);
+    await summary.write();
+}
+function addVerification(verification) {
+    const verdict = verification.verified ? 'verified' : 'NOT verified';
+    summary.addHeading(`Restore test: ${verdict}`, 3);
+    if (!verification.countsCompared) {
+        summary.addRaw('<p>The backup has incremental layers: SHOW BACKUP counts what each layer wrote, so row counts were not compared.</p>', true);
+    }
+    summary.addTable([
+        [
+            { data: 'Table', header: true },
+            { data: 'Restored as', header: true },
+            { data: 'Rows in backup', header: true },
+            { data: 'Rows restored', header: true },
+            { data: 'Result', header: true }
+        ],
+        ...verification.tables.map(check => [
+            escapeHtml(check.table),
+            escapeHtml(check.restoredAs),
+            check.expected === undefined ? '–' : String(check.expected),
+            String(check.actual),
+            check.expected === undefined ? 'restored' : check.expected === check.actual ? 'match' : '<strong>differs</strong>'
+        ])
+    ]);
+}
+/** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
+async function reportFailedVerification(error) {
+    setOutput(Outputs.Verified, 'false');
+    if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY'])
+        return;
+    addVerification(error.verification);
+    await summary.write();
 }
 function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -40506,7 +40724,8 @@ async function runStep(readInputs, work) {
 
 
 
-/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+
+/** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 async function run() {
     await runStep(getInputs, async (inputs, session, signal) => {
         const log = (message) => info(message);
@@ -40522,7 +40741,19 @@ async function run() {
         const download = inputs.downloadPath === undefined
             ? undefined
             : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
-        // Last, so nothing is deleted unless the backup (and its download) succeeded.
+        const verification = inputs.verifyRestore
+            ? await verifyRestore(session, plan, result, {
+                timeoutMs: inputs.timeoutMs,
+                waitTimeoutMs: inputs.waitTimeoutMs,
+                signal,
+                log,
+                connection: inputs.connection
+            }).catch(async (error) => {
+                await reportFailedVerification(error);
+                throw error;
+            })
+            : undefined;
+        // Last, so nothing is deleted unless the backup, its download and its verification succeeded.
         const retention = inputs.keepBackups === undefined
             ? undefined
             : await applyRetention(session, {
@@ -40530,7 +40761,11 @@ async function run() {
                 forDisplay: plan.collectionForDisplay,
                 location: userfileLocation(plan.collection, session.info.user, Inputs.KeepBackups)
             }, inputs.keepBackups, result.path, log);
-        const report = makeReport(plan, result, session.info.versionText, { download, deletedBackups: retention?.deleted });
+        const report = makeReport(plan, result, session.info.versionText, {
+            download,
+            deletedBackups: retention?.deleted,
+            verification
+        });
         log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);
         await writeSummary(report);

@@ -16,7 +16,8 @@ export enum Inputs {
   ClientCert = 'client-cert',
   ClientKey = 'client-key',
   DownloadPath = 'download-path',
-  KeepBackups = 'keep-backups'
+  KeepBackups = 'keep-backups',
+  VerifyRestore = 'verify-restore'
 }
 
 /** Output names, spelled once: they must match action.yml. */
@@ -31,7 +32,8 @@ export enum Outputs {
   DownloadPath = 'download-path',
   Files = 'files',
   DownloadedBytes = 'downloaded-bytes',
-  DeletedBackups = 'deleted-backups'
+  DeletedBackups = 'deleted-backups',
+  Verified = 'verified'
 }
 
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'

@@ -33,6 +33,8 @@ export interface ActionInputs extends SharedInputs {
   downloadPath: string | undefined
   /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
   keepBackups: number | undefined
+  /** Restore the new backup into scratch databases and compare row counts. */
+  verifyRestore: boolean
 }
 
 /** An input's value, or undefined when the runner did not set it at all (not even to ''). */
@@ -175,7 +177,8 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
     downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
-    keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection)
+    keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
+    verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
   }
 }
 

@@ -3,12 +3,13 @@ import { planBackup, takeBackup } from './backup.js'
 import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
-import { makeReport, setOutputs, writeSummary } from './report.js'
+import { makeReport, reportFailedVerification, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
+import { verifyRestore } from './verify-restore.js'
 
-/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+/** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
     const log = (message: string): void => core.info(message)
@@ -31,7 +32,19 @@ export async function run(): Promise<void> {
             inputs.downloadPath,
             log
           )
-    // Last, so nothing is deleted unless the backup (and its download) succeeded.
+    const verification = inputs.verifyRestore
+      ? await verifyRestore(session, plan, result, {
+          timeoutMs: inputs.timeoutMs,
+          waitTimeoutMs: inputs.waitTimeoutMs,
+          signal,
+          log,
+          connection: inputs.connection
+        }).catch(async (error: unknown) => {
+          await reportFailedVerification(error)
+          throw error
+        })
+      : undefined
+    // Last, so nothing is deleted unless the backup, its download and its verification succeeded.
     const retention =
       inputs.keepBackups === undefined
         ? undefined
@@ -46,7 +59,11 @@ export async function run(): Promise<void> {
             result.path,
             log
           )
-    const report = makeReport(plan, result, session.info.versionText, { download, deletedBackups: retention?.deleted })
+    const report = makeReport(plan, result, session.info.versionText, {
+      download,
+      deletedBackups: retention?.deleted,
+      verification
+    })
     log(
       `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
     )

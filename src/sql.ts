@@ -215,3 +215,16 @@ export function dropDatabase(name: string): string {
 export function dropTableIfExists(table: TableName): string {
   return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
 }
+
+export function createDatabase(name: string): string {
+  return `CREATE DATABASE ${quoteIdent(name)}`
+}
+
+export function dropDatabaseIfExists(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
+}
+
+/** The rows of one table, named in full so the session's database does not matter. */
+export function countRows(database: string, schema: string, table: string): string {
+  return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`
+}

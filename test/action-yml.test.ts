@@ -70,7 +70,8 @@ describe('restore/action.yml', () => {
     Inputs.Incremental,
     Inputs.RevisionHistory,
     Inputs.DownloadPath,
-    Inputs.KeepBackups
+    Inputs.KeepBackups,
+    Inputs.VerifyRestore
   ]
 
   it('declares the shared inputs, spelled and defaulted as in action.yml, plus its own', () => {

@@ -38233,6 +38233,7 @@ var constants_Inputs;
     Inputs["ClientKey"] = "client-key";
     Inputs["DownloadPath"] = "download-path";
     Inputs["KeepBackups"] = "keep-backups";
+    Inputs["VerifyRestore"] = "verify-restore";
 })(constants_Inputs || (constants_Inputs = {}));
 /** Output names, spelled once: they must match action.yml. */
 var constants_Outputs;
@@ -38248,6 +38249,7 @@ var constants_Outputs;
     Outputs["Files"] = "files";
     Outputs["DownloadedBytes"] = "downloaded-bytes";
     Outputs["DeletedBackups"] = "deleted-backups";
+    Outputs["Verified"] = "verified";
 })(constants_Outputs || (constants_Outputs = {}));
 const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
 const constants_DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
@@ -38304,7 +38306,7 @@ function databaseErrorFields(error) {
     };
 }
 /** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
-function describeError(error) {
+function errors_describeError(error) {
     const { message, code, detail, hint } = databaseErrorFields(error);
     // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
     const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
@@ -38905,7 +38907,8 @@ function getInputs(readRaw = readInput, mask = core.setSecret) {
         incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
         revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
         downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
-        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection)
+        keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
+        verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
     };
 }
 const MAX_KEEP_BACKUPS = 10_000;
@@ -39150,9 +39153,580 @@ function dropDatabase(name) {
 function dropTableIfExists(table) {
     return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
 }
+function createDatabase(name) {
+    return `CREATE DATABASE ${quoteIdent(name)}`;
+}
+function dropDatabaseIfExists(name) {
+    return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`;
+}
+/** The rows of one table, named in full so the session's database does not matter. */
+function countRows(database, schema, table) {
+    return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** CockroachDB's version, read from `version()`, and the features the action depends on. */
+const VERSION = /CockroachDB (?:CCL|OSS)? ?v(\d+)\.(\d+)(?:\.\d+)?[^ ]*/;
+function parseVersion(versionOutput) {
+    const match = VERSION.exec(versionOutput);
+    if (!match?.[1] || !match[2])
+        return undefined;
+    return { major: Number(match[1]), minor: Number(match[2]), text: match[0].replace(/^CockroachDB (?:CCL|OSS)? ?/, '') };
+}
+function atLeast(version, major, minor) {
+    if (version === undefined)
+        return false;
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+function supportsCheckFiles(version) {
+    return atLeast(version, 22, 1);
+}
+
+;// CONCATENATED MODULE: ./src/connection.ts
+
+
+
+
+
+/** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
+const TIMESTAMP_OIDS = new Set([1114, 1184]);
+const builtin = esm.types.getTypeParser;
+const keepText = (value) => value;
+const connection_types = {
+    getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
+};
+/**
+ * How long any statement but the job itself may take: as long as the cluster was given to answer at
+ * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
+ */
+function queryTimeoutFor(waitTimeoutMs) {
+    return Math.max(5_000, waitTimeoutMs);
+}
+/** node-postgres honours a per-query read timeout that @types/pg does not declare. */
+function timedQuery(text, values, timeoutMs) {
+    const config = { text, values, query_timeout: timeoutMs };
+    return config;
+}
+const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000;
+/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
+function sslAttempts(settings) {
+    const { ca, cert, key } = settings.tls;
+    const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    const unverified = { ...client, rejectUnauthorized: false };
+    const verifyCa = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    const verifyFull = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host };
+    const byMode = {
+        disable: [false],
+        allow: [false, unverified],
+        prefer: [unverified, false],
+        // libpq: with a root certificate given, require behaves as verify-ca.
+        require: [ca ? verifyCa : unverified],
+        'verify-ca': [verifyCa],
+        'verify-full': [verifyFull]
+    };
+    return byMode[settings.sslMode];
+}
+function clientConfig(settings, ssl, connectTimeoutMs) {
+    return {
+        host: settings.host,
+        port: settings.port,
+        user: settings.user,
+        password: settings.password,
+        database: settings.database,
+        ssl,
+        application_name: settings.applicationName,
+        ...(settings.options ? { options: settings.options } : {}),
+        connectionTimeoutMillis: connectTimeoutMs,
+        keepAlive: true,
+        types: connection_types
+    };
+}
+/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
+const RETRIABLE_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EPIPE',
+    '57P01',
+    '57P03',
+    '08006',
+    '08001',
+    '08003'
+]);
+const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i;
+function isRetriableConnectError(error) {
+    const { code, message } = databaseErrorFields(error);
+    return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message);
+}
+const SSL_REFUSED = 'The server does not support SSL connections';
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+async function connectOnce(settings, timeoutMs) {
+    const attempts = sslAttempts(settings);
+    let lastError;
+    for (const [index, ssl] of attempts.entries()) {
+        const client = new esm.Client(clientConfig(settings, ssl, timeoutMs));
+        // An 'error' event on an idle client (the server went away) must not crash the process;
+        // the next query on it fails and the session reconnects.
+        client.on('error', () => undefined);
+        try {
+            await client.connect();
+            return client;
+        }
+        catch (error) {
+            lastError = error;
+            await client.end().catch(() => undefined); // already failed; closing is best effort
+            const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED;
+            const isLast = index === attempts.length - 1;
+            if (isLast || !(sslRefused || ssl === false))
+                break;
+        }
+    }
+    throw lastError;
+}
+/**
+ * A refused connection costs the cluster nothing, and the step should start the moment the
+ * cluster does: retries stay at most 250 ms apart (bench/action-cost.ts measures how late it is).
+ */
+const MAX_RETRY_DELAY_MS = 250;
+/** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
+async function connectWhenReady(settings, options) {
+    const deadline = Date.now() + options.waitTimeoutMs;
+    let delayMs = 100;
+    for (let attempt = 1;; attempt++) {
+        const remainingMs = Math.max(0, deadline - Date.now());
+        try {
+            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)));
+        }
+        catch (error) {
+            if (!isRetriableConnectError(error)) {
+                throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${errors_describeError(error)}`, connectHint(error), { cause: error });
+            }
+            if (Date.now() + delayMs > deadline || options.signal?.aborted) {
+                const seconds = Math.round(options.waitTimeoutMs / 1000);
+                throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${errors_describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
+            }
+            options.onRetry?.(attempt, error);
+            await sleep(delayMs);
+            delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
+        }
+    }
+}
+function connectHint(error) {
+    const { code, message } = databaseErrorFields(error);
+    if (code === '28P01' || code === '28000')
+        return 'Check the user name and password in connection-string.';
+    if (message === SSL_REFUSED)
+        return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.';
+    if (/certificate|self.signed|altname|CERT_/i.test(message))
+        return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
+    return undefined;
+}
+/** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
+class Session {
+    client;
+    settings;
+    info;
+    queryTimeoutMs;
+    constructor(client, settings, info, queryTimeoutMs) {
+        this.client = client;
+        this.settings = settings;
+        this.info = info;
+        this.queryTimeoutMs = queryTimeoutMs;
+    }
+    static async open(settings, options) {
+        const client = await connectWhenReady(settings, options);
+        try {
+            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
+            const row = result.rows[0];
+            if (!row)
+                throw new errors_ActionError('SELECT current_user, version() returned no row');
+            const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
+            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
+        }
+        catch (error) {
+            await client.end().catch(() => undefined); // the error below is what matters
+            if (error instanceof errors_ActionError)
+                throw error;
+            throw new errors_ActionError(`While reading the session user and version: ${errors_describeError(error)}`, undefined, { cause: error });
+        }
+    }
+    /**
+     * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
+     * connection is dropped, since the statement may still be running on it.
+     */
+    async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
+        try {
+            const result = await this.client.query(timedQuery(text, params, timeoutMs));
+            return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
+        }
+        catch (error) {
+            if (databaseErrorFields(error).message === 'Query read timeout') {
+                await this.client.end().catch(() => undefined); // abandoned; the error below is what matters
+                throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error);
+            }
+            throw new QueryError(`While ${doing}: ${errors_describeError(error)}`, error);
+        }
+    }
+    /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
+    async reconnect(options) {
+        await this.client.end().catch(() => undefined); // the old connection is already broken
+        this.client = await connectWhenReady(this.settings, options);
+    }
+    async close() {
+        await this.client.end().catch(() => undefined); // closing after a failure must not hide it
+    }
+}
+/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
+class QueryError extends errors_ActionError {
+    code;
+    constructor(message, cause) {
+        super(message, undefined, { cause });
+        this.code = databaseErrorFields(cause).code;
+    }
+    /** The connection broke (rather than CockroachDB refusing the statement). */
+    get connectionLost() {
+        return (isRetriableConnectError(this.cause) ||
+            /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message));
+    }
+}
+/** A connection used only to cancel a job, when the session may be stuck in a poll. */
+async function withFreshConnection(settings, timeoutMs, work) {
+    const client = await connectOnce(settings, timeoutMs);
+    try {
+        return await work(client);
+    }
+    finally {
+        await client.end().catch(() => undefined); // best effort after the work is done
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job.ts
+
+
+
+/** The job did not succeed: it ended, or the action stopped following it. */
+class JobError extends errors_ActionError {
+    reason;
+    constructor(message, reason, hint) {
+        super(message, hint);
+        this.reason = reason;
+    }
+}
+/**
+ * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
+ * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
+ * (bench/action-cost.ts measures both).
+ */
+function defaultPollInterval(poll) {
+    return Math.min(1000, 25 * 2 ** poll);
+}
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+function percent(fraction) {
+    const value = Number(fraction ?? 0);
+    return `${Math.floor(Math.max(0, Math.min(1, value)) * 100)}%`;
+}
+function seconds(ms) {
+    return `${Math.round(ms / 1000)} s`;
+}
+function job_sleep(ms, signal) {
+    return new Promise(resolve => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+async function followJob(session, jobId, options) {
+    const label = options.label ?? 'Backup';
+    const started = Date.now();
+    const interval = options.pollIntervalMs ?? defaultPollInterval;
+    let lastLog = started;
+    let lastStatus = '';
+    for (let poll = 0;; poll++) {
+        if (options.signal?.aborted) {
+            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
+        }
+        const elapsed = Date.now() - started;
+        if (elapsed > options.timeoutMs) {
+            throw new JobError(`${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if jobs of this size take longer.');
+        }
+        const row = await pollOnce(session, label, jobId, options);
+        if (row !== undefined) {
+            const now = Date.now();
+            if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
+                options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
+                lastLog = now;
+                lastStatus = row.status;
+            }
+            const outcome = settle(label, jobId, row);
+            if (outcome !== undefined)
+                return outcome;
+        }
+        await job_sleep(interval(poll), options.signal);
+    }
+}
+async function pollOnce(session, label, jobId, options) {
+    try {
+        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
+        const row = rows[0];
+        if (row === undefined)
+            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
+        return row;
+    }
+    catch (error) {
+        if (!(error instanceof QueryError) || !error.connectionLost)
+            throw error;
+        options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`);
+        await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal });
+        return undefined;
+    }
+}
+/** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
+function settle(label, jobId, row) {
+    const why = row.error ? `: ${row.error}` : '';
+    switch (row.status) {
+        case 'succeeded':
+            return { status: 'succeeded', description: row.description };
+        case 'failed':
+        case 'revert-failed':
+            throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed');
+        case 'canceled':
+            throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
+        case 'paused':
+            throw new JobError(`${label} job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
+        default:
+            return undefined;
+    }
+}
+const CANCEL_TIMEOUT_MS = 4_000;
+/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
+async function job_cancelJob(connection, jobId) {
+    try {
+        await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
+        return `Job ${jobId} was cancelled.`;
+    }
+    catch (error) {
+        return `Cancelling job ${jobId} failed too (${errors_describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
+    }
+}
+/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+async function job_runJobToEnd(session, jobId, connection, options) {
+    try {
+        return await followJob(session, jobId, options);
+    }
+    catch (error) {
+        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
+            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
+        }
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify-restore.ts
+
+
+
+
+/** The restore worked but the counts differ: carries the comparison for the summary. */
+class verify_restore_VerificationError extends errors_ActionError {
+    verification;
+    constructor(message, verification) {
+        super(message);
+        this.verification = verification;
+    }
+}
+function scratchDatabaseName(database, backupJobId) {
+    return `${database}_verify_${backupJobId}`;
+}
+/** One restore per source database: new_db_name takes one database, and into_db one destination. */
+function scratchRestores(target, backupJobId) {
+    if (target.kind === 'databases') {
+        return target.databases.map(database => ({
+            source: database,
+            scratch: scratchDatabaseName(database, backupJobId),
+            target: { kind: 'databases', databases: [database] }
+        }));
+    }
+    const databases = [...new Set(target.tables.map(table => table.parts[0] ?? ''))];
+    return databases.map(database => ({
+        source: database,
+        scratch: scratchDatabaseName(database, backupJobId),
+        target: { kind: 'tables', tables: target.tables.filter(table => table.parts[0] === database) }
+    }));
+}
+/** The tables SHOW BACKUP lists for one database, with its rows when there is a single (full) layer. */
+function expectedTables(rows, database) {
+    const layers = new Set(rows.map(row => row.end_time)).size;
+    const tables = new Map();
+    for (const row of rows) {
+        if (row.object_type !== 'table' || row.database_name !== database || row.object_name === null)
+            continue;
+        const schema = row.parent_schema_name ?? 'public';
+        const key = `${schema}\0${row.object_name}`;
+        tables.set(key, { schema, table: row.object_name, rows: (tables.get(key)?.rows ?? 0) + Number(row.rows ?? 0) });
+    }
+    return { tables: [...tables.values()], comparable: layers <= 1 };
+}
+function describeMismatches(tables) {
+    return tables
+        .filter(check => check.expected !== undefined && check.expected !== check.actual)
+        .map(check => `${check.table}: ${check.expected} rows in the backup, ${check.actual} restored`);
+}
+const DROP_ATTEMPTS = 4;
+const DROP_RETRY_MS = 750;
+/**
+ * A RESTORE that was cancelled or failed cleans up its own descriptors, and while it does, its
+ * database can refuse a DROP; a few short retries fit in the runner's grace period after a cancel.
+ */
+async function dropScratch(session, name, log) {
+    let lastError;
+    for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
+        try {
+            await session.query(sql.dropDatabaseIfExists(name), [], `dropping the scratch database ${name}`);
+            log(`Dropped the scratch database ${name}.`);
+            return undefined;
+        }
+        catch (error) {
+            lastError = error;
+            if (attempt < DROP_ATTEMPTS)
+                await new Promise(resolve => setTimeout(resolve, DROP_RETRY_MS));
+        }
+    }
+    return `The scratch database ${name} could not be dropped (${describeError(lastError)}); drop it by hand: ${sql.dropDatabaseIfExists(name)}`;
+}
+async function readBackup(session, plan, path) {
+    const statement = sql.showBackup(pathKey(path), plan.collection, { checkFiles: false, encryptionPassphrase: plan.encryptionPassphrase });
+    return session.query(statement, [], `reading backup ${path} before verifying it`, 10 * 60_000);
+}
+async function restoreOne(session, plan, path, restore, options, owned) {
+    const exists = await session.query(sql.DATABASE_EXISTS, [restore.scratch], `checking whether ${restore.scratch} exists`);
+    if (exists.length > 0) {
+        throw new ActionError(`The scratch database ${restore.scratch} already exists; verify-restore never drops a database it did not create.`, `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(restore.scratch)}`);
+    }
+    if (restore.target.kind === 'tables') {
+        await session.query(sql.createDatabase(restore.scratch), [], `creating the scratch database ${restore.scratch}`);
+        owned.push(restore.scratch);
+    }
+    const statement = {
+        target: restore.target,
+        path: pathKey(path),
+        collection: plan.collection,
+        newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
+        intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
+        encryptionPassphrase: plan.encryptionPassphrase
+    };
+    options.log(`Running: ${sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)}`);
+    const rows = await session.query(sql.restoreDetached(statement), [], `starting the verification restore into ${restore.scratch}`);
+    const jobId = rows[0]?.job_id;
+    if (jobId === undefined)
+        throw new ActionError('RESTORE … WITH detached returned no job id.');
+    // From here the scratch database is this restore's: RESTORE refuses a database that exists.
+    if (!owned.includes(restore.scratch))
+        owned.push(restore.scratch);
+    options.log(`Verification restore job ${jobId} started (into ${restore.scratch}).`);
+    await runJobToEnd(session, jobId, options.connection, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        log: options.log,
+        reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+        pollIntervalMs: options.pollIntervalMs,
+        label: 'Verification restore'
+    });
+    return jobId;
+}
+async function countRestored(session, restore, tables, comparable) {
+    const checks = [];
+    for (const table of tables) {
+        const restoredAs = `${restore.scratch}.${table.schema}.${table.table}`;
+        const [row] = await session.query(sql.countRows(restore.scratch, table.schema, table.table), [], `counting the rows of ${restoredAs}`);
+        checks.push({
+            table: `${restore.source}.${table.schema}.${table.table}`,
+            restoredAs,
+            expected: comparable ? table.rows : undefined,
+            actual: Number(row?.count ?? Number.NaN)
+        });
+    }
+    return checks;
+}
+/** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
+async function verifyRestore(session, plan, result, options) {
+    const backupRows = await readBackup(session, plan, result.path);
+    const owned = [];
+    const verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] };
+    let failure;
+    try {
+        for (const restore of scratchRestores(plan.target, result.jobId)) {
+            const { tables, comparable } = expectedTables(backupRows, restore.source);
+            verification.countsCompared &&= comparable;
+            verification.restoreJobs.push(await restoreOne(session, plan, result.path, restore, options, owned));
+            verification.tables.push(...(await countRestored(session, restore, tables, comparable)));
+        }
+    }
+    catch (error) {
+        failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const dropProblems = [];
+    for (const name of owned) {
+        const problem = await dropScratch(session, name, options.log);
+        if (problem !== undefined)
+            dropProblems.push(problem);
+    }
+    if (failure !== undefined) {
+        if (dropProblems.length === 0)
+            throw failure;
+        throw new ActionError(`${failure.message}\n${dropProblems.join('\n')}`, undefined, { cause: failure });
+    }
+    const mismatches = describeMismatches(verification.tables);
+    if (mismatches.length > 0 || dropProblems.length > 0) {
+        throw new verify_restore_VerificationError([
+            ...(mismatches.length > 0 ? [`verify-restore: the restored row counts differ from the backup's:`, ...mismatches] : []),
+            ...dropProblems
+        ].join('\n'), verification);
+    }
+    if (!verification.countsCompared) {
+        options.log('verify-restore: the backup has incremental layers, whose SHOW BACKUP row counts are what each layer wrote, not the table size; the restore succeeded, row counts were not compared.');
+    }
+    verification.verified = true;
+    return verification;
+}
 
 ;// CONCATENATED MODULE: ./src/report.ts
 /** The step's outputs and job summary, written only once the backup is verified. */
+
 
 
 
@@ -39169,7 +39743,8 @@ function makeReport(plan, result, serverVersion, after = {}) {
         asOf: describeAsOf(plan.asOf),
         serverVersion,
         download: after.download,
-        deletedBackups: after.deletedBackups
+        deletedBackups: after.deletedBackups,
+        verification: after.verification
     };
 }
 function setOutputs(report) {
@@ -39187,6 +39762,8 @@ function setOutputs(report) {
     }
     if (report.deletedBackups)
         core.setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','));
+    if (report.verification)
+        core.setOutput(Outputs.Verified, String(report.verification.verified));
 }
 function formatBytes(bytes) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -39202,7 +39779,7 @@ async function writeSummary(report) {
     const { contents } = report;
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return; // run outside Actions (npm start prints instead)
-    await core.summary
+    core.summary
         .addHeading('CockroachDB backup', 2)
         .addTable([
         [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
@@ -39247,8 +39824,41 @@ async function writeSummary(report) {
         ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])
         .addHeading('Restore', 3)
-        .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
-        .write();
+        .addCodeBlock(escapeHtml(report.restoreStatement), 'sql');
+    if (report.verification)
+        addVerification(report.verification);
+    await core.summary.write();
+}
+function addVerification(verification) {
+    const verdict = verification.verified ? 'verified' : 'NOT verified';
+    core.summary.addHeading(`Restore test: ${verdict}`, 3);
+    if (!verification.countsCompared) {
+        core.summary.addRaw('<p>The backup has incremental layers: SHOW BACKUP counts what each layer wrote, so row counts were not compared.</p>', true);
+    }
+    core.summary.addTable([
+        [
+            { data: 'Table', header: true },
+            { data: 'Restored as', header: true },
+            { data: 'Rows in backup', header: true },
+            { data: 'Rows restored', header: true },
+            { data: 'Result', header: true }
+        ],
+        ...verification.tables.map(check => [
+            escapeHtml(check.table),
+            escapeHtml(check.restoredAs),
+            check.expected === undefined ? '–' : String(check.expected),
+            String(check.actual),
+            check.expected === undefined ? 'restored' : check.expected === check.actual ? 'match' : '<strong>differs</strong>'
+        ])
+    ]);
+}
+/** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
+async function reportFailedVerification(error) {
+    core.setOutput(Outputs.Verified, 'false');
+    if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY'])
+        return;
+    addVerification(error.verification);
+    await core.summary.write();
 }
 function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -39305,16 +39915,16 @@ async function writeRestoreSummary(plan, result) {
  * SHOW BACKUPS IN lists `/2024/05/07-141012.34` (v21.2+) or `2024/05/07-141012.34` (early 2021 code,
  * and a collection at the storage root from v22.2): the same folder, so compare with a leading slash.
  */
-function pathKey(path) {
+function backups_pathKey(path) {
     return path.startsWith('/') ? path : `/${path}`;
 }
 function samePath(a, b) {
-    return pathKey(a) === pathKey(b);
+    return backups_pathKey(a) === backups_pathKey(b);
 }
 /** Paths listed after the backup that were not listed before, as listed after. */
 function newPaths(before, after) {
-    const known = new Set(before.map(pathKey));
-    return after.filter(path => !known.has(pathKey(path)));
+    const known = new Set(before.map(backups_pathKey));
+    return after.filter(path => !known.has(backups_pathKey(path)));
 }
 /**
  * Just enough of CockroachDB's lexer to read a job description: words, '…' strings with '' and
@@ -39521,399 +40131,7 @@ function matchesFolderName(path, rows) {
     if (!DATE_BASED_FOLDER.test(path))
         return true;
     const end = fullLayerEndTime(rows);
-    return end !== undefined && folderForEndTime(end) === pathKey(path);
-}
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/version.ts
-/** CockroachDB's version, read from `version()`, and the features the action depends on. */
-const VERSION = /CockroachDB (?:CCL|OSS)? ?v(\d+)\.(\d+)(?:\.\d+)?[^ ]*/;
-function parseVersion(versionOutput) {
-    const match = VERSION.exec(versionOutput);
-    if (!match?.[1] || !match[2])
-        return undefined;
-    return { major: Number(match[1]), minor: Number(match[2]), text: match[0].replace(/^CockroachDB (?:CCL|OSS)? ?/, '') };
-}
-function atLeast(version, major, minor) {
-    if (version === undefined)
-        return false;
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
-function supportsCheckFiles(version) {
-    return atLeast(version, 22, 1);
-}
-
-;// CONCATENATED MODULE: ./src/connection.ts
-
-
-
-
-
-/** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
-const TIMESTAMP_OIDS = new Set([1114, 1184]);
-const builtin = esm.types.getTypeParser;
-const keepText = (value) => value;
-const connection_types = {
-    getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
-};
-/**
- * How long any statement but the job itself may take: as long as the cluster was given to answer at
- * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
- */
-function queryTimeoutFor(waitTimeoutMs) {
-    return Math.max(5_000, waitTimeoutMs);
-}
-/** node-postgres honours a per-query read timeout that @types/pg does not declare. */
-function timedQuery(text, values, timeoutMs) {
-    const config = { text, values, query_timeout: timeoutMs };
-    return config;
-}
-const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000;
-/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
-function sslAttempts(settings) {
-    const { ca, cert, key } = settings.tls;
-    const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-    const unverified = { ...client, rejectUnauthorized: false };
-    const verifyCa = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    const verifyFull = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host };
-    const byMode = {
-        disable: [false],
-        allow: [false, unverified],
-        prefer: [unverified, false],
-        // libpq: with a root certificate given, require behaves as verify-ca.
-        require: [ca ? verifyCa : unverified],
-        'verify-ca': [verifyCa],
-        'verify-full': [verifyFull]
-    };
-    return byMode[settings.sslMode];
-}
-function clientConfig(settings, ssl, connectTimeoutMs) {
-    return {
-        host: settings.host,
-        port: settings.port,
-        user: settings.user,
-        password: settings.password,
-        database: settings.database,
-        ssl,
-        application_name: settings.applicationName,
-        ...(settings.options ? { options: settings.options } : {}),
-        connectionTimeoutMillis: connectTimeoutMs,
-        keepAlive: true,
-        types: connection_types
-    };
-}
-/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'EPIPE',
-    '57P01',
-    '57P03',
-    '08006',
-    '08001',
-    '08003'
-]);
-const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i;
-function isRetriableConnectError(error) {
-    const { code, message } = databaseErrorFields(error);
-    return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message);
-}
-const SSL_REFUSED = 'The server does not support SSL connections';
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-async function connectOnce(settings, timeoutMs) {
-    const attempts = sslAttempts(settings);
-    let lastError;
-    for (const [index, ssl] of attempts.entries()) {
-        const client = new esm.Client(clientConfig(settings, ssl, timeoutMs));
-        // An 'error' event on an idle client (the server went away) must not crash the process;
-        // the next query on it fails and the session reconnects.
-        client.on('error', () => undefined);
-        try {
-            await client.connect();
-            return client;
-        }
-        catch (error) {
-            lastError = error;
-            await client.end().catch(() => undefined); // already failed; closing is best effort
-            const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED;
-            const isLast = index === attempts.length - 1;
-            if (isLast || !(sslRefused || ssl === false))
-                break;
-        }
-    }
-    throw lastError;
-}
-/**
- * A refused connection costs the cluster nothing, and the step should start the moment the
- * cluster does: retries stay at most 250 ms apart (bench/action-cost.ts measures how late it is).
- */
-const MAX_RETRY_DELAY_MS = 250;
-/** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
-async function connectWhenReady(settings, options) {
-    const deadline = Date.now() + options.waitTimeoutMs;
-    let delayMs = 100;
-    for (let attempt = 1;; attempt++) {
-        const remainingMs = Math.max(0, deadline - Date.now());
-        try {
-            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)));
-        }
-        catch (error) {
-            if (!isRetriableConnectError(error)) {
-                throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
-            }
-            if (Date.now() + delayMs > deadline || options.signal?.aborted) {
-                const seconds = Math.round(options.waitTimeoutMs / 1000);
-                throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
-            }
-            options.onRetry?.(attempt, error);
-            await sleep(delayMs);
-            delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
-        }
-    }
-}
-function connectHint(error) {
-    const { code, message } = databaseErrorFields(error);
-    if (code === '28P01' || code === '28000')
-        return 'Check the user name and password in connection-string.';
-    if (message === SSL_REFUSED)
-        return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.';
-    if (/certificate|self.signed|altname|CERT_/i.test(message))
-        return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
-    return undefined;
-}
-/** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
-class Session {
-    client;
-    settings;
-    info;
-    queryTimeoutMs;
-    constructor(client, settings, info, queryTimeoutMs) {
-        this.client = client;
-        this.settings = settings;
-        this.info = info;
-        this.queryTimeoutMs = queryTimeoutMs;
-    }
-    static async open(settings, options) {
-        const client = await connectWhenReady(settings, options);
-        try {
-            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
-            const row = result.rows[0];
-            if (!row)
-                throw new errors_ActionError('SELECT current_user, version() returned no row');
-            const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
-            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
-        }
-        catch (error) {
-            await client.end().catch(() => undefined); // the error below is what matters
-            if (error instanceof errors_ActionError)
-                throw error;
-            throw new errors_ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error });
-        }
-    }
-    /**
-     * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
-     * connection is dropped, since the statement may still be running on it.
-     */
-    async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
-        try {
-            const result = await this.client.query(timedQuery(text, params, timeoutMs));
-            return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
-        }
-        catch (error) {
-            if (databaseErrorFields(error).message === 'Query read timeout') {
-                await this.client.end().catch(() => undefined); // abandoned; the error below is what matters
-                throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error);
-            }
-            throw new QueryError(`While ${doing}: ${describeError(error)}`, error);
-        }
-    }
-    /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
-    async reconnect(options) {
-        await this.client.end().catch(() => undefined); // the old connection is already broken
-        this.client = await connectWhenReady(this.settings, options);
-    }
-    async close() {
-        await this.client.end().catch(() => undefined); // closing after a failure must not hide it
-    }
-}
-/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
-class QueryError extends errors_ActionError {
-    code;
-    constructor(message, cause) {
-        super(message, undefined, { cause });
-        this.code = databaseErrorFields(cause).code;
-    }
-    /** The connection broke (rather than CockroachDB refusing the statement). */
-    get connectionLost() {
-        return (isRetriableConnectError(this.cause) ||
-            /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message));
-    }
-}
-/** A connection used only to cancel a job, when the session may be stuck in a poll. */
-async function withFreshConnection(settings, timeoutMs, work) {
-    const client = await connectOnce(settings, timeoutMs);
-    try {
-        return await work(client);
-    }
-    finally {
-        await client.end().catch(() => undefined); // best effort after the work is done
-    }
-}
-
-;// CONCATENATED MODULE: ./src/job.ts
-
-
-
-/** The job did not succeed: it ended, or the action stopped following it. */
-class JobError extends errors_ActionError {
-    reason;
-    constructor(message, reason, hint) {
-        super(message, hint);
-        this.reason = reason;
-    }
-}
-/**
- * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
- * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
- * (bench/action-cost.ts measures both).
- */
-function defaultPollInterval(poll) {
-    return Math.min(1000, 25 * 2 ** poll);
-}
-const PROGRESS_LOG_INTERVAL_MS = 10_000;
-function percent(fraction) {
-    const value = Number(fraction ?? 0);
-    return `${Math.floor(Math.max(0, Math.min(1, value)) * 100)}%`;
-}
-function seconds(ms) {
-    return `${Math.round(ms / 1000)} s`;
-}
-function job_sleep(ms, signal) {
-    return new Promise(resolve => {
-        if (signal?.aborted)
-            return resolve();
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        }
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-async function followJob(session, jobId, options) {
-    const label = options.label ?? 'Backup';
-    const started = Date.now();
-    const interval = options.pollIntervalMs ?? defaultPollInterval;
-    let lastLog = started;
-    let lastStatus = '';
-    for (let poll = 0;; poll++) {
-        if (options.signal?.aborted) {
-            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
-        }
-        const elapsed = Date.now() - started;
-        if (elapsed > options.timeoutMs) {
-            throw new JobError(`${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if jobs of this size take longer.');
-        }
-        const row = await pollOnce(session, label, jobId, options);
-        if (row !== undefined) {
-            const now = Date.now();
-            if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
-                options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
-                lastLog = now;
-                lastStatus = row.status;
-            }
-            const outcome = settle(label, jobId, row);
-            if (outcome !== undefined)
-                return outcome;
-        }
-        await job_sleep(interval(poll), options.signal);
-    }
-}
-async function pollOnce(session, label, jobId, options) {
-    try {
-        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
-        const row = rows[0];
-        if (row === undefined)
-            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
-        return row;
-    }
-    catch (error) {
-        if (!(error instanceof QueryError) || !error.connectionLost)
-            throw error;
-        options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`);
-        await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal });
-        return undefined;
-    }
-}
-/** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
-function settle(label, jobId, row) {
-    const why = row.error ? `: ${row.error}` : '';
-    switch (row.status) {
-        case 'succeeded':
-            return { status: 'succeeded', description: row.description };
-        case 'failed':
-        case 'revert-failed':
-            throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed');
-        case 'canceled':
-            throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
-        case 'paused':
-            throw new JobError(`${label} job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
-        default:
-            return undefined;
-    }
-}
-const CANCEL_TIMEOUT_MS = 4_000;
-/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
-async function job_cancelJob(connection, jobId) {
-    try {
-        await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
-        return `Job ${jobId} was cancelled.`;
-    }
-    catch (error) {
-        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
-    }
-}
-/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
-async function runJobToEnd(session, jobId, connection, options) {
-    try {
-        return await followJob(session, jobId, options);
-    }
-    catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
-        }
-        throw error;
-    }
+    return end !== undefined && folderForEndTime(end) === backups_pathKey(path);
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -40428,8 +40646,8 @@ function restoredTables(plan, rows) {
         tables.set(restoredName(plan, row), (tables.get(restoredName(plan, row)) ?? 0) + Number(row.rows ?? 0));
     return [...tables].map(([name, count]) => ({ name, rows: count }));
 }
-async function readBackup(session, plan) {
-    const statement = showBackup(pathKey(plan.path), plan.collection, {
+async function restore_readBackup(session, plan) {
+    const statement = showBackup(backups_pathKey(plan.path), plan.collection, {
         checkFiles: false,
         encryptionPassphrase: plan.encryptionPassphrase
     });
@@ -40486,11 +40704,11 @@ async function takeRestore(session, plan, options) {
         const location = userfileLocation(plan.collection, session.info.user, RestoreInputs.SourcePath);
         upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log);
     }
-    const backup = await readBackup(session, plan);
+    const backup = await restore_readBackup(session, plan);
     await makeRoom(session, plan, options.log);
     const jobId = await startRestore(session, plan, options.log);
     options.log(`Restore job ${jobId} started.`);
-    await runJobToEnd(session, jobId, options.connection, {
+    await job_runJobToEnd(session, jobId, options.connection, {
         timeoutMs: options.timeoutMs,
         signal: options.signal,
         log: options.log,
@@ -40569,7 +40787,7 @@ async function runStep(readInputs, work) {
         session = await Session.open(inputs.connection, {
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal: signals.signal,
-            onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
+            onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${errors_describeError(error)}`)
         });
         info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
         await work(inputs, session, signals.signal);
@@ -40577,7 +40795,7 @@ async function runStep(readInputs, work) {
     catch (error) {
         if (inputs?.container !== undefined && wantsContainerLogs(error))
             await showContainerLogs(inputs.container);
-        setFailed(error instanceof errors_ActionError || error instanceof errors_InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        setFailed(error instanceof errors_ActionError || error instanceof errors_InputError ? error.message : `Unexpected error: ${errors_describeError(error)}`);
     }
     finally {
         await session?.close();

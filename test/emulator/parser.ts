@@ -93,6 +93,7 @@ export type WriteStatement =
   | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
   | { kind: 'select-databases'; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
+  | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
 
 export type Statement =
@@ -208,6 +209,10 @@ class Parser {
     }
     if (this.acceptWord('update')) return this.update()
     if (this.acceptWord('drop')) return this.drop()
+    if (this.acceptWord('create')) {
+      this.expectWord('database')
+      return { kind: 'create-database', name: this.name() }
+    }
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }

@@ -3,7 +3,7 @@
  * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
  */
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
-import type { Cluster, Job } from './cluster.js'
+import { addDatabase, type Cluster, type Job } from './cluster.js'
 import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
@@ -12,6 +12,7 @@ import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
 import { applyRestore, planRestore } from './restore.js'
+import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
 import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
@@ -246,6 +247,7 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs':
         return selectColumns(jobColumns(this.cluster), statement.columns)
       case 'select-userfile':
+        if (isTableCount(statement)) return tableCountColumns(statement)
         return userfileSelectColumns(this.cluster, statement)
       case 'show-job':
         return jobColumns(this.cluster)
@@ -269,6 +271,7 @@ export class CockroachHandler implements WireHandler {
       case 'update-userfile':
       case 'drop-database':
       case 'drop-table':
+      case 'create-database':
         return undefined
     }
   }
@@ -303,6 +306,7 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SELECT ${rows.length}` }
       }
       case 'select-userfile': {
+        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement), tag: 'SELECT 1' }
         const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }
@@ -338,6 +342,11 @@ export class CockroachHandler implements WireHandler {
           throw new CrdbError(`database "${statement.name}" does not exist`, '3D000')
         }
         return { rows: [], tag: 'DROP DATABASE' }
+      }
+      case 'create-database': {
+        if (cluster.databases.has(statement.name)) throw new CrdbError(`database "${statement.name}" already exists`, '42P04')
+        addDatabase(cluster, statement.name, {})
+        return { rows: [], tag: 'CREATE DATABASE' }
       }
       case 'drop-table': {
         const [database, schema, table] =
