@@ -40536,6 +40536,16 @@ function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
+;// CONCATENATED MODULE: ./src/log-line.ts
+/**
+ * A log message as one line. Outside text in a message (a database name, a path, a server's
+ * error) could hold a line break, and a line that starts with `::` is a workflow command to the
+ * runner; so line breaks are shown as `\n` instead of made.
+ */
+function logLine(message) {
+    return message.replace(/\r\n|\r|\n/g, '\\n');
+}
+
 ;// CONCATENATED MODULE: ./src/retention.ts
 /**
  * keep-backups: once a backup succeeded, removes the older full backups of a userfile collection,
@@ -40725,10 +40735,11 @@ async function runStep(readInputs, work) {
 
 
 
+
 /** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 async function run() {
     await runStep(getInputs, async (inputs, session, signal) => {
-        const log = (message) => info(message);
+        const log = (message) => info(logLine(message));
         noticeAboutDownload(inputs);
         const plan = planBackup(inputs, session.info.user);
         const result = await takeBackup(session, plan, {

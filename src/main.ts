@@ -4,6 +4,7 @@ import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
 import { makeReport, reportFailedVerification, setOutputs, writeSummary } from './report.js'
+import { logLine } from './log-line.js'
 import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
@@ -12,7 +13,7 @@ import { verifyRestore } from './verify-restore.js'
 /** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
-    const log = (message: string): void => core.info(message)
+    const log = (message: string): void => core.info(logLine(message))
     noticeAboutDownload(inputs)
     const plan = planBackup(inputs, session.info.user)
     const result = await takeBackup(session, plan, {

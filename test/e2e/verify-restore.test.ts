@@ -124,4 +124,43 @@ describe('verify-restore', () => {
     )
     expect(emu.cluster.databases.get(`bank_verify_${next}`)?.schemas.get('public')?.get('keep')?.rows).toBe(7)
   })
+
+  it('at the timeout cancels the restore job and drops the scratch database', async () => {
+    const emu = await cluster()
+    // Jobs stop advancing as soon as the verification RESTORE arrives; the backup itself is done by then.
+    const watch = setInterval(() => {
+      if (emu.statements.some(s => s.sql.startsWith('RESTORE'))) emu.pauseJobs()
+    }, 2)
+    let run
+    try {
+      run = await runInProcess({ tables: 'bank.*', timeout: '1', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    } finally {
+      clearInterval(watch)
+      emu.resumeJobs()
+    }
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toMatch(
+      /^Verification restore job (\d+) was still running when the timeout \(1 s\) was reached\.\n(Hint: .*\n)?Job \1 was cancelled\./
+    )
+    expect(run.outputs['verified']).toBe('false')
+    expect(run.stdout).toMatch(/Dropped the scratch database bank_verify_\d+\./)
+    expect(databases(emu)).toEqual(BEFORE)
+  })
+
+  it('keeps names with line breaks from issuing workflow commands', async () => {
+    const emu = await cluster()
+    const name = 'bank\n::warning::pwned'
+    emu.createDatabase(name, { accounts: { rows: 3, bytes: 300 } })
+    const run = await runInProcess({
+      database: `"${name}"`,
+      'verify-restore': 'true',
+      'keep-backups': '1',
+      'connection-string': emu.connectionString()
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['verified']).toBe('true')
+    expect(run.stdout).toContain('Dropped the scratch database bank\\n::warning::pwned_verify_')
+    expect(run.stdout.split('\n').filter(line => line.startsWith('::') && !line.startsWith('::add-mask::'))).toEqual([])
+    expect(databases(emu)).toEqual([...BEFORE, name].sort())
+  })
 })
