@@ -15,7 +15,9 @@ export enum Inputs {
   CaCert = 'ca-cert',
   ClientCert = 'client-cert',
   ClientKey = 'client-key',
-  DownloadPath = 'download-path'
+  DownloadPath = 'download-path',
+  KeepBackups = 'keep-backups',
+  VerifyRestore = 'verify-restore'
 }
 
 /** Output names, spelled once: they must match action.yml. */
@@ -29,7 +31,9 @@ export enum Outputs {
   RestoreStatement = 'restore-statement',
   DownloadPath = 'download-path',
   Files = 'files',
-  DownloadedBytes = 'downloaded-bytes'
+  DownloadedBytes = 'downloaded-bytes',
+  DeletedBackups = 'deleted-backups',
+  Verified = 'verified'
 }
 
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'

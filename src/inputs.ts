@@ -31,6 +31,10 @@ export interface ActionInputs extends SharedInputs {
   revisionHistory: boolean
   /** Where to copy the backup's files; only for userfile collections. */
   downloadPath: string | undefined
+  /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
+  keepBackups: number | undefined
+  /** Restore the new backup into scratch databases and compare row counts. */
+  verifyRestore: boolean
 }
 
 /** An input's value, or undefined when the runner did not set it at all (not even to ''). */
@@ -172,8 +176,30 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
     incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection)
+    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
+    keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
+    verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
   }
+}
+
+const MAX_KEEP_BACKUPS = 10_000
+
+function parseKeepBackups(value: string, collection: string | undefined): number | undefined {
+  const text = optional(value)
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
+    throw new InputError(
+      Inputs.KeepBackups,
+      `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`
+    )
+  }
+  if (collection !== undefined && !isUserfile(collection)) {
+    throw new InputError(
+      Inputs.KeepBackups,
+      `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`
+    )
+  }
+  return Number(text)
 }
 
 function parseDownloadPath(value: string, collection: string | undefined): string | undefined {
@@ -201,4 +227,15 @@ export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }
       `A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`
     )
   }
+}
+
+/**
+ * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
+ * repository any signed-in user can download: say so when they are not encrypted.
+ */
+export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = core.notice): void {
+  if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined) return
+  notice(
+    `${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`
+  )
 }

@@ -2,15 +2,19 @@ import * as core from '@actions/core'
 import { planBackup, takeBackup } from './backup.js'
 import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
-import { getInputs } from './inputs.js'
-import { makeReport, setOutputs, writeSummary } from './report.js'
+import { getInputs, noticeAboutDownload } from './inputs.js'
+import { makeReport, reportFailedVerification, setOutputs, writeSummary } from './report.js'
+import { logLine } from './log-line.js'
+import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
+import { verifyRestore } from './verify-restore.js'
 
-/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+/** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
-    const log = (message: string): void => core.info(message)
+    const log = (message: string): void => core.info(logLine(message))
+    noticeAboutDownload(inputs)
     const plan = planBackup(inputs, session.info.user)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
@@ -29,7 +33,38 @@ export async function run(): Promise<void> {
             inputs.downloadPath,
             log
           )
-    const report = makeReport(plan, result, session.info.versionText, download)
+    const verification = inputs.verifyRestore
+      ? await verifyRestore(session, plan, result, {
+          timeoutMs: inputs.timeoutMs,
+          waitTimeoutMs: inputs.waitTimeoutMs,
+          signal,
+          log,
+          connection: inputs.connection
+        }).catch(async (error: unknown) => {
+          await reportFailedVerification(error)
+          throw error
+        })
+      : undefined
+    // Last, so nothing is deleted unless the backup, its download and its verification succeeded.
+    const retention =
+      inputs.keepBackups === undefined
+        ? undefined
+        : await applyRetention(
+            session,
+            {
+              uri: plan.collection,
+              forDisplay: plan.collectionForDisplay,
+              location: userfileLocation(plan.collection, session.info.user, Inputs.KeepBackups)
+            },
+            inputs.keepBackups,
+            result.path,
+            log
+          )
+    const report = makeReport(plan, result, session.info.versionText, {
+      download,
+      deletedBackups: retention?.deleted,
+      verification
+    })
     log(
       `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
     )

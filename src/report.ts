@@ -7,6 +7,7 @@ import * as sql from './sql.js'
 import { describeTarget } from './targets.js'
 import { Outputs } from './constants.js'
 import type { DownloadResult } from './download.js'
+import { VerificationError, type Verification } from './verify-restore.js'
 
 export interface BackupReport {
   path: string
@@ -19,14 +20,20 @@ export interface BackupReport {
   asOf: string
   serverVersion: string
   download: DownloadResult | undefined
+  /** With keep-backups: the folders deleted (possibly none); undefined without it. */
+  deletedBackups: string[] | undefined
+  /** With verify-restore: the comparison. */
+  verification: Verification | undefined
 }
 
-export function makeReport(
-  plan: BackupPlan,
-  result: BackupResult,
-  serverVersion: string,
-  download: DownloadResult | undefined
-): BackupReport {
+/** What happened after the backup itself, when the inputs asked for it. */
+export interface AfterBackup {
+  download?: DownloadResult
+  deletedBackups?: string[]
+  verification?: Verification
+}
+
+export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, after: AfterBackup = {}): BackupReport {
   return {
     path: result.path,
     collection: plan.collectionForDisplay,
@@ -36,7 +43,9 @@ export function makeReport(
     target: describeTarget(plan.target),
     asOf: describeAsOf(plan.asOf),
     serverVersion,
-    download
+    download: after.download,
+    deletedBackups: after.deletedBackups,
+    verification: after.verification
   }
 }
 
@@ -53,6 +62,8 @@ export function setOutputs(report: BackupReport): void {
     core.setOutput(Outputs.Files, String(report.download.files))
     core.setOutput(Outputs.DownloadedBytes, String(report.download.bytes))
   }
+  if (report.deletedBackups) core.setOutput(Outputs.DeletedBackups, report.deletedBackups.join(','))
+  if (report.verification) core.setOutput(Outputs.Verified, String(report.verification.verified))
 }
 
 export function formatBytes(bytes: number): string {
@@ -69,7 +80,7 @@ export function formatBytes(bytes: number): string {
 export async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
   if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
-  await core.summary
+  core.summary
     .addHeading('CockroachDB backup', 2)
     .addTable([
       [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
@@ -90,6 +101,19 @@ export async function writeSummary(report: BackupReport): Promise<void> {
               }
             ]
           ]
+        : []),
+      ...(report.deletedBackups
+        ? [
+            [
+              { data: 'Deleted (keep-backups)', header: true },
+              {
+                data:
+                  report.deletedBackups.length === 0
+                    ? 'none'
+                    : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')
+              }
+            ]
+          ]
         : [])
     ])
     .addHeading('Objects', 3)
@@ -103,7 +127,43 @@ export async function writeSummary(report: BackupReport): Promise<void> {
     ])
     .addHeading('Restore', 3)
     .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
-    .write()
+  if (report.verification) addVerification(report.verification)
+  await core.summary.write()
+}
+
+function addVerification(verification: Verification): void {
+  const verdict = verification.verified ? 'verified' : 'NOT verified'
+  core.summary.addHeading(`Restore test: ${verdict}`, 3)
+  if (!verification.countsCompared) {
+    core.summary.addRaw(
+      '<p>The backup has incremental layers: SHOW BACKUP counts what each layer wrote, so row counts were not compared.</p>',
+      true
+    )
+  }
+  core.summary.addTable([
+    [
+      { data: 'Table', header: true },
+      { data: 'Restored as', header: true },
+      { data: 'Rows in backup', header: true },
+      { data: 'Rows restored', header: true },
+      { data: 'Result', header: true }
+    ],
+    ...verification.tables.map(check => [
+      escapeHtml(check.table),
+      escapeHtml(check.restoredAs),
+      check.expected === undefined ? '–' : String(check.expected),
+      String(check.actual),
+      check.expected === undefined ? 'restored' : check.expected === check.actual ? 'match' : '<strong>differs</strong>'
+    ])
+  ])
+}
+
+/** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
+export async function reportFailedVerification(error: unknown): Promise<void> {
+  core.setOutput(Outputs.Verified, 'false')
+  if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY']) return
+  addVerification(error.verification)
+  await core.summary.write()
 }
 
 export function escapeHtml(text: string): string {

@@ -168,6 +168,19 @@ export function deleteUserfile(filesTable: string): string {
   return `DELETE FROM ${filesTable} WHERE file_id = $1`
 }
 
+/**
+ * The chunks of every file whose name matches the LIKE pattern $1: one statement for a whole
+ * folder, so a backup's files go in one transaction without a round trip per file.
+ */
+export function deleteUserfilePayloadLike(payloadTable: string, filesTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id IN (SELECT file_id FROM ${filesTable} WHERE filename LIKE $1)`
+}
+
+/** The file rows whose name matches the LIKE pattern $1 (after their chunks: the payload refers to them). */
+export function deleteUserfilesLike(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE filename LIKE $1`
+}
+
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }
@@ -200,4 +213,17 @@ export function dropDatabase(name: string): string {
 
 export function dropTableIfExists(table: TableName): string {
   return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
+}
+
+export function createDatabase(name: string): string {
+  return `CREATE DATABASE ${quoteIdent(name)}`
+}
+
+export function dropDatabaseIfExists(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
+}
+
+/** The rows of one table, named in full so the session's database does not matter. */
+export function countRows(database: string, schema: string, table: string): string {
+  return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`
 }

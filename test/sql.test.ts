@@ -440,6 +440,22 @@ describe('userfile reads', () => {
     expect(sql.listUserfiles(FILES)).toBe(`SELECT filename, file_id, file_size FROM ${FILES} WHERE filename LIKE $1 ORDER BY filename`)
     expect(sql.readUserfileChunks(PAYLOAD)).toBe(`SELECT byte_offset, payload FROM ${PAYLOAD} WHERE file_id = $1 ORDER BY byte_offset`)
   })
+
+  it('deletes a folder with the LIKE pattern as a bind parameter: chunks first, then file rows', () => {
+    expect(sql.deleteUserfilePayloadLike(PAYLOAD, FILES)).toBe(
+      `DELETE FROM ${PAYLOAD} WHERE file_id IN (SELECT file_id FROM ${FILES} WHERE filename LIKE $1)`
+    )
+    expect(sql.deleteUserfilesLike(FILES)).toBe(`DELETE FROM ${FILES} WHERE filename LIKE $1`)
+  })
+})
+
+describe('verify-restore statements', () => {
+  it('quote the scratch database and every part of a counted table', () => {
+    expect(sql.createDatabase('bank_verify_123')).toBe('CREATE DATABASE bank_verify_123')
+    expect(sql.dropDatabaseIfExists('My DB_verify_1')).toBe('DROP DATABASE IF EXISTS "My DB_verify_1" CASCADE')
+    expect(sql.countRows('bank_verify_1', 'public', 'user')).toBe('SELECT count(*) AS count FROM bank_verify_1.public."user"')
+    expect(sql.countRows('a"b', 'sch.ema', 'Orders')).toBe('SELECT count(*) AS count FROM "a""b"."sch.ema"."Orders"')
+  })
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -511,6 +527,17 @@ describe('BACKUP with hostile inputs is one statement that reads back as its inp
       }
     }
   )
+
+  it('the verify-restore statements keep hostile database, schema and table names inside their identifiers', () => {
+    for (const value of HOSTILE_EXAMPLES) {
+      const named = (tokens: Token[]) =>
+        tokens.filter(t => t.kind === 'identifier' || (t.kind === 'word' && t.value === value)).map(t => ('value' in t ? t.value : ''))
+      const count = expectOneStatement(sql.countRows(value, value, value))
+      expect(named(count.slice(count.findIndex(t => t.kind === 'word' && t.value === 'from') + 1))).toEqual([value, value, value])
+      expect(named(expectOneStatement(sql.dropDatabaseIfExists(value)))).toEqual([value])
+      expect(named(expectOneStatement(sql.createDatabase(value)))).toEqual([value])
+    }
+  })
 
   it('SHOW BACKUP, SHOW BACKUPS and RESTORE keep hostile paths and URIs inside their literals', () => {
     for (const value of HOSTILE_EXAMPLES) {

@@ -65,6 +65,31 @@ describe('download-path', () => {
     })
   }
 
+  it('gives a notice that unencrypted files are readable by anyone who can read the artifact, and none when encrypted', async () => {
+    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 50 })
+    emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 1000 } })
+    const notices = (stdout: string) => stdout.split('\n').filter(line => line.startsWith('::notice::'))
+    const plain = await runInProcess({
+      database: 'bank',
+      'download-path': join(tempDir(), 'plain'),
+      'connection-string': emulator.connectionString()
+    })
+    expect(errorsOf(plain.stdout)).toEqual([])
+    expect(notices(plain.stdout)).toEqual([
+      '::notice::download-path is set without encryption-passphrase: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set encryption-passphrase from a secret.'
+    ])
+    const encrypted = await runInProcess({
+      database: 'bank',
+      'download-path': join(tempDir(), 'encrypted'),
+      'encryption-passphrase': 'correct horse',
+      'connection-string': emulator.connectionString()
+    })
+    expect(errorsOf(encrypted.stdout)).toEqual([])
+    expect(notices(encrypted.stdout)).toEqual([])
+    const withoutDownload = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })
+    expect(notices(withoutDownload.stdout)).toEqual([])
+  })
+
   it('brings the incremental layers along, under incrementals/', async () => {
     let offsetMs = 0
     emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) })

@@ -70,6 +70,8 @@ export interface Cluster {
   objectStores: Map<string, Map<string, Buffer>>
   jobs: Map<string, Job>
   now: () => Date
+  /** Faults a test asks of the next RESTORE job (restore.ts applies and clears them). */
+  restoreFaults: { failure?: { message: string; code?: string }; lostRows: Map<string, number> }
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -90,7 +92,8 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     userfiles: new Map(),
     objectStores: new Map(),
     jobs: new Map(),
-    now
+    now,
+    restoreFaults: { lostRows: new Map() }
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})

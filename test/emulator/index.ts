@@ -50,6 +50,10 @@ export interface Emulator {
   setJobDuration(ms: number): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
+  /** The next RESTORE job fails with this error when it completes. */
+  failNextRestore(failure: JobFailure): void
+  /** The next RESTORE creates `schema.table` with this many rows fewer than the backup holds. */
+  loseRowsOnNextRestore(table: string, rows: number): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
   pauseJobs(): void
   resumeJobs(): void
@@ -112,6 +116,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       })
     },
     failNextJob: failure => jobs.failNextJob(failure),
+    failNextRestore(failure) {
+      cluster.restoreFaults.failure = failure
+    },
+    loseRowsOnNextRestore(table, rows) {
+      cluster.restoreFaults.lostRows.set(table, rows)
+    },
     setJobDuration(ms) {
       jobs.durationMs = ms
     },

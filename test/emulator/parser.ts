@@ -53,11 +53,14 @@ export interface ShowBackupStatement {
   passphrase: Value | undefined
 }
 
-/** `column = v`, `column >= v` or `column LIKE v`, joined by AND. */
-export interface Condition {
+/** `column = v`, `column >= v`, `column LIKE v` or `column IN (SELECT c FROM t WHERE …)`, joined by AND. */
+export type Condition = { column: string; op: '=' | '>=' | 'like'; value: Value } | { column: string; op: 'in'; subquery: Subquery }
+
+/** `SELECT column FROM table WHERE …` inside `IN (…)`: how keep-backups deletes a folder's chunks. */
+export interface Subquery {
+  table: string[]
   column: string
-  op: '=' | '>=' | 'like'
-  value: Value
+  where: Condition[]
 }
 
 /** A SELECT from one of a userfile prefix's two tables (what `cockroach userfile get` and the action send). */
@@ -90,6 +93,7 @@ export type WriteStatement =
   | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
   | { kind: 'select-databases'; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
+  | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
 
 export type Statement =
@@ -205,6 +209,10 @@ class Parser {
     }
     if (this.acceptWord('update')) return this.update()
     if (this.acceptWord('drop')) return this.drop()
+    if (this.acceptWord('create')) {
+      this.expectWord('database')
+      return { kind: 'create-database', name: this.name() }
+    }
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }
@@ -267,10 +275,25 @@ class Parser {
     if (!this.acceptWord('where')) return where
     do {
       const column = this.name()
+      if (this.acceptWord('in')) {
+        where.push({ column, op: 'in', subquery: this.subquery() })
+        continue
+      }
       const op = this.acceptPunct('=') ? '=' : this.acceptPunct('>=') ? '>=' : this.acceptWord('like') ? 'like' : this.fail()
       where.push({ column, op, value: this.value() })
     } while (this.acceptWord('and'))
     return where
+  }
+
+  subquery(): Subquery {
+    this.expectPunct('(')
+    this.expectWord('select')
+    const column = this.name()
+    this.expectWord('from')
+    const table = this.qualifiedName()
+    const where = this.where()
+    this.expectPunct(')')
+    return { table, column, where }
   }
 
   selectDatabases(items: SelectItem[], fromToken: Token): WriteStatement {
@@ -283,7 +306,7 @@ class Parser {
     const where = this.where()
     const condition = where[0]
     if (where.length > 1 || (condition && (condition.column !== 'database_name' || condition.op !== '='))) this.fail()
-    return { kind: 'select-databases', name: condition?.value }
+    return { kind: 'select-databases', name: condition?.op === '=' ? condition.value : undefined }
   }
 
   insert(): WriteStatement {

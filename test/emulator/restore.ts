@@ -117,6 +117,17 @@ export function planRestore(
 
 /** What the job does when it completes: the databases and tables appear. */
 export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: number; bytes: number } {
+  const faults = cluster.restoreFaults
+  const failure = faults.failure
+  faults.failure = undefined
+  if (failure) throw new CrdbError(failure.message, failure.code)
+  for (const tables of plan.databases.values()) {
+    for (const [key, size] of Object.entries(tables)) {
+      const lost = faults.lostRows.get(key)
+      if (lost !== undefined) tables[key] = { ...size, rows: Math.max(0, size.rows - lost) }
+    }
+  }
+  faults.lostRows.clear()
   let rows = 0
   let bytes = 0
   for (const [name, tables] of plan.databases) {

@@ -3,7 +3,7 @@
  * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
  */
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
-import type { Cluster, Job } from './cluster.js'
+import { addDatabase, type Cluster, type Job } from './cluster.js'
 import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
@@ -12,6 +12,8 @@ import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
 import { applyRestore, planRestore } from './restore.js'
+import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
+import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
 
@@ -138,7 +140,11 @@ const sleep = (ms: number): Promise<void> =>
   })
 
 export class CockroachHandler implements WireHandler {
-  constructor(private readonly state: EmulatorState) {}
+  private readonly transactions: Transactions
+
+  constructor(private readonly state: EmulatorState) {
+    this.transactions = new Transactions(state.cluster)
+  }
 
   private get cluster(): Cluster {
     return this.state.cluster
@@ -178,9 +184,15 @@ export class CockroachHandler implements WireHandler {
     } catch (error) {
       // A statement that does not parse is still recorded, then reported.
       this.log(session, sql, [], protocol)
+      this.transactions.failed(session)
       throw error
     }
-    return parsed.map(p => this.prepareOne(p, session))
+    try {
+      return parsed.map(p => this.prepareOne(p, session))
+    } catch (error) {
+      this.transactions.failed(session) // an unknown column or table aborts a transaction too
+      throw error
+    }
   }
 
   private log(session: Session, sql: string, params: Cell[], protocol: Protocol): void {
@@ -208,8 +220,15 @@ export class CockroachHandler implements WireHandler {
           if (param === undefined || param === null) throw new CrdbError(`no value provided for placeholder: $${value.index}`, '08P01')
           return param
         }
-        const { rows, tag } = await this.run(parsed.statement, text, session, parsed.sql)
-        return { columns: columns && toWire(columns), rows, commandTag: tag }
+        const statement = parsed.statement
+        this.transactions.check(session, statement.kind === 'transaction' && statement.action !== 'begin')
+        try {
+          const { rows, tag } = await this.run(statement, text, session, parsed.sql)
+          return { columns: columns && toWire(columns), rows, commandTag: tag }
+        } catch (error) {
+          this.transactions.failed(session)
+          throw error
+        }
       }
     }
   }
@@ -228,6 +247,7 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs':
         return selectColumns(jobColumns(this.cluster), statement.columns)
       case 'select-userfile':
+        if (isTableCount(statement)) return tableCountColumns(statement)
         return userfileSelectColumns(this.cluster, statement)
       case 'show-job':
         return jobColumns(this.cluster)
@@ -251,6 +271,7 @@ export class CockroachHandler implements WireHandler {
       case 'update-userfile':
       case 'drop-database':
       case 'drop-table':
+      case 'create-database':
         return undefined
     }
   }
@@ -285,6 +306,7 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SELECT ${rows.length}` }
       }
       case 'select-userfile': {
+        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement), tag: 'SELECT 1' }
         const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }
@@ -321,6 +343,11 @@ export class CockroachHandler implements WireHandler {
         }
         return { rows: [], tag: 'DROP DATABASE' }
       }
+      case 'create-database': {
+        if (cluster.databases.has(statement.name)) throw new CrdbError(`database "${statement.name}" already exists`, '42P04')
+        addDatabase(cluster, statement.name, {})
+        return { rows: [], tag: 'CREATE DATABASE' }
+      }
       case 'drop-table': {
         const [database, schema, table] =
           statement.parts.length === 3 ? statement.parts : [statement.parts[0], 'public', statement.parts[1]]
@@ -332,10 +359,8 @@ export class CockroachHandler implements WireHandler {
         if (!dropped && !statement.ifExists) throw new CrdbError(`relation "${statement.parts.join('.')}" does not exist`, '42P01')
         return { rows: [], tag: 'DROP TABLE' }
       }
-      // Statements run one at a time and apply at once: BEGIN/COMMIT are accepted, but a ROLLBACK
-      // undoes nothing (README.md: transactions are not modelled).
       case 'transaction':
-        return { rows: [], tag: statement.action.toUpperCase() }
+        return { rows: [], tag: this.transactions.apply(session, statement.action) }
       case 'insert-userfile':
         return { rows: [], tag: `INSERT 0 ${insertUserfile(cluster, statement, text, session.user)}` }
       case 'delete-userfile':

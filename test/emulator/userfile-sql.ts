@@ -65,7 +65,26 @@ function asRecord(which: Which, row: UserfileRow | PayloadRow): Record_ {
   return { file_id: p.fileId, byte_offset: p.byteOffset, payload: p.payload }
 }
 
-function matches(record: Record_, condition: Condition, value: string): boolean {
+/** Whether a row meets every condition; an `IN (SELECT …)` reads the other table's current rows. */
+function meetsAll(cluster: Cluster, record: Record_, where: Condition[], text: (value: Value) => string): boolean {
+  return where.every(condition => {
+    if (condition.op !== 'in') return matches(record, condition, text(condition.value))
+    const cell = record[condition.column]
+    if (cell === undefined) throw undefinedColumn(condition.column)
+    const { tables, which } = findTables(cluster, condition.subquery.table)
+    const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
+    return source
+      .map(row => asRecord(which, row))
+      .filter(inner => meetsAll(cluster, inner, condition.subquery.where, text))
+      .some(inner => {
+        const value = inner[condition.subquery.column]
+        if (value === undefined) throw undefinedColumn(condition.subquery.column)
+        return String(value) === String(cell)
+      })
+  })
+}
+
+function matches(record: Record_, condition: Exclude<Condition, { op: 'in' }>, value: string): boolean {
   const cell = record[condition.column]
   if (cell === undefined) throw undefinedColumn(condition.column)
   if (condition.op === 'like') return likeToRegExp(value).test(String(cell))
@@ -97,7 +116,7 @@ export function userfileSelectColumns(cluster: Cluster, statement: SelectUserfil
 export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatement, text: (value: Value) => string): Row[] {
   const { tables, which } = findTables(cluster, statement.table)
   const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
-  let records = source.map(row => asRecord(which, row)).filter(record => statement.where.every(c => matches(record, c, text(c.value))))
+  let records = source.map(row => asRecord(which, row)).filter(record => meetsAll(cluster, record, statement.where, text))
   const order = statement.orderBy
   if (order !== undefined) {
     records = records.sort((a, b) => {
@@ -133,13 +152,14 @@ function bytesOf(text: string): Buffer {
 }
 
 function rowsMatching(
+  cluster: Cluster,
   tables: UserfileTables,
   which: Which,
   where: Condition[],
   text: (value: Value) => string
 ): (UserfileRow | PayloadRow)[] {
   const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
-  return source.filter(row => where.every(c => matches(asRecord(which, row), c, text(c.value))))
+  return source.filter(row => meetsAll(cluster, asRecord(which, row), where, text))
 }
 
 /** INSERT INTO <files> / <payload>: the columns `cockroach userfile upload` and the action write. */
@@ -180,7 +200,7 @@ export function insertUserfile(cluster: Cluster, statement: InsertUserfile, text
 
 export function deleteUserfile(cluster: Cluster, statement: DeleteUserfile, text: (value: Value) => string): number {
   const { tables, which } = findTables(cluster, statement.table)
-  const doomed = new Set(rowsMatching(tables, which, statement.where, text))
+  const doomed = new Set(rowsMatching(cluster, tables, which, statement.where, text))
   if (which === 'files') tables.files = tables.files.filter(row => !doomed.has(row))
   else tables.payload = tables.payload.filter(row => !doomed.has(row))
   return doomed.size
@@ -191,7 +211,7 @@ export function updateUserfile(cluster: Cluster, statement: UpdateUserfile, text
   if (which !== 'files' || statement.set.some(s => s.column !== 'filename')) {
     throw new CrdbError('the emulator updates only the filename of a userfile', '0A000')
   }
-  const rows = rowsMatching(tables, which, statement.where, text) as UserfileRow[]
+  const rows = rowsMatching(cluster, tables, which, statement.where, text) as UserfileRow[]
   for (const { value } of statement.set) {
     const filename = text(value)
     if (tables.files.some(f => f.filename === filename && !rows.includes(f))) {

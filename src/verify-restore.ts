@@ -1,0 +1,251 @@
+/**
+ * verify-restore: proves a backup by restoring it into scratch databases (`<db>_verify_<job id>`),
+ * following each RESTORE job like the backup job, and comparing each restored table's row count
+ * with SHOW BACKUP's. The scratch databases are dropped however it ends.
+ */
+import type { BackupPlan, BackupResult } from './backup.js'
+import { pathKey, type ShowBackupRow } from './backups.js'
+import type { ConnectionSettings } from './connection-string.js'
+import type { Session } from './connection.js'
+import { ActionError, describeError } from './errors.js'
+import { runJobToEnd, type JobId } from './job.js'
+import * as sql from './sql.js'
+import type { BackupTarget } from './targets.js'
+
+export interface VerifyOptions {
+  timeoutMs: number
+  waitTimeoutMs: number
+  signal?: AbortSignal
+  log: (message: string) => void
+  connection: ConnectionSettings
+  pollIntervalMs?: (poll: number) => number
+}
+
+export interface TableCheck {
+  /** `db.schema.table` as backed up. */
+  table: string
+  /** `scratch.schema.table`. */
+  restoredAs: string
+  /** SHOW BACKUP's rows; undefined when the backup has incremental layers (see below). */
+  expected: number | undefined
+  actual: number
+}
+
+export interface Verification {
+  verified: boolean
+  tables: TableCheck[]
+  /** False for a chain with incremental layers: a layer's `rows` counts what that layer wrote. */
+  countsCompared: boolean
+  restoreJobs: JobId[]
+}
+
+/** The restore worked but the counts differ: carries the comparison for the summary. */
+export class VerificationError extends ActionError {
+  constructor(
+    message: string,
+    readonly verification: Verification
+  ) {
+    super(message)
+  }
+}
+
+export function scratchDatabaseName(database: string, backupJobId: JobId): string {
+  return `${database}_verify_${backupJobId}`
+}
+
+interface ScratchRestore {
+  source: string
+  scratch: string
+  target: BackupTarget
+}
+
+/** One restore per source database: new_db_name takes one database, and into_db one destination. */
+export function scratchRestores(target: BackupTarget, backupJobId: JobId): ScratchRestore[] {
+  if (target.kind === 'databases') {
+    return target.databases.map(database => ({
+      source: database,
+      scratch: scratchDatabaseName(database, backupJobId),
+      target: { kind: 'databases', databases: [database] }
+    }))
+  }
+  const databases = [...new Set(target.tables.map(table => table.parts[0] ?? ''))]
+  return databases.map(database => ({
+    source: database,
+    scratch: scratchDatabaseName(database, backupJobId),
+    target: { kind: 'tables', tables: target.tables.filter(table => table.parts[0] === database) }
+  }))
+}
+
+interface ExpectedTable {
+  schema: string
+  table: string
+  rows: number
+}
+
+/** The tables SHOW BACKUP lists for one database, with its rows when there is a single (full) layer. */
+export function expectedTables(rows: ShowBackupRow[], database: string): { tables: ExpectedTable[]; comparable: boolean } {
+  const layers = new Set(rows.map(row => row.end_time)).size
+  const tables = new Map<string, ExpectedTable>()
+  for (const row of rows) {
+    if (row.object_type !== 'table' || row.database_name !== database || row.object_name === null) continue
+    const schema = row.parent_schema_name ?? 'public'
+    const key = `${schema}\0${row.object_name}`
+    tables.set(key, { schema, table: row.object_name, rows: (tables.get(key)?.rows ?? 0) + Number(row.rows ?? 0) })
+  }
+  return { tables: [...tables.values()], comparable: layers <= 1 }
+}
+
+export function describeMismatches(tables: TableCheck[]): string[] {
+  return tables
+    .filter(check => check.expected !== undefined && check.expected !== check.actual)
+    .map(check => `${check.table}: ${check.expected} rows in the backup, ${check.actual} restored`)
+}
+
+const DROP_ATTEMPTS = 4
+const DROP_RETRY_MS = 750
+
+/**
+ * A RESTORE that was cancelled or failed cleans up its own descriptors, and while it does, its
+ * database can refuse a DROP; a few short retries fit in the runner's grace period after a cancel.
+ */
+async function dropScratch(session: Session, name: string, log: (message: string) => void): Promise<string | undefined> {
+  let lastError: unknown
+  for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
+    try {
+      await session.query(sql.dropDatabaseIfExists(name), [], `dropping the scratch database ${name}`)
+      log(`Dropped the scratch database ${name}.`)
+      return undefined
+    } catch (error) {
+      lastError = error
+      if (attempt < DROP_ATTEMPTS) await new Promise(resolve => setTimeout(resolve, DROP_RETRY_MS))
+    }
+  }
+  return `The scratch database ${name} could not be dropped (${describeError(lastError)}); drop it by hand: ${sql.dropDatabaseIfExists(name)}`
+}
+
+async function readBackup(session: Session, plan: BackupPlan, path: string): Promise<ShowBackupRow[]> {
+  const statement = sql.showBackup(pathKey(path), plan.collection, { checkFiles: false, encryptionPassphrase: plan.encryptionPassphrase })
+  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} before verifying it`, 10 * 60_000)
+}
+
+async function restoreOne(
+  session: Session,
+  plan: BackupPlan,
+  path: string,
+  restore: ScratchRestore,
+  options: VerifyOptions,
+  owned: string[]
+): Promise<JobId> {
+  const exists = await session.query(sql.DATABASE_EXISTS, [restore.scratch], `checking whether ${restore.scratch} exists`)
+  if (exists.length > 0) {
+    throw new ActionError(
+      `The scratch database ${restore.scratch} already exists; verify-restore never drops a database it did not create.`,
+      `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(restore.scratch)}`
+    )
+  }
+  if (restore.target.kind === 'tables') {
+    await session.query(sql.createDatabase(restore.scratch), [], `creating the scratch database ${restore.scratch}`)
+    owned.push(restore.scratch)
+  }
+  const statement: sql.RestoreStatementOptions = {
+    target: restore.target,
+    path: pathKey(path),
+    collection: plan.collection,
+    newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
+    intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
+    encryptionPassphrase: plan.encryptionPassphrase
+  }
+  options.log(`Running: ${sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)}`)
+  const rows = await session.query<{ job_id: string }>(
+    sql.restoreDetached(statement),
+    [],
+    `starting the verification restore into ${restore.scratch}`
+  )
+  const jobId = rows[0]?.job_id
+  if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
+  // From here the scratch database is this restore's: RESTORE refuses a database that exists.
+  if (!owned.includes(restore.scratch)) owned.push(restore.scratch)
+  options.log(`Verification restore job ${jobId} started (into ${restore.scratch}).`)
+  await runJobToEnd(session, jobId, options.connection, {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    log: options.log,
+    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+    pollIntervalMs: options.pollIntervalMs,
+    label: 'Verification restore'
+  })
+  return jobId
+}
+
+async function countRestored(
+  session: Session,
+  restore: ScratchRestore,
+  tables: ExpectedTable[],
+  comparable: boolean
+): Promise<TableCheck[]> {
+  const checks: TableCheck[] = []
+  for (const table of tables) {
+    const restoredAs = `${restore.scratch}.${table.schema}.${table.table}`
+    const [row] = await session.query<{ count: string }>(
+      sql.countRows(restore.scratch, table.schema, table.table),
+      [],
+      `counting the rows of ${restoredAs}`
+    )
+    checks.push({
+      table: `${restore.source}.${table.schema}.${table.table}`,
+      restoredAs,
+      expected: comparable ? table.rows : undefined,
+      actual: Number(row?.count ?? Number.NaN)
+    })
+  }
+  return checks
+}
+
+/** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
+export async function verifyRestore(
+  session: Session,
+  plan: BackupPlan,
+  result: BackupResult,
+  options: VerifyOptions
+): Promise<Verification> {
+  const backupRows = await readBackup(session, plan, result.path)
+  const owned: string[] = []
+  const verification: Verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] }
+  let failure: Error | undefined
+  try {
+    for (const restore of scratchRestores(plan.target, result.jobId)) {
+      const { tables, comparable } = expectedTables(backupRows, restore.source)
+      verification.countsCompared &&= comparable
+      verification.restoreJobs.push(await restoreOne(session, plan, result.path, restore, options, owned))
+      verification.tables.push(...(await countRestored(session, restore, tables, comparable)))
+    }
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error))
+  }
+  const dropProblems: string[] = []
+  for (const name of owned) {
+    const problem = await dropScratch(session, name, options.log)
+    if (problem !== undefined) dropProblems.push(problem)
+  }
+  if (failure !== undefined) {
+    if (dropProblems.length === 0) throw failure
+    throw new ActionError(`${failure.message}\n${dropProblems.join('\n')}`, undefined, { cause: failure })
+  }
+  const mismatches = describeMismatches(verification.tables)
+  if (mismatches.length > 0 || dropProblems.length > 0) {
+    throw new VerificationError(
+      [
+        ...(mismatches.length > 0 ? [`verify-restore: the restored row counts differ from the backup's:`, ...mismatches] : []),
+        ...dropProblems
+      ].join('\n'),
+      verification
+    )
+  }
+  if (!verification.countsCompared) {
+    options.log(
+      'verify-restore: the backup has incremental layers, whose SHOW BACKUP row counts are what each layer wrote, not the table size; the restore succeeded, row counts were not compared.'
+    )
+  }
+  verification.verified = true
+  return verification
+}

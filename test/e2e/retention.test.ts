@@ -1,0 +1,153 @@
+/**
+ * keep-backups against the emulator: several full backups each with incrementals, a neighbouring
+ * collection sharing the name's prefix, an explicit subdirectory and v25.4-style backup-index
+ * entries; after the run, the rows left in the userfile tables are checked with SQL.
+ */
+import pg from 'pg'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+const PREFIX = 'defaultdb.public.userfiles_root'
+const DAY_MS = 24 * 3600_000
+
+let emulator: Emulator | undefined
+afterEach(async () => {
+  await emulator?.close()
+  emulator = undefined
+})
+
+async function filenames(emu: Emulator): Promise<string[]> {
+  const client = new pg.Client({ connectionString: emu.connectionString() })
+  await client.connect()
+  try {
+    const result = await client.query<{ filename: string }>(
+      `SELECT filename FROM ${PREFIX}_upload_files WHERE filename LIKE $1 ORDER BY filename`,
+      ['%']
+    )
+    return result.rows.map(row => row.filename)
+  } finally {
+    await client.end()
+  }
+}
+
+/** Payload rows whose file row is gone: what a non-atomic delete would leave. */
+function orphanChunks(emu: Emulator): number {
+  const tables = emu.cluster.userfiles.get(PREFIX)
+  const ids = new Set(tables?.files.map(f => f.fileId))
+  return tables?.payload.filter(p => !ids.has(p.fileId)).length ?? 0
+}
+
+/** The index entries v25.4+ writes for a full backup and its layers (pkg/backup/backupdest/backup_index.go). */
+function addIndexEntries(emu: Emulator, collectionPath: string, folder: string): string[] {
+  const tables = emu.cluster.userfiles.get(PREFIX)
+  if (!tables) throw new Error('no userfile tables')
+  const names = [1, 2].map(n => `${collectionPath}/metadata/index/${folder.slice(1).replaceAll('/', '-')}/${n}_metadata.pb`)
+  for (const [i, filename] of names.entries()) {
+    const fileId = `00000000-0000-4000-a000-${String(tables.files.length + i).padStart(12, '0')}`
+    tables.files.push({ filename, fileId, fileSize: 3, username: 'root', uploadTime: new Date() })
+    tables.payload.push({ fileId, byteOffset: 0, payload: Buffer.from('idx') })
+  }
+  return names
+}
+
+describe('keep-backups', () => {
+  for (const profile of ['v23.2', 'v25.2'] as const) {
+    it(`on ${profile} keeps the newest two full backups with their incrementals and nothing else changes`, async () => {
+      let offsetMs = -5 * DAY_MS
+      const emu = (emulator = await startEmulator({ profile, jobDurationMs: 60, now: () => new Date(Date.now() + offsetMs) }))
+      emu.createDatabase('bank', { accounts: { rows: 100, bytes: 6400 } })
+      const backup = async (inputs: Record<string, string>) => {
+        const run = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString(), ...inputs })
+        expect(errorsOf(run.stdout)).toEqual([])
+        return run
+      }
+      const fulls: string[] = []
+      for (let day = 0; day < 3; day++) {
+        fulls.push((await backup({})).outputs['backup-path']!)
+        offsetMs += 3600_000
+        await backup({ incremental: 'true' })
+        offsetMs += DAY_MS - 3600_000
+      }
+      const neighbour = (await backup({ collection: `userfile://${PREFIX}/bank-backup-old` })).outputs['backup-path']!
+      const index = fulls.flatMap(folder => addIndexEntries(emu, '/bank-backup', folder))
+      // A three-level explicit subdirectory is listed by SHOW BACKUPS but is never deleted.
+      const subdirectory = emu.cluster.userfiles.get(PREFIX)!
+      for (const file of subdirectory.files.filter(f => f.filename.startsWith(`/bank-backup${fulls[0]}/`))) {
+        subdirectory.files.push({
+          ...file,
+          filename: file.filename.replace(fulls[0]!, '/releases/v1/r42'),
+          fileId: `${file.fileId.slice(0, -4)}beef`
+        })
+        subdirectory.payload.push(
+          ...subdirectory.payload.filter(p => p.fileId === file.fileId).map(p => ({ ...p, fileId: `${file.fileId.slice(0, -4)}beef` }))
+        )
+      }
+      const before = await filenames(emu)
+
+      offsetMs += DAY_MS
+      const run = await backup({ 'keep-backups': '2' })
+      const newest = run.outputs['backup-path']!
+      expect(run.outputs['deleted-backups']).toBe(`${fulls[0]},${fulls[1]}`)
+      expect(run.summary).toContain('Deleted (keep-backups)')
+      expect(run.stdout).toContain(`Deleted backup ${fulls[0]} (`)
+
+      const after = await filenames(emu)
+      const deleted = (path: string) =>
+        [
+          `/bank-backup${path}/`,
+          `/bank-backup/incrementals${path}/`,
+          `/bank-backup/metadata/index/${path.slice(1).replaceAll('/', '-')}/`
+        ].some(prefix => path !== '' && after.some(name => name.startsWith(prefix)))
+      expect(deleted(fulls[0]!)).toBe(false)
+      expect(deleted(fulls[1]!)).toBe(false)
+      // Everything else is still there, byte for byte the same list: the kept backup with its
+      // incremental and index entries, the new one, the neighbour, the subdirectory, LATEST files.
+      const removed = before.filter(name => !after.includes(name))
+      expect(removed.length).toBeGreaterThan(0)
+      for (const name of removed)
+        expect(
+          name.startsWith(`/bank-backup${fulls[0]}/`) ||
+            name.startsWith(`/bank-backup${fulls[1]}/`) ||
+            name.startsWith('/bank-backup/incrementals/') ||
+            name.startsWith('/bank-backup/metadata/index/')
+        ).toBe(true)
+      expect(removed.filter(name => name.startsWith('/bank-backup/incrementals/')).every(name => !name.includes(fulls[2]!))).toBe(true)
+      expect(after.filter(name => name.startsWith(`/bank-backup/incrementals${fulls[2]}/`)).length).toBeGreaterThan(0)
+      expect(after.filter(name => name.startsWith(`/bank-backup${newest}/`)).length).toBeGreaterThan(0)
+      expect(after.filter(name => name.startsWith(`/bank-backup-old${neighbour}/`)).length).toBeGreaterThan(0)
+      expect(after.filter(name => name.startsWith('/bank-backup/releases/v1/r42/')).length).toBeGreaterThan(0)
+      expect(index.filter(name => after.includes(name))).toEqual(index.slice(4))
+      expect(orphanChunks(emu)).toBe(0)
+
+      // SHOW BACKUPS agrees: the kept two and the subdirectory are listed, the deleted ones are not.
+      const client = new pg.Client({ connectionString: emu.connectionString() })
+      await client.connect()
+      const listed = (await client.query<{ path: string }>(`SHOW BACKUPS IN 'userfile://${PREFIX}/bank-backup'`)).rows.map(r => r.path)
+      await client.end()
+      expect(listed).toEqual([fulls[2], newest, '/releases/v1/r42'])
+    })
+  }
+
+  it('deletes nothing when the backup fails', async () => {
+    const emu = (emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 60 }))
+    emu.createDatabase('bank', { accounts: { rows: 100, bytes: 6400 } })
+    const inputs = { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '1' }
+    const first = await runInProcess(inputs)
+    expect(errorsOf(first.stdout)).toEqual([])
+    expect(first.outputs['deleted-backups']).toBe('')
+    const before = await filenames(emu)
+    emu.failNextJob({ message: 'disk full' })
+    const failed = await runInProcess(inputs)
+    expect(failed.exitCode).toBe(1)
+    expect(failed.outputs['deleted-backups']).toBeUndefined()
+    expect(await filenames(emu)).toEqual(before)
+  })
+
+  it('refuses other storages before connecting, pointing to lifecycle rules', async () => {
+    const run = await runInProcess({ database: 'bank', collection: 's3://bucket/bank?AUTH=implicit', 'keep-backups': '3' })
+    expect(errorsOf(run.stdout)).toEqual([
+      "Input 'keep-backups': is for userfile:// collections only; for a s3:// collection, bucket lifecycle rules (object expiry) are the right tool."
+    ])
+  })
+})
