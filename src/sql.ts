@@ -63,8 +63,22 @@ function asOfClause(asOf: AsOfSystemTime): string {
 
 export const SESSION_INFO = 'SELECT current_user, version()'
 
-/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
-export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
+const JOB_ID = /^[0-9]{1,20}$/
+
+function validJobId(jobId: string): string {
+  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${jobId}`)
+  return jobId
+}
+
+/**
+ * One job's state through SHOW JOB, the supported interface: v26.1+ refuses crdb_internal and
+ * system to ordinary sessions (PR #158085). SHOW JOB has these columns in every version from v21.2
+ * (pkg/sql/delegate/show_jobs.go). The id is inlined, not bound: the delegate prints the id
+ * expression into the query it builds, and a placeholder there was not confirmed for every version.
+ */
+export function jobStatus(jobId: string): string {
+  return `SELECT status, fraction_completed, error, description FROM [SHOW JOB ${validJobId(jobId)}]`
+}
 
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
@@ -105,11 +119,8 @@ export function backup(options: BackupStatementOptions, redact = false): string 
   return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`
 }
 
-const JOB_ID = /^[0-9]{1,20}$/
-
 export function cancelJob(jobId: string): string {
-  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${jobId}`)
-  return `CANCEL JOB ${jobId}`
+  return `CANCEL JOB ${validJobId(jobId)}`
 }
 
 export interface ShowBackupOptions {

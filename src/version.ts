@@ -20,7 +20,10 @@ export function atLeast(version: CockroachVersion | undefined, major: number, mi
   return version.major > major || (version.major === major && version.minor >= minor)
 }
 
-/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+/**
+ * `SHOW BACKUP … WITH check_files` exists from v22.2: PR #80491 landed after the 22.1 branch cut,
+ * and the v22.2 docs mark it "New in v22.2" (docs/cockroachdb-facts.md §2).
+ */
 export function supportsCheckFiles(version: CockroachVersion | undefined): boolean {
-  return atLeast(version, 22, 1)
+  return atLeast(version, 22, 2)
 }

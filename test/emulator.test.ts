@@ -8,7 +8,14 @@ import net from 'node:net'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestCertificates } from './support/certs.js'
-import { reserveEmulatorPort, startEmulator, USERFILE_CHUNK_BYTES, type Emulator, type EmulatorOptions } from './emulator/index.js'
+import {
+  reserveEmulatorPort,
+  startEmulator,
+  USERFILE_CHUNK_BYTES,
+  type Emulator,
+  type EmulatorOptions,
+  type ProfileName
+} from './emulator/index.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 /** 2024-05-07 14:10:22.345 UTC: with AS OF SYSTEM TIME '-10s' the folder is /2024/05/07-141012.34. */
@@ -845,5 +852,59 @@ describe('userfile writes and RESTORE', () => {
     await client.query('DROP DATABASE bank2 CASCADE')
     expect(emu.cluster.databases.has('bank2')).toBe(false)
     expect((await failure(client.query('DROP DATABASE bank2 CASCADE'))).code).toBe('3D000')
+  })
+})
+
+describe('session variables and the crdb_internal restriction', () => {
+  const HINT =
+    'These interfaces are unsupported in production. To proceed, set the session variable allow_unsafe_internals = true (not recommended), or contact Cockroach Labs for a supported alternative.'
+
+  it.each(['v26.1', 'v26.2'] as const)('%s refuses crdb_internal and system with 42501 and the exact hint', async profile => {
+    const client = await connect(await emulator({ profile }))
+    for (const text of [JOB_STATUS.replace('$1', '1'), 'SELECT * FROM system.jobs', 'SELECT crdb_internal.force_error(1)']) {
+      const error = await failure(client.query(text))
+      expect(error.code).toBe('42501')
+      expect(error.message).toBe('Access to crdb_internal and system is restricted.')
+      expect(error.hint).toBe(HINT)
+    }
+    // SHOW JOB is the supported route: it reads crdb_internal.jobs internally, and is not refused.
+    const { rows } = await client.query('SELECT status FROM [SHOW JOB 1]')
+    expect(rows).toEqual([])
+    await client.query('SET allow_unsafe_internals = true')
+    expect((await client.query(JOB_STATUS, ['1'])).rows).toEqual([])
+  })
+
+  it.each(['v25.2', 'v25.4'] as const)('%s answers crdb_internal queries by default', async profile => {
+    const client = await connect(await emulator({ profile }))
+    expect((await client.query(JOB_STATUS, ['1'])).rows).toEqual([])
+  })
+
+  it('has allow_unsafe_internals from v25.4 and use_backups_with_ids from v26.2 only', async () => {
+    const cases: [ProfileName, string, boolean][] = [
+      ['v25.2', 'allow_unsafe_internals', false],
+      ['v25.4', 'allow_unsafe_internals', true],
+      ['v26.1', 'use_backups_with_ids', false],
+      ['v26.2', 'use_backups_with_ids', true]
+    ]
+    for (const [profile, variable, exists] of cases) {
+      const client = await connect(await emulator({ profile }))
+      const result = client.query(`SET ${variable} = false`)
+      if (exists) await result
+      else expect(await failure(result)).toMatchObject({ code: '42704', message: `unrecognized configuration parameter "${variable}"` })
+    }
+  })
+
+  it('v26.2 lists id, backup_time, revision_start_time when a role default turns use_backups_with_ids on', async () => {
+    const emu = await emulator({ profile: 'v26.2' })
+    const setup = await connect(emu)
+    await setup.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    emu.setRoleDefault('use_backups_with_ids', 'true')
+    const client = await connect(emu)
+    const withIds = await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
+    expect(withIds.fields.map(f => f.name)).toEqual(['id', 'backup_time', 'revision_start_time'])
+    expect(withIds.rows[0]?.backup_time).toBe('2024-05-07 14:10:12.34+00')
+    await client.query('SET use_backups_with_ids = false')
+    const withPaths = await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
+    expect(withPaths.rows).toEqual([{ path: TEN_SECONDS_AGO_FOLDER }])
   })
 })

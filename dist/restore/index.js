@@ -39017,8 +39017,21 @@ function asOfClause(asOf) {
     return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value);
 }
 const SESSION_INFO = 'SELECT current_user, version()';
-/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
-const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1';
+const JOB_ID = /^[0-9]{1,20}$/;
+function validJobId(jobId) {
+    if (!JOB_ID.test(jobId))
+        throw new Error(`not a job id: ${jobId}`);
+    return jobId;
+}
+/**
+ * One job's state through SHOW JOB, the supported interface: v26.1+ refuses crdb_internal and
+ * system to ordinary sessions (PR #158085). SHOW JOB has these columns in every version from v21.2
+ * (pkg/sql/delegate/show_jobs.go). The id is inlined, not bound: the delegate prints the id
+ * expression into the query it builds, and a placeholder there was not confirmed for every version.
+ */
+function jobStatus(jobId) {
+    return `SELECT status, fraction_completed, error, description FROM [SHOW JOB ${validJobId(jobId)}]`;
+}
 function showBackups(collection) {
     return `SHOW BACKUPS IN ${quoteLiteral(collection)}`;
 }
@@ -39045,11 +39058,8 @@ function backup(options, redact = false) {
     opts.push(...passphraseOption(options.encryptionPassphrase, redact));
     return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`;
 }
-const JOB_ID = /^[0-9]{1,20}$/;
 function cancelJob(jobId) {
-    if (!JOB_ID.test(jobId))
-        throw new Error(`not a job id: ${jobId}`);
-    return `CANCEL JOB ${jobId}`;
+    return `CANCEL JOB ${validJobId(jobId)}`;
 }
 function showBackup(path, collection, options, redact = false) {
     const opts = options.checkFiles ? ['check_files'] : [];
@@ -39511,9 +39521,12 @@ function atLeast(version, major, minor) {
         return false;
     return version.major > major || (version.major === major && version.minor >= minor);
 }
-/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+/**
+ * `SHOW BACKUP … WITH check_files` exists from v22.2: PR #80491 landed after the 22.1 branch cut,
+ * and the v22.2 docs mark it "New in v22.2" (docs/cockroachdb-facts.md §2).
+ */
 function supportsCheckFiles(version) {
-    return atLeast(version, 22, 1);
+    return atLeast(version, 22, 2);
 }
 
 ;// CONCATENATED MODULE: ./src/connection.ts
@@ -39810,10 +39823,10 @@ async function followJob(session, jobId, options) {
 }
 async function pollOnce(session, label, jobId, options) {
     try {
-        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
+        const rows = await session.query(jobStatus(jobId), [], `checking ${label.toLowerCase()} job ${jobId}`);
         const row = rows[0];
         if (row === undefined)
-            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
+            throw new JobError(`${label} job ${jobId} is not shown by SHOW JOB.`, 'vanished');
         return row;
     }
     catch (error) {
@@ -39852,16 +39865,29 @@ async function job_cancelJob(connection, jobId) {
         return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
     }
 }
-/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+/** The job itself ended: nothing is left running, so there is nothing to cancel. */
+function jobEnded(error) {
+    return error instanceof JobError && (error.reason === 'failed' || error.reason === 'canceled');
+}
+/**
+ * Follows a job to success. Whenever the action stops following it for any other reason than the
+ * job's own end (timeout, signal, pause, a refused or failing status query, reconnect given up, an
+ * unexpected error), the job is cancelled on a fresh connection and the error says so: a detached
+ * job left behind would keep running unwatched.
+ */
 async function runJobToEnd(session, jobId, connection, options) {
     try {
         return await followJob(session, jobId, options);
     }
     catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
-        }
-        throw error;
+        if (jobEnded(error))
+            throw error;
+        const cancelled = await job_cancelJob(connection, jobId);
+        if (error instanceof JobError)
+            throw new JobError(`${error.message}\n${cancelled}`, error.reason);
+        const what = error instanceof errors_ActionError ? error.message : `Unexpected error: ${describeError(error)}`;
+        const label = (options.label ?? 'Backup').toLowerCase();
+        throw new errors_ActionError(`${what}\nThe action stopped following ${label} job ${jobId}. ${cancelled}`, undefined, { cause: error });
     }
 }
 

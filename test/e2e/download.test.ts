@@ -8,7 +8,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../../src/download.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+expectNoInternalsInAnyStatement()
 
 let emulator: Emulator | undefined
 const dirs: string[] = []
@@ -44,7 +47,7 @@ function stored(emu: Emulator, folder: string): Map<string, Buffer> {
 }
 
 describe('download-path', () => {
-  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+  for (const profile of ['v21.2', 'v23.2', 'v25.2', 'v25.4', 'v26.1', 'v26.2'] as const) {
     it(`on ${profile} copies the new backup folder to the runner, byte for byte`, async () => {
       emulator = await startEmulator({ profile, jobDurationMs: 100 })
       emulator.createDatabase('bank', { accounts: { rows: 5000, bytes: 9 * 1024 * 1024 }, transfers: { rows: 10, bytes: 1000 } })

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore-main.js'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { PROFILE_NAMES, startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { ROOT, runBundledAction } from '../support/run-action.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+expectNoInternalsInAnyStatement()
 
 const emulators: Emulator[] = []
 const dirs: string[] = []
@@ -20,7 +23,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-async function cluster(profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
+async function cluster(profile: ProfileName = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
   const emu = await startEmulator({ profile, jobDurationMs })
   emulators.push(emu)
   return emu
@@ -58,7 +61,7 @@ function userfiles(emu: Emulator): Map<string, Buffer> {
 }
 
 describe('the restore companion', () => {
-  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+  for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1')) {
     it(`on ${profile} restores beside the original with new-db-name`, async () => {
       const emu = await cluster(profile)
       const backup = await bankWithBackup(emu)

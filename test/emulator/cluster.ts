@@ -70,6 +70,10 @@ export interface Cluster {
   objectStores: Map<string, Map<string, Buffer>>
   jobs: Map<string, Job>
   now: () => Date
+  /** Session variable defaults every new session starts with (`ALTER ROLE ALL SET name = value`). */
+  roleDefaults: Map<string, string>
+  /** Whether an enterprise licence is installed (only checked where the profile needs one). */
+  licensed: boolean
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -90,7 +94,9 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     userfiles: new Map(),
     objectStores: new Map(),
     jobs: new Map(),
-    now
+    now,
+    roleDefaults: new Map(),
+    licensed: true
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})
