@@ -73,12 +73,18 @@ export interface BackupResult {
 const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
-  const rows = await session.query<{ path: string }>(
+  const rows = await session.query<{ path?: string; id?: string }>(
     sql.showBackups(plan.collection),
     [],
     `listing backups in ${plan.collectionForDisplay}`
   )
-  return rows.map(row => row.path)
+  return rows.map(row => {
+    if (typeof row.path === 'string') return row.path
+    throw new ActionError(
+      `SHOW BACKUPS IN ${plan.collectionForDisplay} listed backups by id, not by path: the session variable use_backups_with_ids is on.`,
+      `The action turns it off on v26.2+; if the server's version could not be read, run ALTER ROLE ALL SET use_backups_with_ids = false.`
+    )
+  })
 }
 
 async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {

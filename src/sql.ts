@@ -80,6 +80,13 @@ export function jobStatus(jobId: string): string {
   return `SELECT status, fraction_completed, error, description FROM [SHOW JOB ${validJobId(jobId)}]`
 }
 
+/**
+ * v26.2+: with `use_backups_with_ids` on (a role default or an operator can turn it on), SHOW
+ * BACKUPS IN lists `id, backup_time, revision_start_time` instead of `path`. The action turns it
+ * off for its own session only.
+ */
+export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
+
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
 }

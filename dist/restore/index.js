@@ -38497,21 +38497,33 @@ function defaultCollection(database) {
     return `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/${encodeURIComponent(database)}-backup`;
 }
 const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`;
-/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
-const PLAIN_USER = /^[a-z0-9_]+$/;
+/** What `cockroach userfile` uses for a user whose name is not a bare identifier (pkg/cli/userfile.go). */
+const HEX_USERFILE_PREFIX = 'defaultdb.public.userfilesx_';
+/**
+ * lexbase.IsBareIdentifier on a normalized (lower-case) user name, restricted to ASCII: CockroachDB
+ * also counts a lower-case non-ASCII name as bare, but such a name cannot stand in a URI's host
+ * unescaped, so the action gives it the hex prefix too (docs/cockroachdb-facts.md §18).
+ */
+function isBareIdentifier(name) {
+    return /^[a-z_][a-z0-9_$]*$/.test(name);
+}
 /**
  * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
- * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
- * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
- * (pkg/cloud/userfile/file_table_storage.go).
+ * For the default userfile space, a user name that is not a bare identifier (`ci-bot`,
+ * `deploy.user`) gets the prefix `cockroach userfile` gives it, `defaultdb.public.userfilesx_<hex
+ * of the name>` (pkg/cli/userfile.go getDefaultQualifiedTableName). The empty-host form is no way
+ * out: CockroachDB builds `"userfiles_ci-bot"_upload_files` from it, a syntax error (cockroach
+ * issues #99971, #112420).
  */
 function resolveUser(collection, user) {
     if (!collection.includes(USER_PLACEHOLDER))
         return collection;
-    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
-        return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
+    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !isBareIdentifier(user)) {
+        const hex = Buffer.from(user, 'utf8').toString('hex');
+        const rest = collection.slice(DEFAULT_USERFILE_HOST.length).replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
+        return `userfile://${HEX_USERFILE_PREFIX}${hex}/${rest}`;
     }
-    return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user));
+    return collection.replaceAll(USER_PLACEHOLDER, isBareIdentifier(user) ? user : encodeURIComponent(user));
 }
 function safeDecode(text) {
     try {
@@ -39032,6 +39044,12 @@ function validJobId(jobId) {
 function jobStatus(jobId) {
     return `SELECT status, fraction_completed, error, description FROM [SHOW JOB ${validJobId(jobId)}]`;
 }
+/**
+ * v26.2+: with `use_backups_with_ids` on (a role default or an operator can turn it on), SHOW
+ * BACKUPS IN lists `id, backup_time, revision_start_time` instead of `path`. The action turns it
+ * off for its own session only.
+ */
+const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false';
 function showBackups(collection) {
     return `SHOW BACKUPS IN ${quoteLiteral(collection)}`;
 }
@@ -39522,6 +39540,13 @@ function atLeast(version, major, minor) {
     return version.major > major || (version.major === major && version.minor >= minor);
 }
 /**
+ * The `use_backups_with_ids` session variable exists from v26.2 (preview, PRs #160137 and #161328);
+ * setting it on an older version fails with 42704, so it is only sent where it exists.
+ */
+function hasUseBackupsWithIds(version) {
+    return atLeast(version, 26, 2);
+}
+/**
  * `SHOW BACKUP … WITH check_files` exists from v22.2: PR #80491 landed after the 22.1 branch cut,
  * and the v22.2 docs mark it "New in v22.2" (docs/cockroachdb-facts.md §2).
  */
@@ -39672,6 +39697,17 @@ function connectHint(error) {
         return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
     return undefined;
 }
+/** Session variables the action depends on, set on every connection it opens (also after a reconnect). */
+async function setUpSession(client, version, timeoutMs) {
+    if (!hasUseBackupsWithIds(version))
+        return;
+    try {
+        await client.query(timedQuery(LIST_BACKUPS_BY_PATH, [], timeoutMs));
+    }
+    catch (error) {
+        throw new errors_ActionError(`While running ${LIST_BACKUPS_BY_PATH}: ${describeError(error)}`, undefined, { cause: error });
+    }
+}
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 class Session {
     client;
@@ -39692,6 +39728,7 @@ class Session {
             if (!row)
                 throw new errors_ActionError('SELECT current_user, version() returned no row');
             const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
+            await setUpSession(client, info.version, queryTimeoutFor(options.waitTimeoutMs));
             return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
         }
         catch (error) {
@@ -39722,6 +39759,7 @@ class Session {
     async reconnect(options) {
         await this.client.end().catch(() => undefined); // the old connection is already broken
         this.client = await connectWhenReady(this.settings, options);
+        await setUpSession(this.client, this.info.version, this.queryTimeoutMs);
     }
     async close() {
         await this.client.end().catch(() => undefined); // closing after a failure must not hide it

@@ -2,6 +2,9 @@
  * run() end to end against the CockroachDB emulator, through the real pg driver: each version
  * profile's path format, every kind of target and destination, and the failures a user meets.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PROFILE_NAMES, startEmulator, type Emulator } from '../emulator/index.js'
@@ -88,10 +91,12 @@ describe('a full backup of a database', () => {
     )
   })
 
-  it('does not ask for check_files on v21.2, which lacks it', async () => {
-    const emu = await bankCluster('v21.2')
+  // check_files is v22.2+: PR #80491 landed after the 22.1 branch cut ("New in v22.2" in the docs).
+  it.each(['v21.2', 'v22.1'] as const)('does not ask for check_files on %s, which lacks it', async profile => {
+    const emu = await bankCluster(profile)
     const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     expect(result.exitCode).toBe(0)
+    expect(sent(emu).at(-1)).toMatch(/^SHOW BACKUP /)
     expect(sent(emu).at(-1)).not.toContain('check_files')
   })
 
@@ -111,6 +116,37 @@ describe('a full backup of a database', () => {
     expect(result.outputs['collection']).toBe('userfile://defaultdb.public.userfiles_alice/bank-backup')
   })
 
+  it("gives a user whose name is not a bare identifier cockroach userfile's hex prefix, and downloads from it", async () => {
+    emulator = await startEmulator({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const download = mkdtempSync(join(tmpdir(), 'hex-user-'))
+    try {
+      const result = await runInProcess({
+        database: 'bank',
+        'download-path': download,
+        'connection-string': emulator.connectionString('ci-bot', 'pw')
+      })
+      expect(errorsOf(result.stdout)).toEqual([])
+      expect(result.outputs['collection']).toBe('userfile://defaultdb.public.userfilesx_63692d626f74/bank-backup')
+      expect([...emulator.cluster.userfiles.keys()]).toContain('defaultdb.public.userfilesx_63692d626f74')
+      expect(readdirSync(download, { recursive: true })).toContainEqual(expect.stringMatching(/BACKUP_MANIFEST$/))
+    } finally {
+      rmSync(download, { recursive: true, force: true })
+    }
+  })
+
+  it('shows the syntax error CockroachDB gives an empty-host collection for such a user (cockroach #99971)', async () => {
+    emulator = await startEmulator({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const result = await runInProcess({
+      database: 'bank',
+      collection: 'userfile:///bank-backup',
+      'connection-string': emulator.connectionString('ci-bot', 'pw')
+    })
+    expect(result.exitCode).toBe(1)
+    expect(errorsOf(result.stdout).join('\n')).toContain('at or near "_upload_files": syntax error (SQLSTATE 42601)')
+  })
+
   it('backs up several databases into a collection named after the first', async () => {
     const emu = await bankCluster('v23.2')
     emu.createDatabase('Shop-EU', { orders: { rows: 5, bytes: 500 } })
@@ -119,6 +155,29 @@ describe('a full backup of a database', () => {
     expect(sent(emu).find(s => s.startsWith('BACKUP'))).toContain('BACKUP DATABASE bank, "Shop-EU" INTO')
     expect(result.outputs['rows']).toBe('1255')
     expect(result.outputs['restore-statement']).toMatch(/^RESTORE DATABASE bank, "Shop-EU" FROM/)
+  })
+})
+
+describe('use_backups_with_ids (v26.2)', () => {
+  it('finds the new folder by path when a role default turns the variable on', async () => {
+    const emu = await bankCluster('v26.2')
+    emu.setRoleDefault('use_backups_with_ids', 'true')
+    const first = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(errorsOf(first.stdout)).toEqual([])
+    const second = await runInProcess({ database: 'bank', incremental: 'true', 'connection-string': emu.connectionString() })
+    expect(errorsOf(second.stdout)).toEqual([])
+    expect(second.outputs['backup-path']).toBe(first.outputs['backup-path'])
+    expect(sent(emu)).toContain('SET use_backups_with_ids = false')
+  })
+
+  it('never sets the variable on versions that lack it (they refuse it with 42704)', async () => {
+    for (const profile of ['v25.4', 'v26.1'] as const) {
+      const emu = await bankCluster(profile)
+      const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+      expect(result.exitCode).toBe(0)
+      expect(sent(emu).filter(s => s.startsWith('SET '))).toEqual([])
+      await emu.close()
+    }
   })
 })
 
