@@ -39530,6 +39530,7 @@ function describeTarget(target) {
 
 
 
+
 function destinationOf(inputs) {
     if (inputs.subdirectory !== undefined)
         return { kind: 'subdirectory', name: inputs.subdirectory };
@@ -39557,10 +39558,28 @@ async function listBackups(session, plan) {
         throw new errors_ActionError(`SHOW BACKUPS IN ${plan.collectionForDisplay} listed backups by id, not by path: the session variable use_backups_with_ids is on.`, `The action turns it off on v26.2+; if the server's version could not be read, run ALTER ROLE ALL SET use_backups_with_ids = false.`);
     });
 }
+/** pkg/ccl/utilccl CheckEnterpriseEnabled: XXC02 at planning, or this text in a job's error (v22.1+ resolves LATEST in the job). */
+const LICENCE_TEXT = /requires an enterprise license/i;
+const LICENCE_HINT = 'Up to v22.2, and on v23.1/v23.2 patches from before the late-2024 licence change, incremental, ' +
+    'revision-history and encryption-passphrase need an enterprise licence (SET CLUSTER SETTING enterprise.license). ' +
+    'Install one, upgrade to a patch or version that includes these features, or run without those inputs.';
+function withLicenceHint(error) {
+    if (error instanceof QueryError && (error.code === 'XXC02' || LICENCE_TEXT.test(error.message))) {
+        return new errors_ActionError(error.message, LICENCE_HINT, { cause: error });
+    }
+    if (error instanceof JobError && error.reason === 'failed' && LICENCE_TEXT.test(error.message)) {
+        return new JobError(error.message, error.reason, LICENCE_HINT);
+    }
+    return error;
+}
 async function startBackup(session, plan, log) {
     const statement = { ...plan };
     log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
+    const rows = await session
+        .query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+        .catch((error) => {
+        throw withLicenceHint(error);
+    });
     const jobId = rows[0]?.job_id;
     if (jobId === undefined)
         throw new errors_ActionError('BACKUP … WITH detached returned no job id.');
@@ -39602,6 +39621,8 @@ async function takeBackup(session, plan, options) {
         log: options.log,
         reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
         pollIntervalMs: options.pollIntervalMs
+    }).catch((error) => {
+        throw withLicenceHint(error);
     });
     const after = await listBackups(session, plan);
     const jobFolder = folderFromJobDescription(description);
@@ -40304,8 +40325,11 @@ async function writeSummary(report) {
         [{ data: 'Type', header: true }, { data: contents.backupType }],
         [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
         [{ data: 'Job', header: true }, { data: report.jobId }],
-        [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
-        [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
+        // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
+        // layer before it, so summing the chain would count a row changed in several layers repeatedly.
+        [{ data: `Rows in this ${contents.backupType} layer`, header: true }, { data: String(contents.rows) }],
+        [{ data: `Size of this ${contents.backupType} layer`, header: true }, { data: formatBytes(contents.bytes) }],
+        [{ data: 'Layers in the chain', header: true }, { data: String(contents.layers) }],
         [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
         ...(report.download
             ? [
@@ -40322,8 +40346,8 @@ async function writeSummary(report) {
         .addTable([
         [
             { data: 'Table', header: true },
-            { data: 'Rows', header: true },
-            { data: 'Size', header: true }
+            { data: 'Rows in this layer', header: true },
+            { data: 'Size in this layer', header: true }
         ],
         ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])

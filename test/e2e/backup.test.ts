@@ -158,6 +158,44 @@ describe('a full backup of a database', () => {
   })
 })
 
+describe('enterprise licence (XXC02)', () => {
+  it('v23.2.4 without a licence refuses revision-history at planning, and the error carries the licence hint', async () => {
+    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, licensed: false })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const result = await runInProcess({ database: 'bank', 'revision-history': 'true', 'connection-string': emulator.connectionString() })
+    expect(result.exitCode).toBe(1)
+    const error = errorsOf(result.stdout).join('\n')
+    expect(error).toContain('use of BACKUP with revision_history requires an enterprise license')
+    expect(error).toContain('SQLSTATE XXC02')
+    expect(error).toMatch(/Hint: Up to v22\.2, and on v23\.1\/v23\.2 patches from before the late-2024 licence change/)
+  })
+
+  it('v22.2 without a licence fails an incremental inside the job, and the error carries the licence hint', async () => {
+    emulator = await startEmulator({ profile: 'v22.2', jobDurationMs: 100, licensed: false })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const full = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })
+    expect(full.exitCode).toBe(0)
+    const result = await runInProcess({ database: 'bank', incremental: 'true', 'connection-string': emulator.connectionString() })
+    expect(result.exitCode).toBe(1)
+    const error = errorsOf(result.stdout).join('\n')
+    expect(error).toMatch(/Backup job \d+ failed: use of BACKUP with incremental requires an enterprise license/)
+    expect(error).toContain('Hint: Up to v22.2')
+  })
+
+  it('v24.3 needs no licence for an incremental with revision history', async () => {
+    emulator = await startEmulator({ profile: 'v24.3', jobDurationMs: 100, licensed: false })
+    emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    expect((await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })).exitCode).toBe(0)
+    const result = await runInProcess({
+      database: 'bank',
+      incremental: 'true',
+      'revision-history': 'true',
+      'connection-string': emulator.connectionString()
+    })
+    expect(errorsOf(result.stdout)).toEqual([])
+  })
+})
+
 describe('use_backups_with_ids (v26.2)', () => {
   it('finds the new folder by path when a role default turns the variable on', async () => {
     const emu = await bankCluster('v26.2')
@@ -200,6 +238,10 @@ describe('other targets and destinations', () => {
     const full = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     expect(full.exitCode).toBe(0)
     offsetMs = 60_000 // a minute later, so the layers differ
+    const accounts = emu.cluster.databases.get('bank')?.schemas.get('public')?.get('accounts')
+    if (!accounts) throw new Error('no accounts table')
+    accounts.rows += 40
+    accounts.bytes += 2_560
     const incremental = await runInProcess({ database: 'bank', incremental: 'true', 'connection-string': emu.connectionString() })
     expect(errorsOf(incremental.stdout)).toEqual([])
     expect(
@@ -210,6 +252,12 @@ describe('other targets and destinations', () => {
     expect(incremental.outputs['backup-path']).toBe(full.outputs['backup-path'])
     expect(incremental.outputs['job-id']).not.toBe(full.outputs['job-id'])
     expect(incremental.outputs['end-time']! > full.outputs['end-time']!).toBe(true)
+    // The newest layer only: the 40 rows changed since the full backup, not 1000 + 40.
+    expect(full.outputs['rows']).toBe('1000')
+    expect(incremental.outputs['rows']).toBe('40')
+    expect(incremental.outputs['bytes']).toBe('2560')
+    expect(incremental.summary).toContain('Rows in this incremental layer')
+    expect(incremental.summary).toContain('Layers in the chain')
   })
 
   it('refuses an incremental when the collection has no full backup yet, before any BACKUP', async () => {

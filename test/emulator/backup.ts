@@ -6,7 +6,7 @@
  */
 import { evalAsOf, gcThresholdError } from './asof.js'
 import type { Cluster, DatabaseModel } from './cluster.js'
-import { CrdbError, SQLSTATE } from './errors.js'
+import { CrdbError, licenceRequired, SQLSTATE } from './errors.js'
 import {
   decodeManifest,
   deriveKey,
@@ -264,6 +264,11 @@ export interface PlanInput {
   database: string
 }
 
+/** An unlicensed cluster of a version whose incremental, revision_history and encryption need a licence. */
+function needsLicence(cluster: Cluster): boolean {
+  return cluster.profile.enterpriseFeaturesNeedLicence && !cluster.licensed
+}
+
 /** Everything BACKUP decides before it creates the job; throws CockroachDB's planning errors. */
 export function planBackup(cluster: Cluster, input: PlanInput): BackupPlan {
   const { statement } = input
@@ -275,6 +280,9 @@ export function planBackup(cluster: Cluster, input: PlanInput): BackupPlan {
   if (endTimeMs < gcThresholdMs)
     throw new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${gcThresholdError(endTimeMs, gcThresholdMs).message}`)
   const targets = resolveTargets(cluster, statement.targets, input.database)
+  // backup_planning.go backupPlanHook: requireEnterprise for these options at planning.
+  if (needsLicence(cluster) && statement.options.revisionHistory) throw licenceRequired('revision_history')
+  if (needsLicence(cluster) && input.passphrase !== undefined) throw licenceRequired('encryption')
   const destination: PlannedDestination =
     statement.destination.kind === 'latest'
       ? { kind: 'latest' }
@@ -323,6 +331,9 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
       )
     }
   }
+  // getBackupDetailAndManifest: requireEnterprise(…, "incremental") once there are previous layers;
+  // from v22.1 this runs inside the job, so a detached BACKUP reports it in the job's error.
+  if (needsLicence(cluster)) throw licenceRequired('incremental')
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const layers = layerFolders(storage, fullFolder)
   const previous = readManifest(storage, layers[layers.length - 1] ?? fullFolder, key)
