@@ -58,6 +58,11 @@ describe('download-path', () => {
       expect(outputs['download-path']).toBe(target)
       const expected = stored(emulator, `/bank-backup${outputs['backup-path']}`)
       expect(expected.size).toBeGreaterThan(2)
+      // v25.4+ also writes one backup index entry per layer (pkg/backup/backupdest/backup_index.go).
+      const flattened = (outputs['backup-path'] ?? '').replace(/^\//, '').replaceAll('/', '-')
+      const index = stored(emulator, `/bank-backup/metadata/index/${flattened}`)
+      expect(index.size).toBe(emulator.profile.writesBackupIndex ? 1 : 0)
+      for (const [name, bytes] of index) expected.set(`index/${name}`, bytes)
       expect(tree(target)).toEqual([...expected.keys()].sort())
       for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
       expect(outputs['files']).toBe(String(expected.size))

@@ -400,8 +400,36 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     )
     storage.write(`${resolved.folder}/BACKUP-STATISTICS`, key ? encrypt(statistics, key, `${jobId}/statistics`) : statistics)
   }
+  if (cluster.profile.writesBackupIndex) writeIndexEntry(storage, fullFolder, resolved.folder, manifest)
   writeLatest(cluster, storage, fullFolder, cluster.now().getTime())
   return { rows: tables.reduce((n, t) => n + t.rows, 0), indexEntries: 0, bytes: tables.reduce((n, t) => n + t.bytes, 0) }
+}
+
+/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
+export function flattenSubdirForIndex(subdir: string): string {
+  return subdir.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
+}
+
+/** `20060102-150405.00`-style UTC stamp for index file names (layout approximate, facts §16). */
+function indexStamp(ms: number): string {
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 22)}`
+}
+
+/**
+ * WriteBackupIndexMetadata (v25.4+): `metadata/index/<flattened full subdir>/<descending end>_<start
+ * or 0>_<end>_metadata.pb`, unencrypted, holding the layer's start, end and path. An incremental
+ * writes one only when its full backup has one (shouldWriteIndex). The proto is stood in for by
+ * JSON; names sort newest first, as EncodeDescendingTS makes them.
+ */
+function writeIndexEntry(storage: Storage, fullFolder: string, layerFolder: string, manifest: Manifest): void {
+  const dir = `/metadata/index/${flattenSubdirForIndex(fullFolder)}`
+  const isFull = manifest.startTimeMs === null
+  if (!isFull && !storage.list().some(name => name.replace(/^\/?/, '/').startsWith(`${dir}/`))) return
+  const descending = String(8_640_000_000_000_000 - manifest.endTimeMs).padStart(16, '0')
+  const start = manifest.startTimeMs === null ? '0' : indexStamp(manifest.startTimeMs)
+  const name = `${dir}/${descending}_${start}_${indexStamp(manifest.endTimeMs)}_metadata.pb`
+  storage.write(name, Buffer.from(JSON.stringify({ startTimeMs: manifest.startTimeMs, endTimeMs: manifest.endTimeMs, path: layerFolder })))
 }
 
 /** Another writer's full backup of every user database, as if taken at `endTimeMs`. */
