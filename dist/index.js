@@ -38973,9 +38973,12 @@ function restoreDetached(options, redact = false) {
     opts.push(...passphraseOption(options.encryptionPassphrase, redact));
     return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
 }
-const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
-function dropDatabase(name) {
-    return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
+/**
+ * DROP sees every database, whatever the user's CONNECT privilege; SHOW DATABASES lists only those
+ * with CONNECT from v22.2 (pkg/sql/delegate/show_databases.go), so it cannot tell what RESTORE sees.
+ */
+function dropDatabaseIfExists(name) {
+    return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`;
 }
 function dropTableIfExists(table) {
     return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;

@@ -211,10 +211,12 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
   return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`
 }
 
-export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
-
-export function dropDatabase(name: string): string {
-  return `DROP DATABASE ${quoteIdent(name)} CASCADE`
+/**
+ * DROP sees every database, whatever the user's CONNECT privilege; SHOW DATABASES lists only those
+ * with CONNECT from v22.2 (pkg/sql/delegate/show_databases.go), so it cannot tell what RESTORE sees.
+ */
+export function dropDatabaseIfExists(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
 }
 
 export function dropTableIfExists(table: TableName): string {

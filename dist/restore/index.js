@@ -39135,9 +39135,12 @@ function restoreDetached(options, redact = false) {
     opts.push(...passphraseOption(options.encryptionPassphrase, redact));
     return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
 }
-const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
-function dropDatabase(name) {
-    return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
+/**
+ * DROP sees every database, whatever the user's CONNECT privilege; SHOW DATABASES lists only those
+ * with CONNECT from v22.2 (pkg/sql/delegate/show_databases.go), so it cannot tell what RESTORE sees.
+ */
+function dropDatabaseIfExists(name) {
+    return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`;
 }
 function dropTableIfExists(table) {
     return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
@@ -40408,6 +40411,7 @@ async function uploadBackup(session, location, backupPath, sourceInput, input, l
 
 
 
+
 const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
 function planRestore(inputs, sessionUser) {
     const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
@@ -40464,7 +40468,11 @@ async function readBackup(session, plan) {
         throw new errors_ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`);
     return rows;
 }
-/** The databases RESTORE will create must not exist; with drop-existing they are dropped first. */
+/**
+ * The databases RESTORE will create must not exist; with drop-existing they are dropped first.
+ * Without it, RESTORE's own check (42P04) decides: a pre-check through SHOW DATABASES would miss
+ * databases the user has no CONNECT on (v22.2+), which RESTORE still sees.
+ */
 async function makeRoom(session, plan, log) {
     const target = plan.target;
     if (target.kind === 'tables') {
@@ -40477,16 +40485,19 @@ async function makeRoom(session, plan, log) {
         }
         return;
     }
+    if (!plan.dropExisting)
+        return;
     for (const database of plan.newDbName !== undefined ? [plan.newDbName] : target.databases) {
-        const found = await session.query(DATABASE_EXISTS, [database], `checking whether database ${database} exists`);
-        if (found.length === 0)
-            continue;
-        if (!plan.dropExisting) {
-            throw new errors_ActionError(`Database ${database} already exists, and RESTORE only creates new databases.`, `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`);
-        }
-        await session.query(dropDatabase(database), [], `dropping database ${database} before the restore`);
-        log(`Dropped database ${database} (drop-existing: true).`);
+        await session.query(dropDatabaseIfExists(database), [], `dropping database ${database} before the restore`);
+        log(`Dropped database ${database} (drop-existing: true), if it existed.`);
     }
+}
+/** RESTORE's planning refuses an existing database: sqlerrors.NewDatabaseAlreadyExistsError, 42P04. */
+function existingDatabaseError(error) {
+    if (!(error instanceof QueryError) || error.code !== '42P04')
+        return error;
+    const name = /database "(.*)" already exists/.exec(databaseErrorFields(error.cause).message)?.[1];
+    return new errors_ActionError(`Database ${name ?? '(named by CockroachDB)'} already exists, and RESTORE only creates new databases.\n${error.message}`, `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`, { cause: error });
 }
 async function startRestore(session, plan, log) {
     const options = {
@@ -40498,7 +40509,11 @@ async function startRestore(session, plan, log) {
         encryptionPassphrase: plan.encryptionPassphrase
     };
     log(`Running: ${restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(restoreDetached(options), [], `starting the restore from ${plan.path}`);
+    const rows = await session
+        .query(restoreDetached(options), [], `starting the restore from ${plan.path}`)
+        .catch((error) => {
+        throw existingDatabaseError(error);
+    });
     const jobId = rows[0]?.job_id;
     if (jobId === undefined)
         throw new errors_ActionError('RESTORE … WITH detached returned no job id.');

@@ -84,15 +84,42 @@ describe('the restore companion', () => {
     })
   }
 
-  it('refuses an existing database before sending RESTORE, naming drop-existing and new-db-name', async () => {
+  it("turns RESTORE's own 42P04 for an existing database into a message naming drop-existing and new-db-name", async () => {
     const emu = await cluster()
     const backup = await bankWithBackup(emu)
     const run = await restore({ database: 'bank', 'backup-path': backup['backup-path']!, 'connection-string': emu.connectionString() })
     expect(run.exitCode).toBe(1)
-    expect(errorsOf(run.stdout).join('\n')).toMatch(/Database bank already exists[\s\S]*drop-existing: true[\s\S]*new-db-name/)
-    expect(emu.statements.some(s => s.sql.startsWith('RESTORE'))).toBe(false)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(/Database bank already exists[\s\S]*drop-existing: true[\s\S]*new-db-name/)
+    expect(error).toContain('database "bank" already exists (SQLSTATE 42P04)')
+    expect(emu.statements.some(s => s.sql.includes('SHOW DATABASES'))).toBe(false)
     expect(run.outputs).toEqual({})
   })
+
+  // From v22.2 SHOW DATABASES lists only databases the user may CONNECT to; RESTORE and DROP see them all.
+  for (const dropExisting of [false, true]) {
+    it(`for a user without CONNECT on the existing database, ${dropExisting ? 'drop-existing drops it' : 'still gives the clear message'} (v22.2+)`, async () => {
+      const emu = await cluster('v22.2')
+      const backup = await bankWithBackup(emu)
+      emu.revokeConnect('bank')
+      emu.cluster.databases.get('bank')!.schemas.get('public')!.get('accounts')!.rows = 1 // the "broken" state
+      const run = await restore({
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'drop-existing': String(dropExisting),
+        collection: 'userfile://defaultdb.public.userfiles_root/bank-backup',
+        'connection-string': emu.connectionString('deployer')
+      })
+      if (dropExisting) {
+        expect(errorsOf(run.stdout)).toEqual([])
+        expect(emu.statements.map(s => s.sql)).toContain('DROP DATABASE IF EXISTS bank CASCADE')
+        expect(tablesOf(emu, 'bank')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
+      } else {
+        expect(run.exitCode).toBe(1)
+        expect(errorsOf(run.stdout).join('\n')).toMatch(/Database bank already exists[\s\S]*drop-existing: true/)
+      }
+    })
+  }
 
   it('drops the existing database first with drop-existing: true', async () => {
     const emu = await cluster()
@@ -106,8 +133,8 @@ describe('the restore companion', () => {
     })
     expect(errorsOf(run.stdout)).toEqual([])
     const sent = emu.statements.map(s => s.sql)
-    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeGreaterThan(-1)
-    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeLessThan(sent.findIndex(s => s.startsWith('RESTORE')))
+    expect(sent.indexOf('DROP DATABASE IF EXISTS bank CASCADE')).toBeGreaterThan(-1)
+    expect(sent.indexOf('DROP DATABASE IF EXISTS bank CASCADE')).toBeLessThan(sent.findIndex(s => s.startsWith('RESTORE')))
     expect(tablesOf(emu, 'bank')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
   })
 

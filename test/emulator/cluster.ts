@@ -74,6 +74,8 @@ export interface Cluster {
   roleDefaults: Map<string, string>
   /** Whether an enterprise licence is installed (only checked where the profile needs one). */
   licensed: boolean
+  /** Databases whose CONNECT privilege was revoked from public: only root has it (no other privileges are modelled). */
+  connectRevoked: Set<string>
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -96,7 +98,8 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     jobs: new Map(),
     now,
     roleDefaults: new Map(),
-    licensed: true
+    licensed: true,
+    connectRevoked: new Set()
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})

@@ -65,6 +65,8 @@ export interface Emulator {
    * Throws for a variable this version does not have.
    */
   setRoleDefault(name: string, value: string): void
+  /** `REVOKE CONNECT ON DATABASE name FROM public`: from v22.2 SHOW DATABASES hides it from users other than root. */
+  revokeConnect(database: string): void
   /** Destroys every live connection; jobs keep running. */
   dropConnections(): void
   readonly connectionCount: number
@@ -153,6 +155,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setRoleDefault(name, value) {
       if (!sessionVariableDefaults(profile).has(name)) throw new Error(`${profile.name} has no session variable ${name}`)
       cluster.roleDefaults.set(name, value)
+    },
+    revokeConnect(database) {
+      cluster.connectRevoked.add(database)
     },
     dropConnections: () => wire.dropConnections(),
     get connectionCount() {

@@ -374,7 +374,10 @@ export class CockroachHandler implements WireHandler {
         return this.restore(statement, text, session, sql)
       case 'select-databases': {
         const wanted = statement.name && text(statement.name)
-        const names = [...cluster.databases.keys()].filter(name => wanted === undefined || name === wanted).sort()
+        // v22.2+ (pkg/sql/delegate/show_databases.go): only databases the user may CONNECT to.
+        const visible = (name: string): boolean =>
+          !cluster.profile.showDatabasesNeedsConnect || session.user === 'root' || !cluster.connectRevoked.has(name)
+        const names = [...cluster.databases.keys()].filter(name => (wanted === undefined || name === wanted) && visible(name)).sort()
         return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
       }
       case 'drop-database': {
