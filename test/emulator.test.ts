@@ -14,7 +14,9 @@ import {
   USERFILE_CHUNK_BYTES,
   type Emulator,
   type EmulatorOptions,
-  type ProfileName
+  type ProfileName,
+  PROFILE_NAMES,
+  PROFILES
 } from './emulator/index.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
@@ -520,8 +522,10 @@ describe('path formats across versions', () => {
     for (const [profile, expected] of [
       ['v21.1', TEN_SECONDS_AGO_FOLDER.slice(1)],
       ['v21.2', TEN_SECONDS_AGO_FOLDER],
+      ['v22.1', TEN_SECONDS_AGO_FOLDER],
       ['v22.2', TEN_SECONDS_AGO_FOLDER],
-      ['v25.2', TEN_SECONDS_AGO_FOLDER]
+      ['v25.2', TEN_SECONDS_AGO_FOLDER],
+      ['v26.2', TEN_SECONDS_AGO_FOLDER]
     ] as const) {
       const client = await connect(await emulator({ profile }))
       await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
@@ -906,5 +910,62 @@ describe('session variables and the crdb_internal restriction', () => {
     await client.query('SET use_backups_with_ids = false')
     const withPaths = await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
     expect(withPaths.rows).toEqual([{ path: TEN_SECONDS_AGO_FOLDER }])
+  })
+})
+
+describe('profiles', () => {
+  it('builds each profile as the one before it plus named changes (v25.3: none modelled)', () => {
+    const ignored = new Set(['name', 'versionString'])
+    const changes = PROFILE_NAMES.slice(1).map((name, i) => {
+      const before = PROFILES[PROFILE_NAMES[i]!] as unknown as Record<string, unknown>
+      const after = PROFILES[name] as unknown as Record<string, unknown>
+      const changed = Object.keys(after).filter(key => !ignored.has(key) && JSON.stringify(after[key]) !== JSON.stringify(before[key]))
+      return [name, changed] as const
+    })
+    for (const [name, changed] of changes) {
+      if (name === 'v25.3') expect(changed, name).toEqual([])
+      else expect(changed.length, name).toBeGreaterThan(0)
+    }
+    expect(Object.fromEntries(changes)['v24.3']).toEqual(['enterpriseFeaturesNeedLicence'])
+  })
+
+  it('reports the version it plays in version()', async () => {
+    for (const profile of ['v22.1', 'v25.3', 'v26.2'] as const) {
+      const client = await connect(await emulator({ profile }))
+      const { rows } = await client.query<{ version: string }>('SELECT version()')
+      expect(rows[0]?.version).toMatch(new RegExp(`^CockroachDB CCL ${profile.replace('.', '\\.')}\\.\\d+ `))
+    }
+  })
+
+  it('rejects check_files on v22.1 (PR #80491 is v22.2) and accepts it on v22.2', async () => {
+    for (const [profile, accepted] of [
+      ['v22.1', false],
+      ['v22.2', true]
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+      const query = client.query(`SHOW BACKUP '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' WITH check_files`)
+      if (accepted) expect((await query).fields.map(f => f.name)).toContain('file_bytes')
+      else expect(await failure(query)).toMatchObject({ code: '42601', message: 'at or near "check_files": syntax error' })
+    }
+  })
+
+  it('writes a backup index entry per layer from v25.4 only', async () => {
+    for (const [profile, entries] of [
+      ['v25.3', 0],
+      ['v25.4', 2]
+    ] as const) {
+      const emu = await emulator({ profile, now: () => new Date() })
+      const client = await connect(emu)
+      await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
+      await client.query(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}'`)
+      const names = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')?.files.map(f => f.filename) ?? []
+      const index = names.filter(name => name.startsWith('/bank-backup/metadata/index/'))
+      expect(index, profile).toHaveLength(entries)
+      for (const name of index)
+        expect(name).toMatch(
+          /^\/bank-backup\/metadata\/index\/\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}\/\d+_(0|\d{8}-\d{6}\.\d{2})_\d{8}-\d{6}\.\d{2}_metadata\.pb$/
+        )
+    }
   })
 })
