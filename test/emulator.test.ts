@@ -16,7 +16,8 @@ import {
   type EmulatorOptions,
   type ProfileName,
   PROFILE_NAMES,
-  PROFILES
+  PROFILES,
+  statementsReceivedByAllEmulators
 } from './emulator/index.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
@@ -881,6 +882,16 @@ describe('session variables and the crdb_internal restriction', () => {
   it.each(['v25.2', 'v25.4'] as const)('%s answers crdb_internal queries by default', async profile => {
     const client = await connect(await emulator({ profile }))
     expect((await client.query(JOB_STATUS, ['1'])).rows).toEqual([])
+  })
+
+  it('collects every statement of every emulator started in the file (for the e2e scan for crdb_internal)', async () => {
+    const first = await connect(await emulator({ profile: 'v25.4' }))
+    const second = await connect(await emulator({ profile: 'v26.2' }))
+    await first.query("SELECT 'first-emulator-marker'")
+    await second.query("SELECT 'second-emulator-marker'")
+    const all = statementsReceivedByAllEmulators().map(s => s.sql)
+    expect(all).toContain("SELECT 'first-emulator-marker'")
+    expect(all).toContain("SELECT 'second-emulator-marker'")
   })
 
   it('has allow_unsafe_internals from v25.4 and use_backups_with_ids from v26.2 only', async () => {

@@ -10,8 +10,8 @@ const INTERNAL_NAME = /\b(crdb_internal|system)\s*\.|"(crdb_internal|system)"\s*
 
 export function expectNoInternalsInAnyStatement(): void {
   afterAll(() => {
+    // Filtered runs (-t) may send nothing; that statements are collected at all is checked in emulator.test.ts.
     const statements = statementsReceivedByAllEmulators().map(s => s.redactedSql)
-    expect(statements.length).toBeGreaterThan(0)
     expect(statements.filter(sql => INTERNAL_NAME.test(sql))).toEqual([])
   })
 }
