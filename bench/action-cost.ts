@@ -154,7 +154,7 @@ async function jobFollowing(): Promise<string> {
       const job = [...emu.cluster.jobs.values()][0]
       const finished = job?.finished?.getTime()
       if (finished === undefined) throw new Error('the job did not finish')
-      const polls = emu.statements.filter(s => s.sql.includes('crdb_internal.jobs'))
+      const polls = emu.statements.filter(s => s.sql.includes('FROM [SHOW JOB '))
       const noticed = polls.find(s => s.at.getTime() >= finished)
       const late = noticed ? noticed.at.getTime() - finished : Number.NaN
       lines.push(`| ${durationMs / 1000} s | ${polls.length} | ${((polls.length * 60_000) / durationMs).toFixed(0)} | ${ms(late)} |`)

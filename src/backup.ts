@@ -16,9 +16,9 @@ import {
 } from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
-import type { Session } from './connection.js'
+import { QueryError, type Session } from './connection.js'
 import { ActionError } from './errors.js'
-import { runJobToEnd, type JobId } from './job.js'
+import { JobError, runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
 import type { ActionInputs } from './inputs.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
@@ -73,18 +73,46 @@ export interface BackupResult {
 const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
-  const rows = await session.query<{ path: string }>(
+  const rows = await session.query<{ path?: string; id?: string }>(
     sql.showBackups(plan.collection),
     [],
     `listing backups in ${plan.collectionForDisplay}`
   )
-  return rows.map(row => row.path)
+  return rows.map(row => {
+    if (typeof row.path === 'string') return row.path
+    throw new ActionError(
+      `SHOW BACKUPS IN ${plan.collectionForDisplay} listed backups by id, not by path: the session variable use_backups_with_ids is on.`,
+      `The action turns it off on v26.2+; if the server's version could not be read, run ALTER ROLE ALL SET use_backups_with_ids = false.`
+    )
+  })
+}
+
+/** pkg/ccl/utilccl CheckEnterpriseEnabled: XXC02 at planning, or this text in a job's error (v22.1+ resolves LATEST in the job). */
+const LICENCE_TEXT = /requires an enterprise license/i
+
+export const LICENCE_HINT =
+  'Up to v22.2, and on v23.1/v23.2 patches from before the late-2024 licence change, incremental, ' +
+  'revision-history and encryption-passphrase need an enterprise licence (SET CLUSTER SETTING enterprise.license). ' +
+  'Install one, upgrade to a patch or version that includes these features, or run without those inputs.'
+
+function withLicenceHint(error: unknown): unknown {
+  if (error instanceof QueryError && (error.code === 'XXC02' || LICENCE_TEXT.test(error.message))) {
+    return new ActionError(error.message, LICENCE_HINT, { cause: error })
+  }
+  if (error instanceof JobError && error.reason === 'failed' && LICENCE_TEXT.test(error.message)) {
+    return new JobError(error.message, error.reason, LICENCE_HINT)
+  }
+  return error
 }
 
 async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
   log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+  const rows = await session
+    .query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+    .catch((error: unknown) => {
+      throw withLicenceHint(error)
+    })
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
   return jobId
@@ -132,6 +160,8 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
     log: options.log,
     reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
     pollIntervalMs: options.pollIntervalMs
+  }).catch((error: unknown) => {
+    throw withLicenceHint(error)
   })
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)

@@ -38,21 +38,34 @@ export function defaultCollection(database: string): string {
 }
 
 const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`
-/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
-const PLAIN_USER = /^[a-z0-9_]+$/
+/** What `cockroach userfile` uses for a user whose name is not a bare identifier (pkg/cli/userfile.go). */
+const HEX_USERFILE_PREFIX = 'defaultdb.public.userfilesx_'
+
+/**
+ * lexbase.IsBareIdentifier on a normalized (lower-case) user name, restricted to ASCII: CockroachDB
+ * also counts a lower-case non-ASCII name as bare, but such a name cannot stand in a URI's host
+ * unescaped, so the action gives it the hex prefix too (docs/cockroachdb-facts.md §18).
+ */
+export function isBareIdentifier(name: string): boolean {
+  return /^[a-z_][a-z0-9_$]*$/.test(name)
+}
 
 /**
  * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
- * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
- * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
- * (pkg/cloud/userfile/file_table_storage.go).
+ * For the default userfile space, a user name that is not a bare identifier (`ci-bot`,
+ * `deploy.user`) gets the prefix `cockroach userfile` gives it, `defaultdb.public.userfilesx_<hex
+ * of the name>` (pkg/cli/userfile.go getDefaultQualifiedTableName). The empty-host form is no way
+ * out: CockroachDB builds `"userfiles_ci-bot"_upload_files` from it, a syntax error (cockroach
+ * issues #99971, #112420).
  */
 export function resolveUser(collection: string, user: string): string {
   if (!collection.includes(USER_PLACEHOLDER)) return collection
-  if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
-    return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user))
+  if (collection.startsWith(DEFAULT_USERFILE_HOST) && !isBareIdentifier(user)) {
+    const hex = Buffer.from(user, 'utf8').toString('hex')
+    const rest = collection.slice(DEFAULT_USERFILE_HOST.length).replaceAll(USER_PLACEHOLDER, encodeURIComponent(user))
+    return `userfile://${HEX_USERFILE_PREFIX}${hex}/${rest}`
   }
-  return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user))
+  return collection.replaceAll(USER_PLACEHOLDER, isBareIdentifier(user) ? user : encodeURIComponent(user))
 }
 
 interface UriSecrets {

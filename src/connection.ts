@@ -8,7 +8,7 @@ import type { ConnectionSettings, SslMode } from './connection-string.js'
 import { describeServer } from './connection-string.js'
 import { ActionError, databaseErrorFields, describeError } from './errors.js'
 import * as sql from './sql.js'
-import { parseVersion, type CockroachVersion } from './version.js'
+import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
 const TIMESTAMP_OIDS = new Set([1114, 1184])
@@ -190,6 +190,16 @@ const BINARY_TYPES: pg.CustomTypesConfig = {
       : (pg.types.getTypeParser(oid, format) as unknown)) as TypeParserLookup
 }
 
+/** Session variables the action depends on, set on every connection it opens (also after a reconnect). */
+async function setUpSession(client: pg.Client, version: CockroachVersion | undefined, timeoutMs: number): Promise<void> {
+  if (!hasUseBackupsWithIds(version)) return
+  try {
+    await client.query(timedQuery(sql.LIST_BACKUPS_BY_PATH, [], timeoutMs))
+  } catch (error) {
+    throw new ActionError(`While running ${sql.LIST_BACKUPS_BY_PATH}: ${describeError(error)}`, undefined, { cause: error })
+  }
+}
+
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 export class Session {
   private constructor(
@@ -208,6 +218,7 @@ export class Session {
       const row = result.rows[0]
       if (!row) throw new ActionError('SELECT current_user, version() returned no row')
       const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version }
+      await setUpSession(client, info.version, queryTimeoutFor(options.waitTimeoutMs))
       return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs))
     } catch (error) {
       await client.end().catch(() => undefined) // the error below is what matters
@@ -307,6 +318,7 @@ export class Session {
   async reconnect(options: WaitOptions): Promise<void> {
     await this.client.end().catch(() => undefined) // the old connection is already broken
     this.client = await connectWhenReady(this.settings, options)
+    await setUpSession(this.client, this.info.version, this.queryTimeoutMs)
   }
 
   async close(): Promise<void> {

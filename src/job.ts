@@ -1,6 +1,7 @@
 /**
- * Follows a detached job to its end: polls crdb_internal.jobs, logs progress, reconnects when the
- * connection drops (the job keeps running on the cluster), and stops at the timeout or on cancel.
+ * Follows a detached job to its end: polls SHOW JOB, logs progress, reconnects when the connection
+ * drops (the job keeps running on the cluster), and stops at the timeout or on cancel. Whenever it
+ * stops following for any reason but the job's own end, it cancels the job.
  */
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
@@ -117,9 +118,9 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
 
 async function pollOnce(session: Session, label: string, jobId: JobId, options: FollowOptions): Promise<JobRow | undefined> {
   try {
-    const rows = await session.query<JobRow>(sql.JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`)
+    const rows = await session.query<JobRow>(sql.jobStatus(jobId), [], `checking ${label.toLowerCase()} job ${jobId}`)
     const row = rows[0]
-    if (row === undefined) throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished')
+    if (row === undefined) throw new JobError(`${label} job ${jobId} is not shown by SHOW JOB.`, 'vanished')
     return row
   } catch (error) {
     if (!(error instanceof QueryError) || !error.connectionLost) throw error
@@ -165,7 +166,17 @@ export async function cancelJob(connection: ConnectionSettings, jobId: JobId): P
   }
 }
 
-/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+/** The job itself ended: nothing is left running, so there is nothing to cancel. */
+function jobEnded(error: unknown): boolean {
+  return error instanceof JobError && (error.reason === 'failed' || error.reason === 'canceled')
+}
+
+/**
+ * Follows a job to success. Whenever the action stops following it for any other reason than the
+ * job's own end (timeout, signal, pause, a refused or failing status query, reconnect given up, an
+ * unexpected error), the job is cancelled on a fresh connection and the error says so: a detached
+ * job left behind would keep running unwatched.
+ */
 export async function runJobToEnd(
   session: Session,
   jobId: JobId,
@@ -175,9 +186,11 @@ export async function runJobToEnd(
   try {
     return await followJob(session, jobId, options)
   } catch (error) {
-    if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-      throw new JobError(`${error.message}\n${await cancelJob(connection, jobId)}`, error.reason)
-    }
-    throw error
+    if (jobEnded(error)) throw error
+    const cancelled = await cancelJob(connection, jobId)
+    if (error instanceof JobError) throw new JobError(`${error.message}\n${cancelled}`, error.reason)
+    const what = error instanceof ActionError ? error.message : `Unexpected error: ${describeError(error)}`
+    const label = (options.label ?? 'Backup').toLowerCase()
+    throw new ActionError(`${what}\nThe action stopped following ${label} job ${jobId}. ${cancelled}`, undefined, { cause: error })
   }
 }

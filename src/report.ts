@@ -89,8 +89,11 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Type', header: true }, { data: contents.backupType }],
       [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
       [{ data: 'Job', header: true }, { data: report.jobId }],
-      [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
-      [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
+      // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
+      // layer before it, so summing the chain would count a row changed in several layers repeatedly.
+      [{ data: `Rows in this ${contents.backupType} layer`, header: true }, { data: String(contents.rows) }],
+      [{ data: `Size of this ${contents.backupType} layer`, header: true }, { data: formatBytes(contents.bytes) }],
+      [{ data: 'Layers in the chain', header: true }, { data: String(contents.layers) }],
       [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
       ...(report.download
         ? [
@@ -120,8 +123,8 @@ export async function writeSummary(report: BackupReport): Promise<void> {
     .addTable([
       [
         { data: 'Table', header: true },
-        { data: 'Rows', header: true },
-        { data: 'Size', header: true }
+        { data: 'Rows in this layer', header: true },
+        { data: 'Size in this layer', header: true }
       ],
       ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
     ])

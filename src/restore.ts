@@ -6,9 +6,9 @@
 import { pathKey, type ShowBackupRow } from './backups.js'
 import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
-import type { Session } from './connection.js'
+import { QueryError, type Session } from './connection.js'
 import { RestoreInputs } from './constants.js'
-import { ActionError } from './errors.js'
+import { ActionError, databaseErrorFields } from './errors.js'
 import { runJobToEnd, type JobId } from './job.js'
 import type { RestoreActionInputs } from './restore-inputs.js'
 import * as sql from './sql.js'
@@ -113,7 +113,11 @@ async function readBackup(session: Session, plan: RestorePlan): Promise<ShowBack
   return rows
 }
 
-/** The databases RESTORE will create must not exist; with drop-existing they are dropped first. */
+/**
+ * The databases RESTORE will create must not exist; with drop-existing they are dropped first.
+ * Without it, RESTORE's own check (42P04) decides: a pre-check through SHOW DATABASES would miss
+ * databases the user has no CONNECT on (v22.2+), which RESTORE still sees.
+ */
 async function makeRoom(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<void> {
   const target = plan.target
   if (target.kind === 'tables') {
@@ -125,18 +129,22 @@ async function makeRoom(session: Session, plan: RestorePlan, log: (message: stri
     }
     return
   }
+  if (!plan.dropExisting) return
   for (const database of plan.newDbName !== undefined ? [plan.newDbName] : target.databases) {
-    const found = await session.query(sql.DATABASE_EXISTS, [database], `checking whether database ${database} exists`)
-    if (found.length === 0) continue
-    if (!plan.dropExisting) {
-      throw new ActionError(
-        `Database ${database} already exists, and RESTORE only creates new databases.`,
-        `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`
-      )
-    }
-    await session.query(sql.dropDatabase(database), [], `dropping database ${database} before the restore`)
-    log(`Dropped database ${database} (drop-existing: true).`)
+    await session.query(sql.dropDatabaseIfExists(database), [], `dropping database ${database} before the restore`)
+    log(`Dropped database ${database} (drop-existing: true), if it existed.`)
   }
+}
+
+/** RESTORE's planning refuses an existing database: sqlerrors.NewDatabaseAlreadyExistsError, 42P04. */
+function existingDatabaseError(error: unknown): unknown {
+  if (!(error instanceof QueryError) || error.code !== '42P04') return error
+  const name = /database "(.*)" already exists/.exec(databaseErrorFields(error.cause).message)?.[1]
+  return new ActionError(
+    `Database ${name ?? '(named by CockroachDB)'} already exists, and RESTORE only creates new databases.\n${error.message}`,
+    `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`,
+    { cause: error }
+  )
 }
 
 async function startRestore(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<JobId> {
@@ -149,7 +157,11 @@ async function startRestore(session: Session, plan: RestorePlan, log: (message: 
     encryptionPassphrase: plan.encryptionPassphrase
   }
   log(`Running: ${sql.restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
+  const rows = await session
+    .query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
+    .catch((error: unknown) => {
+      throw existingDatabaseError(error)
+    })
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
   return jobId

@@ -7,7 +7,7 @@ import { pathKey, samePath } from './backups.js'
 import type { Session } from './connection.js'
 import { ActionError } from './errors.js'
 import * as sql from './sql.js'
-import { backupPrefixes, joinPath, likePrefix, listStoredFiles, type UserfileLocation } from './userfile.js'
+import { backupPrefixes, likePrefix, listStoredFiles, type UserfileLocation } from './userfile.js'
 
 /** A folder BACKUP … INTO '<collection>' chose itself, named after its end time (backupbase.DateBasedIntoFolderName). */
 const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
@@ -40,21 +40,8 @@ export function planRetention(listed: string[], keep: number, justMade: string):
   }
 }
 
-/**
- * The v25.4+ backup index keeps one directory per full backup chain under `metadata/index/`,
- * named after the full backup's folder with its slashes turned into dashes
- * (pkg/backup/backupdest/backup_index.go, flattenSubdirForIndex; docs/cockroachdb-facts.md).
- */
-export function indexPrefix(location: UserfileLocation, backupPath: string): string {
-  const flattened = pathKey(backupPath)
-    .replace(/^\/+|\/+$/g, '')
-    .replaceAll('/', '-')
-  return `${joinPath(joinPath(location.path, 'metadata/index'), flattened)}/`
-}
-
-/** Every stored name prefix that belongs to one full backup: its folder, its incrementals, its index entries. */
 export function backupFilePrefixes(location: UserfileLocation, backupPath: string): string[] {
-  return [...backupPrefixes(location, backupPath).map(prefix => prefix.stored), indexPrefix(location, backupPath)]
+  return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
 
 /** Deletes one full backup's files in one transaction; returns how many files it held. */

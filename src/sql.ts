@@ -63,8 +63,29 @@ function asOfClause(asOf: AsOfSystemTime): string {
 
 export const SESSION_INFO = 'SELECT current_user, version()'
 
-/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
-export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
+const JOB_ID = /^[0-9]{1,20}$/
+
+function validJobId(jobId: string): string {
+  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${jobId}`)
+  return jobId
+}
+
+/**
+ * One job's state through SHOW JOB, the supported interface: v26.1+ refuses crdb_internal and
+ * system to ordinary sessions (PR #158085). SHOW JOB has these columns in every version from v21.2
+ * (pkg/sql/delegate/show_jobs.go). The id is inlined, not bound: the delegate prints the id
+ * expression into the query it builds, and a placeholder there was not confirmed for every version.
+ */
+export function jobStatus(jobId: string): string {
+  return `SELECT status, fraction_completed, error, description FROM [SHOW JOB ${validJobId(jobId)}]`
+}
+
+/**
+ * v26.2+: with `use_backups_with_ids` on (a role default or an operator can turn it on), SHOW
+ * BACKUPS IN lists `id, backup_time, revision_start_time` instead of `path`. The action turns it
+ * off for its own session only.
+ */
+export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
@@ -105,11 +126,8 @@ export function backup(options: BackupStatementOptions, redact = false): string 
   return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`
 }
 
-const JOB_ID = /^[0-9]{1,20}$/
-
 export function cancelJob(jobId: string): string {
-  if (!JOB_ID.test(jobId)) throw new Error(`not a job id: ${jobId}`)
-  return `CANCEL JOB ${jobId}`
+  return `CANCEL JOB ${validJobId(jobId)}`
 }
 
 export interface ShowBackupOptions {
@@ -205,10 +223,12 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
   return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`
 }
 
-export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
-
-export function dropDatabase(name: string): string {
-  return `DROP DATABASE ${quoteIdent(name)} CASCADE`
+/**
+ * DROP sees every database, whatever the user's CONNECT privilege; SHOW DATABASES lists only those
+ * with CONNECT from v22.2 (pkg/sql/delegate/show_databases.go), so it cannot tell what RESTORE sees.
+ */
+export function dropDatabaseIfExists(name: string): string {
+  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
 }
 
 export function dropTableIfExists(table: TableName): string {
@@ -217,10 +237,6 @@ export function dropTableIfExists(table: TableName): string {
 
 export function createDatabase(name: string): string {
   return `CREATE DATABASE ${quoteIdent(name)}`
-}
-
-export function dropDatabaseIfExists(name: string): string {
-  return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
 }
 
 /** The rows of one table, named in full so the session's database does not matter. */

@@ -9,7 +9,7 @@ import type { Session } from './connection.js'
 import { manifestChecksum } from './download.js'
 import { ActionError, InputError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
-import { joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
+import { indexFolderName, joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
 
 export interface UploadResult {
   files: number
@@ -21,9 +21,10 @@ export interface UploadResult {
 /** Where a local file goes in the collection (the inverse of the download's layout). */
 export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
   const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
-  return layer !== undefined
-    ? `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
-    : `${joinPath(location.path, backupPath)}/${relative}`
+  if (layer !== undefined) return `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
+  const indexEntry = /^index\/(.+)$/.exec(relative)?.[1]
+  if (indexEntry !== undefined) return `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/${indexEntry}`
+  return `${joinPath(location.path, backupPath)}/${relative}`
 }
 
 /** A folder whose manifest does not match its checksum is refused before anything is written. */

@@ -110,15 +110,23 @@ export interface PlannedStoredFile {
 const READ_IDLE_TIMEOUT_MS = 120_000
 const READ_TIMEOUT_MS = READ_IDLE_TIMEOUT_MS
 
+/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
+export function indexFolderName(backupPath: string): string {
+  return backupPath.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
+}
+
 /**
- * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
- * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
- * files sit at the top and the layers under `incrementals/`.
+ * Where a backup's files live in the collection: its folder, (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest), and (v25.4+) one backup
+ * index entry per layer under `metadata/index/<folder with - for />` (backup_index.go). Locally
+ * the folder's files sit at the top, the layers under `incrementals/` and the index entries under
+ * `index/`, so a restore elsewhere carries the chain's index with it.
  */
 export function backupPrefixes(location: UserfileLocation, backupPath: string): { stored: string; local: string }[] {
   return [
     { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
-    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
+    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' },
+    { stored: `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/`, local: 'index/' }
   ]
 }
 

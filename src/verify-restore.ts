@@ -6,7 +6,7 @@
 import type { BackupPlan, BackupResult } from './backup.js'
 import { pathKey, type ShowBackupRow } from './backups.js'
 import type { ConnectionSettings } from './connection-string.js'
-import type { Session } from './connection.js'
+import { QueryError, type Session } from './connection.js'
 import { ActionError, describeError } from './errors.js'
 import { runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
@@ -128,6 +128,20 @@ async function readBackup(session: Session, plan: BackupPlan, path: string): Pro
   return session.query<ShowBackupRow>(statement, [], `reading backup ${path} before verifying it`, 10 * 60_000)
 }
 
+const DUPLICATE_DATABASE = '42P04'
+
+async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promise<T> {
+  try {
+    return await statement
+  } catch (error) {
+    if (!(error instanceof QueryError) || error.code !== DUPLICATE_DATABASE) throw error
+    throw new ActionError(
+      `The scratch database ${scratch} already exists; verify-restore never drops a database it did not create.`,
+      `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(scratch)}`
+    )
+  }
+}
+
 async function restoreOne(
   session: Session,
   plan: BackupPlan,
@@ -136,15 +150,13 @@ async function restoreOne(
   options: VerifyOptions,
   owned: string[]
 ): Promise<JobId> {
-  const exists = await session.query(sql.DATABASE_EXISTS, [restore.scratch], `checking whether ${restore.scratch} exists`)
-  if (exists.length > 0) {
-    throw new ActionError(
-      `The scratch database ${restore.scratch} already exists; verify-restore never drops a database it did not create.`,
-      `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(restore.scratch)}`
-    )
-  }
+  // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
+  // and RESTORE … new_db_name both refuse an existing database (42P04), which is never dropped.
   if (restore.target.kind === 'tables') {
-    await session.query(sql.createDatabase(restore.scratch), [], `creating the scratch database ${restore.scratch}`)
+    await refuseExisting(
+      restore.scratch,
+      session.query(sql.createDatabase(restore.scratch), [], `creating the scratch database ${restore.scratch}`)
+    )
     owned.push(restore.scratch)
   }
   const statement: sql.RestoreStatementOptions = {
@@ -156,10 +168,9 @@ async function restoreOne(
     encryptionPassphrase: plan.encryptionPassphrase
   }
   options.log(`Running: ${sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(
-    sql.restoreDetached(statement),
-    [],
-    `starting the verification restore into ${restore.scratch}`
+  const rows = await refuseExisting(
+    restore.scratch,
+    session.query<{ job_id: string }>(sql.restoreDetached(statement), [], `starting the verification restore into ${restore.scratch}`)
   )
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')

@@ -20,7 +20,18 @@ export function atLeast(version: CockroachVersion | undefined, major: number, mi
   return version.major > major || (version.major === major && version.minor >= minor)
 }
 
-/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+/**
+ * The `use_backups_with_ids` session variable exists from v26.2 (preview, PRs #160137 and #161328);
+ * setting it on an older version fails with 42704, so it is only sent where it exists.
+ */
+export function hasUseBackupsWithIds(version: CockroachVersion | undefined): boolean {
+  return atLeast(version, 26, 2)
+}
+
+/**
+ * `SHOW BACKUP … WITH check_files` exists from v22.2: PR #80491 landed after the 22.1 branch cut,
+ * and the v22.2 docs mark it "New in v22.2" (docs/cockroachdb-facts.md §2).
+ */
 export function supportsCheckFiles(version: CockroachVersion | undefined): boolean {
-  return atLeast(version, 22, 1)
+  return atLeast(version, 22, 2)
 }

@@ -76,10 +76,15 @@ describe('resolveUser', () => {
     expect(resolveUser(DEFAULT, 'ci_bot2')).toBe('userfile://defaultdb.public.userfiles_ci_bot2/bank-backup')
   })
 
-  it('falls back to the empty-host form for a user that cannot stand unquoted in the prefix', () => {
-    expect(resolveUser(DEFAULT, 'ci-bot')).toBe('userfile:///bank-backup')
-    expect(resolveUser(DEFAULT, 'ci.bot')).toBe('userfile:///bank-backup')
-    expect(resolveUser('userfile://defaultdb.public.userfiles_$user/$user-backup', 'ci-bot')).toBe('userfile:///ci-bot-backup')
+  it("uses cockroach userfile's hex prefix for a user that is not a bare identifier", () => {
+    // pkg/cli/userfile.go: defaultdb.public.userfilesx_<hex of the name> for names that are not bare.
+    expect(resolveUser(DEFAULT, 'ci-bot')).toBe('userfile://defaultdb.public.userfilesx_63692d626f74/bank-backup')
+    expect(resolveUser(DEFAULT, 'ci.bot')).toBe('userfile://defaultdb.public.userfilesx_63692e626f74/bank-backup')
+    expect(resolveUser(DEFAULT, '1bot')).toBe('userfile://defaultdb.public.userfilesx_31626f74/bank-backup')
+    expect(resolveUser(DEFAULT, 'josé')).toBe('userfile://defaultdb.public.userfilesx_6a6f73c3a9/bank-backup')
+    expect(resolveUser('userfile://defaultdb.public.userfiles_$user/$user-backup', 'ci-bot')).toBe(
+      'userfile://defaultdb.public.userfilesx_63692d626f74/ci-bot-backup'
+    )
   })
 
   it('replaces $user anywhere else, percent-encoding odd names', () => {

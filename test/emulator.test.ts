@@ -8,7 +8,17 @@ import net from 'node:net'
 import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestCertificates } from './support/certs.js'
-import { reserveEmulatorPort, startEmulator, USERFILE_CHUNK_BYTES, type Emulator, type EmulatorOptions } from './emulator/index.js'
+import {
+  reserveEmulatorPort,
+  startEmulator,
+  USERFILE_CHUNK_BYTES,
+  type Emulator,
+  type EmulatorOptions,
+  type ProfileName,
+  PROFILE_NAMES,
+  PROFILES,
+  statementsReceivedByAllEmulators
+} from './emulator/index.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 /** 2024-05-07 14:10:22.345 UTC: with AS OF SYSTEM TIME '-10s' the folder is /2024/05/07-141012.34. */
@@ -513,8 +523,10 @@ describe('path formats across versions', () => {
     for (const [profile, expected] of [
       ['v21.1', TEN_SECONDS_AGO_FOLDER.slice(1)],
       ['v21.2', TEN_SECONDS_AGO_FOLDER],
+      ['v22.1', TEN_SECONDS_AGO_FOLDER],
       ['v22.2', TEN_SECONDS_AGO_FOLDER],
-      ['v25.2', TEN_SECONDS_AGO_FOLDER]
+      ['v25.2', TEN_SECONDS_AGO_FOLDER],
+      ['v26.2', TEN_SECONDS_AGO_FOLDER]
     ] as const) {
       const client = await connect(await emulator({ profile }))
       await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
@@ -845,5 +857,126 @@ describe('userfile writes and RESTORE', () => {
     await client.query('DROP DATABASE bank2 CASCADE')
     expect(emu.cluster.databases.has('bank2')).toBe(false)
     expect((await failure(client.query('DROP DATABASE bank2 CASCADE'))).code).toBe('3D000')
+  })
+})
+
+describe('session variables and the crdb_internal restriction', () => {
+  const HINT =
+    'These interfaces are unsupported in production. To proceed, set the session variable allow_unsafe_internals = true (not recommended), or contact Cockroach Labs for a supported alternative.'
+
+  it.each(['v26.1', 'v26.2'] as const)('%s refuses crdb_internal and system with 42501 and the exact hint', async profile => {
+    const client = await connect(await emulator({ profile }))
+    for (const text of [JOB_STATUS.replace('$1', '1'), 'SELECT * FROM system.jobs', 'SELECT crdb_internal.force_error(1)']) {
+      const error = await failure(client.query(text))
+      expect(error.code).toBe('42501')
+      expect(error.message).toBe('Access to crdb_internal and system is restricted.')
+      expect(error.hint).toBe(HINT)
+    }
+    // SHOW JOB is the supported route: it reads crdb_internal.jobs internally, and is not refused.
+    const { rows } = await client.query('SELECT status FROM [SHOW JOB 1]')
+    expect(rows).toEqual([])
+    await client.query('SET allow_unsafe_internals = true')
+    expect((await client.query(JOB_STATUS, ['1'])).rows).toEqual([])
+  })
+
+  it.each(['v25.2', 'v25.4'] as const)('%s answers crdb_internal queries by default', async profile => {
+    const client = await connect(await emulator({ profile }))
+    expect((await client.query(JOB_STATUS, ['1'])).rows).toEqual([])
+  })
+
+  it('collects every statement of every emulator started in the file (for the e2e scan for crdb_internal)', async () => {
+    const first = await connect(await emulator({ profile: 'v25.4' }))
+    const second = await connect(await emulator({ profile: 'v26.2' }))
+    await first.query("SELECT 'first-emulator-marker'")
+    await second.query("SELECT 'second-emulator-marker'")
+    const all = statementsReceivedByAllEmulators().map(s => s.sql)
+    expect(all).toContain("SELECT 'first-emulator-marker'")
+    expect(all).toContain("SELECT 'second-emulator-marker'")
+  })
+
+  it('has allow_unsafe_internals from v25.4 and use_backups_with_ids from v26.2 only', async () => {
+    const cases: [ProfileName, string, boolean][] = [
+      ['v25.2', 'allow_unsafe_internals', false],
+      ['v25.4', 'allow_unsafe_internals', true],
+      ['v26.1', 'use_backups_with_ids', false],
+      ['v26.2', 'use_backups_with_ids', true]
+    ]
+    for (const [profile, variable, exists] of cases) {
+      const client = await connect(await emulator({ profile }))
+      const result = client.query(`SET ${variable} = false`)
+      if (exists) await result
+      else expect(await failure(result)).toMatchObject({ code: '42704', message: `unrecognized configuration parameter "${variable}"` })
+    }
+  })
+
+  it('v26.2 lists id, backup_time, revision_start_time when a role default turns use_backups_with_ids on', async () => {
+    const emu = await emulator({ profile: 'v26.2' })
+    const setup = await connect(emu)
+    await setup.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    emu.setRoleDefault('use_backups_with_ids', 'true')
+    const client = await connect(emu)
+    const withIds = await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
+    expect(withIds.fields.map(f => f.name)).toEqual(['id', 'backup_time', 'revision_start_time'])
+    expect(withIds.rows[0]?.backup_time).toBe('2024-05-07 14:10:12.34+00')
+    await client.query('SET use_backups_with_ids = false')
+    const withPaths = await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
+    expect(withPaths.rows).toEqual([{ path: TEN_SECONDS_AGO_FOLDER }])
+  })
+})
+
+describe('profiles', () => {
+  it('builds each profile as the one before it plus named changes (v25.3: none modelled)', () => {
+    const ignored = new Set(['name', 'versionString'])
+    const changes = PROFILE_NAMES.slice(1).map((name, i) => {
+      const before = PROFILES[PROFILE_NAMES[i]!] as unknown as Record<string, unknown>
+      const after = PROFILES[name] as unknown as Record<string, unknown>
+      const changed = Object.keys(after).filter(key => !ignored.has(key) && JSON.stringify(after[key]) !== JSON.stringify(before[key]))
+      return [name, changed] as const
+    })
+    for (const [name, changed] of changes) {
+      if (name === 'v25.3') expect(changed, name).toEqual([])
+      else expect(changed.length, name).toBeGreaterThan(0)
+    }
+    expect(Object.fromEntries(changes)['v24.3']).toEqual(['enterpriseFeaturesNeedLicence'])
+  })
+
+  it('reports the version it plays in version()', async () => {
+    for (const profile of ['v22.1', 'v25.3', 'v26.2'] as const) {
+      const client = await connect(await emulator({ profile }))
+      const { rows } = await client.query<{ version: string }>('SELECT version()')
+      expect(rows[0]?.version).toMatch(new RegExp(`^CockroachDB CCL ${profile.replace('.', '\\.')}\\.\\d+ `))
+    }
+  })
+
+  it('rejects check_files on v22.1 (PR #80491 is v22.2) and accepts it on v22.2', async () => {
+    for (const [profile, accepted] of [
+      ['v22.1', false],
+      ['v22.2', true]
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+      const query = client.query(`SHOW BACKUP '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' WITH check_files`)
+      if (accepted) expect((await query).fields.map(f => f.name)).toContain('file_bytes')
+      else expect(await failure(query)).toMatchObject({ code: '42601', message: 'at or near "check_files": syntax error' })
+    }
+  })
+
+  it('writes a backup index entry per layer from v25.4 only', async () => {
+    for (const [profile, entries] of [
+      ['v25.3', 0],
+      ['v25.4', 2]
+    ] as const) {
+      const emu = await emulator({ profile, now: () => new Date() })
+      const client = await connect(emu)
+      await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
+      await client.query(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}'`)
+      const names = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')?.files.map(f => f.filename) ?? []
+      const index = names.filter(name => name.startsWith('/bank-backup/metadata/index/'))
+      expect(index, profile).toHaveLength(entries)
+      for (const name of index)
+        expect(name).toMatch(
+          /^\/bank-backup\/metadata\/index\/\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}\/\d+_(0|\d{8}-\d{6}\.\d{2})_\d{8}-\d{6}\.\d{2}_metadata\.pb$/
+        )
+    }
   })
 })

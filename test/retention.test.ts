@@ -6,7 +6,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { backupFilePrefixes, deleteBackup, indexPrefix, planRetention } from '../src/retention.js'
+import { backupFilePrefixes, deleteBackup, planRetention } from '../src/retention.js'
 import { userfileLocation } from '../src/userfile.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
 import { CHUNK, createUserfileTables, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
@@ -59,7 +59,7 @@ describe('the stored names of one backup', () => {
 
   it('at the storage root, and for a slashless listing', () => {
     const location = userfileLocation('userfile://defaultdb.public.userfiles_root', 'root', 'keep-backups')
-    expect(indexPrefix(location, '2024/05/01-020000.00')).toBe('/metadata/index/2024-05-01-020000.00/')
+    expect(backupFilePrefixes(location, '2024/05/01-020000.00')[2]).toBe('/metadata/index/2024-05-01-020000.00/')
     expect(backupFilePrefixes(location, '2024/05/01-020000.00')[0]).toBe('/2024/05/01-020000.00/')
   })
 })

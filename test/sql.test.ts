@@ -416,8 +416,16 @@ describe('showBackups, showBackup, cancelJob, restore', () => {
     'refuses the job id %j',
     id => {
       expect(() => sql.cancelJob(id)).toThrow(/not a job id/)
+      expect(() => sql.jobStatus(id)).toThrow(/not a job id/)
     }
   )
+
+  it('reads a job through SHOW JOB, never crdb_internal or system (refused from v26.1)', () => {
+    expect(sql.jobStatus('9223372036854775807')).toBe(
+      'SELECT status, fraction_completed, error, description FROM [SHOW JOB 9223372036854775807]'
+    )
+    expect(sql.jobStatus('1')).not.toMatch(/crdb_internal|system\./)
+  })
 
   it('restores databases and tables, with a placeholder (never the passphrase) when encrypted', () => {
     const path = '/2024/05/07-141012.34'

@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { downloadBackup, manifestChecksum } from '../src/download.js'
-import { uploadBackup } from '../src/upload.js'
-import { userfileLocation } from '../src/userfile.js'
+import { storedName, uploadBackup } from '../src/upload.js'
+import { backupPrefixes, userfileLocation } from '../src/userfile.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
 import { CHUNK, createUserfileTables, pseudoRandomBytes } from './support/userfile-tables.js'
 
@@ -165,5 +165,29 @@ describe('uploadBackup against real PostgreSQL', () => {
     } finally {
       await check.end()
     }
+  })
+})
+
+describe('where each local file goes (the inverse of the download layout)', () => {
+  const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root', 'collection')
+  const path = '/2024/05/07-141012.34'
+
+  it('puts top-level files in the backup folder, incrementals/ under incrementals, index/ under metadata/index', () => {
+    expect(storedName(location, path, 'BACKUP_MANIFEST')).toBe('/bank-backup/2024/05/07-141012.34/BACKUP_MANIFEST')
+    expect(storedName(location, path, 'incrementals/20240507/150000.00/BACKUP_MANIFEST')).toBe(
+      '/bank-backup/incrementals/2024/05/07-141012.34/20240507/150000.00/BACKUP_MANIFEST'
+    )
+    // pkg/backup/backupdest/backup_index.go: flattenSubdirForIndex turns the folder's / into -.
+    expect(storedName(location, path, 'index/9999_0_20240507-141012.34_metadata.pb')).toBe(
+      '/bank-backup/metadata/index/2024-05-07-141012.34/9999_0_20240507-141012.34_metadata.pb'
+    )
+  })
+
+  it('lists the same three places for the download', () => {
+    expect(backupPrefixes(location, path)).toEqual([
+      { stored: '/bank-backup/2024/05/07-141012.34/', local: '' },
+      { stored: '/bank-backup/incrementals/2024/05/07-141012.34/', local: 'incrementals/' },
+      { stored: '/bank-backup/metadata/index/2024-05-07-141012.34/', local: 'index/' }
+    ])
   })
 })

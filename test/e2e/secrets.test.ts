@@ -5,8 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { maskedValues } from '../support/run-in-process.js'
 import { runBundledAction, type ActionRun } from '../support/run-action.js'
+
+expectNoInternalsInAnyStatement()
 
 const PASSWORD = 'Pw-9f3c@e1 /x'
 const PASSPHRASE = 'pass-phrase-77c1 with spaces'

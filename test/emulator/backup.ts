@@ -6,7 +6,7 @@
  */
 import { evalAsOf, gcThresholdError } from './asof.js'
 import type { Cluster, DatabaseModel } from './cluster.js'
-import { CrdbError, SQLSTATE } from './errors.js'
+import { CrdbError, licenceRequired, SQLSTATE } from './errors.js'
 import {
   decodeManifest,
   deriveKey,
@@ -264,6 +264,11 @@ export interface PlanInput {
   database: string
 }
 
+/** An unlicensed cluster of a version whose incremental, revision_history and encryption need a licence. */
+function needsLicence(cluster: Cluster): boolean {
+  return cluster.profile.enterpriseFeaturesNeedLicence && !cluster.licensed
+}
+
 /** Everything BACKUP decides before it creates the job; throws CockroachDB's planning errors. */
 export function planBackup(cluster: Cluster, input: PlanInput): BackupPlan {
   const { statement } = input
@@ -275,6 +280,9 @@ export function planBackup(cluster: Cluster, input: PlanInput): BackupPlan {
   if (endTimeMs < gcThresholdMs)
     throw new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${gcThresholdError(endTimeMs, gcThresholdMs).message}`)
   const targets = resolveTargets(cluster, statement.targets, input.database)
+  // backup_planning.go backupPlanHook: requireEnterprise for these options at planning.
+  if (needsLicence(cluster) && statement.options.revisionHistory) throw licenceRequired('revision_history')
+  if (needsLicence(cluster) && input.passphrase !== undefined) throw licenceRequired('encryption')
   const destination: PlannedDestination =
     statement.destination.kind === 'latest'
       ? { kind: 'latest' }
@@ -323,6 +331,9 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
       )
     }
   }
+  // getBackupDetailAndManifest: requireEnterprise(…, "incremental") once there are previous layers;
+  // from v22.1 this runs inside the job, so a detached BACKUP reports it in the job's error.
+  if (needsLicence(cluster)) throw licenceRequired('incremental')
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const layers = layerFolders(storage, fullFolder)
   const previous = readManifest(storage, layers[layers.length - 1] ?? fullFolder, key)
@@ -389,8 +400,36 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     )
     storage.write(`${resolved.folder}/BACKUP-STATISTICS`, key ? encrypt(statistics, key, `${jobId}/statistics`) : statistics)
   }
+  if (cluster.profile.writesBackupIndex) writeIndexEntry(storage, fullFolder, resolved.folder, manifest)
   writeLatest(cluster, storage, fullFolder, cluster.now().getTime())
   return { rows: tables.reduce((n, t) => n + t.rows, 0), indexEntries: 0, bytes: tables.reduce((n, t) => n + t.bytes, 0) }
+}
+
+/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
+export function flattenSubdirForIndex(subdir: string): string {
+  return subdir.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
+}
+
+/** `20060102-150405.00`-style UTC stamp for index file names (layout approximate, facts §16). */
+function indexStamp(ms: number): string {
+  const iso = new Date(ms).toISOString()
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 22)}`
+}
+
+/**
+ * WriteBackupIndexMetadata (v25.4+): `metadata/index/<flattened full subdir>/<descending end>_<start
+ * or 0>_<end>_metadata.pb`, unencrypted, holding the layer's start, end and path. An incremental
+ * writes one only when its full backup has one (shouldWriteIndex). The proto is stood in for by
+ * JSON; names sort newest first, as EncodeDescendingTS makes them.
+ */
+function writeIndexEntry(storage: Storage, fullFolder: string, layerFolder: string, manifest: Manifest): void {
+  const dir = `/metadata/index/${flattenSubdirForIndex(fullFolder)}`
+  const isFull = manifest.startTimeMs === null
+  if (!isFull && !storage.list().some(name => name.replace(/^\/?/, '/').startsWith(`${dir}/`))) return
+  const descending = String(8_640_000_000_000_000 - manifest.endTimeMs).padStart(16, '0')
+  const start = manifest.startTimeMs === null ? '0' : indexStamp(manifest.startTimeMs)
+  const name = `${dir}/${descending}_${start}_${indexStamp(manifest.endTimeMs)}_metadata.pb`
+  storage.write(name, Buffer.from(JSON.stringify({ startTimeMs: manifest.startTimeMs, endTimeMs: manifest.endTimeMs, path: layerFolder })))
 }
 
 /** Another writer's full backup of every user database, as if taken at `endTimeMs`. */

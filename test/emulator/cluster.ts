@@ -72,6 +72,12 @@ export interface Cluster {
   now: () => Date
   /** Faults a test asks of the next RESTORE job (restore.ts applies and clears them). */
   restoreFaults: { failure?: { message: string; code?: string }; lostRows: Map<string, number> }
+  /** Session variable defaults every new session starts with (`ALTER ROLE ALL SET name = value`). */
+  roleDefaults: Map<string, string>
+  /** Whether an enterprise licence is installed (only checked where the profile needs one). */
+  licensed: boolean
+  /** Databases whose CONNECT privilege was revoked from public: only root has it (no other privileges are modelled). */
+  connectRevoked: Set<string>
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -93,7 +99,10 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     objectStores: new Map(),
     jobs: new Map(),
     now,
-    restoreFaults: { lostRows: new Map() }
+    restoreFaults: { lostRows: new Map() },
+    roleDefaults: new Map(),
+    licensed: true,
+    connectRevoked: new Set()
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})

@@ -11,7 +11,10 @@ export const SQLSTATE = {
   undefinedFile: '58P01',
   invalidPassword: '28P01',
   invalidTextRepresentation: '22P02',
-  featureNotSupported: '0A000'
+  featureNotSupported: '0A000',
+  insufficientPrivilege: '42501',
+  undefinedObject: '42704',
+  licenceRequired: 'XXC02'
 } as const
 
 export class CrdbError extends Error {
@@ -63,5 +66,28 @@ export function invalidInt(text: string): CrdbError {
   return new CrdbError(
     `could not parse "${text}" as type int: strconv.ParseInt: parsing "${text}": invalid syntax`,
     SQLSTATE.invalidTextRepresentation
+  )
+}
+
+/** PR #158085 (v26.1): what an ordinary session gets for crdb_internal or system (project reference, first block). */
+export function internalsRestricted(): CrdbError {
+  return new CrdbError(
+    'Access to crdb_internal and system is restricted.',
+    SQLSTATE.insufficientPrivilege,
+    undefined,
+    'These interfaces are unsupported in production. To proceed, set the session variable allow_unsafe_internals = true (not recommended), or contact Cockroach Labs for a supported alternative.'
+  )
+}
+
+/** pkg/sql/vars.go: SET of a variable this version does not have. */
+export function unknownVariable(name: string): CrdbError {
+  return new CrdbError(`unrecognized configuration parameter "${name}"`, SQLSTATE.undefinedObject)
+}
+
+/** pkg/ccl/utilccl/license_check.go CheckEnterpriseEnabled, with the feature as backup_planning.go names it. */
+export function licenceRequired(feature: string): CrdbError {
+  return new CrdbError(
+    `use of BACKUP with ${feature} requires an enterprise license. see https://cockroachlabs.com/pricing?cluster=00000000-0000-0000-0000-000000000000 for details on how to enable enterprise features`,
+    SQLSTATE.licenceRequired
   )
 }

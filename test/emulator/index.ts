@@ -5,9 +5,10 @@
 import net from 'node:net'
 import { writeForeignBackup } from './backup.js'
 import { addDatabase, createCluster, type Cluster, type DatabaseModel, type TableModel } from './cluster.js'
+import { CrdbError } from './errors.js'
 import { JobRegistry, type JobFailure } from './jobs.js'
 import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
-import { CockroachHandler, type EmulatorState, type StatementLogEntry } from './session.js'
+import { CockroachHandler, sessionVariableDefaults, type EmulatorState, type StatementLogEntry } from './session.js'
 import { WireServer, type TlsConfig } from './wire.js'
 
 export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
@@ -32,6 +33,8 @@ export interface EmulatorOptions {
   jobDurationMs?: number
   /** Listen on this port (0 or absent: a free one). */
   port?: number
+  /** Whether an enterprise licence is installed; default true (checked only where the profile needs one). */
+  licensed?: boolean
 }
 
 export interface Emulator {
@@ -48,6 +51,8 @@ export interface Emulator {
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
   failNextJob(failure: JobFailure): void
   setJobDuration(ms: number): void
+  /** From now on, statements whose text matches `pattern` fail with this error (SQLSTATE `code`) instead of running. */
+  refuseStatements(pattern: RegExp, message: string, code: string, hint?: string): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
   /** The next RESTORE job fails with this error when it completes. */
@@ -59,6 +64,13 @@ export interface Emulator {
   resumeJobs(): void
   /** Another writer's full backup of the user databases appears in `collection`; returns its folder. */
   addConcurrentBackup(collection: string, endTime?: Date): string
+  /**
+   * `ALTER ROLE ALL SET name = value`, as an operator would: sessions opened afterwards start with it.
+   * Throws for a variable this version does not have.
+   */
+  setRoleDefault(name: string, value: string): void
+  /** `REVOKE CONNECT ON DATABASE name FROM public`: from v22.2 SHOW DATABASES hides it from users other than root. */
+  revokeConnect(database: string): void
   /** Destroys every live connection; jobs keep running. */
   dropConnections(): void
   readonly connectionCount: number
@@ -66,6 +78,13 @@ export interface Emulator {
 }
 
 const HOST = '127.0.0.1'
+
+const everyStatementLog: StatementLogEntry[][] = []
+
+/** Every statement any emulator started in this test file received (for checks across a whole file). */
+export function statementsReceivedByAllEmulators(): StatementLogEntry[] {
+  return everyStatementLog.flat()
+}
 
 /** A port that was free a moment ago, for starting the emulator late with `startEmulator({ port })`. */
 export async function reserveEmulatorPort(): Promise<number> {
@@ -83,10 +102,12 @@ export async function reserveEmulatorPort(): Promise<number> {
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   const profile = PROFILES[options.profile ?? 'v23.2']
   const cluster = createCluster(profile, options.now ?? (() => new Date()))
+  cluster.licensed = options.licensed ?? true
   const passwords = options.users ? new Map(Object.entries(options.users)) : undefined
   for (const user of passwords?.keys() ?? []) cluster.users.set(user, passwords?.get(user))
   const jobs = new JobRegistry(cluster, options.jobDurationMs ?? 100)
-  const state: EmulatorState = { cluster, jobs, passwords, statements: [], queryDelayMs: 0 }
+  const state: EmulatorState = { cluster, jobs, passwords, statements: [], queryDelayMs: 0, refusals: [] }
+  everyStatementLog.push(state.statements)
   const wire = new WireServer({ host: HOST, handler: new CockroachHandler(state), tls: options.tls })
   const port = await wire.listen(options.port ?? 0)
   let relisten: { timer: NodeJS.Timeout; resolve: () => void } | undefined
@@ -125,6 +146,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setJobDuration(ms) {
       jobs.durationMs = ms
     },
+    refuseStatements(pattern, message, code, hint) {
+      state.refusals.push({ matches: sql => pattern.test(sql), error: new CrdbError(message, code, undefined, hint) })
+    },
     setQueryDelay(ms) {
       state.queryDelayMs = ms
     },
@@ -137,6 +161,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     addConcurrentBackup(collection, endTime) {
       foreignJobs++
       return writeForeignBackup(cluster, collection, (endTime ?? cluster.now()).getTime(), String(870000000000000000n + foreignJobs))
+    },
+    setRoleDefault(name, value) {
+      if (!sessionVariableDefaults(profile).has(name)) throw new Error(`${profile.name} has no session variable ${name}`)
+      cluster.roleDefaults.set(name, value)
+    },
+    revokeConnect(database) {
+      cluster.connectRevoked.add(database)
     },
     dropConnections: () => wire.dropConnections(),
     get connectionCount() {

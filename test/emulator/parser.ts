@@ -95,6 +95,8 @@ export type WriteStatement =
   | { kind: 'drop-database'; name: string; ifExists: boolean }
   | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
+  /** `SET [SESSION] name = value` / `SET name TO value`: a session variable. */
+  | { kind: 'set'; name: string; value: string }
 
 export type Statement =
   | { kind: 'select'; items: SelectItem[] }
@@ -216,6 +218,19 @@ class Parser {
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }
+    }
+    if (this.acceptWord('set')) return this.set()
+    return this.fail(token)
+  }
+
+  set(): Statement {
+    this.acceptWord('session')
+    const name = this.name()
+    if (!this.acceptPunct('=')) this.expectWord('to')
+    const token = this.peek()
+    if (token.kind === 'word' || token.kind === 'string' || token.kind === 'number') {
+      this.pos++
+      return { kind: 'set', name, value: token.value.toLowerCase() }
     }
     return this.fail(token)
   }
@@ -589,6 +604,24 @@ class Parser {
     if (this.acceptWord('false')) return false
     return this.fail()
   }
+}
+
+/**
+ * Whether the text names anything in `crdb_internal` or `system` (`crdb_internal.jobs`,
+ * `"system".users`, `crdb_internal.force_error(…)`): what v26.1+ refuses to ordinary sessions.
+ * Statements CockroachDB rewrites internally (SHOW JOB reads crdb_internal.jobs) do not count.
+ */
+export function namesInternals(sql: string): boolean {
+  const tokens = tokenize(sql)
+  return tokens.some((token, i) => {
+    const next = tokens[i + 1]
+    return (
+      (token.kind === 'word' || token.kind === 'identifier') &&
+      (token.value === 'crdb_internal' || token.value === 'system') &&
+      next?.kind === 'punct' &&
+      next.value === '.'
+    )
+  })
 }
 
 /** Every statement in `sql` (separated by `;`), each with its own text. */

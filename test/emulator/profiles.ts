@@ -1,10 +1,11 @@
 /**
  * CockroachDB versions the emulator can play. Every behaviour that differs between versions is a
  * named field here, so the rest of the emulator asks "does this version do X?" and never compares
- * version numbers. Sources are in docs/cockroachdb-facts.md (section numbers in the comments).
+ * version numbers. Each profile is the one before it plus its changes, each change with its source
+ * (details in docs/cockroachdb-facts.md, section numbers in the comments).
  */
 
-export type ProfileName = 'v21.1' | 'v21.2' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2'
+export type ProfileName = 'v21.1' | 'v21.2' | 'v22.1' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2' | 'v25.3' | 'v25.4' | 'v26.1' | 'v26.2'
 
 export type ColumnType =
   'INT8' | 'STRING' | 'FLOAT8' | 'BOOL' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'BYTES' | 'UUID' | 'INTERVAL' | 'STRING[]' | 'DECIMAL'
@@ -47,7 +48,7 @@ export interface VersionProfile {
   // SHOW BACKUP (facts §2)
   showBackupTimestampType: 'TIMESTAMP' | 'TIMESTAMPTZ'
   showBackupHasRegions: boolean
-  /** `WITH check_files` and its `file_bytes` column (v22.1+, PR #80491). */
+  /** `WITH check_files` and its `file_bytes` column (v22.2+: PR #80491 landed after the 22.1 branch cut). */
   supportsCheckFiles: boolean
   /** `SHOW BACKUP FROM '<subdir>' IN …` (v22.1+, PR #78427). */
   supportsShowBackupFrom: boolean
@@ -60,6 +61,27 @@ export interface VersionProfile {
   showJobHasExecutionColumns: boolean
   /** The word in `job with status|state X cannot be requested to be canceled` (Status was renamed State in newest code). */
   jobStateWord: 'status' | 'state'
+
+  // Session variables and access (facts §14)
+  /**
+   * `allow_unsafe_internals`: absent before v25.4; v25.4 adds it, on by default; v26.1 turns it off,
+   * so an ordinary session's statement that reads crdb_internal or system fails with 42501 (PR #158085).
+   */
+  allowUnsafeInternals: 'absent' | 'default-on' | 'default-off'
+  /** `use_backups_with_ids` (v26.2, preview, default off): SHOW BACKUPS IN returns `id, backup_time, revision_start_time`. */
+  hasUseBackupsWithIds: boolean
+  /** v22.2+: SHOW DATABASES lists only databases the user has CONNECT on (facts §15). */
+  showDatabasesNeedsConnect: boolean
+
+  // Backup index and licences (facts §16, §17)
+  /** v25.4+ writes `metadata/index/<…>_<end>_<start>_metadata.pb` per layer next to the backup (pkg/backup/backupdest/backup_index.go). */
+  writesBackupIndex: boolean
+  /**
+   * Incremental, revision_history and encryption_passphrase need an enterprise licence (XXC02) up to
+   * v23.2 patches from before the late-2024 licence change; v24.3 shipped with it. The emulator
+   * checks it only on a cluster started with `licensed: false`.
+   */
+  enterpriseFeaturesNeedLicence: boolean
 }
 
 const COMMON = { serverVersion: '13.0.0', writesStatistics: true } as const
@@ -68,152 +90,161 @@ function build(tag: string, date: string, go: string): string {
   return `CockroachDB CCL ${tag} (x86_64-pc-linux-gnu, built ${date}, ${go})`
 }
 
+/** The early-2021 code the seed document's slashless `2021/03/23-213101.37` came from. */
+const V21_1: VersionProfile = {
+  ...COMMON,
+  name: 'v21.1',
+  versionString: build('v21.1.6', '2021/07/20 15:30:39', 'go1.15.11'),
+  listingNeedsLeadingSlash: false,
+  listingStripsLeadingSlash: true,
+  backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
+  subdirectoryAppendsOnly: false,
+  destinationResolvedInJob: false,
+  descriptionKeepsLatest: false,
+  revisionHistoryIsExpression: false,
+  incrementalLayout: 'inside-full',
+  latestFiles: { root: true, metadataDir: false },
+  resolveErrorMentionsRestoreTimestamp: false,
+  gcTtlSeconds: 25 * 3600,
+  showBackupTimestampType: 'TIMESTAMP',
+  showBackupHasRegions: false,
+  supportsCheckFiles: false,
+  supportsShowBackupFrom: false,
+  missingFileText: 'with-path',
+  jobsTimestampType: 'TIMESTAMP',
+  showJobHasExecutionColumns: false,
+  jobStateWord: 'status',
+  allowUnsafeInternals: 'absent',
+  hasUseBackupsWithIds: false,
+  showDatabasesNeedsConnect: false,
+  writesBackupIndex: false,
+  enterpriseFeaturesNeedLicence: true
+}
+
+const V21_2: VersionProfile = {
+  ...V21_1,
+  name: 'v21.2',
+  // An early v21.2 patch: before the #80510 backport, so the storage root lists nothing.
+  versionString: build('v21.2.3', '2021/12/14 15:26:24', 'go1.16.6'),
+  // Rows keep the slash: userfile List trims only the URI path (facts §1); the root needs it (pre-#80182).
+  listingNeedsLeadingSlash: true,
+  listingStripsLeadingSlash: false,
+  // backupresolver/targets.go: BACKUP passes endTime as asOf (facts §6).
+  resolveErrorMentionsRestoreTimestamp: true
+}
+
+const V22_1: VersionProfile = {
+  ...V21_2,
+  name: 'v22.1',
+  versionString: build('v22.1.22', '2023/08/14 18:04:31', 'go1.17.11'),
+  // PR #80182 (Apr 2022) makes the leading slash optional in the listing pattern (facts §1).
+  listingNeedsLeadingSlash: false,
+  // ResolveDest "Pre 22.1: this was fine"; cluster-version gate BackupResolutionInJob (facts §3, §6).
+  subdirectoryAppendsOnly: true,
+  destinationResolvedInJob: true,
+  descriptionKeepsLatest: true,
+  // Incrementals under /incrementals and LATEST under metadata/latest from v22.1 (facts §12, §13).
+  incrementalLayout: 'incrementals-dir',
+  latestFiles: { root: true, metadataDir: true },
+  // PR #78427 (Mar 2022): SHOW BACKUP FROM '<subdir>' IN (facts §2).
+  supportsShowBackupFrom: true,
+  // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented copy).
+  showJobHasExecutionColumns: true
+  // check_files stays off: PR #80491 landed after the 22.1 branch cut (v22.2 docs: "New in v22.2").
+}
+
+const V22_2: VersionProfile = {
+  ...V22_1,
+  name: 'v22.2',
+  versionString: build('v22.2.19', '2024/02/12 19:10:31', 'go1.19.13'),
+  // tree.BackupOptions: revision_history became an expression (facts §3).
+  revisionHistoryIsExpression: true,
+  // PR #80491; docs v22.2 show-backup.md "New in v22.2" (facts §2).
+  supportsCheckFiles: true,
+  // pkg/sql/delegate/show_databases.go filters by CONNECT from v22.2 (facts §15).
+  showDatabasesNeedsConnect: true
+}
+
+const V23_2: VersionProfile = {
+  ...V22_2,
+  name: 'v23.2',
+  versionString: build('v23.2.4', '2024/04/08 22:23:28', 'go1.21.8 X:nocoverageredesign'),
+  // Fresh v23.1+ clusters: 4 h default GC TTL (facts §11).
+  gcTtlSeconds: 4 * 3600,
+  // PR #108290 (v23.2): TIMESTAMPTZ; PR #88136 (v23.1): regions (facts §2).
+  showBackupTimestampType: 'TIMESTAMPTZ',
+  showBackupHasRegions: true,
+  jobsTimestampType: 'TIMESTAMPTZ'
+}
+
+const V24_3: VersionProfile = {
+  ...V23_2,
+  name: 'v24.3',
+  versionString: build('v24.3.5', '2025/02/10 17:42:12', 'go1.22.8 X:nocoverageredesign'),
+  // The only modelled difference from v23.2.4: v24.3 shipped with the Nov 2024 licence change, so
+  // incremental, revision_history and encryption need no enterprise licence (facts §17).
+  enterpriseFeaturesNeedLicence: false
+}
+
+const V25_2: VersionProfile = {
+  ...V24_3,
+  name: 'v25.2',
+  versionString: build('v25.2.2', '2025/06/26 14:18:05', 'go1.23.7 X:nocoverageredesign'),
+  // PR #134516 (v25.1): BackupRestoreJobResultHeader, 4 columns (facts §4).
+  backupResultColumns: 'job_id,status,fraction_completed,rows',
+  // v25.2+ incremental folder names carry the start time (facts §13).
+  incrementalLayout: 'incrementals-dir-with-start',
+  latestFiles: { root: false, metadataDir: true },
+  missingFileText: 'without-path',
+  // jobs.Status renamed State (pkg/jobs/update.go).
+  jobStateWord: 'state'
+}
+
+/** No modelled behaviour changed between v25.2 and v25.3 (facts §14: nothing found in the sources read). */
+const V25_3: VersionProfile = {
+  ...V25_2,
+  name: 'v25.3',
+  versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign')
+}
+
+const V25_4: VersionProfile = {
+  ...V25_3,
+  name: 'v25.4',
+  versionString: build('v25.4.11', '2026/05/29 12:00:00', 'go1.23.12 X:nocoverageredesign'),
+  // The session variable appears, on by default (release notes v25.4; PR #158085 turned it off in v26.1).
+  allowUnsafeInternals: 'default-on',
+  // pkg/backup/backupdest/backup_index.go: every backup writes an index entry (facts §16).
+  writesBackupIndex: true
+}
+
+const V26_1: VersionProfile = {
+  ...V25_4,
+  name: 'v26.1',
+  versionString: build('v26.1.5', '2026/05/29 12:00:00', 'go1.25.5 X:nocoverageredesign'),
+  // PR #158085, backward-incompatible change in v26.1: allow_unsafe_internals defaults to false.
+  allowUnsafeInternals: 'default-off'
+}
+
+const V26_2: VersionProfile = {
+  ...V26_1,
+  name: 'v26.2',
+  versionString: build('v26.2.1', '2026/05/22 12:00:00', 'go1.25.5 X:nocoverageredesign'),
+  // PR #160137, #161328: use_backups_with_ids (preview, default off) (facts §1).
+  hasUseBackupsWithIds: true
+}
+
 export const PROFILES: Record<ProfileName, VersionProfile> = {
-  'v21.1': {
-    ...COMMON,
-    name: 'v21.1',
-    versionString: build('v21.1.6', '2021/07/20 15:30:39', 'go1.15.11'),
-    listingNeedsLeadingSlash: false,
-    listingStripsLeadingSlash: true,
-    backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
-    subdirectoryAppendsOnly: false,
-    destinationResolvedInJob: false,
-    descriptionKeepsLatest: false,
-    revisionHistoryIsExpression: false,
-    incrementalLayout: 'inside-full',
-    latestFiles: { root: true, metadataDir: false },
-    resolveErrorMentionsRestoreTimestamp: false,
-    gcTtlSeconds: 25 * 3600,
-    showBackupTimestampType: 'TIMESTAMP',
-    showBackupHasRegions: false,
-    supportsCheckFiles: false,
-    supportsShowBackupFrom: false,
-    missingFileText: 'with-path',
-    jobsTimestampType: 'TIMESTAMP',
-    showJobHasExecutionColumns: false,
-    jobStateWord: 'status'
-  },
-  'v21.2': {
-    ...COMMON,
-    name: 'v21.2',
-    // An early v21.2 patch: before the #80510 backport, so the storage root lists nothing.
-    versionString: build('v21.2.3', '2021/12/14 15:26:24', 'go1.16.6'),
-    listingNeedsLeadingSlash: true,
-    listingStripsLeadingSlash: false,
-    backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
-    subdirectoryAppendsOnly: false,
-    destinationResolvedInJob: false,
-    descriptionKeepsLatest: false,
-    revisionHistoryIsExpression: false,
-    incrementalLayout: 'inside-full',
-    latestFiles: { root: true, metadataDir: false },
-    resolveErrorMentionsRestoreTimestamp: true,
-    gcTtlSeconds: 25 * 3600,
-    showBackupTimestampType: 'TIMESTAMP',
-    showBackupHasRegions: false,
-    supportsCheckFiles: false,
-    supportsShowBackupFrom: false,
-    missingFileText: 'with-path',
-    jobsTimestampType: 'TIMESTAMP',
-    showJobHasExecutionColumns: false,
-    jobStateWord: 'status'
-  },
-  'v22.2': {
-    ...COMMON,
-    name: 'v22.2',
-    versionString: build('v22.2.19', '2024/02/12 19:10:31', 'go1.19.13'),
-    listingNeedsLeadingSlash: false,
-    listingStripsLeadingSlash: false,
-    backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
-    subdirectoryAppendsOnly: true,
-    destinationResolvedInJob: true,
-    descriptionKeepsLatest: true,
-    revisionHistoryIsExpression: true,
-    incrementalLayout: 'incrementals-dir',
-    latestFiles: { root: true, metadataDir: true },
-    resolveErrorMentionsRestoreTimestamp: true,
-    gcTtlSeconds: 25 * 3600,
-    showBackupTimestampType: 'TIMESTAMP',
-    showBackupHasRegions: false,
-    supportsCheckFiles: true,
-    supportsShowBackupFrom: true,
-    missingFileText: 'with-path',
-    jobsTimestampType: 'TIMESTAMP',
-    showJobHasExecutionColumns: true,
-    jobStateWord: 'status'
-  },
-  'v23.2': {
-    ...COMMON,
-    name: 'v23.2',
-    versionString: build('v23.2.4', '2024/04/08 22:23:28', 'go1.21.8 X:nocoverageredesign'),
-    listingNeedsLeadingSlash: false,
-    listingStripsLeadingSlash: false,
-    backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
-    subdirectoryAppendsOnly: true,
-    destinationResolvedInJob: true,
-    descriptionKeepsLatest: true,
-    revisionHistoryIsExpression: true,
-    incrementalLayout: 'incrementals-dir',
-    latestFiles: { root: true, metadataDir: true },
-    resolveErrorMentionsRestoreTimestamp: true,
-    gcTtlSeconds: 4 * 3600,
-    showBackupTimestampType: 'TIMESTAMPTZ',
-    showBackupHasRegions: true,
-    supportsCheckFiles: true,
-    supportsShowBackupFrom: true,
-    missingFileText: 'with-path',
-    jobsTimestampType: 'TIMESTAMPTZ',
-    showJobHasExecutionColumns: true,
-    jobStateWord: 'status'
-  },
-  'v24.3': {
-    ...COMMON,
-    name: 'v24.3',
-    versionString: build('v24.3.5', '2025/02/10 17:42:12', 'go1.22.8 X:nocoverageredesign'),
-    listingNeedsLeadingSlash: false,
-    listingStripsLeadingSlash: false,
-    backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
-    subdirectoryAppendsOnly: true,
-    destinationResolvedInJob: true,
-    descriptionKeepsLatest: true,
-    revisionHistoryIsExpression: true,
-    incrementalLayout: 'incrementals-dir',
-    latestFiles: { root: true, metadataDir: true },
-    resolveErrorMentionsRestoreTimestamp: true,
-    gcTtlSeconds: 4 * 3600,
-    showBackupTimestampType: 'TIMESTAMPTZ',
-    showBackupHasRegions: true,
-    supportsCheckFiles: true,
-    supportsShowBackupFrom: true,
-    missingFileText: 'with-path',
-    jobsTimestampType: 'TIMESTAMPTZ',
-    showJobHasExecutionColumns: true,
-    jobStateWord: 'status'
-  },
-  'v25.2': {
-    ...COMMON,
-    name: 'v25.2',
-    versionString: build('v25.2.2', '2025/06/26 14:18:05', 'go1.23.7 X:nocoverageredesign'),
-    listingNeedsLeadingSlash: false,
-    listingStripsLeadingSlash: false,
-    backupResultColumns: 'job_id,status,fraction_completed,rows',
-    subdirectoryAppendsOnly: true,
-    destinationResolvedInJob: true,
-    descriptionKeepsLatest: true,
-    revisionHistoryIsExpression: true,
-    incrementalLayout: 'incrementals-dir-with-start',
-    latestFiles: { root: false, metadataDir: true },
-    resolveErrorMentionsRestoreTimestamp: true,
-    gcTtlSeconds: 4 * 3600,
-    showBackupTimestampType: 'TIMESTAMPTZ',
-    showBackupHasRegions: true,
-    supportsCheckFiles: true,
-    supportsShowBackupFrom: true,
-    missingFileText: 'without-path',
-    jobsTimestampType: 'TIMESTAMPTZ',
-    showJobHasExecutionColumns: true,
-    jobStateWord: 'state'
-  }
+  'v21.1': V21_1,
+  'v21.2': V21_2,
+  'v22.1': V22_1,
+  'v22.2': V22_2,
+  'v23.2': V23_2,
+  'v24.3': V24_3,
+  'v25.2': V25_2,
+  'v25.3': V25_3,
+  'v25.4': V25_4,
+  'v26.1': V26_1,
+  'v26.2': V26_2
 }
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[]

@@ -4,12 +4,20 @@
  */
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
 import { addDatabase, type Cluster, type Job } from './cluster.js'
-import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
+import { CrdbError, internalsRestricted, invalidInt, passwordFailed, syntaxError, undefinedColumn, unknownVariable } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
-import { parseStatements, type BackupStatement, type ParsedStatement, type RestoreStatement, type Statement, type Value } from './parser.js'
-import type { ColumnType } from './profiles.js'
-import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
+import {
+  namesInternals,
+  parseStatements,
+  type BackupStatement,
+  type ParsedStatement,
+  type RestoreStatement,
+  type Statement,
+  type Value
+} from './parser.js'
+import type { ColumnType, VersionProfile } from './profiles.js'
+import { formatTimestamp, showBackup, showBackupColumns, showBackups, showBackupsWithIds, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
 import { applyRestore, planRestore } from './restore.js'
 import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
@@ -53,6 +61,8 @@ export interface EmulatorState {
   passwords: Map<string, string> | undefined
   statements: StatementLogEntry[]
   queryDelayMs: number
+  /** Statements whose text matches fail with this error instead of running (a test control). */
+  refusals: { matches: (sql: string) => boolean; error: CrdbError }[]
 }
 
 const BASE_JOB_COLUMNS: ColumnDef[] = [
@@ -134,6 +144,25 @@ function backupResultColumns(cluster: Cluster, statement: { options: { detached:
   }))
 }
 
+/** The session variables the emulator models, with this version's defaults; absent where the version lacks one. */
+export function sessionVariableDefaults(profile: VersionProfile): Map<string, string> {
+  const variables = new Map<string, string>()
+  if (profile.allowUnsafeInternals !== 'absent') {
+    variables.set('allow_unsafe_internals', profile.allowUnsafeInternals === 'default-on' ? 'true' : 'false')
+  }
+  if (profile.hasUseBackupsWithIds) variables.set('use_backups_with_ids', 'false')
+  return variables
+}
+
+const BOOLEAN_WORDS: Record<string, string> = { true: 'true', on: 'true', false: 'false', off: 'false' }
+
+/** SHOW BACKUPS IN's header with use_backups_with_ids on (pkg/backup/show.go showBackupsWithIDsHeader). */
+const BACKUPS_WITH_IDS_COLUMNS: ColumnDef[] = [
+  { name: 'id', type: 'STRING' },
+  { name: 'backup_time', type: 'TIMESTAMPTZ' },
+  { name: 'revision_start_time', type: 'TIMESTAMPTZ' }
+]
+
 const sleep = (ms: number): Promise<void> =>
   new Promise(resolve => {
     setTimeout(resolve, ms).unref()
@@ -144,6 +173,19 @@ export class CockroachHandler implements WireHandler {
 
   constructor(private readonly state: EmulatorState) {
     this.transactions = new Transactions(state.cluster)
+  }
+
+  private readonly variables = new WeakMap<Session, Map<string, string>>()
+
+  /** This session's variables: the version's defaults, then the role defaults, then its own SETs. */
+  private variablesOf(session: Session): Map<string, string> {
+    let variables = this.variables.get(session)
+    if (!variables) {
+      variables = sessionVariableDefaults(this.cluster.profile)
+      for (const [name, value] of this.cluster.roleDefaults) if (variables.has(name)) variables.set(name, value)
+      this.variables.set(session, variables)
+    }
+    return variables
   }
 
   private get cluster(): Cluster {
@@ -180,6 +222,8 @@ export class CockroachHandler implements WireHandler {
   prepare(sql: string, session: Session, protocol: Protocol): PreparedStatement[] {
     let parsed: ParsedStatement[]
     try {
+      // Name resolution refuses these before anything runs (v26.1+, unless the session opted in).
+      if (this.variablesOf(session).get('allow_unsafe_internals') === 'false' && namesInternals(sql)) throw internalsRestricted()
       parsed = parseStatements(sql)
     } catch (error) {
       // A statement that does not parse is still recorded, then reported.
@@ -207,13 +251,15 @@ export class CockroachHandler implements WireHandler {
   }
 
   private prepareOne(parsed: ParsedStatement, session: Session): PreparedStatement {
-    const columns = this.columnsOf(parsed.statement)
+    const columns = this.columnsOf(parsed.statement, session)
     return {
       parameterCount: parsed.parameterCount,
       columns: columns && toWire(columns),
       execute: async (params, protocol) => {
         this.log(session, parsed.sql, params, protocol)
         if (this.state.queryDelayMs > 0) await sleep(this.state.queryDelayMs)
+        const refusal = this.state.refusals.find(r => r.matches(parsed.sql))
+        if (refusal) throw refusal.error
         const text = (value: Value): string => {
           if (value.kind !== 'placeholder') return value.value
           const param = params[value.index - 1]
@@ -234,7 +280,7 @@ export class CockroachHandler implements WireHandler {
   }
 
   /** The result columns, known before execution (for Describe); undefined for row-count statements. */
-  private columnsOf(statement: Statement): ColumnDef[] | undefined {
+  private columnsOf(statement: Statement, session: Session): ColumnDef[] | undefined {
     const profile = this.cluster.profile
     switch (statement.kind) {
       case 'select':
@@ -254,7 +300,9 @@ export class CockroachHandler implements WireHandler {
       case 'cancel-job':
         return undefined
       case 'show-backups':
-        return [{ name: 'path', type: 'STRING' }]
+        return this.variablesOf(session).get('use_backups_with_ids') === 'true'
+          ? BACKUPS_WITH_IDS_COLUMNS
+          : [{ name: 'path', type: 'STRING' }]
       case 'show-backup':
         if (statement.spelledWithFrom && !profile.supportsShowBackupFrom) throw syntaxError('from')
         if (statement.checkFiles && !profile.supportsCheckFiles) throw syntaxError('check_files')
@@ -272,6 +320,7 @@ export class CockroachHandler implements WireHandler {
       case 'drop-database':
       case 'drop-table':
       case 'create-database':
+      case 'set':
         return undefined
     }
   }
@@ -319,8 +368,21 @@ export class CockroachHandler implements WireHandler {
         this.state.jobs.cancel(jobId(statement.jobId))
         return { rows: [], tag: 'CANCEL JOBS 1' }
       case 'show-backups': {
-        const paths = showBackups(cluster, openStorage(cluster, text(statement.collection), session.user))
+        const storage = openStorage(cluster, text(statement.collection), session.user)
+        if (this.variablesOf(session).get('use_backups_with_ids') === 'true') {
+          const rows = showBackupsWithIds(cluster, storage)
+          return { rows, tag: `SHOW BACKUP ${rows.length}` }
+        }
+        const paths = showBackups(cluster, storage)
         return { rows: paths.map(p => [p]), tag: `SHOW BACKUP ${paths.length}` }
+      }
+      case 'set': {
+        const variables = this.variablesOf(session)
+        if (!variables.has(statement.name)) throw unknownVariable(statement.name)
+        const value = BOOLEAN_WORDS[statement.value]
+        if (value === undefined) throw new CrdbError(`parameter "${statement.name}" requires a Boolean value`, '22023')
+        variables.set(statement.name, value)
+        return { rows: [], tag: 'SET' }
       }
       case 'show-backup': {
         const storage = openStorage(cluster, text(statement.collection), session.user)
@@ -334,7 +396,10 @@ export class CockroachHandler implements WireHandler {
         return this.restore(statement, text, session, sql)
       case 'select-databases': {
         const wanted = statement.name && text(statement.name)
-        const names = [...cluster.databases.keys()].filter(name => wanted === undefined || name === wanted).sort()
+        // v22.2+ (pkg/sql/delegate/show_databases.go): only databases the user may CONNECT to.
+        const visible = (name: string): boolean =>
+          !cluster.profile.showDatabasesNeedsConnect || session.user === 'root' || !cluster.connectRevoked.has(name)
+        const names = [...cluster.databases.keys()].filter(name => (wanted === undefined || name === wanted) && visible(name)).sort()
         return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
       }
       case 'drop-database': {

@@ -27,6 +27,24 @@ export function showBackups(cluster: Cluster, storage: Storage): string[] {
     .map(path => (cluster.profile.listingStripsLeadingSlash ? path.replace(/^\//, '') : path))
 }
 
+/**
+ * SHOW BACKUPS IN with `use_backups_with_ids` on (v26.2 preview, pkg/backup/show.go): `id,
+ * backup_time, revision_start_time` instead of `path`, newest first. The id's real format is not
+ * modelled: an opaque token that is not a path. Times come from the folder names.
+ */
+export function showBackupsWithIds(cluster: Cluster, storage: Storage): Row[] {
+  return showBackups(cluster, storage)
+    .map(path => path.replace(/^\//, ''))
+    .flatMap(path => {
+      const m = /^(\d{4})\/(\d{2})\/(\d{2})-(\d{2})(\d{2})(\d{2})\.(\d{2})$/.exec(path)
+      if (!m) return []
+      const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]! * 10)
+      return [{ ms, row: [Buffer.from(path).toString('base64url'), formatTimestamp(ms, 'TIMESTAMPTZ'), null] as Row }]
+    })
+    .sort((a, b) => b.ms - a.ms)
+    .map(entry => entry.row)
+}
+
 export function showBackupColumns(cluster: Cluster, checkFiles: boolean): ColumnDef[] {
   const time = cluster.profile.showBackupTimestampType
   const columns: ColumnDef[] = [

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto'
 import path from 'node:path/posix'
 import type { Cluster, UserfileTables } from './cluster.js'
-import { CrdbError } from './errors.js'
+import { CrdbError, syntaxError } from './errors.js'
 
 /** pkg/cloud/userfile/filetable: ChunkDefaultSize. */
 export const USERFILE_CHUNK_BYTES = 4 * 1024 * 1024
@@ -38,10 +38,14 @@ function likePrefix(prefix: string): RegExp {
   return new RegExp(`^${body}`, 's')
 }
 
-/** The default prefix for `userfile:///…`: `defaultdb.public.userfiles_<user>`, quoted when the name is not bare. */
+/**
+ * The default prefix for `userfile:///…`: `defaultdb.public.userfiles_<user>`. For a user name that
+ * is not a bare identifier CockroachDB quotes the prefix and appends the suffix after the quote,
+ * `"userfiles_ci-bot"_upload_files`, a syntax error (cockroach issues #99971, #112420, open).
+ */
 export function defaultUserfilePrefix(user: string): string {
-  const table = `userfiles_${user}`
-  return /^[a-z_][a-z0-9_$]*$/.test(table) ? `defaultdb.public.${table}` : `defaultdb.public."${table.replace(/"/g, '""')}"`
+  if (!/^[a-z_][a-z0-9_$]*$/.test(user)) throw syntaxError('_upload_files')
+  return `defaultdb.public.userfiles_${user}`
 }
 
 /** A deterministic UUID for a stored file, so runs are reproducible. */
