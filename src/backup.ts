@@ -2,7 +2,8 @@
  * One backup, start to finish on an open session: list the collection, run BACKUP … WITH detached,
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
-import type { AsOfSystemTime } from './as-of-system-time.js'
+import type { ExplicitAsOf } from './as-of-system-time.js'
+import { describeBackupTime, type BackupTime } from './backup-time.js'
 import {
   folderFromJobDescription,
   fullLayerEndTime,
@@ -16,7 +17,7 @@ import {
 } from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
 import type { ConnectionSettings } from './connection-string.js'
-import type { Session } from './connection.js'
+import { QueryError, type Session } from './connection.js'
 import { ActionError } from './errors.js'
 import { runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
@@ -31,7 +32,9 @@ export interface BackupPlan {
   /** Credentials redacted, for messages. */
   collectionForDisplay: string
   destination: Destination
-  asOf: AsOfSystemTime | undefined
+  asOf: ExplicitAsOf | undefined
+  /** Which time was chosen and why (backup-time.ts). */
+  time: BackupTime
   revisionHistory: boolean
   encryptionPassphrase: string | undefined
 }
@@ -42,14 +45,15 @@ function destinationOf(inputs: ActionInputs): Destination {
 }
 
 /** What to back up where, once the session user is known (for `$user`). */
-export function planBackup(inputs: ActionInputs, sessionUser: string): BackupPlan {
+export function planBackup(inputs: ActionInputs, sessionUser: string, time: BackupTime): BackupPlan {
   const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
   return {
     target: inputs.target,
     collection,
     collectionForDisplay: redactCollection(collection),
     destination: destinationOf(inputs),
-    asOf: inputs.asOf,
+    asOf: time.asOf,
+    time,
     revisionHistory: inputs.revisionHistory,
     encryptionPassphrase: inputs.encryptionPassphrase
   }
@@ -81,10 +85,71 @@ async function listBackups(session: Session, plan: BackupPlan): Promise<string[]
   return rows.map(row => row.path)
 }
 
+/** XXUUU `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3). */
+function isMissingTarget(error: unknown): error is QueryError {
+  return error instanceof QueryError && error.code === 'XXUUU' && /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+}
+
+/** The target databases that exist now, though BACKUP found none of that name at the backup's time. */
+async function databasesExistingNow(session: Session, plan: BackupPlan): Promise<string[]> {
+  const names = plan.target.kind === 'databases' ? plan.target.databases : []
+  const existing: string[] = []
+  for (const name of names) {
+    const rows = await session.query(sql.DATABASE_EXISTS, [name], `checking whether database ${name} exists now`)
+    if (rows.length > 0) existing.push(name)
+  }
+  return existing
+}
+
+/**
+ * A target missing at an earlier AS OF SYSTEM TIME is usually one created after that time (a
+ * database made by the workflow seconds before the step); say so instead of CockroachDB's generic
+ * message, which reads like a wrong name.
+ */
+async function explainMissingTarget(session: Session, plan: BackupPlan, error: QueryError): Promise<never> {
+  const requested = plan.time.requested
+  if (requested === undefined || requested.kind === 'step-start') throw error
+  const when = `AS OF SYSTEM TIME ${describeBackupTime(plan.time)}`
+  const hint =
+    'Back up with as-of-system-time: step-start (the default) to include every write committed before the step, ' +
+    'or give a time after the target was created.'
+  if (plan.target.kind === 'databases') {
+    const existing = await databasesExistingNow(session, plan)
+    if (existing.length === 0) throw error
+    const names = existing.map(name => `"${name}"`).join(', ')
+    throw new ActionError(
+      `Database ${names} exists now but did not exist yet ${when}: it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
+      hint,
+      { cause: error }
+    )
+  }
+  throw new ActionError(
+    `A table to back up did not exist ${when}. If it exists now, it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
+    hint,
+    { cause: error }
+  )
+}
+
+/** How often BACKUP is retried when a node's clock has not yet reached the chosen time (see below). */
+const FUTURE_RETRIES = 20
+const FUTURE_RETRY_MS = 100
+
 async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
   log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+  let rows: { job_id: string }[] | undefined
+  for (let attempt = 0; rows === undefined; attempt++) {
+    try {
+      rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+    } catch (error) {
+      if (isMissingTarget(error)) await explainMissingTarget(session, plan, error)
+      // The step-start time was checked against the gateway's HLC clock; CockroachDB compares it with
+      // the statement time, which can trail the HLC by less than the clock offset. Wait that out.
+      const future = error instanceof QueryError && /cannot specify timestamp in the future/.test(error.message)
+      if (!future || plan.time.requested?.kind !== 'step-start' || attempt >= FUTURE_RETRIES) throw error
+      await new Promise(resolve => setTimeout(resolve, FUTURE_RETRY_MS))
+    }
+  }
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
   return jobId

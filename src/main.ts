@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { planBackup, takeBackup } from './backup.js'
+import { chooseBackupTime } from './backup-time.js'
 import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
 import { getInputs } from './inputs.js'
@@ -11,7 +12,10 @@ import { userfileLocation } from './userfile.js'
 export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
     const log = (message: string): void => core.info(message)
-    const plan = planBackup(inputs, session.info.user)
+    // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
+    const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log, signal })
+    log(`Backing up as of ${time.reason}.`)
+    const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -31,7 +35,7 @@ export async function run(): Promise<void> {
           )
     const report = makeReport(plan, result, session.info.versionText, download)
     log(
-      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
+      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime} (${report.asOf}).`
     )
     setOutputs(report)
     await writeSummary(report)

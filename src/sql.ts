@@ -2,7 +2,7 @@
  * The only place SQL text is assembled. Every identifier goes through quoteIdent and every
  * string through quoteLiteral; nothing a user typed reaches a statement any other way.
  */
-import type { AsOfSystemTime } from './as-of-system-time.js'
+import type { ExplicitAsOf } from './as-of-system-time.js'
 import type { BackupTarget, TableName } from './targets.js'
 
 /**
@@ -57,11 +57,18 @@ function targetList(target: BackupTarget): string {
     : `TABLE ${target.tables.map(qualifiedTableName).join(', ')}`
 }
 
-function asOfClause(asOf: AsOfSystemTime): string {
+function asOfClause(asOf: ExplicitAsOf): string {
   return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value)
 }
 
 export const SESSION_INFO = 'SELECT current_user, version()'
+
+/**
+ * The gateway's HLC time as a decimal (`<ns>.<logical>`): a builtin outside crdb_internal, so not
+ * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
+ * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
+ */
+export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
 
 /** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
 export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
@@ -75,7 +82,7 @@ export interface BackupStatementOptions {
   collection: string
   /** Where the backup goes inside the collection: a new date-based folder, LATEST, or a named one. */
   destination: { kind: 'new' } | { kind: 'latest' } | { kind: 'subdirectory'; name: string }
-  asOf: AsOfSystemTime | undefined
+  asOf: ExplicitAsOf | undefined
   revisionHistory: boolean
   encryptionPassphrase: string | undefined
 }

@@ -64,7 +64,14 @@ describe('README', () => {
 
 describe('restore/action.yml', () => {
   const restore = parse(readFileSync(new URL('../restore/action.yml', import.meta.url), 'utf8')) as ActionYml
-  const backupOnly: string[] = [Inputs.AsOfSystemTime, Inputs.Subdirectory, Inputs.Incremental, Inputs.RevisionHistory, Inputs.DownloadPath]
+  const backupOnly: string[] = [
+    Inputs.AsOfSystemTime,
+    Inputs.MaxClockOffset,
+    Inputs.Subdirectory,
+    Inputs.Incremental,
+    Inputs.RevisionHistory,
+    Inputs.DownloadPath
+  ]
 
   it('declares the shared inputs, spelled and defaulted as in action.yml, plus its own', () => {
     const shared = Object.values(Inputs).filter(name => !backupOnly.includes(name))

@@ -839,7 +839,7 @@ describe('userfile writes and RESTORE', () => {
     )
     const history = await pollJob(client, restore.rows[0]!.job_id)
     expect(history.at(-1)?.status).toBe('succeeded')
-    expect(emu.cluster.databases.get('bank2')?.schemas.get('public')?.get('accounts')).toEqual({ rows: 12, bytes: 1200 })
+    expect(emu.cluster.databases.get('bank2')?.schemas.get('public')?.get('accounts')).toMatchObject({ rows: 12, bytes: 1200 })
     const found = await client.query(`SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1`, ['bank2'])
     expect(found.rows).toEqual([{ database_name: 'bank2' }])
     await client.query('DROP DATABASE bank2 CASCADE')

@@ -14,7 +14,13 @@ export type Aggregate = 'count' | 'sum-length'
 
 /** `{ column, encoding }` is `encode(column, 'base64')`, as the action reads userfile payloads. */
 export type SelectItem = {
-  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string; aggregate?: Aggregate }
+  expr:
+    | 'current_user'
+    | 'session_user'
+    | 'version'
+    | 'cluster_logical_timestamp'
+    | Value
+    | { column: string; encoding?: string; aggregate?: Aggregate }
   alias: string | undefined
 }
 
@@ -379,6 +385,11 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'version'
+    } else if (this.isWord('cluster_logical_timestamp') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct(')')
+      expr = 'cluster_logical_timestamp'
     } else if (this.isWord('count') && this.peek(1).kind === 'punct') {
       this.pos++
       this.expectPunct('(')

@@ -2,6 +2,7 @@
  * CockroachDB's side of a connection: authentication, the parameters it reports, and each parsed
  * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
  */
+import { clusterLogicalTimestamp } from './asof.js'
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
 import type { Cluster, Job } from './cluster.js'
 import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
@@ -222,6 +223,7 @@ export class CockroachHandler implements WireHandler {
         return statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return { name: item.alias ?? item.expr, type: 'STRING' }
           if (item.expr === 'version') return { name: item.alias ?? 'version', type: 'STRING' }
+          if (item.expr === 'cluster_logical_timestamp') return { name: item.alias ?? item.expr, type: 'DECIMAL' }
           if ('column' in item.expr) throw undefinedColumn(item.expr.column)
           return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
         })
@@ -272,6 +274,7 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
+          if (item.expr === 'cluster_logical_timestamp') return clusterLogicalTimestamp(cluster.now().getTime())
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
