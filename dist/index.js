@@ -38640,19 +38640,21 @@ async function chooseBackupTime(session, requested, options) {
         const reason = requested === undefined
             ? 'now, with no AS OF SYSTEM TIME (every write committed before the step included; the backup reads the present)'
             : `${describeAsOf(requested)}, as given (the step started at ${hlcToIso(stepStart)}; writes committed after the backup's time are not included)`;
-        return { requested, asOf: requested, stepStart, waitedMs: 0, reason };
+        return { requested, asOf: requested, stepStart, waitedMs: 0, reason, headline: reason };
     }
     const target = addMs(stepStart, options.maxClockOffsetMs);
     const waitedMs = options.maxClockOffsetMs > 0 ? await waitForClusterTime(session, stepStart, target, options) : 0;
     const offset = options.maxClockOffsetMs > 0
         ? ` plus the ${seconds(options.maxClockOffsetMs)} maximum clock offset (waited ${seconds(waitedMs)} for it to pass)`
         : '';
+    const reason = `the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included`;
     return {
         requested,
         asOf: { kind: 'hlc', value: formatHlc(target) },
         stepStart,
         waitedMs,
-        reason: `${hlcToIso(target)}: the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included`
+        reason,
+        headline: `${hlcToIso(target)}: ${reason}`
     };
 }
 /**
@@ -40584,7 +40586,7 @@ async function run() {
         const log = (message) => info(message);
         // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
         const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log, signal });
-        log(`Backing up as of ${time.reason}.`);
+        log(`Backing up as of ${time.headline}.`);
         const plan = planBackup(inputs, session.info.user, time);
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,

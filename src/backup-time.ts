@@ -33,8 +33,10 @@ export interface BackupTime {
   stepStart: Hlc
   /** For step-start: how long the step waited for the chosen time to pass on the cluster. */
   waitedMs: number
-  /** One sentence: which time, and what it means for the writes made before the step. */
+  /** Why this time, and what it means for the writes made before the step (the summary shows it beside the end time). */
   reason: string
+  /** For the log before BACKUP: the time itself, then the reason. */
+  headline: string
 }
 
 export interface BackupTimeOptions {
@@ -107,7 +109,7 @@ export async function chooseBackupTime(
       requested === undefined
         ? 'now, with no AS OF SYSTEM TIME (every write committed before the step included; the backup reads the present)'
         : `${describeAsOf(requested)}, as given (the step started at ${hlcToIso(stepStart)}; writes committed after the backup's time are not included)`
-    return { requested, asOf: requested, stepStart, waitedMs: 0, reason }
+    return { requested, asOf: requested, stepStart, waitedMs: 0, reason, headline: reason }
   }
   const target = addMs(stepStart, options.maxClockOffsetMs)
   const waitedMs = options.maxClockOffsetMs > 0 ? await waitForClusterTime(session, stepStart, target, options) : 0
@@ -115,12 +117,14 @@ export async function chooseBackupTime(
     options.maxClockOffsetMs > 0
       ? ` plus the ${seconds(options.maxClockOffsetMs)} maximum clock offset (waited ${seconds(waitedMs)} for it to pass)`
       : ''
+  const reason = `the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included`
   return {
     requested,
     asOf: { kind: 'hlc', value: formatHlc(target) },
     stepStart,
     waitedMs,
-    reason: `${hlcToIso(target)}: the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included`
+    reason,
+    headline: `${hlcToIso(target)}: ${reason}`
   }
 }
 

@@ -14,7 +14,7 @@ export async function run(): Promise<void> {
     const log = (message: string): void => core.info(message)
     // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
     const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log, signal })
-    log(`Backing up as of ${time.reason}.`)
+    log(`Backing up as of ${time.headline}.`)
     const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,

@@ -34,7 +34,7 @@ describe('chooseBackupTime', () => {
     expect(time.asOf).toEqual({ kind: 'hlc', value: formatHlc({ wallNs: target, logical: 0n }) })
     expect(BigInt(readings.at(-1)!.at.getTime()) * 1_000_000n).toBeGreaterThanOrEqual(target)
     expect(time.waitedMs).toBeGreaterThanOrEqual(290)
-    expect(time.reason).toBe(
+    expect(time.headline).toBe(
       `${hlcToIso({ wallNs: target, logical: 0n })}: the step's start ${hlcToIso(time.stepStart)} plus the 0.30 s maximum clock offset (waited ${(time.waitedMs / 1000).toFixed(2)} s for it to pass), so every write committed before the step is included`
     )
   })

@@ -39,7 +39,7 @@ const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 function settled(requested: AsOfSystemTime | undefined): BackupTime {
   const asOf: ExplicitAsOf | undefined =
     requested?.kind === 'step-start' ? { kind: 'hlc', value: '1764410404012000000.0000000000' } : requested
-  return { requested, asOf, stepStart: { wallNs: 1764410403512000000n, logical: 0n }, waitedMs: 0, reason: '' }
+  return { requested, asOf, stepStart: { wallNs: 1764410403512000000n, logical: 0n }, waitedMs: 0, reason: '', headline: '' }
 }
 const MINUS_10S: ExplicitAsOf = { kind: 'interval', value: '-10s' }
 
