@@ -90,42 +90,52 @@ function isMissingTarget(error: unknown): error is QueryError {
   return error instanceof QueryError && error.code === 'XXUUU' && /failed to resolve targets[\s\S]*does not exist/.test(error.message)
 }
 
-/** The target databases that exist now, though BACKUP found none of that name at the backup's time. */
-async function databasesExistingNow(session: Session, plan: BackupPlan): Promise<string[]> {
-  const names = plan.target.kind === 'databases' ? plan.target.databases : []
-  const existing: string[] = []
-  for (const name of names) {
-    const rows = await session.query(sql.DATABASE_EXISTS, [name], `checking whether database ${name} exists now`)
-    if (rows.length > 0) existing.push(name)
+async function exists(session: Session, statement: string, name: string, what: string): Promise<boolean> {
+  const rows = await session.query(statement, [name], `checking whether ${what} exists now`)
+  return rows.length > 0
+}
+
+/** Whether every target exists now: the table's database, and the table itself unless it is `db.*`. */
+async function everyTargetExistsNow(session: Session, target: BackupTarget): Promise<boolean> {
+  const databases = target.kind === 'databases' ? target.databases : target.tables.map(table => table.parts[0] ?? '')
+  for (const database of new Set(databases)) {
+    if (!(await exists(session, sql.DATABASE_EXISTS, database, `database ${database}`))) return false
   }
-  return existing
+  if (target.kind === 'databases') return true
+  for (const { parts } of target.tables) {
+    const [database = '', schema, table = ''] = parts.length === 3 ? parts : [parts[0], 'public', parts[1]]
+    if (table === '*') continue
+    if (!(await exists(session, sql.tableExists(database, schema), table, `table ${parts.join('.')}`))) return false
+  }
+  return true
 }
 
 /**
- * A target missing at an earlier AS OF SYSTEM TIME is usually one created after that time (a
+ * A target missing at an earlier AS OF SYSTEM TIME that exists now was created after that time (a
  * database made by the workflow seconds before the step); say so instead of CockroachDB's generic
- * message, which reads like a wrong name.
+ * message, which reads like a wrong name. CockroachDB names only the first missing target, so this
+ * holds when every target exists now; otherwise some name is wrong and its error stands.
  */
 async function explainMissingTarget(session: Session, plan: BackupPlan, error: QueryError): Promise<never> {
   const requested = plan.time.requested
   if (requested === undefined || requested.kind === 'step-start') throw error
-  const when = `AS OF SYSTEM TIME ${describeBackupTime(plan.time)}`
-  const hint =
-    'Back up with as-of-system-time: step-start (the default) to include every write committed before the step, ' +
-    'or give a time after the target was created.'
-  if (plan.target.kind === 'databases') {
-    const existing = await databasesExistingNow(session, plan)
-    if (existing.length === 0) throw error
-    const names = existing.map(name => `"${name}"`).join(', ')
-    throw new ActionError(
-      `Database ${names} exists now but did not exist yet ${when}: it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
-      hint,
-      { cause: error }
-    )
+  let existsNow: boolean
+  try {
+    existsNow = await everyTargetExistsNow(session, plan.target)
+  } catch {
+    throw error // the check itself failed (a schema that does not exist, say): the original error is the one to show
   }
+  if (!existsNow) throw error
+  const names = plan.target.kind === 'databases' ? plan.target.databases : plan.target.tables.map(table => table.parts.join('.'))
+  const noun = plan.target.kind === 'databases' ? 'Database' : 'Table'
+  const what =
+    names.length === 1
+      ? `${noun} "${names[0]}" exists now but did not exist yet`
+      : `${noun}s ${names.map(name => `"${name}"`).join(', ')} exist now, but one did not exist yet`
   throw new ActionError(
-    `A table to back up did not exist ${when}. If it exists now, it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
-    hint,
+    `${what} AS OF SYSTEM TIME ${describeBackupTime(plan.time)}: it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
+    'Back up with as-of-system-time: step-start (the default) to include every write committed before the step, ' +
+      'or give a time after the target was created.',
     { cause: error }
   )
 }

@@ -202,6 +202,11 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
 
 export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
 
+/** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
+export function tableExists(database: string, schema: string): string {
+  return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`
+}
+
 export function dropDatabase(name: string): string {
   return `DROP DATABASE ${quoteIdent(name)} CASCADE`
 }

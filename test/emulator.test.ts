@@ -883,6 +883,17 @@ describe('time: creation and writes seen AS OF SYSTEM TIME', () => {
     expect(await showRows(client, '/2024/05/07-141021.34')).toEqual(['t=5'])
   })
 
+  it('lists a table that exists now with [SHOW TABLES FROM db.schema], whatever its creation time', async () => {
+    const emu = await emulator()
+    emu.createDatabase('fresh', { t: { rows: 5, bytes: 50 } }, { createdAt: new Date(BASE_MS - 1000) })
+    const client = await connect(emu)
+    const query = 'SELECT table_name FROM [SHOW TABLES FROM fresh.public] WHERE table_name = $1'
+    expect((await client.query(query, ['t'])).rows).toEqual([{ table_name: 't' }])
+    expect((await client.query(query, ['nope'])).rows).toEqual([])
+    const missing = await failure(client.query('SELECT table_name FROM [SHOW TABLES FROM nope.public] WHERE table_name = $1', ['t']))
+    expect(missing.code).toBe('3F000')
+  })
+
   it('backs up the rows of the last write at or before the backup time, not later ones', async () => {
     const emu = await emulator()
     emu.createDatabase('shop', { orders: { rows: 40, bytes: 4000 } }, { createdAt: new Date(BASE_MS - 3_600_000) })

@@ -39126,6 +39126,10 @@ function restoreDetached(options, redact = false) {
     return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
 }
 const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
+/** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
+function tableExists(database, schema) {
+    return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`;
+}
 function dropDatabase(name) {
     return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
 }

@@ -103,7 +103,9 @@ describe('rows written 1 s before the step', () => {
     const old = await backUp(emu, { database: '', tables: 'bank.audit', 'as-of-system-time': '-10s' })
     expect(old.exitCode).toBe(1)
     const error = errorsOf(old.stdout).join('\n')
-    expect(error).toMatch(/^A table to back up did not exist AS OF SYSTEM TIME -10s .*If it exists now, it was created after that time/)
+    expect(error).toMatch(
+      /^Table "bank\.audit" exists now but did not exist yet AS OF SYSTEM TIME -10s \(the step started at \S+Z\): it was created after that time/
+    )
     expect(error).toContain('table "bank.audit" does not exist')
 
     const now = await backUp(emu, { database: '', tables: 'bank.audit' })

@@ -95,6 +95,7 @@ export type WriteStatement =
   | { kind: 'delete-userfile'; table: string[]; where: Condition[] }
   | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
   | { kind: 'select-databases'; name: Value | undefined }
+  | { kind: 'select-tables'; from: string[]; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
 
@@ -233,6 +234,9 @@ class Parser {
     if (this.isPunct('[') && this.isWord('show', 1) && this.isWord('databases', 2)) {
       return this.selectDatabases(items === '*' ? this.fail(fromToken) : items, fromToken)
     }
+    if (this.isPunct('[') && this.isWord('show', 1) && this.isWord('tables', 2)) {
+      return this.selectTables(items === '*' ? this.fail(fromToken) : items, fromToken)
+    }
     if (!this.isWord('crdb_internal') && !this.isPunct('['))
       return this.selectUserfile(items === '*' ? this.fail(fromToken) : items, fromToken)
     const from = this.jobsSource()
@@ -290,6 +294,23 @@ class Parser {
     const condition = where[0]
     if (where.length > 1 || (condition && (condition.column !== 'database_name' || condition.op !== '='))) this.fail()
     return { kind: 'select-databases', name: condition?.value }
+  }
+
+  /** `SELECT table_name FROM [SHOW TABLES FROM db.schema] WHERE table_name = $1`: does a table exist now. */
+  selectTables(items: SelectItem[], fromToken: Token): WriteStatement {
+    for (const item of items)
+      if (typeof item.expr !== 'object' || !('column' in item.expr) || item.expr.column !== 'table_name') this.fail(fromToken)
+    this.expectPunct('[')
+    this.expectWord('show')
+    this.expectWord('tables')
+    this.expectWord('from')
+    const from = this.qualifiedName()
+    if (from.length > 2) this.fail()
+    this.expectPunct(']')
+    const where = this.where()
+    const condition = where[0]
+    if (where.length > 1 || (condition && (condition.column !== 'table_name' || condition.op !== '='))) this.fail()
+    return { kind: 'select-tables', from, name: condition?.value }
   }
 
   insert(): WriteStatement {

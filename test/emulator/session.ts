@@ -247,6 +247,8 @@ export class CockroachHandler implements WireHandler {
         return backupResultColumns(this.cluster, { options: { detached: statement.detached } })
       case 'select-databases':
         return [{ name: 'database_name', type: 'STRING' }]
+      case 'select-tables':
+        return [{ name: 'table_name', type: 'STRING' }]
       case 'transaction':
       case 'insert-userfile':
       case 'delete-userfile':
@@ -316,6 +318,15 @@ export class CockroachHandler implements WireHandler {
       case 'select-databases': {
         const wanted = statement.name && text(statement.name)
         const names = [...cluster.databases.keys()].filter(name => wanted === undefined || name === wanted).sort()
+        return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+      }
+      case 'select-tables': {
+        // SHOW TABLES FROM db.schema, or FROM db (its public schema); the present, not a past time.
+        const [database = '', schema = 'public'] = statement.from
+        const tables = cluster.databases.get(database)?.schemas.get(schema)
+        if (!tables) throw new CrdbError('target database or schema does not exist', '3F000') // approximate
+        const wanted = statement.name && text(statement.name)
+        const names = [...tables.keys()].filter(name => wanted === undefined || name === wanted).sort()
         return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
       }
       case 'drop-database': {
