@@ -39781,6 +39781,8 @@ async function startBackup(session, plan, log) {
             const future = error instanceof QueryError && /cannot specify timestamp in the future/.test(error.message);
             if (!future || plan.time.requested?.kind !== 'step-start' || attempt >= FUTURE_RETRIES)
                 throw error;
+            if (attempt === 0)
+                log("The gateway's statement clock has not reached that time yet; retrying BACKUP every 0.1 s.");
             await new Promise(resolve => setTimeout(resolve, FUTURE_RETRY_MS));
         }
     }

@@ -119,6 +119,12 @@ export interface Cluster {
   objectStores: Map<string, Map<string, Buffer>>
   jobs: Map<string, Job>
   now: () => Date
+  /**
+   * How far the gateway's HLC runs ahead of its physical clock (it moves up to a faster node's
+   * clock on every message). cluster_logical_timestamp() reads the HLC; the AS OF SYSTEM TIME
+   * future check compares with the statement time, a physical reading.
+   */
+  hlcLeadMs: number
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -139,7 +145,8 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     userfiles: new Map(),
     objectStores: new Map(),
     jobs: new Map(),
-    now
+    now,
+    hlcLeadMs: 0
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})

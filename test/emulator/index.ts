@@ -54,6 +54,8 @@ export interface Emulator {
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
   failNextJob(failure: JobFailure): void
   setJobDuration(ms: number): void
+  /** The gateway's HLC (cluster_logical_timestamp()) runs this far ahead of its physical clock. */
+  setHlcLead(ms: number): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
@@ -129,6 +131,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     failNextJob: failure => jobs.failNextJob(failure),
     setJobDuration(ms) {
       jobs.durationMs = ms
+    },
+    setHlcLead(ms) {
+      cluster.hlcLeadMs = ms
     },
     setQueryDelay(ms) {
       state.queryDelayMs = ms

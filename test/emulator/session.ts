@@ -276,7 +276,7 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
-          if (item.expr === 'cluster_logical_timestamp') return clusterLogicalTimestamp(cluster.now().getTime())
+          if (item.expr === 'cluster_logical_timestamp') return clusterLogicalTimestamp(cluster.now().getTime() + cluster.hlcLeadMs)
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
