@@ -39776,13 +39776,15 @@ async function startBackup(session, plan, log) {
         catch (error) {
             if (isMissingTarget(error))
                 await explainMissingTarget(session, plan, error);
-            // The step-start time was checked against the gateway's HLC clock; CockroachDB compares it with
-            // the statement time, which can trail the HLC by less than the clock offset. Wait that out.
+            // The wait confirmed the time on the node that answered the clock reading, and CockroachDB
+            // checks BACKUP's time against its gateway's HLC (planner.go EvalAsOfTimestamp), which only
+            // moves forward. Behind a connection pooler BACKUP may reach another node, whose clock can
+            // trail by up to the offset: wait that out rather than fail.
             const future = error instanceof QueryError && /cannot specify timestamp in the future/.test(error.message);
             if (!future || plan.time.requested?.kind !== 'step-start' || attempt >= FUTURE_RETRIES)
                 throw error;
             if (attempt === 0)
-                log("The gateway's statement clock has not reached that time yet; retrying BACKUP every 0.1 s.");
+                log('The node running BACKUP has not reached that time yet; retrying every 0.1 s.');
             await new Promise(resolve => setTimeout(resolve, FUTURE_RETRY_MS));
         }
     }

@@ -120,11 +120,12 @@ export interface Cluster {
   jobs: Map<string, Job>
   now: () => Date
   /**
-   * How far the gateway's HLC runs ahead of its physical clock (it moves up to a faster node's
-   * clock on every message). cluster_logical_timestamp() reads the HLC; the AS OF SYSTEM TIME
-   * future check compares with the statement time, a physical reading.
+   * How far ahead of this cluster's clock cluster_logical_timestamp() answers, as when a connection
+   * pooler sends the clock reading to one node and the BACKUP to another whose clock trails it by
+   * up to the maximum offset. The AS OF SYSTEM TIME future check uses `now()` (planner.go compares
+   * with the gateway's `Clock.Now()`).
    */
-  hlcLeadMs: number
+  clockReadingLeadMs: number
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
@@ -146,7 +147,7 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     objectStores: new Map(),
     jobs: new Map(),
     now,
-    hlcLeadMs: 0
+    clockReadingLeadMs: 0
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})

@@ -54,8 +54,8 @@ export interface Emulator {
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
   failNextJob(failure: JobFailure): void
   setJobDuration(ms: number): void
-  /** The gateway's HLC (cluster_logical_timestamp()) runs this far ahead of its physical clock. */
-  setHlcLead(ms: number): void
+  /** cluster_logical_timestamp() answers this far ahead of the clock BACKUP is checked against (another node, behind a pooler). */
+  setClockReadingLead(ms: number): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
@@ -132,8 +132,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setJobDuration(ms) {
       jobs.durationMs = ms
     },
-    setHlcLead(ms) {
-      cluster.hlcLeadMs = ms
+    setClockReadingLead(ms) {
+      cluster.clockReadingLeadMs = ms
     },
     setQueryDelay(ms) {
       state.queryDelayMs = ms

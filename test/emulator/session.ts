@@ -276,7 +276,8 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
-          if (item.expr === 'cluster_logical_timestamp') return clusterLogicalTimestamp(cluster.now().getTime() + cluster.hlcLeadMs)
+          if (item.expr === 'cluster_logical_timestamp')
+            return clusterLogicalTimestamp(cluster.now().getTime() + cluster.clockReadingLeadMs)
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
