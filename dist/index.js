@@ -38647,11 +38647,15 @@ async function chooseBackupTime(session, requested, options) {
         return { requested, asOf: requested, stepStart, waitedMs: 0, reason, headline: reason };
     }
     const target = addMs(stepStart, options.maxClockOffsetMs);
+    if (options.maxClockOffsetMs > 0) {
+        options.log(`The step started at ${hlcToIso(stepStart)} on the cluster's clock; waiting ${seconds(options.maxClockOffsetMs)} (${Inputs.MaxClockOffset}) so that writes another node committed just before are included.`);
+    }
     const waitedMs = options.maxClockOffsetMs > 0 ? await waitForClusterTime(session, stepStart, target, options) : 0;
     const offset = options.maxClockOffsetMs > 0
         ? ` plus the ${seconds(options.maxClockOffsetMs)} maximum clock offset (waited ${seconds(waitedMs)} for it to pass)`
         : '';
-    const reason = `the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included`;
+    const scope = options.maxClockOffsetMs > 0 ? '' : ` (${Inputs.MaxClockOffset} 0: on a single-node cluster)`;
+    const reason = `the step's start ${hlcToIso(stepStart)}${offset}, so every write committed before the step is included${scope}`;
     return {
         requested,
         asOf: { kind: 'hlc', value: formatHlc(target) },

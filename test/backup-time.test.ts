@@ -27,7 +27,11 @@ const log = (): void => undefined
 describe('chooseBackupTime', () => {
   it('step-start: the first clock reading plus the offset, sent only once the cluster clock has passed it', async () => {
     const s = await open()
-    const time = await chooseBackupTime(s, { kind: 'step-start' }, { maxClockOffsetMs: 300, log })
+    const lines: string[] = []
+    const time = await chooseBackupTime(s, { kind: 'step-start' }, { maxClockOffsetMs: 300, log: line => lines.push(line) })
+    expect(lines).toEqual([
+      `The step started at ${hlcToIso(time.stepStart)} on the cluster's clock; waiting 0.30 s (max-clock-offset) so that writes another node committed just before are included.`
+    ])
     const readings = emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')
     expect(readings.length).toBeGreaterThanOrEqual(2)
     const target = time.stepStart.wallNs + 300_000_000n
@@ -43,6 +47,9 @@ describe('chooseBackupTime', () => {
     const s = await open()
     const time = await chooseBackupTime(s, { kind: 'step-start' }, { maxClockOffsetMs: 0, log })
     expect(time.asOf).toEqual({ kind: 'hlc', value: formatHlc(time.stepStart) })
+    expect(time.reason).toBe(
+      `the step's start ${hlcToIso(time.stepStart)}, so every write committed before the step is included (max-clock-offset 0: on a single-node cluster)`
+    )
     expect(time.waitedMs).toBe(0)
     expect(emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')).toHaveLength(1)
   })
