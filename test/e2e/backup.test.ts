@@ -59,7 +59,7 @@ describe('a full backup of a database', () => {
       expect(await listBackups(emu, 'userfile://defaultdb.public.userfiles_root/bank-backup')).toContain(outputs['backup-path'])
       const end = outputs['end-time'] ?? ''
       expect(outputs['backup-path']).toBe(
-        `/${end.slice(0, 4)}/${end.slice(5, 7)}/${end.slice(8, 10)}-${end.slice(11, 13)}${end.slice(14, 16)}${end.slice(17, 19)}.${(end.slice(20, 22) || '00').padEnd(2, '0')}`
+        `/${end.slice(0, 4)}/${end.slice(5, 7)}/${end.slice(8, 10)}-${end.slice(11, 13)}${end.slice(14, 16)}${end.slice(17, 19)}.${(/\.(\d+)Z$/.exec(end)?.[1] ?? '').padEnd(2, '0').slice(0, 2)}`
       )
       expect(result.summary).toContain('CockroachDB backup')
       expect(result.summary).toContain('bank.public.accounts')
