@@ -1,13 +1,20 @@
 /**
  * The `as-of-system-time` input, checked against the forms CockroachDB accepts for BACKUP
  * (pkg/sql/sem/asof): a negative interval, an absolute timestamp, a decimal HLC timestamp, or
- * follower_read_timestamp(). Anything else is refused before connecting.
+ * follower_read_timestamp(); or the action's own `step-start` (the default), which backup-time.ts
+ * turns into a decimal HLC timestamp once connected. Anything else is refused before connecting.
  */
 import { Inputs } from './constants.js'
 import { InputError } from './errors.js'
 
-export type AsOfSystemTime =
+/** A time CockroachDB reads as written: sent in the BACKUP statement unchanged. */
+export type ExplicitAsOf =
   { kind: 'interval'; value: string } | { kind: 'timestamp'; value: string } | { kind: 'hlc'; value: string } | { kind: 'follower-read' }
+
+export type AsOfSystemTime = ExplicitAsOf | { kind: 'step-start' }
+
+/** The input's keyword for "every write committed before the step started" (the default). */
+export const STEP_START = 'step-start'
 
 const UNIT = '(?:h|m|s|ms|us|µs|ns)'
 const COMPACT_INTERVAL = new RegExp(`^-(?:\\d+(?:\\.\\d+)?${UNIT})+$`)
@@ -19,6 +26,7 @@ const HLC = /^\d{1,19}(?:\.\d{1,10})?$/
 const FOLLOWER_READ = /^follower_read_timestamp\(\s*\)$/i
 
 const ACCEPTED =
+  `${STEP_START} (the default: every write committed before the step started); ` +
   "a negative interval such as -10s, -1m30s or -2h; a timestamp such as '2024-05-07 14:10:12.34'; " +
   'a decimal HLC timestamp such as 1715091012340000000.0000000000; or follower_read_timestamp()'
 
@@ -34,6 +42,7 @@ function isRealDate(match: RegExpExecArray): boolean {
 export function parseAsOfSystemTime(raw: string): AsOfSystemTime | undefined {
   const value = raw.trim()
   if (value === '') return undefined
+  if (value.toLowerCase() === STEP_START) return { kind: 'step-start' }
   if (FOLLOWER_READ.test(value)) return { kind: 'follower-read' }
   if (COMPACT_INTERVAL.test(value) || WORDY_INTERVAL.test(value) || CLOCK_INTERVAL.test(value)) {
     return { kind: 'interval', value }
@@ -53,5 +62,6 @@ export function parseAsOfSystemTime(raw: string): AsOfSystemTime | undefined {
 
 export function describeAsOf(asOf: AsOfSystemTime | undefined): string {
   if (asOf === undefined) return 'now (no AS OF SYSTEM TIME)'
+  if (asOf.kind === 'step-start') return "the step's start"
   return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : asOf.value
 }

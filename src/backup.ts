@@ -2,7 +2,8 @@
  * One backup, start to finish on an open session: list the collection, run BACKUP … WITH detached,
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
-import type { AsOfSystemTime } from './as-of-system-time.js'
+import type { ExplicitAsOf } from './as-of-system-time.js'
+import { describeBackupTime, type BackupTime } from './backup-time.js'
 import {
   folderFromJobDescription,
   fullLayerEndTime,
@@ -31,7 +32,9 @@ export interface BackupPlan {
   /** Credentials redacted, for messages. */
   collectionForDisplay: string
   destination: Destination
-  asOf: AsOfSystemTime | undefined
+  asOf: ExplicitAsOf | undefined
+  /** Which time was chosen and why (backup-time.ts). */
+  time: BackupTime
   revisionHistory: boolean
   encryptionPassphrase: string | undefined
 }
@@ -42,14 +45,15 @@ function destinationOf(inputs: ActionInputs): Destination {
 }
 
 /** What to back up where, once the session user is known (for `$user`). */
-export function planBackup(inputs: ActionInputs, sessionUser: string): BackupPlan {
+export function planBackup(inputs: ActionInputs, sessionUser: string, time: BackupTime): BackupPlan {
   const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
   return {
     target: inputs.target,
     collection,
     collectionForDisplay: redactCollection(collection),
     destination: destinationOf(inputs),
-    asOf: inputs.asOf,
+    asOf: time.asOf,
+    time,
     revisionHistory: inputs.revisionHistory,
     encryptionPassphrase: inputs.encryptionPassphrase
   }
@@ -105,14 +109,84 @@ function withLicenceHint(error: unknown): unknown {
   return error
 }
 
+/** XXUUU `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3). */
+function isMissingTarget(error: unknown): error is QueryError {
+  return error instanceof QueryError && error.code === 'XXUUU' && /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+}
+
+async function exists(session: Session, statement: string, name: string, what: string): Promise<boolean> {
+  const rows = await session.query(statement, [name], `checking whether ${what} exists now`)
+  return rows.length > 0
+}
+
+/** Whether every target exists now: the table's database, and the table itself unless it is `db.*`. */
+async function everyTargetExistsNow(session: Session, target: BackupTarget): Promise<boolean> {
+  const databases = target.kind === 'databases' ? target.databases : target.tables.map(table => table.parts[0] ?? '')
+  for (const database of new Set(databases)) {
+    if (!(await exists(session, sql.DATABASE_EXISTS, database, `database ${database}`))) return false
+  }
+  if (target.kind === 'databases') return true
+  for (const { parts } of target.tables) {
+    const [database = '', schema, table = ''] = parts.length === 3 ? parts : [parts[0], 'public', parts[1]]
+    if (table === '*') continue
+    if (!(await exists(session, sql.tableExists(database, schema), table, `table ${parts.join('.')}`))) return false
+  }
+  return true
+}
+
+/**
+ * A target missing at an earlier AS OF SYSTEM TIME that exists now was created after that time (a
+ * database made by the workflow seconds before the step); say so instead of CockroachDB's generic
+ * message, which reads like a wrong name. CockroachDB names only the first missing target, so this
+ * holds when every target exists now; otherwise some name is wrong and its error stands.
+ */
+async function explainMissingTarget(session: Session, plan: BackupPlan, error: QueryError): Promise<never> {
+  const requested = plan.time.requested
+  if (requested === undefined || requested.kind === 'step-start') throw error
+  let existsNow: boolean
+  try {
+    existsNow = await everyTargetExistsNow(session, plan.target)
+  } catch {
+    throw error // the check itself failed (a schema that does not exist, say): the original error is the one to show
+  }
+  if (!existsNow) throw error
+  const names = plan.target.kind === 'databases' ? plan.target.databases : plan.target.tables.map(table => table.parts.join('.'))
+  const noun = plan.target.kind === 'databases' ? 'Database' : 'Table'
+  const what =
+    names.length === 1
+      ? `${noun} "${names[0]}" exists now but did not exist yet`
+      : `${noun}s ${names.map(name => `"${name}"`).join(', ')} exist now, but one did not exist yet`
+  throw new ActionError(
+    `${what} AS OF SYSTEM TIME ${describeBackupTime(plan.time)}: it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
+    'Back up with as-of-system-time: step-start (the default) to include every write committed before the step, ' +
+      'or give a time after the target was created.',
+    { cause: error }
+  )
+}
+
+/** How often BACKUP is retried when a node's clock has not yet reached the chosen time (see below). */
+const FUTURE_RETRIES = 20
+const FUTURE_RETRY_MS = 100
+
 async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
   log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session
-    .query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
-    .catch((error: unknown) => {
-      throw withLicenceHint(error)
-    })
+  let rows: { job_id: string }[] | undefined
+  for (let attempt = 0; rows === undefined; attempt++) {
+    try {
+      rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+    } catch (error) {
+      if (isMissingTarget(error)) await explainMissingTarget(session, plan, error)
+      // The wait confirmed the time on the node that answered the clock reading, and CockroachDB
+      // checks BACKUP's time against its gateway's HLC (planner.go EvalAsOfTimestamp), which only
+      // moves forward. Behind a connection pooler BACKUP may reach another node, whose clock can
+      // trail by up to the offset: wait that out rather than fail.
+      const future = error instanceof QueryError && /cannot specify timestamp in the future/.test(error.message)
+      if (!future || plan.time.requested?.kind !== 'step-start' || attempt >= FUTURE_RETRIES) throw withLicenceHint(error)
+      if (attempt === 0) log('The node running BACKUP has not reached that time yet; retrying every 0.1 s.')
+      await new Promise(resolve => setTimeout(resolve, FUTURE_RETRY_MS))
+    }
+  }
   const jobId = rows[0]?.job_id
   if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
   return jobId

@@ -5,6 +5,7 @@ export enum Inputs {
   Tables = 'tables',
   Collection = 'collection',
   AsOfSystemTime = 'as-of-system-time',
+  MaxClockOffset = 'max-clock-offset',
   Subdirectory = 'subdirectory',
   Incremental = 'incremental',
   RevisionHistory = 'revision-history',
@@ -37,7 +38,9 @@ export enum Outputs {
 }
 
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'
-export const DEFAULT_AS_OF_SYSTEM_TIME = '-10s'
+export const DEFAULT_AS_OF_SYSTEM_TIME = 'step-start'
+/** CockroachDB's default `--max-offset` (pkg/cli/cliflags MaxOffset; base.DefaultMaxClockOffset). */
+export const DEFAULT_MAX_CLOCK_OFFSET_SECONDS = 0.5
 export const APPLICATION_NAME = 'cockroach-userfile-backup-action'
 
 /** Inputs only the restore companion (restore/action.yml) has; the rest are shared with Inputs. */

@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
 import { isUserfile, scheme, validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs } from './constants.js'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from './constants.js'
 import { InputError } from './errors.js'
 import { secretsIn } from './secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
@@ -26,6 +26,8 @@ export interface SharedInputs {
 
 export interface ActionInputs extends SharedInputs {
   asOf: AsOfSystemTime | undefined
+  /** The cluster's `--max-offset`: how far a write's timestamp may be ahead of the clock the step reads. */
+  maxClockOffsetMs: number
   subdirectory: string | undefined
   incremental: boolean
   revisionHistory: boolean
@@ -173,6 +175,7 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     ...shared,
     // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
     asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
+    maxClockOffsetMs: parseSeconds(Inputs.MaxClockOffset, read(Inputs.MaxClockOffset), DEFAULT_MAX_CLOCK_OFFSET_SECONDS, true),
     subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
     incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import { planBackup, takeBackup } from './backup.js'
+import { chooseBackupTime } from './backup-time.js'
 import { Inputs } from './constants.js'
 import { downloadBackup } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
@@ -15,7 +16,10 @@ export async function run(): Promise<void> {
   await runStep(getInputs, async (inputs, session, signal) => {
     const log = (message: string): void => core.info(logLine(message))
     noticeAboutDownload(inputs)
-    const plan = planBackup(inputs, session.info.user)
+    // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
+    const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log, signal })
+    log(`Backing up as of ${time.headline}.`)
+    const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -66,7 +70,7 @@ export async function run(): Promise<void> {
       verification
     })
     log(
-      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
+      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime} (${report.asOf}).`
     )
     setOutputs(report)
     await writeSummary(report)

@@ -1,6 +1,6 @@
 /** The step's outputs and job summary, written only once the backup is verified. */
 import * as core from '@actions/core'
-import { describeAsOf } from './as-of-system-time.js'
+import { explainEndTime } from './backup-time.js'
 import type { BackupPlan, BackupResult } from './backup.js'
 import type { BackupContents } from './backups.js'
 import * as sql from './sql.js'
@@ -17,6 +17,7 @@ export interface BackupReport {
   contents: BackupContents
   restoreStatement: string
   target: string
+  /** Which time and why: "the step's start …, so every write committed before the step is included". */
   asOf: string
   serverVersion: string
   download: DownloadResult | undefined
@@ -41,7 +42,7 @@ export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion
     contents: result.contents,
     restoreStatement: sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
     target: describeTarget(plan.target),
-    asOf: describeAsOf(plan.asOf),
+    asOf: explainEndTime(plan.time, result.contents.endTime),
     serverVersion,
     download: after.download,
     deletedBackups: after.deletedBackups,
@@ -87,7 +88,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
       [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
       [{ data: 'Type', header: true }, { data: contents.backupType }],
-      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
+      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime}: ${escapeHtml(report.asOf)}` }],
       [{ data: 'Job', header: true }, { data: report.jobId }],
       // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
       // layer before it, so summing the chain would count a row changed in several layers repeatedly.

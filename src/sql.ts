@@ -2,7 +2,7 @@
  * The only place SQL text is assembled. Every identifier goes through quoteIdent and every
  * string through quoteLiteral; nothing a user typed reaches a statement any other way.
  */
-import type { AsOfSystemTime } from './as-of-system-time.js'
+import type { ExplicitAsOf } from './as-of-system-time.js'
 import type { BackupTarget, TableName } from './targets.js'
 
 /**
@@ -57,7 +57,7 @@ function targetList(target: BackupTarget): string {
     : `TABLE ${target.tables.map(qualifiedTableName).join(', ')}`
 }
 
-function asOfClause(asOf: AsOfSystemTime): string {
+function asOfClause(asOf: ExplicitAsOf): string {
   return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value)
 }
 
@@ -87,6 +87,16 @@ export function jobStatus(jobId: string): string {
  */
 export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 
+/**
+ * The gateway's HLC time as a decimal (`<ns>.<logical>`): a builtin outside crdb_internal, so not
+ * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
+ * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
+ */
+export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
+
+/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
+export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
+
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
 }
@@ -96,7 +106,7 @@ export interface BackupStatementOptions {
   collection: string
   /** Where the backup goes inside the collection: a new date-based folder, LATEST, or a named one. */
   destination: { kind: 'new' } | { kind: 'latest' } | { kind: 'subdirectory'; name: string }
-  asOf: AsOfSystemTime | undefined
+  asOf: ExplicitAsOf | undefined
   revisionHistory: boolean
   encryptionPassphrase: string | undefined
 }
@@ -229,6 +239,14 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
  */
 export function dropDatabaseIfExists(name: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
+}
+
+/** Only to explain an error: from v22.2 SHOW DATABASES hides databases the user has no CONNECT on. */
+export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
+
+/** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
+export function tableExists(database: string, schema: string): string {
+  return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`
 }
 
 export function dropTableIfExists(table: TableName): string {

@@ -66,6 +66,7 @@ describe('restore/action.yml', () => {
   const restore = parse(readFileSync(new URL('../restore/action.yml', import.meta.url), 'utf8')) as ActionYml
   const backupOnly: string[] = [
     Inputs.AsOfSystemTime,
+    Inputs.MaxClockOffset,
     Inputs.Subdirectory,
     Inputs.Incremental,
     Inputs.RevisionHistory,

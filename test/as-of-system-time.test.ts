@@ -56,6 +56,10 @@ describe('parseAsOfSystemTime accepts', () => {
     expect(parseAsOfSystemTime(value)).toEqual({ kind: 'follower-read' })
   })
 
+  it.each(['step-start', 'STEP-START', ' Step-Start '])("the default keyword %j, for the step's start", value => {
+    expect(parseAsOfSystemTime(value)).toEqual({ kind: 'step-start' })
+  })
+
   it('trims surrounding space, and reads empty as "no AS OF SYSTEM TIME"', () => {
     expect(parseAsOfSystemTime('  -10s \n')).toEqual({ kind: 'interval', value: '-10s' })
     expect(parseAsOfSystemTime('')).toBeUndefined()
@@ -109,6 +113,7 @@ describe('parseAsOfSystemTime refuses', () => {
 describe('describeAsOf', () => {
   it.each<[AsOfSystemTime | undefined, string]>([
     [undefined, 'now (no AS OF SYSTEM TIME)'],
+    [{ kind: 'step-start' }, "the step's start"],
     [{ kind: 'interval', value: '-10s' }, '-10s'],
     [{ kind: 'timestamp', value: '2024-05-07 14:10:12.34' }, '2024-05-07 14:10:12.34'],
     [{ kind: 'follower-read' }, 'follower_read_timestamp()']

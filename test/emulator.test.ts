@@ -851,7 +851,7 @@ describe('userfile writes and RESTORE', () => {
     )
     const history = await pollJob(client, restore.rows[0]!.job_id)
     expect(history.at(-1)?.status).toBe('succeeded')
-    expect(emu.cluster.databases.get('bank2')?.schemas.get('public')?.get('accounts')).toEqual({ rows: 12, bytes: 1200 })
+    expect(emu.cluster.databases.get('bank2')?.schemas.get('public')?.get('accounts')).toMatchObject({ rows: 12, bytes: 1200 })
     const found = await client.query(`SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1`, ['bank2'])
     expect(found.rows).toEqual([{ database_name: 'bank2' }])
     await client.query('DROP DATABASE bank2 CASCADE')
@@ -978,5 +978,68 @@ describe('profiles', () => {
           /^\/bank-backup\/metadata\/index\/\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}\/\d+_(0|\d{8}-\d{6}\.\d{2})_\d{8}-\d{6}\.\d{2}_metadata\.pb$/
         )
     }
+  })
+})
+
+describe('time: creation and writes seen AS OF SYSTEM TIME', () => {
+  async function showRows(client: pg.Client, folder: string): Promise<string[]> {
+    const { rows } = await client.query<{ object_name: string; rows: string | null }>(`SHOW BACKUP '${folder}' IN '${COLLECTION}'`)
+    return rows.filter(r => r.rows !== null).map(r => `${r.object_name}=${r.rows}`)
+  }
+
+  it('answers cluster_logical_timestamp() with its clock as a DECIMAL: nanoseconds, then 10 logical digits', async () => {
+    const client = await connect(await emulator())
+    const result = await client.query<{ cluster_logical_timestamp: string }>('SELECT cluster_logical_timestamp()')
+    expect(result.fields.map(f => [f.name, f.dataTypeID])).toEqual([['cluster_logical_timestamp', 1700]])
+    expect(result.rows[0]?.cluster_logical_timestamp).toBe(`${BigInt(BASE_MS) * 1_000_000n}.0000000000`)
+    // Read back AS OF SYSTEM TIME exactly: the backup ends at that very millisecond.
+    const { jobId } = await detachedBackup(
+      client,
+      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '${BigInt(BASE_MS) * 1_000_000n}.0000000000' WITH detached`
+    )
+    expect(jobId).not.toBe('')
+    expect(await paths(client)).toEqual(['/2024/05/07-141022.34'])
+  })
+
+  it('fails to resolve a database created after the backup time, and backs it up from its creation on', async () => {
+    const emu = await emulator()
+    emu.createDatabase('fresh', { t: { rows: 5, bytes: 50 } }, { createdAt: new Date(BASE_MS - 1000) })
+    const client = await connect(emu)
+    const early = await failure(client.query(`BACKUP DATABASE fresh INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`))
+    expect([early.code, early.message]).toEqual([
+      'XXUUU',
+      'failed to resolve targets specified in the BACKUP stmt: database "fresh" does not exist, or invalid RESTORE timestamp: supplied backups do not cover requested time'
+    ])
+    const table = await failure(client.query(`BACKUP TABLE fresh.t INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`))
+    expect(table.message).toMatch(/^failed to resolve targets specified in the BACKUP stmt: table "fresh\.t" does not exist/)
+    await detachedBackup(client, `BACKUP DATABASE fresh INTO '${COLLECTION}' AS OF SYSTEM TIME '-1s' WITH detached`)
+    expect(await showRows(client, '/2024/05/07-141021.34')).toEqual(['t=5'])
+  })
+
+  it('lists a table that exists now with [SHOW TABLES FROM db.schema], whatever its creation time', async () => {
+    const emu = await emulator()
+    emu.createDatabase('fresh', { t: { rows: 5, bytes: 50 } }, { createdAt: new Date(BASE_MS - 1000) })
+    const client = await connect(emu)
+    const query = 'SELECT table_name FROM [SHOW TABLES FROM fresh.public] WHERE table_name = $1'
+    expect((await client.query(query, ['t'])).rows).toEqual([{ table_name: 't' }])
+    expect((await client.query(query, ['nope'])).rows).toEqual([])
+    const missing = await failure(client.query('SELECT table_name FROM [SHOW TABLES FROM nope.public] WHERE table_name = $1', ['t']))
+    expect(missing.code).toBe('3F000')
+  })
+
+  it('backs up the rows of the last write at or before the backup time, not later ones', async () => {
+    const emu = await emulator()
+    emu.createDatabase('shop', { orders: { rows: 40, bytes: 4000 } }, { createdAt: new Date(BASE_MS - 3_600_000) })
+    emu.writeRows('shop', 'orders', { rows: 45, bytes: 4500 }, new Date(BASE_MS - 20_000))
+    emu.writeRows('shop', 'orders', { rows: 50, bytes: 5000 }, new Date(BASE_MS - 1000))
+    const client = await connect(emu)
+    const asOf = async (text: string, folder: string): Promise<string[]> => {
+      await detachedBackup(client, `BACKUP DATABASE shop INTO '${COLLECTION}' AS OF SYSTEM TIME '${text}' WITH detached`)
+      return showRows(client, folder)
+    }
+    expect(await asOf('-30s', '/2024/05/07-140952.34')).toEqual(['orders=40'])
+    expect(await asOf('-10s', TEN_SECONDS_AGO_FOLDER)).toEqual(['orders=45'])
+    expect(await asOf('-1s', '/2024/05/07-141021.34')).toEqual(['orders=50'])
+    expect(emu.cluster.databases.get('shop')?.schemas.get('public')?.get('orders')).toMatchObject({ rows: 50, bytes: 5000 })
   })
 })

@@ -54,7 +54,8 @@ describe('defaults', () => {
     connection: parseConnectionString(DEFAULT_CONNECTION_STRING),
     target: { kind: 'databases', databases: ['bank'] },
     collection: undefined,
-    asOf: { kind: 'interval', value: '-10s' },
+    asOf: { kind: 'step-start' },
+    maxClockOffsetMs: 500,
     subdirectory: undefined,
     incremental: false,
     revisionHistory: false,
@@ -87,8 +88,10 @@ describe('defaults', () => {
 })
 
 describe('as-of-system-time', () => {
-  it('is -10s when unset, and no AS OF SYSTEM TIME when set to empty', () => {
-    expect(ok(BANK).asOf).toEqual({ kind: 'interval', value: '-10s' })
+  it("is the step's start when unset, and no AS OF SYSTEM TIME when set to empty", () => {
+    expect(ok(BANK).asOf).toEqual({ kind: 'step-start' })
+    expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: ' Step-Start ' }).asOf).toEqual({ kind: 'step-start' })
+    expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: '-10s' }).asOf).toEqual({ kind: 'interval', value: '-10s' })
     expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: '' }).asOf).toBeUndefined()
     expect(ok({ ...BANK, [Inputs.AsOfSystemTime]: '  ' }).asOf).toBeUndefined()
   })
@@ -100,6 +103,15 @@ describe('as-of-system-time', () => {
       value: '2024-05-07 14:10:12.34'
     })
     expect(refused({ ...BANK, [Inputs.AsOfSystemTime]: '10s' })).toMatch(/^Input 'as-of-system-time': .*Did you mean -10s\?/)
+  })
+})
+
+describe('max-clock-offset', () => {
+  it("is 0.5 s (CockroachDB's default --max-offset) when unset, takes seconds, and may be 0 for a single node", () => {
+    expect(ok(BANK).maxClockOffsetMs).toBe(500)
+    expect(ok({ ...BANK, [Inputs.MaxClockOffset]: '0.25' }).maxClockOffsetMs).toBe(250)
+    expect(ok({ ...BANK, [Inputs.MaxClockOffset]: '0' }).maxClockOffsetMs).toBe(0)
+    expect(refused({ ...BANK, [Inputs.MaxClockOffset]: '500ms' })).toMatch(/^Input 'max-clock-offset': "500ms" is not a number of seconds/)
   })
 })
 

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { AsOfSystemTime } from '../src/as-of-system-time.js'
+import type { AsOfSystemTime, ExplicitAsOf } from '../src/as-of-system-time.js'
+import type { BackupTime } from '../src/backup-time.js'
 import { planBackup } from '../src/backup.js'
 import { InputError } from '../src/errors.js'
 import { getInputs, type ActionInputs } from '../src/inputs.js'
@@ -33,7 +34,14 @@ const RESERVED = new Set(
 )
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
-const MINUS_10S: AsOfSystemTime = { kind: 'interval', value: '-10s' }
+
+/** What backup-time.ts settles on once connected: step-start becomes a decimal HLC timestamp, the rest stay as given. */
+function settled(requested: AsOfSystemTime | undefined): BackupTime {
+  const asOf: ExplicitAsOf | undefined =
+    requested?.kind === 'step-start' ? { kind: 'hlc', value: '1764410404012000000.0000000000' } : requested
+  return { requested, asOf, stepStart: { wallNs: 1764410403512000000n, logical: 0n }, waitedMs: 0, reason: '', headline: '' }
+}
+const MINUS_10S: ExplicitAsOf = { kind: 'interval', value: '-10s' }
 
 function options(overrides: Partial<sql.BackupStatementOptions> = {}): sql.BackupStatementOptions {
   return {
@@ -356,7 +364,7 @@ describe('backup', () => {
     )
   })
 
-  it.each<[AsOfSystemTime | undefined, string]>([
+  it.each<[ExplicitAsOf | undefined, string]>([
     [{ kind: 'interval', value: '-1m30s' }, ` AS OF SYSTEM TIME '-1m30s'`],
     [{ kind: 'timestamp', value: '2024-05-07 14:10:12.34' }, ` AS OF SYSTEM TIME '2024-05-07 14:10:12.34'`],
     [{ kind: 'hlc', value: '1715091012340000000.0000000000' }, ` AS OF SYSTEM TIME '1715091012340000000.0000000000'`],
@@ -638,7 +646,7 @@ const destination: fc.Arbitrary<Destination> = fc.oneof(
   hostile.map(n => ({ kind: 'subdirectory' as const, name: n }))
 )
 
-const asOf: fc.Arbitrary<AsOfSystemTime | undefined> = fc.oneof(
+const asOf: fc.Arbitrary<ExplicitAsOf | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.constant({ kind: 'follower-read' as const }),
   fc.tuple(fc.constantFrom('interval' as const, 'timestamp' as const, 'hlc' as const), hostile).map(([kind, value]) => ({ kind, value }))
@@ -746,7 +754,7 @@ describe('properties from raw inputs to the statement', () => {
           return
         }
         built++
-        const plan = planBackup(parsed, 'root')
+        const plan = planBackup(parsed, 'root', settled(parsed.asOf))
         const statement = sql.backup(plan)
         expectOneStatement(statement)
         const back = parseBackup(statement)

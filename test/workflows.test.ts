@@ -340,3 +340,19 @@ describe('workflow conventions', () => {
     expect(healthCmd(service.options)).toBe(healthCmd(readmeServices[0]!.options))
   })
 })
+
+describe('the e2e workflows', () => {
+  // The default backup time is the step's start (issue 11): a workflow that must sleep before
+  // backing up would hide the very bug users would meet.
+  it.each(['e2e.yml', 'e2e-service-container.yml'])('%s backs up right after writing its rows, with no sleep in between', name => {
+    for (const job of Object.values(workflow(name).jobs)) {
+      const steps = job.steps ?? []
+      const backupAt = steps.findIndex(step => step.uses === './')
+      expect(backupAt).toBeGreaterThan(0)
+      const writer = [...steps.slice(0, backupAt)].reverse().find(step => /CREATE DATABASE bank/.test(step.run ?? ''))
+      expect(writer?.run).toBeDefined()
+      expect(writer?.run).not.toMatch(/\bsleep\b/)
+      expect(steps[backupAt]?.with?.['as-of-system-time']).toBeUndefined()
+    }
+  })
+})

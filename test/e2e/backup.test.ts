@@ -66,23 +66,35 @@ describe('a full backup of a database', () => {
       expect(await listBackups(emu, 'userfile://defaultdb.public.userfiles_root/bank-backup')).toContain(outputs['backup-path'])
       const end = outputs['end-time'] ?? ''
       expect(outputs['backup-path']).toBe(
-        `/${end.slice(0, 4)}/${end.slice(5, 7)}/${end.slice(8, 10)}-${end.slice(11, 13)}${end.slice(14, 16)}${end.slice(17, 19)}.${(/\.(\d+)Z$/.exec(end)?.[1] ?? '').slice(0, 2).padEnd(2, '0')}`
+        `/${end.slice(0, 4)}/${end.slice(5, 7)}/${end.slice(8, 10)}-${end.slice(11, 13)}${end.slice(14, 16)}${end.slice(17, 19)}.${(/\.(\d+)Z$/.exec(end)?.[1] ?? '').padEnd(2, '0').slice(0, 2)}`
       )
       expect(result.summary).toContain('CockroachDB backup')
       expect(result.summary).toContain('bank.public.accounts')
     })
   }
 
-  it('sends the statements in order: session, list, detached BACKUP AS OF -10s, poll, list, verify', async () => {
+  it("sends the statements in order: session, the cluster's clock (twice, around the offset wait), list, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
     const emu = await bankCluster('v23.2')
     await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     const statements = sent(emu)
     const backupAt = statements.findIndex(s => s.startsWith('BACKUP'))
-    expect(statements[0]).toBe('SELECT current_user, version()')
+    expect(statements.slice(0, 3)).toEqual([
+      'SELECT current_user, version()',
+      'SELECT cluster_logical_timestamp()',
+      'SELECT cluster_logical_timestamp()'
+    ])
     expect(statements[backupAt - 1]).toBe("SHOW BACKUPS IN 'userfile://defaultdb.public.userfiles_root/bank-backup'")
-    expect(statements[backupAt]).toBe(
-      "BACKUP DATABASE bank INTO 'userfile://defaultdb.public.userfiles_root/bank-backup' AS OF SYSTEM TIME '-10s' WITH detached"
-    )
+    const match =
+      /^BACKUP DATABASE bank INTO 'userfile:\/\/defaultdb\.public\.userfiles_root\/bank-backup' AS OF SYSTEM TIME '(\d+)\.0000000000' WITH detached$/.exec(
+        statements[backupAt] ?? ''
+      )
+    expect(match).not.toBeNull()
+    // The step's start (the first clock reading) plus the default 0.5 s offset, and not in the future when BACKUP arrived.
+    const asOfMs = Number(BigInt(match?.[1] ?? '0') / 1_000_000n)
+    const firstReading = emu.statements.find(s => s.sql === 'SELECT cluster_logical_timestamp()')?.at.getTime() ?? 0
+    expect(asOfMs - firstReading).toBeGreaterThanOrEqual(500)
+    expect(asOfMs - firstReading).toBeLessThan(520)
+    expect(asOfMs).toBeLessThanOrEqual(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.at.getTime() ?? 0)
     expect(statements.slice(backupAt + 1)).toContainEqual(
       expect.stringMatching(/^SELECT status, fraction_completed, error, description FROM \[SHOW JOB \d+\]$/)
     )
@@ -408,8 +420,8 @@ describe('hostile input', () => {
     })
     expect(errorsOf(result.stdout)).toEqual([])
     const backup = sent(emu).find(s => s.startsWith('BACKUP'))
-    expect(backup).toBe(
-      `BACKUP DATABASE "x""; DROP DATABASE bank; --" INTO 'userfile:///it''s-a-test' AS OF SYSTEM TIME '-10s' WITH detached`
+    expect(backup).toMatch(
+      /^BACKUP DATABASE "x""; DROP DATABASE bank; --" INTO 'userfile:\/\/\/it''s-a-test' AS OF SYSTEM TIME '\d{19}\.0000000000' WITH detached$/
     )
     expect(emu.cluster.databases.has('bank')).toBe(true)
     expect(result.outputs['rows']).toBe('3')

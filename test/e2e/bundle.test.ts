@@ -35,8 +35,9 @@ describe('dist/index.js as the runner starts it', () => {
       expect(run.outputs['rows']).toBe('40')
       expect(run.outputs['restore-statement']).toContain(`RESTORE DATABASE bank FROM '${run.outputs['backup-path']}'`)
       expect(run.summary).toContain('<h2>CockroachDB backup</h2>')
-      // action.yml's default AS OF SYSTEM TIME reached CockroachDB.
-      expect(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toContain("AS OF SYSTEM TIME '-10s' WITH detached")
+      // action.yml's default AS OF SYSTEM TIME (step-start) reached CockroachDB as a decimal HLC timestamp.
+      expect(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toMatch(/ AS OF SYSTEM TIME '\d{19}\.0000000000' WITH detached$/)
+      expect(run.stdout).toMatch(/Backing up as of \S+Z: the step's start \S+Z plus the 0\.50 s maximum clock offset/)
     })
   }
 
@@ -136,7 +137,9 @@ describe('a server that stops answering', () => {
       }
     })
     expect(run.exitCode).toBe(1)
-    expect(errorsOf(run.stdout).join('\n')).toMatch(/While listing backups in userfile:\/\/.*: no answer within 5 s/)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(
+      /While reading the cluster's clock \(cluster_logical_timestamp\(\)\): no answer within 5 s/
+    )
     expect(Date.now() - started).toBeLessThan(15_000)
   })
 })

@@ -18,6 +18,15 @@ export function formatHlc(ms: number): string {
   return `${seconds}.${String(nanos).padStart(9, '0')},0`
 }
 
+/**
+ * cluster_logical_timestamp(): the transaction's HLC time as a DECIMAL, wall nanoseconds then 10
+ * digits of logical counter (TimestampToDecimal, pkg/sql/sem/eval/context.go). The emulator's clock
+ * has millisecond resolution and no logical ticks.
+ */
+export function clusterLogicalTimestamp(ms: number): string {
+  return `${BigInt(ms) * 1_000_000n}.0000000000`
+}
+
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i
 
 function parseTimestamp(text: string): number | undefined {

@@ -5,7 +5,7 @@
  * docs/cockroachdb-facts.md §3, §6, §12, §13.
  */
 import { evalAsOf, gcThresholdError } from './asof.js'
-import type { Cluster, DatabaseModel } from './cluster.js'
+import { databaseAsOf, sizeAsOf, tablesAsOf, type Cluster, type DatabaseModel } from './cluster.js'
 import { CrdbError, licenceRequired, SQLSTATE } from './errors.js'
 import {
   decodeManifest,
@@ -186,16 +186,20 @@ function resolveFailure(cluster: Cluster, inner: string): CrdbError {
   return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`)
 }
 
-function allTables(database: DatabaseModel): TableRef[] {
-  return [...database.schemas].flatMap(([schema, tables]) => [...tables.keys()].map(name => ({ database: database.name, schema, name })))
+/** Every table of the database that existed at `ms`. */
+function allTables(database: DatabaseModel, ms: number): TableRef[] {
+  return [...database.schemas].flatMap(([schema, tables]) =>
+    [...(tablesAsOf(tables, ms)?.keys() ?? [])].map(name => ({ database: database.name, schema, name }))
+  )
 }
 
 /**
  * backupresolver: fills in what a pattern leaves out. `t` and `*` are in the session's database and
  * `public`; a two-part name is `schema.table` when the session's database has that schema, else
- * `database.table` in `public`.
+ * `database.table` in `public`. Names resolve against the descriptors as of the backup's time
+ * (`ms`), so a database or table created later does not exist for this BACKUP.
  */
-function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: string): { tables: TableRef[]; text: string } {
+function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: string, ms: number): { tables: TableRef[]; text: string } {
   const names = pattern.star ? [...pattern.parts, '*'] : pattern.parts
   const written = names.map(p => (p === '*' ? p : formatIdentifier(p))).join('.')
   const [first = '', second = '', third = ''] = names
@@ -204,10 +208,10 @@ function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: stri
       ? [first, second, third]
       : names.length === 1
         ? [currentDb, 'public', first]
-        : cluster.databases.get(currentDb)?.schemas.has(first)
+        : databaseAsOf(cluster, currentDb, ms)?.schemas.has(first)
           ? [currentDb, first, second]
           : [first, 'public', second]
-  const tables = cluster.databases.get(database)?.schemas.get(schema)
+  const tables = tablesAsOf(databaseAsOf(cluster, database, ms)?.schemas.get(schema), ms)
   if (pattern.star) {
     if (!tables) throw resolveFailure(cluster, 'target database or schema does not exist')
     return {
@@ -219,21 +223,24 @@ function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: stri
   return { tables: [{ database, schema, name: last }], text: [database, schema, last].map(formatIdentifier).join('.') }
 }
 
-function resolveTargets(cluster: Cluster, targets: BackupTargets, currentDb: string): ResolvedTargets {
+function resolveTargets(cluster: Cluster, targets: BackupTargets, currentDb: string, ms: number): ResolvedTargets {
   let tables: TableRef[]
   let text: string
   if (targets.kind === 'cluster') {
-    tables = [...cluster.databases.values()].flatMap(allTables)
+    tables = [...cluster.databases.keys()].flatMap(name => {
+      const database = databaseAsOf(cluster, name, ms)
+      return database ? allTables(database, ms) : []
+    })
     text = ''
   } else if (targets.kind === 'databases') {
     tables = targets.names.flatMap(name => {
-      const database = cluster.databases.get(name)
+      const database = databaseAsOf(cluster, name, ms)
       if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`)
-      return allTables(database)
+      return allTables(database, ms)
     })
     text = `DATABASE ${targets.names.map(formatIdentifier).join(', ')}`
   } else {
-    const resolved = targets.patterns.map(p => resolvePattern(cluster, p, currentDb))
+    const resolved = targets.patterns.map(p => resolvePattern(cluster, p, currentDb, ms))
     tables = resolved.flatMap(r => r.tables)
     text = `TABLE ${resolved.map(r => r.text).join(', ')}`
   }
@@ -279,7 +286,7 @@ export function planBackup(cluster: Cluster, input: PlanInput): BackupPlan {
   const gcThresholdMs = nowMs - cluster.profile.gcTtlSeconds * 1000
   if (endTimeMs < gcThresholdMs)
     throw new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${gcThresholdError(endTimeMs, gcThresholdMs).message}`)
-  const targets = resolveTargets(cluster, statement.targets, input.database)
+  const targets = resolveTargets(cluster, statement.targets, input.database, endTimeMs)
   // backup_planning.go backupPlanHook: requireEnterprise for these options at planning.
   if (needsLicence(cluster) && statement.options.revisionHistory) throw licenceRequired('revision_history')
   if (needsLicence(cluster) && input.passphrase !== undefined) throw licenceRequired('encryption')
@@ -367,7 +374,9 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const previous = resolved.kind === 'incremental' ? resolved.previous : undefined
   const tables: ManifestTable[] = plan.targets.tables.map((ref, i) => {
-    const size = cluster.databases.get(ref.database)?.schemas.get(ref.schema)?.get(ref.name) ?? { rows: 0, bytes: 0 }
+    // What an MVCC read at the end time sees: writes committed after it are not in the backup.
+    const table = cluster.databases.get(ref.database)?.schemas.get(ref.schema)?.get(ref.name)
+    const size = table ? sizeAsOf(table, plan.endTimeMs) : { rows: 0, bytes: 0 }
     const before = previous?.tables.find(t => t.database === ref.database && t.schema === ref.schema && t.name === ref.name)
     const rows = before ? Math.abs(size.rows - before.totalRows) : size.rows
     const bytes = before ? Math.abs(size.bytes - before.totalBytes) : size.bytes
@@ -441,7 +450,7 @@ export function writeForeignBackup(cluster: Cluster, collection: string, endTime
     user: 'root',
     collection,
     storage,
-    targets: resolveTargets(cluster, { kind: 'databases', names: databases }, 'defaultdb'),
+    targets: resolveTargets(cluster, { kind: 'databases', names: databases }, 'defaultdb', endTimeMs),
     endTimeMs,
     destination: { kind: 'new', folder },
     passphrase: undefined,

@@ -5,15 +5,64 @@
  */
 import type { VersionProfile } from './profiles.js'
 
-export interface TableModel {
+export interface TableSize {
   rows: number
   bytes: number
+}
+
+/** A committed write: the table has this size from `atMs` until the next write. */
+export interface TableWrite extends TableSize {
+  atMs: number
+}
+
+/**
+ * A table: its size now, and for time-aware fixtures when it was created and what each write left
+ * behind, so that AS OF SYSTEM TIME sees what CockroachDB's MVCC would: nothing before the
+ * creation, and the size of the last write at or before the time. Without `createdAtMs` the
+ * table has existed, at this size, since before any time a test asks about.
+ */
+export interface TableModel extends TableSize {
+  createdAtMs?: number
+  /** Oldest first; the last one is the current size. */
+  writes?: TableWrite[]
 }
 
 export interface DatabaseModel {
   name: string
   /** schema name → table name → size. */
   schemas: Map<string, Map<string, TableModel>>
+  /** When CREATE DATABASE committed; absent: before any time a test asks about. */
+  createdAtMs?: number
+}
+
+/** The database as a read AS OF SYSTEM TIME `ms` sees it: undefined before it was created. */
+export function databaseAsOf(cluster: Cluster, name: string, ms: number): DatabaseModel | undefined {
+  const database = cluster.databases.get(name)
+  return database && (database.createdAtMs ?? -Infinity) <= ms ? database : undefined
+}
+
+/** A schema's tables as of `ms`: those created by then. */
+export function tablesAsOf(tables: Map<string, TableModel> | undefined, ms: number): Map<string, TableModel> | undefined {
+  if (!tables) return undefined
+  return new Map([...tables].filter(([, table]) => (table.createdAtMs ?? -Infinity) <= ms))
+}
+
+/** The table's size as of `ms`: the last write at or before it (0 rows right after creation). */
+export function sizeAsOf(table: TableModel, ms: number): TableSize {
+  if (!table.writes) return { rows: table.rows, bytes: table.bytes }
+  const last = table.writes.filter(write => write.atMs <= ms).at(-1)
+  return last ? { rows: last.rows, bytes: last.bytes } : { rows: 0, bytes: 0 }
+}
+
+/** A write committed at `atMs` that leaves the table at `size` (later writes stay later). */
+export function recordWrite(table: TableModel, size: TableSize, atMs: number): void {
+  const writes = table.writes ?? [{ atMs: table.createdAtMs ?? 0, rows: table.rows, bytes: table.bytes }]
+  writes.push({ atMs, ...size })
+  writes.sort((a, b) => a.atMs - b.atMs)
+  table.writes = writes
+  const newest = writes[writes.length - 1] ?? { ...size }
+  table.rows = newest.rows
+  table.bytes = newest.bytes
 }
 
 /** A row of `<prefix>_upload_files` (pkg/cloud/userfile/filetable). */
@@ -78,10 +127,17 @@ export interface Cluster {
   licensed: boolean
   /** Databases whose CONNECT privilege was revoked from public: only root has it (no other privileges are modelled). */
   connectRevoked: Set<string>
+  /**
+   * How far ahead of this cluster's clock cluster_logical_timestamp() answers, as when a connection
+   * pooler sends the clock reading to one node and the BACKUP to another whose clock trails it by
+   * up to the maximum offset. The AS OF SYSTEM TIME future check uses `now()` (planner.go compares
+   * with the gateway's `Clock.Now()`).
+   */
+  clockReadingLeadMs: number
 }
 
 /** Tables of the system database that a cluster backup includes (a representative few). */
-const SYSTEM_TABLES: Record<string, TableModel> = {
+const SYSTEM_TABLES: Record<string, TableSize> = {
   descriptor: { rows: 60, bytes: 48_000 },
   users: { rows: 3, bytes: 220 },
   role_members: { rows: 1, bytes: 90 },
@@ -102,7 +158,8 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
     restoreFaults: { lostRows: new Map() },
     roleDefaults: new Map(),
     licensed: true,
-    connectRevoked: new Set()
+    connectRevoked: new Set(),
+    clockReadingLeadMs: 0
   }
   addDatabase(cluster, 'defaultdb', {})
   addDatabase(cluster, 'postgres', {})
@@ -110,9 +167,12 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
   return cluster
 }
 
-/** Adds (or replaces) a database. A table key `schema.table` puts the table in that schema, else in public. */
-export function addDatabase(cluster: Cluster, name: string, tables: Record<string, TableModel>): DatabaseModel {
-  const database: DatabaseModel = { name, schemas: new Map([['public', new Map()]]) }
+/**
+ * Adds (or replaces) a database. A table key `schema.table` puts the table in that schema, else in
+ * public. With `createdAtMs`, the database and its tables were created then, with these sizes.
+ */
+export function addDatabase(cluster: Cluster, name: string, tables: Record<string, TableSize>, createdAtMs?: number): DatabaseModel {
+  const database: DatabaseModel = { name, schemas: new Map([['public', new Map()]]), createdAtMs }
   for (const [key, size] of Object.entries(tables)) {
     const dot = key.indexOf('.')
     const schema = dot === -1 ? 'public' : key.slice(0, dot)
@@ -122,7 +182,12 @@ export function addDatabase(cluster: Cluster, name: string, tables: Record<strin
       schemaTables = new Map()
       database.schemas.set(schema, schemaTables)
     }
-    schemaTables.set(table, { ...size })
+    const model: TableModel = { rows: size.rows, bytes: size.bytes }
+    if (createdAtMs !== undefined) {
+      model.createdAtMs = createdAtMs
+      model.writes = [{ atMs: createdAtMs, rows: size.rows, bytes: size.bytes }]
+    }
+    schemaTables.set(table, model)
   }
   cluster.databases.set(name, database)
   return database

@@ -4,14 +4,14 @@
  */
 import net from 'node:net'
 import { writeForeignBackup } from './backup.js'
-import { addDatabase, createCluster, type Cluster, type DatabaseModel, type TableModel } from './cluster.js'
+import { addDatabase, createCluster, recordWrite, type Cluster, type DatabaseModel, type TableSize } from './cluster.js'
 import { CrdbError } from './errors.js'
 import { JobRegistry, type JobFailure } from './jobs.js'
 import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
 import { CockroachHandler, sessionVariableDefaults, type EmulatorState, type StatementLogEntry } from './session.js'
 import { WireServer, type TlsConfig } from './wire.js'
 
-export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
+export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, TableSize, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
 export type { ProfileName, VersionProfile } from './profiles.js'
 export type { StatementLogEntry } from './session.js'
 export type { TlsConfig } from './wire.js'
@@ -45,7 +45,13 @@ export interface Emulator {
   /** Every statement received, redacted. */
   readonly statements: StatementLogEntry[]
   connectionString(user?: string, password?: string, database?: string): string
-  createDatabase(name: string, tables: Record<string, TableModel>): DatabaseModel
+  /**
+   * Adds a database. With `createdAt`, it and its tables were created then (a backup as of an
+   * earlier time fails to resolve it); without, they have existed since before any time asked about.
+   */
+  createDatabase(name: string, tables: Record<string, TableSize>, options?: { createdAt?: Date }): DatabaseModel
+  /** A write committed at `at` (default now) leaves `database`'s table (`table` or `schema.table`) at `size`. */
+  writeRows(database: string, table: string, size: TableSize, at?: Date): void
   /** Closes the listening socket now (ECONNREFUSED) and listens on the same port again after `ms`; resolves then. */
   refuseConnectionsFor(ms: number): Promise<void>
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
@@ -53,6 +59,8 @@ export interface Emulator {
   setJobDuration(ms: number): void
   /** From now on, statements whose text matches `pattern` fail with this error (SQLSTATE `code`) instead of running. */
   refuseStatements(pattern: RegExp, message: string, code: string, hint?: string): void
+  /** cluster_logical_timestamp() answers this far ahead of the clock BACKUP is checked against (another node, behind a pooler). */
+  setClockReadingLead(ms: number): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
   /** The next RESTORE job fails with this error when it completes. */
@@ -123,7 +131,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       const auth = password === undefined ? encodeURIComponent(user) : `${encodeURIComponent(user)}:${encodeURIComponent(password)}`
       return `postgresql://${auth}@${HOST}:${port}/${encodeURIComponent(database)}?sslmode=disable`
     },
-    createDatabase: (name, tables) => addDatabase(cluster, name, tables),
+    createDatabase: (name, tables, options) => addDatabase(cluster, name, tables, options?.createdAt?.getTime()),
+    writeRows(database, table, size, at) {
+      const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table]
+      const model = cluster.databases
+        .get(database)
+        ?.schemas.get(schema ?? 'public')
+        ?.get(name ?? '')
+      if (!model) throw new Error(`writeRows: no table ${table} in ${database}`)
+      recordWrite(model, size, (at ?? cluster.now()).getTime())
+    },
     refuseConnectionsFor(ms) {
       wire.stopListening()
       if (relisten) clearTimeout(relisten.timer)
@@ -148,6 +165,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     refuseStatements(pattern, message, code, hint) {
       state.refusals.push({ matches: sql => pattern.test(sql), error: new CrdbError(message, code, undefined, hint) })
+    },
+    setClockReadingLead(ms) {
+      cluster.clockReadingLeadMs = ms
     },
     setQueryDelay(ms) {
       state.queryDelayMs = ms

@@ -14,7 +14,13 @@ export type Aggregate = 'count' | 'sum-length'
 
 /** `{ column, encoding }` is `encode(column, 'base64')`, as the action reads userfile payloads. */
 export type SelectItem = {
-  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string; aggregate?: Aggregate }
+  expr:
+    | 'current_user'
+    | 'session_user'
+    | 'version'
+    | 'cluster_logical_timestamp'
+    | Value
+    | { column: string; encoding?: string; aggregate?: Aggregate }
   alias: string | undefined
 }
 
@@ -92,6 +98,7 @@ export type WriteStatement =
   | { kind: 'delete-userfile'; table: string[]; where: Condition[] }
   | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
   | { kind: 'select-databases'; name: Value | undefined }
+  | { kind: 'select-tables'; from: string[]; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
   | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
@@ -250,6 +257,9 @@ class Parser {
     if (this.isPunct('[') && this.isWord('show', 1) && this.isWord('databases', 2)) {
       return this.selectDatabases(items === '*' ? this.fail(fromToken) : items, fromToken)
     }
+    if (this.isPunct('[') && this.isWord('show', 1) && this.isWord('tables', 2)) {
+      return this.selectTables(items === '*' ? this.fail(fromToken) : items, fromToken)
+    }
     if (!this.isWord('crdb_internal') && !this.isPunct('['))
       return this.selectUserfile(items === '*' ? this.fail(fromToken) : items, fromToken)
     const from = this.jobsSource()
@@ -322,6 +332,23 @@ class Parser {
     const condition = where[0]
     if (where.length > 1 || (condition && (condition.column !== 'database_name' || condition.op !== '='))) this.fail()
     return { kind: 'select-databases', name: condition?.op === '=' ? condition.value : undefined }
+  }
+
+  /** `SELECT table_name FROM [SHOW TABLES FROM db.schema] WHERE table_name = $1`: does a table exist now. */
+  selectTables(items: SelectItem[], fromToken: Token): WriteStatement {
+    for (const item of items)
+      if (typeof item.expr !== 'object' || !('column' in item.expr) || item.expr.column !== 'table_name') this.fail(fromToken)
+    this.expectPunct('[')
+    this.expectWord('show')
+    this.expectWord('tables')
+    this.expectWord('from')
+    const from = this.qualifiedName()
+    if (from.length > 2) this.fail()
+    this.expectPunct(']')
+    const where = this.where()
+    const condition = where[0]
+    if (where.length > 1 || (condition && (condition.column !== 'table_name' || condition.op !== '='))) this.fail()
+    return { kind: 'select-tables', from, name: condition?.value }
   }
 
   insert(): WriteStatement {
@@ -417,6 +444,11 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'version'
+    } else if (this.isWord('cluster_logical_timestamp') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct(')')
+      expr = 'cluster_logical_timestamp'
     } else if (this.isWord('count') && this.peek(1).kind === 'punct') {
       this.pos++
       this.expectPunct('(')

@@ -5,7 +5,7 @@
  * RESTORE's planning runs before the job (pkg/ccl/backupccl/restore_planning.go). Error texts marked
  * "approximate" in README.md were not confirmed from source.
  */
-import { addDatabase, type Cluster, type TableModel } from './cluster.js'
+import { addDatabase, type Cluster, type TableModel, type TableSize } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { RestoreStatement, Value } from './parser.js'
 import { showBackup, showBackupColumns } from './show.js'
@@ -15,12 +15,12 @@ interface BackedUpTable {
   database: string
   schema: string
   table: string
-  size: TableModel
+  size: TableSize
 }
 
 export interface RestorePlan {
   /** database → `schema.table` → size, as the restore will create them. */
-  databases: Map<string, Record<string, TableModel>>
+  databases: Map<string, Record<string, TableSize>>
   /** true: whole databases are created; false: tables go into existing databases. */
   createsDatabases: boolean
   description: string
@@ -80,7 +80,7 @@ export function planRestore(
   )
   const newDbName = statement.newDbName && text(statement.newDbName)
   const intoDb = statement.intoDb && text(statement.intoDb)
-  const databases = new Map<string, Record<string, TableModel>>()
+  const databases = new Map<string, Record<string, TableSize>>()
   const add = (database: string, table: BackedUpTable): void => {
     const entry = databases.get(database) ?? {}
     entry[`${table.schema}.${table.table}`] = table.size
@@ -115,7 +115,7 @@ export function planRestore(
   return { databases, createsDatabases: targets.kind === 'databases', description: sql }
 }
 
-/** What the job does when it completes: the databases and tables appear. */
+/** What the job does when it completes: the databases and tables appear, created now. */
 export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: number; bytes: number } {
   const faults = cluster.restoreFaults
   const failure = faults.failure
@@ -128,6 +128,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
     }
   }
   faults.lostRows.clear()
+  const nowMs = cluster.now().getTime()
   let rows = 0
   let bytes = 0
   for (const [name, tables] of plan.databases) {
@@ -137,7 +138,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
     }
     if (plan.createsDatabases) {
       if (cluster.databases.has(name)) throw new CrdbError(`database "${name}" already exists`, '42P04')
-      addDatabase(cluster, name, tables)
+      addDatabase(cluster, name, tables, nowMs)
       continue
     }
     const database = cluster.databases.get(name)
@@ -145,7 +146,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
     for (const [key, size] of Object.entries(tables)) {
       const [schema = 'public', table = ''] = key.split('.')
       const schemaTables = database.schemas.get(schema) ?? new Map<string, TableModel>()
-      schemaTables.set(table, { ...size })
+      schemaTables.set(table, { ...size, createdAtMs: nowMs, writes: [{ atMs: nowMs, ...size }] })
       database.schemas.set(schema, schemaTables)
     }
   }

@@ -2,6 +2,7 @@
  * CockroachDB's side of a connection: authentication, the parameters it reports, and each parsed
  * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
  */
+import { clusterLogicalTimestamp } from './asof.js'
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
 import { addDatabase, type Cluster, type Job } from './cluster.js'
 import { CrdbError, internalsRestricted, invalidInt, passwordFailed, syntaxError, undefinedColumn, unknownVariable } from './errors.js'
@@ -287,6 +288,7 @@ export class CockroachHandler implements WireHandler {
         return statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return { name: item.alias ?? item.expr, type: 'STRING' }
           if (item.expr === 'version') return { name: item.alias ?? 'version', type: 'STRING' }
+          if (item.expr === 'cluster_logical_timestamp') return { name: item.alias ?? item.expr, type: 'DECIMAL' }
           if ('column' in item.expr) throw undefinedColumn(item.expr.column)
           return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
         })
@@ -313,6 +315,8 @@ export class CockroachHandler implements WireHandler {
         return backupResultColumns(this.cluster, { options: { detached: statement.detached } })
       case 'select-databases':
         return [{ name: 'database_name', type: 'STRING' }]
+      case 'select-tables':
+        return [{ name: 'table_name', type: 'STRING' }]
       case 'transaction':
       case 'insert-userfile':
       case 'delete-userfile':
@@ -342,6 +346,8 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
+          if (item.expr === 'cluster_logical_timestamp')
+            return clusterLogicalTimestamp(cluster.now().getTime() + cluster.clockReadingLeadMs)
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
@@ -400,6 +406,15 @@ export class CockroachHandler implements WireHandler {
         const visible = (name: string): boolean =>
           !cluster.profile.showDatabasesNeedsConnect || session.user === 'root' || !cluster.connectRevoked.has(name)
         const names = [...cluster.databases.keys()].filter(name => (wanted === undefined || name === wanted) && visible(name)).sort()
+        return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+      }
+      case 'select-tables': {
+        // SHOW TABLES FROM db.schema, or FROM db (its public schema); the present, not a past time.
+        const [database = '', schema = 'public'] = statement.from
+        const tables = cluster.databases.get(database)?.schemas.get(schema)
+        if (!tables) throw new CrdbError('target database or schema does not exist', '3F000') // approximate
+        const wanted = statement.name && text(statement.name)
+        const names = [...tables.keys()].filter(name => wanted === undefined || name === wanted).sort()
         return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
       }
       case 'drop-database': {
