@@ -35267,6 +35267,1749 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /************************************************************************/
 var __webpack_exports__ = {};
 
+;// CONCATENATED MODULE: ./src/backups.ts
+/**
+ * Pure logic over SHOW BACKUPS / SHOW BACKUP results: both path formats, finding the new backup,
+ * and summing what it holds. No I/O here, so it is tested without a server.
+ */
+/**
+ * SHOW BACKUPS IN lists `/2024/05/07-141012.34` (v21.2+) or `2024/05/07-141012.34` (early 2021 code,
+ * and a collection at the storage root from v22.2): the same folder, so compare with a leading slash.
+ */
+function pathKey(path) {
+    return path.startsWith('/') ? path : `/${path}`;
+}
+function samePath(a, b) {
+    return pathKey(a) === pathKey(b);
+}
+/** Paths listed after the backup that were not listed before, as listed after. */
+function newPaths(before, after) {
+    const known = new Set(before.map(pathKey));
+    return after.filter(path => !known.has(pathKey(path)));
+}
+/**
+ * Just enough of CockroachDB's lexer to read a job description: words, '…' strings with '' and
+ * e'…' strings with backslash escapes (how lexbase prints strings holding quotes or non-ASCII),
+ * and "…" identifiers, so nothing inside a literal or a quoted name is taken for a keyword.
+ */
+function tokenize(text) {
+    const tokens = [];
+    let i = 0;
+    while (i < text.length) {
+        const char = text[i] ?? '';
+        const escaped = (char === 'e' || char === 'E') && text[i + 1] === "'";
+        if (char === "'" || escaped) {
+            let value = '';
+            i += escaped ? 2 : 1;
+            while (i < text.length) {
+                const c = text[i] ?? '';
+                if (escaped && c === '\\') {
+                    value += backups_unescape(text, i + 1);
+                    i += escapeLength(text, i + 1) + 1;
+                }
+                else if (c === "'" && text[i + 1] === "'" && !escaped) {
+                    value += "'";
+                    i += 2;
+                }
+                else if (c === "'") {
+                    i++;
+                    break;
+                }
+                else {
+                    value += c;
+                    i++;
+                }
+            }
+            tokens.push({ kind: 'string', text: value });
+        }
+        else if (char === '"') {
+            const end = text.indexOf('"', i + 1);
+            i = end === -1 ? text.length : end + 1;
+            while (text[i] === '"')
+                i = text.indexOf('"', i + 1) + 1 || text.length; // "" inside the name
+            tokens.push({ kind: 'other' });
+        }
+        else if (/[A-Za-z_]/.test(char)) {
+            const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))?.[0] ?? char;
+            tokens.push({ kind: 'word', text: word.toUpperCase() });
+            i += word.length;
+        }
+        else {
+            if (!/\s/.test(char))
+                tokens.push({ kind: 'other' });
+            i++;
+        }
+    }
+    return tokens;
+}
+function escapeLength(text, at) {
+    const c = text[at];
+    if (c === 'x')
+        return 3;
+    if (c === 'u')
+        return 5;
+    if (c === 'U')
+        return 9;
+    if (c !== undefined && /[0-7]/.test(c))
+        return 3;
+    return 1;
+}
+function backups_unescape(text, at) {
+    const c = text[at] ?? '';
+    const simple = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v' };
+    if (c === 'x')
+        return String.fromCharCode(parseInt(text.slice(at + 1, at + 3), 16));
+    if (c === 'u')
+        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 5), 16));
+    if (c === 'U')
+        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 9), 16));
+    if (/[0-7]/.test(c))
+        return String.fromCharCode(parseInt(text.slice(at, at + 3), 8));
+    return simple[c] ?? c;
+}
+/** The folder a detached job's description names: `BACKUP … INTO '/2024/05/07-141012.34' IN '…'`. */
+function folderFromJobDescription(description) {
+    if (!description)
+        return undefined;
+    const tokens = tokenize(description);
+    for (let i = 0; i + 2 < tokens.length; i++) {
+        const [into, folder, inWord] = [tokens[i], tokens[i + 1], tokens[i + 2]];
+        if (into?.kind === 'word' && into.text === 'INTO' && folder?.kind === 'string' && inWord?.kind === 'word' && inWord.text === 'IN') {
+            return folder.text;
+        }
+    }
+    return undefined;
+}
+/**
+ * An explicit subdirectory is one level deep, and SHOW BACKUPS lists only three-level folders, so
+ * it never appears there; CockroachDB names it `/` + the name (backupdest.ResolveDest).
+ */
+function subdirectoryPath(name) {
+    return `/${name.replace(/^\/+/, '')}`;
+}
+/** The date-based folder CockroachDB gives a full backup ending at this time: `/2006/01/02-150405.00`, UTC. */
+function folderForEndTime(endTime) {
+    const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/.exec(normalizeTimestamp(endTime));
+    if (!match)
+        return undefined;
+    const [, year, month, day, hour, minute, second, fraction = ''] = match;
+    return `/${year}/${month}/${day}-${hour}${minute}${second}.${fraction.padEnd(2, '0').slice(0, 2)}`;
+}
+function listedAs(after, folder) {
+    return after.find(path => samePath(path, folder));
+}
+/**
+ * The backup this job wrote, as SHOW BACKUPS lists it; never a guess. A full backup must be the one
+ * new folder (or, with a concurrent writer, the new folder the job's description names). An
+ * incremental belongs to the full backup LATEST points at, which must already have been listed.
+ */
+function identifyBackup({ destination, before, after, jobFolder, latestFullEndTime }) {
+    if (destination.kind === 'subdirectory')
+        return { ok: true, path: subdirectoryPath(destination.name) };
+    if (destination.kind === 'latest') {
+        const folder = jobFolder !== undefined && jobFolder.toUpperCase() !== 'LATEST' ? jobFolder : latestFullEndTime && folderForEndTime(latestFullEndTime);
+        if (!folder)
+            return { ok: false, reason: 'neither the job nor SHOW BACKUP LATEST says which full backup the increment was appended to.' };
+        const path = listedAs(before, folder) && listedAs(after, folder);
+        return path !== undefined
+            ? { ok: true, path }
+            : { ok: false, reason: `the increment was appended to ${folder}, which SHOW BACKUPS did not list before the job.` };
+    }
+    const fresh = newPaths(before, after);
+    if (jobFolder !== undefined) {
+        const path = fresh.find(candidate => samePath(candidate, jobFolder));
+        if (path !== undefined)
+            return { ok: true, path };
+        return {
+            ok: false,
+            reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.`
+        };
+    }
+    if (fresh.length === 1 && fresh[0] !== undefined)
+        return { ok: true, path: fresh[0] };
+    if (fresh.length === 0)
+        return { ok: false, reason: 'the job succeeded but SHOW BACKUPS lists no new backup.' };
+    return {
+        ok: false,
+        reason: `${fresh.length} new backups appeared (${fresh.join(', ')}): another backup ran into the same collection, and the job does not say which folder is its own.`
+    };
+}
+const toNumber = (value) => (value === null || value === undefined ? 0 : Number(value));
+/** `2024-05-07 14:10:12.34+00:00` / `2024-05-07 14:10:12.34` (UTC) → `2024-05-07T14:10:12.34Z`, every digit kept. */
+function normalizeTimestamp(text) {
+    const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
+    if (!match)
+        return text;
+    const [, date, time, fraction = '', zone] = match;
+    if (zone !== undefined && !/^(Z|[+-]00(:?00)?)$/.test(zone)) {
+        const offset = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+        const parsed = new Date(`${date}T${time}${offset}`);
+        if (!Number.isNaN(parsed.getTime()))
+            return `${parsed.toISOString().slice(0, 19)}${fraction}Z`;
+    }
+    return `${date}T${time}${fraction}Z`;
+}
+/** Orders normalised timestamps in time, whatever the number of fraction digits. */
+function timeKey(normalized) {
+    const match = /^(.{19})(?:\.(\d+))?Z$/.exec(normalized);
+    return match ? `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}` : normalized;
+}
+function objectName(row) {
+    return [row.database_name, row.parent_schema_name, row.object_name].filter(part => part).join('.');
+}
+/** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
+function summarizeBackup(rows) {
+    const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end) => end !== null))];
+    const newest = layerEnds
+        .map(end => ({ end, key: timeKey(normalizeTimestamp(end)) }))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+        .at(-1);
+    if (newest === undefined)
+        return undefined;
+    const layer = rows.filter(row => row.end_time === newest.end);
+    const objects = layer
+        .filter(row => row.object_type === 'table')
+        .map(row => ({ name: objectName(row), type: row.object_type ?? 'table', rows: toNumber(row.rows), bytes: toNumber(row.size_bytes) }));
+    return {
+        backupType: layer[0]?.backup_type ?? 'full',
+        endTime: normalizeTimestamp(newest.end),
+        rows: objects.reduce((sum, o) => sum + o.rows, 0),
+        bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
+        objects,
+        layers: layerEnds.length
+    };
+}
+/** The end time of the full layer (the one without a start time) of a SHOW BACKUP result. */
+function fullLayerEndTime(rows) {
+    return rows.find(row => row.backup_type === 'full' && row.end_time !== null)?.end_time ?? undefined;
+}
+const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/;
+/**
+ * A date-based folder is named after its full layer's end time, so SHOW BACKUP can confirm that the
+ * folder found is the backup this job wrote. Explicit subdirectories carry no time to compare.
+ */
+function matchesFolderName(path, rows) {
+    if (!DATE_BASED_FOLDER.test(path))
+        return true;
+    const end = fullLayerEndTime(rows);
+    return end !== undefined && folderForEndTime(end) === pathKey(path);
+}
+
+;// CONCATENATED MODULE: ./src/constants.ts
+/** Input names, spelled once: they must match action.yml. */
+var Inputs;
+(function (Inputs) {
+    Inputs["ConnectionString"] = "connection-string";
+    Inputs["Database"] = "database";
+    Inputs["Tables"] = "tables";
+    Inputs["Collection"] = "collection";
+    Inputs["AsOfSystemTime"] = "as-of-system-time";
+    Inputs["Subdirectory"] = "subdirectory";
+    Inputs["Incremental"] = "incremental";
+    Inputs["RevisionHistory"] = "revision-history";
+    Inputs["EncryptionPassphrase"] = "encryption-passphrase";
+    Inputs["WaitTimeout"] = "wait-timeout";
+    Inputs["Timeout"] = "timeout";
+    Inputs["Container"] = "container";
+    Inputs["CaCert"] = "ca-cert";
+    Inputs["ClientCert"] = "client-cert";
+    Inputs["ClientKey"] = "client-key";
+    Inputs["DownloadPath"] = "download-path";
+})(Inputs || (Inputs = {}));
+/** Output names, spelled once: they must match action.yml. */
+var Outputs;
+(function (Outputs) {
+    Outputs["BackupPath"] = "backup-path";
+    Outputs["Collection"] = "collection";
+    Outputs["JobId"] = "job-id";
+    Outputs["Rows"] = "rows";
+    Outputs["Bytes"] = "bytes";
+    Outputs["EndTime"] = "end-time";
+    Outputs["RestoreStatement"] = "restore-statement";
+    Outputs["DownloadPath"] = "download-path";
+    Outputs["Files"] = "files";
+    Outputs["DownloadedBytes"] = "downloaded-bytes";
+})(Outputs || (Outputs = {}));
+const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
+const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
+const APPLICATION_NAME = 'cockroach-userfile-backup-action';
+/** Inputs only the restore companion (restore/action.yml) has; the rest are shared with Inputs. */
+var RestoreInputs;
+(function (RestoreInputs) {
+    RestoreInputs["BackupPath"] = "backup-path";
+    RestoreInputs["SourcePath"] = "source-path";
+    RestoreInputs["NewDbName"] = "new-db-name";
+    RestoreInputs["DropExisting"] = "drop-existing";
+})(RestoreInputs || (RestoreInputs = {}));
+var RestoreOutputs;
+(function (RestoreOutputs) {
+    RestoreOutputs["JobId"] = "job-id";
+    RestoreOutputs["RestoredTables"] = "restored-tables";
+    RestoreOutputs["Rows"] = "rows";
+    RestoreOutputs["UploadedFiles"] = "uploaded-files";
+})(RestoreOutputs || (RestoreOutputs = {}));
+
+;// CONCATENATED MODULE: ./src/errors.ts
+/** A problem with one input: the message names the input and what it accepts. */
+class InputError extends Error {
+    inputs;
+    constructor(input, detail) {
+        const inputs = typeof input === 'string' ? [input] : input;
+        const names = inputs.map(name => `'${name}'`).join(inputs.length > 2 ? ', ' : ' and ');
+        super(`Input${inputs.length > 1 ? 's' : ''} ${names}: ${detail}`);
+        this.name = 'InputError';
+        this.inputs = inputs;
+    }
+}
+/** A failure the user can act on: what the action was doing, what went wrong, and a hint. */
+class errors_ActionError extends Error {
+    hint;
+    constructor(message, hint, options) {
+        super(hint === undefined ? message : `${message}\nHint: ${hint}`, options);
+        this.hint = hint;
+        this.name = 'ActionError';
+    }
+}
+function isRecord(value) {
+    return typeof value === 'object' && value !== null;
+}
+function databaseErrorFields(error) {
+    if (!isRecord(error))
+        return { message: String(error) };
+    const text = (key) => (typeof error[key] === 'string' ? error[key] : undefined);
+    return {
+        message: text('message') ?? JSON.stringify(error),
+        code: text('code'),
+        detail: text('detail'),
+        hint: text('hint')
+    };
+}
+/** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
+function describeError(error) {
+    const { message, code, detail, hint } = databaseErrorFields(error);
+    // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
+    const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
+    const lines = [`${message}${sqlstate}`];
+    if (detail)
+        lines.push(`Detail: ${detail}`);
+    if (hint)
+        lines.push(`CockroachDB hint: ${hint}`);
+    return lines.join('\n');
+}
+function errorMessage(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/tls.ts
+/**
+ * TLS material for the connection: the `ca-cert`, `client-cert` and `client-key` inputs (PEM text,
+ * typically from a secret, or a path to a file) and libpq's sslrootcert / sslcert / sslkey URL
+ * parameters (paths). Read once, while the inputs are checked, so a bad file names its input.
+ */
+
+
+const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+?-----END [A-Z0-9 ]+-----/;
+/** PEM text as given, or the contents of the file it names. */
+function readPem(input, value) {
+    const text = value?.trim();
+    if (!text)
+        return undefined;
+    if (text.includes('-----BEGIN')) {
+        if (!PEM.test(text))
+            throw new InputError(input, 'looks like PEM but has no matching -----END line.');
+        return `${text}\n`;
+    }
+    let contents;
+    try {
+        contents = (0,external_node_fs_namespaceObject.readFileSync)(text, 'utf8');
+    }
+    catch (error) {
+        // The value is not echoed: it may be key material pasted without its PEM header.
+        throw new InputError(input, `is neither PEM text nor a readable file (${errorCode(error)}).`);
+    }
+    if (!PEM.test(contents))
+        throw new InputError(input, 'names a file that holds no PEM block.');
+    return contents;
+}
+/** Lines worth masking: the base64 body of every block (headers like -----BEGIN CERTIFICATE----- are not secret). */
+function pemSecrets(pem) {
+    if (pem === undefined)
+        return [];
+    const body = pem
+        .split(/\r?\n/)
+        .map(line => line.trim())
+        .filter(line => line !== '' && !line.startsWith('-----'));
+    return [pem.trim(), ...body];
+}
+function errorCode(error) {
+    return databaseErrorFields(error).code ?? 'unreadable';
+}
+
+;// CONCATENATED MODULE: ./src/connection-string.ts
+/**
+ * The `connection-string` input turned into node-postgres options. The URL is parsed here rather
+ * than handed to `pg`, because `pg` reads `sslmode` differently from libpq and treats `sslrootcert`
+ * and friends as file paths that replace any `ssl` object (see TOOLCHAIN.md); users write libpq's
+ * meaning, so that is what they get.
+ */
+
+
+
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+const DEFAULT_PORT = 26257;
+const PASSED_THROUGH = new Set(['application_name', 'options']);
+const TLS_FILES = new Set(['sslrootcert', 'sslcert', 'sslkey']);
+function fail(detail) {
+    throw new InputError(Inputs.ConnectionString, detail);
+}
+/**
+ * Only the password is secret, and it must be found without ever echoing the string. Like the URL
+ * parser that reads it for connecting, this takes the authority up to the first / ? or #, and the
+ * user info up to the last @ in it, so a raw @ inside a password is masked whole.
+ */
+function connectionStringSecrets(raw) {
+    return userInfoPassword(raw.trim());
+}
+/** The user-info password of any URL, raw and %-decoded. */
+function userInfoPassword(url) {
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
+    const at = authority.lastIndexOf('@');
+    const userInfo = at === -1 ? '' : authority.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const password = colon === -1 ? '' : userInfo.slice(colon + 1);
+    if (password === '')
+        return [];
+    let decoded = password;
+    try {
+        decoded = decodeURIComponent(password);
+    }
+    catch {
+        // a malformed escape: parsing rejects it later; the raw text is still masked
+    }
+    return decoded === password ? [password] : [password, decoded];
+}
+function parseConnectionString(raw) {
+    const text = raw.trim();
+    if (!/^postgres(ql)?:\/\//i.test(text)) {
+        fail('must be a URL starting with postgresql:// (for example postgresql://root@localhost:26257/defaultdb?sslmode=disable).');
+    }
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        fail('is not a valid URL (the value is not shown because it may contain a password).');
+    }
+    const decode = (part, what) => {
+        try {
+            return decodeURIComponent(part);
+        }
+        catch {
+            fail(`its ${what} has a malformed %-escape.`);
+        }
+    };
+    const user = decode(url.username, 'user name') || 'root';
+    const password = url.password === '' ? undefined : decode(url.password, 'password');
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
+    const port = url.port === '' ? DEFAULT_PORT : Number(url.port);
+    const database = decode(url.pathname.replace(/^\//, ''), 'database') || 'defaultdb';
+    const params = url.searchParams;
+    const sslModeText = params.get('sslmode') ?? 'prefer'; // libpq's default
+    if (!SSL_MODES.includes(sslModeText)) {
+        fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`);
+    }
+    for (const key of params.keys()) {
+        if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
+            fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`);
+        }
+    }
+    return {
+        host,
+        port,
+        user,
+        password,
+        database,
+        sslMode: sslModeText,
+        tls: {
+            ca: readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
+            cert: readPem(`${Inputs.ConnectionString} (sslcert)`, params.get('sslcert') ?? undefined),
+            key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
+        },
+        applicationName: params.get('application_name') ?? APPLICATION_NAME,
+        options: params.get('options') ?? undefined,
+        secrets: connectionStringSecrets(text)
+    };
+}
+/** host:port as user, for messages (never the password). */
+function describeServer(settings) {
+    const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+    return `${host}:${settings.port} as ${settings.user}`;
+}
+
+;// CONCATENATED MODULE: ./src/collection.ts
+/**
+ * The backup collection URI: its default, `$user` resolution, and keeping its credentials out of
+ * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
+ */
+
+
+
+const USER_PLACEHOLDER = '$user';
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+/** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
+const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i;
+function validateCollection(raw) {
+    const value = raw.trim();
+    if (value.includes('\0'))
+        throw new InputError(Inputs.Collection, 'cannot contain a NUL character.');
+    if (!SCHEME.test(value)) {
+        throw new InputError(Inputs.Collection, 'must be a storage URI such as userfile://defaultdb.public.userfiles_$user/bank-backup, ' +
+            'nodelocal://1/backups, s3://bucket/path?AUTH=implicit, gs://…, or azure://….');
+    }
+    return value;
+}
+function scheme(collection) {
+    return SCHEME.exec(collection)?.[1]?.toLowerCase() ?? '';
+}
+function isUserfile(collection) {
+    return scheme(collection) === 'userfile';
+}
+function defaultCollection(database) {
+    return `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/${encodeURIComponent(database)}-backup`;
+}
+const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`;
+/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
+const PLAIN_USER = /^[a-z0-9_]+$/;
+/**
+ * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
+ * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
+ * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
+ * (pkg/cloud/userfile/file_table_storage.go).
+ */
+function resolveUser(collection, user) {
+    if (!collection.includes(USER_PLACEHOLDER))
+        return collection;
+    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
+        return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
+    }
+    return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user));
+}
+function safeDecode(text) {
+    try {
+        return decodeURIComponent(text.replaceAll('+', ' '));
+    }
+    catch {
+        return text; // not percent-encoded after all; the raw text is what appears in logs
+    }
+}
+/** Splits credentials out of a storage URI: the user-info password and secret query parameters. */
+function uriSecrets(uri) {
+    const secrets = [];
+    const remember = (value) => {
+        if (value === '')
+            return;
+        secrets.push(value);
+        const decoded = safeDecode(value);
+        if (decoded !== value)
+            secrets.push(decoded);
+    };
+    const passwords = userInfoPassword(uri);
+    secrets.push(...passwords);
+    let redacted = uri;
+    const raw = passwords[0];
+    if (raw !== undefined) {
+        const authorityStart = uri.indexOf('://') + 3;
+        const colon = uri.indexOf(':', authorityStart);
+        redacted = `${uri.slice(0, colon + 1)}redacted${uri.slice(colon + 1 + raw.length)}`;
+    }
+    redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep, key, value) => {
+        if (!SECRET_PARAMETER.test(safeDecode(key)))
+            return all;
+        remember(value);
+        return `${sep}${key}=redacted`;
+    });
+    return { redacted, secrets: [...new Set(secrets)] };
+}
+function redactCollection(uri) {
+    return uriSecrets(uri).redacted;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/sql.ts
+/**
+ * Words CockroachDB will not read back as bare identifiers: the reserved and lookahead keywords of
+ * pkg/sql/lexbase (reserved_keywords.go, predicates.go), plus a few from older releases. Quoting a
+ * word that did not need it is harmless, so the list errs on the side of quoting.
+ */
+const KEYWORDS_NEEDING_QUOTES = new Set(`all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit
+  boolean both box2d case cast char character characteristics check coalesce
+  cockroachdb_extra_reserved_keyword collate collation column concurrently constraint create cross
+  current_catalog current_date current_role current_schema current_time current_timestamp
+  current_user dec decimal default deferrable desc distinct do else end except exists extract
+  extract_duration false family fetch float for foreign from full generated geography geometry
+  grant greatest group grouping having if iferror ifnull ilike in index initially inner int integer
+  intersect interval into is iserror isnull join lateral leading least left like limit localtime
+  localtimestamp natural none not nothing notnull null nullif numeric of off offset on only or order
+  ordinality out outer overlaps overlay placing point polygon position precision primary real
+  references reset returning right role row select session_user set similar smallint some string
+  substring symmetric table tenant then time timestamp timestamptz timetz to trailing treat trim true
+  union unique user using values varbit varchar variadic virtual when where window with work`.split(/\s+/));
+/** lexbase.IsBareIdentifier, restricted to ASCII (anything else is simply quoted). */
+const BARE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
+function assertNoNul(value) {
+    // The wire protocol cannot carry NUL inside a statement; inputs are validated long before this.
+    if (value.includes('\0'))
+        throw new Error('a NUL character cannot be sent in SQL text');
+}
+/** An identifier exactly as written: bare when CockroachDB would read it back unchanged, quoted otherwise. */
+function quoteIdent(name) {
+    assertNoNul(name);
+    if (BARE_IDENTIFIER.test(name) && !KEYWORDS_NEEDING_QUOTES.has(name))
+        return name;
+    return `"${name.replaceAll('"', '""')}"`;
+}
+/** A standard SQL string literal (standard_conforming_strings is always on in CockroachDB). */
+function quoteLiteral(value) {
+    assertNoNul(value);
+    return `'${value.replaceAll("'", "''")}'`;
+}
+function qualifiedTableName(table) {
+    return table.parts.map(part => (part === '*' ? '*' : quoteIdent(part))).join('.');
+}
+function targetList(target) {
+    return target.kind === 'databases'
+        ? `DATABASE ${target.databases.map(quoteIdent).join(', ')}`
+        : `TABLE ${target.tables.map(qualifiedTableName).join(', ')}`;
+}
+function asOfClause(asOf) {
+    return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value);
+}
+const SESSION_INFO = 'SELECT current_user, version()';
+/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
+const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1';
+function showBackups(collection) {
+    return `SHOW BACKUPS IN ${quoteLiteral(collection)}`;
+}
+function withOptions(options) {
+    return options.length === 0 ? '' : ` WITH ${options.join(', ')}`;
+}
+function passphraseOption(passphrase, redact) {
+    if (passphrase === undefined)
+        return [];
+    return [`encryption_passphrase = ${redact ? "'redacted'" : quoteLiteral(passphrase)}`];
+}
+/** BACKUP … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
+function backup(options, redact = false) {
+    const { target, collection, destination, asOf } = options;
+    const into = destination.kind === 'new'
+        ? `INTO ${quoteLiteral(collection)}`
+        : destination.kind === 'latest'
+            ? `INTO LATEST IN ${quoteLiteral(collection)}`
+            : `INTO ${quoteLiteral(destination.name)} IN ${quoteLiteral(collection)}`;
+    const asOfText = asOf === undefined ? '' : ` AS OF SYSTEM TIME ${asOfClause(asOf)}`;
+    const opts = ['detached'];
+    if (options.revisionHistory)
+        opts.push('revision_history');
+    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
+    return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`;
+}
+const JOB_ID = /^[0-9]{1,20}$/;
+function cancelJob(jobId) {
+    if (!JOB_ID.test(jobId))
+        throw new Error(`not a job id: ${jobId}`);
+    return `CANCEL JOB ${jobId}`;
+}
+function showBackup(path, collection, options, redact = false) {
+    const opts = options.checkFiles ? ['check_files'] : [];
+    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
+    return `SHOW BACKUP ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`;
+}
+/** The statement a user runs to restore this backup (never carries the passphrase itself). */
+function restore(target, path, collection, encrypted) {
+    const opts = encrypted ? ["encryption_passphrase = '<encryption-passphrase>'"] : [];
+    return `RESTORE ${targetList(target)} FROM ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`;
+}
+/** userfile listing, as `cockroach userfile get` does it (pkg/cloud/userfile/filetable). */
+function listUserfiles(filesTable) {
+    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`;
+}
+/**
+ * The next chunks of one file, in order: keyset pagination keeps memory bounded. The payload comes
+ * as base64 text: node-postgres receives results as text, where bytea is hex (twice the bytes, and
+ * a slow decode); base64 halved the download time in bench/download.ts.
+ */
+function readUserfileChunks(payloadTable, chunks) {
+    if (!Number.isInteger(chunks) || chunks < 1)
+        throw new Error('chunks must be a positive integer');
+    return `SELECT byte_offset, encode(payload, 'base64') AS payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
+}
+/** One stored file by name. */
+function findUserfile(filesTable) {
+    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename = $1`;
+}
+function insertUserfile(filesTable) {
+    return `INSERT INTO ${filesTable} (filename, file_id, file_size, username) VALUES ($1, $2, $3, $4)`;
+}
+function insertUserfileChunk(payloadTable) {
+    return `INSERT INTO ${payloadTable} (file_id, byte_offset, payload) VALUES ($1, $2, $3)`;
+}
+function userfileChunkTotals(payloadTable) {
+    return `SELECT count(*) AS chunks, COALESCE(sum(length(payload)), 0) AS bytes FROM ${payloadTable} WHERE file_id = $1`;
+}
+function deleteUserfilePayload(payloadTable) {
+    return `DELETE FROM ${payloadTable} WHERE file_id = $1`;
+}
+function deleteUserfile(filesTable) {
+    return `DELETE FROM ${filesTable} WHERE file_id = $1`;
+}
+function renameUserfile(filesTable) {
+    return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
+}
+/** RESTORE … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
+function restoreDetached(options, redact = false) {
+    const opts = ['detached'];
+    if (options.newDbName !== undefined)
+        opts.push(`new_db_name = ${quoteLiteral(options.newDbName)}`);
+    if (options.intoDb !== undefined)
+        opts.push(`into_db = ${quoteLiteral(options.intoDb)}`);
+    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
+    return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
+}
+const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
+function dropDatabase(name) {
+    return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
+}
+function dropTableIfExists(table) {
+    return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** CockroachDB's version, read from `version()`, and the features the action depends on. */
+const VERSION = /CockroachDB (?:CCL|OSS)? ?v(\d+)\.(\d+)(?:\.\d+)?[^ ]*/;
+function parseVersion(versionOutput) {
+    const match = VERSION.exec(versionOutput);
+    if (!match?.[1] || !match[2])
+        return undefined;
+    return { major: Number(match[1]), minor: Number(match[2]), text: match[0].replace(/^CockroachDB (?:CCL|OSS)? ?/, '') };
+}
+function atLeast(version, major, minor) {
+    if (version === undefined)
+        return false;
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
+function supportsCheckFiles(version) {
+    return atLeast(version, 22, 1);
+}
+
+;// CONCATENATED MODULE: ./src/connection.ts
+
+
+
+
+
+/** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
+const TIMESTAMP_OIDS = new Set([1114, 1184]);
+const builtin = esm.types.getTypeParser;
+const keepText = (value) => value;
+const connection_types = {
+    getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
+};
+/**
+ * How long any statement but the job itself may take: as long as the cluster was given to answer at
+ * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
+ */
+function queryTimeoutFor(waitTimeoutMs) {
+    return Math.max(5_000, waitTimeoutMs);
+}
+/** node-postgres honours a per-query read timeout that @types/pg does not declare. */
+function timedQuery(text, values, timeoutMs) {
+    const config = { text, values, query_timeout: timeoutMs };
+    return config;
+}
+const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000;
+/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
+function sslAttempts(settings) {
+    const { ca, cert, key } = settings.tls;
+    const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    const unverified = { ...client, rejectUnauthorized: false };
+    const verifyCa = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
+    const verifyFull = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host };
+    const byMode = {
+        disable: [false],
+        allow: [false, unverified],
+        prefer: [unverified, false],
+        // libpq: with a root certificate given, require behaves as verify-ca.
+        require: [ca ? verifyCa : unverified],
+        'verify-ca': [verifyCa],
+        'verify-full': [verifyFull]
+    };
+    return byMode[settings.sslMode];
+}
+function clientConfig(settings, ssl, connectTimeoutMs) {
+    return {
+        host: settings.host,
+        port: settings.port,
+        user: settings.user,
+        password: settings.password,
+        database: settings.database,
+        ssl,
+        application_name: settings.applicationName,
+        ...(settings.options ? { options: settings.options } : {}),
+        connectionTimeoutMillis: connectTimeoutMs,
+        keepAlive: true,
+        types: connection_types
+    };
+}
+/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
+const RETRIABLE_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EAI_AGAIN',
+    'ENOTFOUND',
+    'EPIPE',
+    '57P01',
+    '57P03',
+    '08006',
+    '08001',
+    '08003'
+]);
+const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i;
+function isRetriableConnectError(error) {
+    const { code, message } = databaseErrorFields(error);
+    return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message);
+}
+const SSL_REFUSED = 'The server does not support SSL connections';
+const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
+async function connectOnce(settings, timeoutMs) {
+    const attempts = sslAttempts(settings);
+    let lastError;
+    for (const [index, ssl] of attempts.entries()) {
+        const client = new esm.Client(clientConfig(settings, ssl, timeoutMs));
+        // An 'error' event on an idle client (the server went away) must not crash the process;
+        // the next query on it fails and the session reconnects.
+        client.on('error', () => undefined);
+        try {
+            await client.connect();
+            return client;
+        }
+        catch (error) {
+            lastError = error;
+            await client.end().catch(() => undefined); // already failed; closing is best effort
+            const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED;
+            const isLast = index === attempts.length - 1;
+            if (isLast || !(sslRefused || ssl === false))
+                break;
+        }
+    }
+    throw lastError;
+}
+/**
+ * A refused connection costs the cluster nothing, and the step should start the moment the
+ * cluster does: retries stay at most 250 ms apart (bench/action-cost.ts measures how late it is).
+ */
+const MAX_RETRY_DELAY_MS = 250;
+/** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
+async function connectWhenReady(settings, options) {
+    const deadline = Date.now() + options.waitTimeoutMs;
+    let delayMs = 100;
+    for (let attempt = 1;; attempt++) {
+        const remainingMs = Math.max(0, deadline - Date.now());
+        try {
+            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)));
+        }
+        catch (error) {
+            if (!isRetriableConnectError(error)) {
+                throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
+            }
+            if (Date.now() + delayMs > deadline || options.signal?.aborted) {
+                const seconds = Math.round(options.waitTimeoutMs / 1000);
+                throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
+            }
+            options.onRetry?.(attempt, error);
+            await sleep(delayMs);
+            delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
+        }
+    }
+}
+function connectHint(error) {
+    const { code, message } = databaseErrorFields(error);
+    if (code === '28P01' || code === '28000')
+        return 'Check the user name and password in connection-string.';
+    if (message === SSL_REFUSED)
+        return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.';
+    if (/certificate|self.signed|altname|CERT_/i.test(message))
+        return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
+    return undefined;
+}
+/** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
+class Session {
+    client;
+    settings;
+    info;
+    queryTimeoutMs;
+    constructor(client, settings, info, queryTimeoutMs) {
+        this.client = client;
+        this.settings = settings;
+        this.info = info;
+        this.queryTimeoutMs = queryTimeoutMs;
+    }
+    static async open(settings, options) {
+        const client = await connectWhenReady(settings, options);
+        try {
+            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
+            const row = result.rows[0];
+            if (!row)
+                throw new errors_ActionError('SELECT current_user, version() returned no row');
+            const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
+            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
+        }
+        catch (error) {
+            await client.end().catch(() => undefined); // the error below is what matters
+            if (error instanceof errors_ActionError)
+                throw error;
+            throw new errors_ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error });
+        }
+    }
+    /**
+     * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
+     * connection is dropped, since the statement may still be running on it.
+     */
+    async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
+        try {
+            const result = await this.client.query(timedQuery(text, params, timeoutMs));
+            return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
+        }
+        catch (error) {
+            if (databaseErrorFields(error).message === 'Query read timeout') {
+                await this.client.end().catch(() => undefined); // abandoned; the error below is what matters
+                throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error);
+            }
+            throw new QueryError(`While ${doing}: ${describeError(error)}`, error);
+        }
+    }
+    /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
+    async reconnect(options) {
+        await this.client.end().catch(() => undefined); // the old connection is already broken
+        this.client = await connectWhenReady(this.settings, options);
+    }
+    async close() {
+        await this.client.end().catch(() => undefined); // closing after a failure must not hide it
+    }
+}
+/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
+class QueryError extends errors_ActionError {
+    code;
+    constructor(message, cause) {
+        super(message, undefined, { cause });
+        this.code = databaseErrorFields(cause).code;
+    }
+    /** The connection broke (rather than CockroachDB refusing the statement). */
+    get connectionLost() {
+        return (isRetriableConnectError(this.cause) ||
+            /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message));
+    }
+}
+/** A connection used only to cancel a job, when the session may be stuck in a poll. */
+async function withFreshConnection(settings, timeoutMs, work) {
+    const client = await connectOnce(settings, timeoutMs);
+    try {
+        return await work(client);
+    }
+    finally {
+        await client.end().catch(() => undefined); // best effort after the work is done
+    }
+}
+
+;// CONCATENATED MODULE: ./src/job.ts
+
+
+
+/** The job id a `… WITH detached` statement answered: INT8 digits, or the step stops here. */
+function detachedJobId(rows, statement) {
+    const jobId = rows[0]?.job_id;
+    if (jobId === undefined || jobId === null)
+        throw new errors_ActionError(`${statement} … WITH detached returned no job id.`);
+    if (typeof jobId !== 'string' || !/^\d+$/.test(jobId)) {
+        throw new errors_ActionError(`${statement} … WITH detached returned ${JSON.stringify(jobId)}, which is not a job id.`);
+    }
+    return jobId;
+}
+/** The job did not succeed: it ended, or the action stopped following it. */
+class JobError extends errors_ActionError {
+    reason;
+    constructor(message, reason, hint) {
+        super(message, hint);
+        this.reason = reason;
+    }
+}
+/**
+ * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
+ * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
+ * (bench/action-cost.ts measures both).
+ */
+function defaultPollInterval(poll) {
+    return Math.min(1000, 25 * 2 ** poll);
+}
+const PROGRESS_LOG_INTERVAL_MS = 10_000;
+function percent(fraction) {
+    const value = Number(fraction ?? 0);
+    return `${Math.floor(Math.max(0, Math.min(1, value)) * 100)}%`;
+}
+function seconds(ms) {
+    return `${Math.round(ms / 1000)} s`;
+}
+function job_sleep(ms, signal) {
+    return new Promise(resolve => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+async function followJob(session, jobId, options) {
+    const label = options.label ?? 'Backup';
+    const started = Date.now();
+    const interval = options.pollIntervalMs ?? defaultPollInterval;
+    let lastLog = started;
+    let lastStatus = '';
+    for (let poll = 0;; poll++) {
+        if (options.signal?.aborted) {
+            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
+        }
+        const elapsed = Date.now() - started;
+        if (elapsed > options.timeoutMs) {
+            throw new JobError(`${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if jobs of this size take longer.');
+        }
+        const row = await pollOnce(session, label, jobId, options);
+        if (row !== undefined) {
+            const now = Date.now();
+            if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
+                options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
+                lastLog = now;
+                lastStatus = row.status;
+            }
+            const outcome = settle(label, jobId, row);
+            if (outcome !== undefined)
+                return outcome;
+        }
+        await job_sleep(interval(poll), options.signal);
+    }
+}
+async function pollOnce(session, label, jobId, options) {
+    try {
+        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
+        const row = rows[0];
+        if (row === undefined)
+            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
+        return row;
+    }
+    catch (error) {
+        if (!(error instanceof QueryError) || !error.connectionLost)
+            throw error;
+        options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`);
+        await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal });
+        return undefined;
+    }
+}
+/** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
+function settle(label, jobId, row) {
+    const why = row.error ? `: ${row.error}` : '';
+    switch (row.status) {
+        case 'succeeded':
+            return { status: 'succeeded', description: row.description };
+        case 'failed':
+        case 'revert-failed':
+            throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed');
+        case 'canceled':
+            throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
+        case 'paused':
+            throw new JobError(`${label} job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
+        default:
+            return undefined;
+    }
+}
+const CANCEL_TIMEOUT_MS = 4_000;
+/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
+async function job_cancelJob(connection, jobId) {
+    try {
+        await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
+        return `Job ${jobId} was cancelled.`;
+    }
+    catch (error) {
+        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
+    }
+}
+/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
+async function runJobToEnd(session, jobId, connection, options) {
+    try {
+        return await followJob(session, jobId, options);
+    }
+    catch (error) {
+        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
+            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
+        }
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/targets.ts
+/**
+ * What to back up. Names are taken exactly as CockroachDB lists them (SHOW DATABASES, SHOW TABLES):
+ * case-sensitive, any characters but NUL. A table part may be double-quoted to hold a dot or comma.
+ */
+
+
+const MAX_NAME_LENGTH = 256;
+function checkName(input, name) {
+    if (name.includes('\0'))
+        throw new InputError(input, 'names cannot contain a NUL character.');
+    if (name.length > MAX_NAME_LENGTH) {
+        throw new InputError(input, `a name is longer than ${MAX_NAME_LENGTH} characters.`);
+    }
+}
+/** Split on commas and newlines that are not inside double quotes. */
+function splitList(value) {
+    const items = [];
+    let current = '';
+    let quoted = false;
+    for (const char of value) {
+        if (char === '"')
+            quoted = !quoted;
+        if (!quoted && (char === ',' || char === '\n' || char === '\r')) {
+            items.push(current);
+            current = '';
+        }
+        else {
+            current += char;
+        }
+    }
+    items.push(current);
+    return items.map(item => item.trim()).filter(item => item !== '');
+}
+function unique(items, key) {
+    const seen = new Set();
+    return items.filter(item => {
+        const k = key(item);
+        if (seen.has(k))
+            return false;
+        seen.add(k);
+        return true;
+    });
+}
+function parseDatabases(value) {
+    const names = splitList(value).map(name => unquoteWhole(Inputs.Database, name));
+    names.forEach(name => checkName(Inputs.Database, name));
+    return unique(names, name => name);
+}
+/** `"my,db"` → `my,db`; anything not wholly quoted is taken as written. */
+function unquoteWhole(input, name) {
+    if (!name.startsWith('"'))
+        return name;
+    const parts = splitQualifiedName(input, name);
+    if (parts.length !== 1 || parts[0] === undefined) {
+        throw new InputError(input, `${JSON.stringify(name)} is not one database name.`);
+    }
+    return parts[0];
+}
+/** `db.schema.table` with optional `"…"` parts (`""` inside quotes is one quote). */
+function splitQualifiedName(input, text) {
+    return splitNameParts(input, text).map(part => part.value);
+}
+function splitNameParts(input, text) {
+    const parts = [];
+    let i = 0;
+    while (i <= text.length) {
+        let part = '';
+        const quoted = text[i] === '"';
+        if (quoted) {
+            i++;
+            for (;;) {
+                if (i >= text.length)
+                    throw new InputError(input, `${JSON.stringify(text)} has an unterminated quote.`);
+                if (text[i] === '"') {
+                    if (text[i + 1] === '"') {
+                        part += '"';
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                part += text.charAt(i);
+                i++;
+            }
+            if (i < text.length && text[i] !== '.') {
+                throw new InputError(input, `${JSON.stringify(text)}: expected a dot after a quoted name.`);
+            }
+        }
+        else {
+            const dot = text.indexOf('.', i);
+            const end = dot === -1 ? text.length : dot;
+            part = text.slice(i, end).trim();
+            if (part.includes('"'))
+                throw new InputError(input, `${JSON.stringify(text)}: a quote may only wrap a whole part.`);
+            i = end;
+        }
+        if (part === '')
+            throw new InputError(input, `${JSON.stringify(text)} has an empty name part.`);
+        parts.push({ value: part, quoted });
+        i++; // past the dot (or past the end)
+    }
+    return parts;
+}
+function parseTables(value) {
+    const tables = splitList(value).map(text => {
+        const named = splitNameParts(Inputs.Tables, text);
+        if (named.some(part => part.quoted && part.value === '*')) {
+            // In the statement "*" would read as every table; a table named * is not worth that risk.
+            throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`);
+        }
+        const parts = named.map(part => part.value);
+        if (parts.length < 2 || parts.length > 3) {
+            throw new InputError(Inputs.Tables, `${JSON.stringify(text)} must be database.table or database.schema.table.`);
+        }
+        parts.forEach(part => checkName(Inputs.Tables, part));
+        if (parts.slice(0, -1).includes('*')) {
+            throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: only the last part may be *.`);
+        }
+        return { parts };
+    });
+    return unique(tables, table => JSON.stringify(table.parts));
+}
+/** The database the default collection is named after. */
+function firstDatabase(target) {
+    const name = target.kind === 'databases' ? target.databases[0] : target.tables[0]?.parts[0];
+    if (name === undefined)
+        throw new Error('a backup target has at least one name');
+    return name;
+}
+function describeTarget(target) {
+    return target.kind === 'databases'
+        ? `database${target.databases.length > 1 ? 's' : ''} ${target.databases.join(', ')}`
+        : `table${target.tables.length > 1 ? 's' : ''} ${target.tables.map(t => t.parts.join('.')).join(', ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/backup.ts
+
+
+
+
+
+
+
+function destinationOf(inputs) {
+    if (inputs.subdirectory !== undefined)
+        return { kind: 'subdirectory', name: inputs.subdirectory };
+    return inputs.incremental ? { kind: 'latest' } : { kind: 'new' };
+}
+/** What to back up where, once the session user is known (for `$user`). */
+function planBackup(inputs, sessionUser) {
+    const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
+    return {
+        target: inputs.target,
+        collection,
+        collectionForDisplay: redactCollection(collection),
+        destination: destinationOf(inputs),
+        asOf: inputs.asOf,
+        revisionHistory: inputs.revisionHistory,
+        encryptionPassphrase: inputs.encryptionPassphrase
+    };
+}
+const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
+async function listBackups(session, plan) {
+    const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
+    return rows.map(row => row.path);
+}
+async function startBackup(session, plan, log) {
+    const statement = { ...plan };
+    log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
+    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
+    return detachedJobId(rows, 'BACKUP');
+}
+async function backup_showBackup(session, plan, path, checkFiles) {
+    // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
+    const statement = showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
+        checkFiles,
+        encryptionPassphrase: plan.encryptionPassphrase
+    });
+    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS);
+}
+/** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
+async function verify(session, plan, path) {
+    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version));
+    const contents = summarizeBackup(rows);
+    if (contents === undefined)
+        throw new errors_ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`);
+    if (!matchesFolderName(path, rows)) {
+        throw new errors_ActionError(`SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`);
+    }
+    const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined;
+    if (expected !== undefined && contents.backupType !== expected) {
+        throw new errors_ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`);
+    }
+    return contents;
+}
+async function takeBackup(session, plan, options) {
+    const before = await listBackups(session, plan);
+    if (plan.destination.kind === 'latest' && before.length === 0) {
+        throw new errors_ActionError(`incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`, 'Run the action once without incremental to take the first full backup.');
+    }
+    const jobId = await startBackup(session, plan, options.log);
+    options.log(`Backup job ${jobId} started.`);
+    const { description } = await runJobToEnd(session, jobId, options.connection, {
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        log: options.log,
+        reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
+        pollIntervalMs: options.pollIntervalMs
+    });
+    const after = await listBackups(session, plan);
+    const jobFolder = folderFromJobDescription(description);
+    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
+    const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime });
+    if (!identified.ok)
+        throw new errors_ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`);
+    const contents = await verify(session, plan, identified.path);
+    return { path: identified.path, jobId, contents };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/local-files.ts
+/** Files under a directory, as sorted relative paths with / separators. */
+
+
+
+async function listLocalFiles(directory, prefix = '') {
+    const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(directory, prefix), { withFileTypes: true });
+    const nested = [];
+    for (const entry of entries) {
+        if (entry.isDirectory())
+            nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`));
+        else if (entry.isFile())
+            nested.push([`${prefix}${entry.name}`]);
+        else
+            throw new errors_ActionError(`${(0,external_node_path_namespaceObject.join)(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`);
+    }
+    return nested.flat().sort();
+}
+
+;// CONCATENATED MODULE: ./src/userfile.ts
+/**
+ * userfile storage as CockroachDB keeps it (pkg/cloud/userfile): a URI's host is the qualified
+ * table prefix, and files live in two tables, `<prefix>_upload_files` (one row per file) and
+ * `<prefix>_upload_payload` (the file's bytes in chunks of up to 4 MiB keyed by byte_offset).
+ */
+
+
+
+
+const CHUNK_SIZE = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+/** One part of a qualified name as CockroachDB reads it: quoted parts literally, bare ones lower-cased. */
+function parseNameParts(prefix) {
+    const parts = [];
+    let rest = prefix;
+    while (rest !== '') {
+        let part;
+        if (rest.startsWith('"')) {
+            let i = 1;
+            part = '';
+            for (;;) {
+                if (i >= rest.length)
+                    throw new Error('unterminated quote');
+                if (rest[i] === '"') {
+                    if (rest[i + 1] !== '"')
+                        break;
+                    part += '"';
+                    i += 2;
+                }
+                else {
+                    part += rest.charAt(i);
+                    i++;
+                }
+            }
+            rest = rest.slice(i + 1);
+        }
+        else {
+            const dot = rest.indexOf('.');
+            part = (dot === -1 ? rest : rest.slice(0, dot)).toLowerCase();
+            rest = dot === -1 ? '' : rest.slice(dot);
+        }
+        if (part === '')
+            throw new Error('empty name part');
+        parts.push(part);
+        if (rest.startsWith('.'))
+            rest = rest.slice(1);
+        else if (rest !== '')
+            throw new Error('expected a dot');
+    }
+    return parts;
+}
+/**
+ * The tables behind a userfile URI. An empty host means the session user's default space,
+ * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ */
+function userfileLocation(collection, sessionUser, input) {
+    const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection);
+    if (!match)
+        throw new InputError(input, 'is for userfile:// collections only; other storages are already outside the cluster.');
+    const host = decodeURIComponent(match[1] ?? '');
+    const path = decodeURIComponent(match[2] ?? '');
+    let parts;
+    try {
+        parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host);
+    }
+    catch (error) {
+        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`);
+    }
+    if (parts.length < 1 || parts.length > 3)
+        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`);
+    const table = (suffix) => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(quoteIdent).join('.');
+    return {
+        tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(quoteIdent).join('.') },
+        path: path === '' ? '/' : path
+    };
+}
+/** Go's path.Join for the two pieces CockroachDB joins: the collection path and a backup folder. */
+function joinPath(base, folder) {
+    const joined = `${base}/${folder}`.split('/').filter(part => part !== '' && part !== '.');
+    return `/${joined.join('/')}`;
+}
+/** A LIKE pattern matching exactly the names that start with `prefix` (\ is the default escape). */
+function likePrefix(prefix) {
+    return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`;
+}
+const CHUNKS_PER_QUERY = 1;
+const READ_TIMEOUT_MS = 120_000;
+/**
+ * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
+ * files sit at the top and the layers under `incrementals/`.
+ */
+function backupPrefixes(location, backupPath) {
+    return [
+        { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
+        { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
+    ];
+}
+/**
+ * A name from the cluster becomes a path only if it cannot climb out of the directory. Control
+ * characters are refused too: CockroachDB never writes them, and a line break in a name is an attack.
+ */
+function safeRelativePath(relative) {
+    const parts = relative.split('/');
+    return (relative !== '' &&
+        // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+        parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !/[\x00-\x1f\x7f]/.test(part)));
+}
+async function listStoredFiles(session, location, prefix) {
+    return session.query(listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`);
+}
+/**
+ * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
+ * its recorded size. At most one query's chunks are held while the previous ones are consumed.
+ */
+async function readStoredFile(session, location, file, sink) {
+    const fetch = async (offset) => {
+        const rows = await session.query(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
+        return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }));
+    };
+    const prefetch = (offset) => {
+        const pending = fetch(offset);
+        pending.catch(() => undefined); // rejections are seen when it is awaited, not as unhandled ones
+        return pending;
+    };
+    let written = 0;
+    let next = file.size > 0 ? prefetch(0) : Promise.resolve([]);
+    try {
+        while (written < file.size) {
+            const rows = await next;
+            if (rows.length === 0)
+                break;
+            const last = rows.at(-1);
+            const end = last ? Number(last.byte_offset) + last.payload.length : written;
+            next = end < file.size ? prefetch(end) : Promise.resolve([]); // fetched while this batch is consumed
+            for (const row of rows) {
+                if (Number(row.byte_offset) !== written) {
+                    throw new errors_ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`);
+                }
+                await sink(row.payload);
+                written += row.payload.length;
+            }
+        }
+    }
+    finally {
+        await next.catch(() => undefined); // settle an outstanding prefetch; the first error is the one thrown
+    }
+    if (written !== file.size) {
+        throw new errors_ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`);
+    }
+}
+async function storedSha256(session, location, file) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    await readStoredFile(session, location, file, chunk => {
+        hash.update(chunk);
+        return Promise.resolve();
+    });
+    return hash.digest('hex');
+}
+async function findStoredFile(session, location, filename) {
+    const rows = await session.query(sql.findUserfile(location.tables.files), [filename], `looking up ${filename} in ${location.tables.prefix}`);
+    return rows[0];
+}
+/** Deletes a stored file: its chunks first, since they reference the file row. */
+async function deleteStoredFile(session, location, file) {
+    await session.query(sql.deleteUserfilePayload(location.tables.payload), [file.file_id], `deleting ${file.filename}`);
+    await session.query(sql.deleteUserfile(location.tables.files), [file.file_id], `deleting ${file.filename}`);
+}
+/** Local file bytes in exact CHUNK_SIZE pieces (the last one shorter), one piece in memory at a time. */
+async function* fileChunks(path) {
+    const handle = await open(path, 'r');
+    try {
+        for (;;) {
+            const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+            let filled = 0;
+            while (filled < CHUNK_SIZE) {
+                const { bytesRead } = await handle.read(buffer, filled, CHUNK_SIZE - filled, null);
+                if (bytesRead === 0)
+                    break;
+                filled += bytesRead;
+            }
+            if (filled === 0)
+                return;
+            yield buffer.subarray(0, filled);
+            if (filled < CHUNK_SIZE)
+                return;
+        }
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
+ * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
+ * are checked; only then, in one transaction, does the name change (replacing an older file). So a
+ * failed upload never leaves a half file under the real name. An identical file is left alone.
+ */
+async function writeStoredFile(session, location, localPath, filename, user) {
+    const size = (await stat(localPath)).size;
+    const existing = await findStoredFile(session, location, filename);
+    if (existing !== undefined && Number(existing.file_size) === size) {
+        const local = createHash('sha256');
+        for await (const chunk of fileChunks(localPath))
+            local.update(chunk);
+        if ((await storedSha256(session, location, { stored: existing, size })) === local.digest('hex'))
+            return 'unchanged';
+    }
+    const temporary = `${filename}.tmp`;
+    const stale = await findStoredFile(session, location, temporary);
+    if (stale !== undefined)
+        await deleteStoredFile(session, location, stale);
+    const fileId = randomUUID();
+    const written = { filename: temporary, file_id: fileId, file_size: size };
+    let inTransaction = false;
+    try {
+        await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`);
+        let offset = 0;
+        for await (const chunk of fileChunks(localPath)) {
+            await session.query(sql.insertUserfileChunk(location.tables.payload), [fileId, offset, chunk], `uploading ${filename} at byte ${offset}`, READ_TIMEOUT_MS);
+            offset += chunk.length;
+        }
+        const [totals] = await session.query(sql.userfileChunkTotals(location.tables.payload), [fileId], `checking the upload of ${filename}`);
+        if (offset !== size || Number(totals?.bytes) !== size || Number(totals?.chunks) !== Math.ceil(size / CHUNK_SIZE)) {
+            throw new ActionError(`Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`);
+        }
+        await session.query('BEGIN', [], `renaming ${temporary}`);
+        inTransaction = true;
+        if (existing !== undefined)
+            await deleteStoredFile(session, location, existing);
+        await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`);
+        await session.query('COMMIT', [], `renaming ${temporary}`);
+        return 'written';
+    }
+    catch (error) {
+        // Best effort: the failure itself is what the user needs to see.
+        if (inTransaction)
+            await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined);
+        await deleteStoredFile(session, location, written).catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/download.ts
+/**
+ * Copies a backup out of userfile storage onto the runner, the way `cockroach userfile get` does
+ * but over the action's own SQL connection: list the files, stream each one chunk by chunk to a
+ * temporary name, check its size and the manifest checksum, then rename. A failure removes
+ * everything this run wrote.
+ */
+
+
+
+
+
+
+
+
+const PARTIAL_SUFFIX = '.partial';
+async function listFiles(session, location, backupPath) {
+    const planned = [];
+    for (const prefix of backupPrefixes(location, backupPath)) {
+        for (const stored of await listStoredFiles(session, location, prefix.stored)) {
+            const relative = prefix.local + stored.filename.slice(prefix.stored.length);
+            if (!stored.filename.startsWith(prefix.stored) || !safeRelativePath(relative)) {
+                throw new errors_ActionError(`Refusing to download ${JSON.stringify(stored.filename)}: it is not a plain path inside the backup folder.`);
+            }
+            planned.push({ stored, size: Number(stored.file_size), relative });
+        }
+    }
+    return planned;
+}
+async function isEmptyOrMissing(directory) {
+    try {
+        return (await (0,promises_namespaceObject.readdir)(directory)).length === 0;
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return true;
+        throw error;
+    }
+}
+/**
+ * A directory holds this same backup when it has exactly these files at these sizes and the same
+ * manifest bytes (the manifest names every data file and the backup's times).
+ */
+async function holdsSameBackup(session, location, directory, files) {
+    const sizes = await Promise.all(files.map(file => (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(directory, file.relative)).then(s => s.size, () => -1)));
+    if (sizes.some((size, i) => size !== files[i]?.size))
+        return false;
+    if ((await listLocalFiles(directory)).length !== files.length)
+        return false;
+    const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST');
+    return (manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256((0,external_node_path_namespaceObject.join)(directory, manifest.relative))));
+}
+async function downloadFile(session, location, file, target) {
+    const stream = (0,external_node_fs_namespaceObject.createWriteStream)(target, { flags: 'wx' });
+    let streamError;
+    stream.on('error', error => (streamError = error));
+    try {
+        await readStoredFile(session, location, file, async (chunk) => {
+            if (streamError)
+                throw streamError;
+            if (!stream.write(chunk))
+                await (0,external_node_events_.once)(stream, 'drain');
+        });
+    }
+    finally {
+        stream.end();
+        if (!stream.closed)
+            await (0,external_node_events_.once)(stream, 'close');
+    }
+    if (streamError)
+        throw streamError;
+}
+async function localSha256(path) {
+    return (0,external_node_crypto_.createHash)('sha256')
+        .update(await (0,promises_namespaceObject.readFile)(path))
+        .digest('hex');
+}
+/** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
+function manifestChecksum(manifest) {
+    return (0,external_node_crypto_.createHash)('sha256').update(manifest).digest().subarray(0, 4);
+}
+async function verifyChecksums(directory, files) {
+    for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
+        const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`);
+        if (checksumFile === undefined)
+            continue;
+        const expected = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, checksumFile.relative));
+        const actual = manifestChecksum(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, file.relative)));
+        if (!actual.equals(expected)) {
+            throw new errors_ActionError(`${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`);
+        }
+    }
+}
+async function downloadBackup(session, location, backupPath, directoryInput, log) {
+    const directory = (0,external_node_path_namespaceObject.resolve)(directoryInput);
+    const files = await listFiles(session, location, backupPath);
+    if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
+        throw new errors_ActionError(`No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`);
+    }
+    const bytes = files.reduce((sum, file) => sum + file.size, 0);
+    if (!(await isEmptyOrMissing(directory))) {
+        if (await holdsSameBackup(session, location, directory, files)) {
+            await verifyChecksums(directory, files);
+            log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
+            return { directory, files: files.length, bytes };
+        }
+        throw new errors_ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
+    }
+    const createdRoot = !(await (0,promises_namespaceObject.stat)(directory).then(() => true, () => false));
+    try {
+        for (const file of files) {
+            const target = (0,external_node_path_namespaceObject.join)(directory, ...file.relative.split('/'));
+            if (!target.startsWith(directory + external_node_path_namespaceObject.sep))
+                throw new errors_ActionError(`Refusing to write outside ${directory}: ${file.relative}`);
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(target), { recursive: true });
+            await downloadFile(session, location, file, target + PARTIAL_SUFFIX);
+            await (0,promises_namespaceObject.rename)(target + PARTIAL_SUFFIX, target);
+        }
+        await verifyChecksums(directory, files);
+    }
+    catch (error) {
+        // Nothing half-done is left behind: the directory was empty or missing, and a partial
+        // download must not look like a backup.
+        if (createdRoot)
+            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+        else
+            await Promise.all((await (0,promises_namespaceObject.readdir)(directory)).map(entry => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(directory, entry), { recursive: true, force: true })));
+        throw error;
+    }
+    log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
+    return { directory, files: files.length, bytes };
+}
+
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -38212,1735 +39955,64 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/backups.ts
+;// CONCATENATED MODULE: ./src/log.ts
 /**
- * Pure logic over SHOW BACKUPS / SHOW BACKUP results: both path formats, finding the new backup,
- * and summing what it holds. No I/O here, so it is tested without a server.
- */
-/**
- * SHOW BACKUPS IN lists `/2024/05/07-141012.34` (v21.2+) or `2024/05/07-141012.34` (early 2021 code,
- * and a collection at the storage root from v22.2): the same folder, so compare with a leading slash.
- */
-function pathKey(path) {
-    return path.startsWith('/') ? path : `/${path}`;
-}
-function samePath(a, b) {
-    return pathKey(a) === pathKey(b);
-}
-/** Paths listed after the backup that were not listed before, as listed after. */
-function newPaths(before, after) {
-    const known = new Set(before.map(pathKey));
-    return after.filter(path => !known.has(pathKey(path)));
-}
-/**
- * Just enough of CockroachDB's lexer to read a job description: words, '…' strings with '' and
- * e'…' strings with backslash escapes (how lexbase prints strings holding quotes or non-ASCII),
- * and "…" identifiers, so nothing inside a literal or a quoted name is taken for a keyword.
- */
-function tokenize(text) {
-    const tokens = [];
-    let i = 0;
-    while (i < text.length) {
-        const char = text[i] ?? '';
-        const escaped = (char === 'e' || char === 'E') && text[i + 1] === "'";
-        if (char === "'" || escaped) {
-            let value = '';
-            i += escaped ? 2 : 1;
-            while (i < text.length) {
-                const c = text[i] ?? '';
-                if (escaped && c === '\\') {
-                    value += backups_unescape(text, i + 1);
-                    i += escapeLength(text, i + 1) + 1;
-                }
-                else if (c === "'" && text[i + 1] === "'" && !escaped) {
-                    value += "'";
-                    i += 2;
-                }
-                else if (c === "'") {
-                    i++;
-                    break;
-                }
-                else {
-                    value += c;
-                    i++;
-                }
-            }
-            tokens.push({ kind: 'string', text: value });
-        }
-        else if (char === '"') {
-            const end = text.indexOf('"', i + 1);
-            i = end === -1 ? text.length : end + 1;
-            while (text[i] === '"')
-                i = text.indexOf('"', i + 1) + 1 || text.length; // "" inside the name
-            tokens.push({ kind: 'other' });
-        }
-        else if (/[A-Za-z_]/.test(char)) {
-            const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))?.[0] ?? char;
-            tokens.push({ kind: 'word', text: word.toUpperCase() });
-            i += word.length;
-        }
-        else {
-            if (!/\s/.test(char))
-                tokens.push({ kind: 'other' });
-            i++;
-        }
-    }
-    return tokens;
-}
-function escapeLength(text, at) {
-    const c = text[at];
-    if (c === 'x')
-        return 3;
-    if (c === 'u')
-        return 5;
-    if (c === 'U')
-        return 9;
-    if (c !== undefined && /[0-7]/.test(c))
-        return 3;
-    return 1;
-}
-function backups_unescape(text, at) {
-    const c = text[at] ?? '';
-    const simple = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v' };
-    if (c === 'x')
-        return String.fromCharCode(parseInt(text.slice(at + 1, at + 3), 16));
-    if (c === 'u')
-        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 5), 16));
-    if (c === 'U')
-        return String.fromCodePoint(parseInt(text.slice(at + 1, at + 9), 16));
-    if (/[0-7]/.test(c))
-        return String.fromCharCode(parseInt(text.slice(at, at + 3), 8));
-    return simple[c] ?? c;
-}
-/** The folder a detached job's description names: `BACKUP … INTO '/2024/05/07-141012.34' IN '…'`. */
-function folderFromJobDescription(description) {
-    if (!description)
-        return undefined;
-    const tokens = tokenize(description);
-    for (let i = 0; i + 2 < tokens.length; i++) {
-        const [into, folder, inWord] = [tokens[i], tokens[i + 1], tokens[i + 2]];
-        if (into?.kind === 'word' && into.text === 'INTO' && folder?.kind === 'string' && inWord?.kind === 'word' && inWord.text === 'IN') {
-            return folder.text;
-        }
-    }
-    return undefined;
-}
-/**
- * An explicit subdirectory is one level deep, and SHOW BACKUPS lists only three-level folders, so
- * it never appears there; CockroachDB names it `/` + the name (backupdest.ResolveDest).
- */
-function subdirectoryPath(name) {
-    return `/${name.replace(/^\/+/, '')}`;
-}
-/** The date-based folder CockroachDB gives a full backup ending at this time: `/2006/01/02-150405.00`, UTC. */
-function folderForEndTime(endTime) {
-    const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/.exec(normalizeTimestamp(endTime));
-    if (!match)
-        return undefined;
-    const [, year, month, day, hour, minute, second, fraction = ''] = match;
-    return `/${year}/${month}/${day}-${hour}${minute}${second}.${fraction.padEnd(2, '0').slice(0, 2)}`;
-}
-function listedAs(after, folder) {
-    return after.find(path => samePath(path, folder));
-}
-/**
- * The backup this job wrote, as SHOW BACKUPS lists it; never a guess. A full backup must be the one
- * new folder (or, with a concurrent writer, the new folder the job's description names). An
- * incremental belongs to the full backup LATEST points at, which must already have been listed.
- */
-function identifyBackup({ destination, before, after, jobFolder, latestFullEndTime }) {
-    if (destination.kind === 'subdirectory')
-        return { ok: true, path: subdirectoryPath(destination.name) };
-    if (destination.kind === 'latest') {
-        const folder = jobFolder !== undefined && jobFolder.toUpperCase() !== 'LATEST' ? jobFolder : latestFullEndTime && folderForEndTime(latestFullEndTime);
-        if (!folder)
-            return { ok: false, reason: 'neither the job nor SHOW BACKUP LATEST says which full backup the increment was appended to.' };
-        const path = listedAs(before, folder) && listedAs(after, folder);
-        return path !== undefined
-            ? { ok: true, path }
-            : { ok: false, reason: `the increment was appended to ${folder}, which SHOW BACKUPS did not list before the job.` };
-    }
-    const fresh = newPaths(before, after);
-    if (jobFolder !== undefined) {
-        const path = fresh.find(candidate => samePath(candidate, jobFolder));
-        if (path !== undefined)
-            return { ok: true, path };
-        return {
-            ok: false,
-            reason: `the job wrote ${jobFolder}, but SHOW BACKUPS lists it ${listedAs(after, jobFolder) ? 'as an older backup' : 'nowhere'}.`
-        };
-    }
-    if (fresh.length === 1 && fresh[0] !== undefined)
-        return { ok: true, path: fresh[0] };
-    if (fresh.length === 0)
-        return { ok: false, reason: 'the job succeeded but SHOW BACKUPS lists no new backup.' };
-    return {
-        ok: false,
-        reason: `${fresh.length} new backups appeared (${fresh.join(', ')}): another backup ran into the same collection, and the job does not say which folder is its own.`
-    };
-}
-const toNumber = (value) => (value === null || value === undefined ? 0 : Number(value));
-/** `2024-05-07 14:10:12.34+00:00` / `2024-05-07 14:10:12.34` (UTC) → `2024-05-07T14:10:12.34Z`, every digit kept. */
-function normalizeTimestamp(text) {
-    const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(text.trim());
-    if (!match)
-        return text;
-    const [, date, time, fraction = '', zone] = match;
-    if (zone !== undefined && !/^(Z|[+-]00(:?00)?)$/.test(zone)) {
-        const offset = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-        const parsed = new Date(`${date}T${time}${offset}`);
-        if (!Number.isNaN(parsed.getTime()))
-            return `${parsed.toISOString().slice(0, 19)}${fraction}Z`;
-    }
-    return `${date}T${time}${fraction}Z`;
-}
-/** Orders normalised timestamps in time, whatever the number of fraction digits. */
-function timeKey(normalized) {
-    const match = /^(.{19})(?:\.(\d+))?Z$/.exec(normalized);
-    return match ? `${match[1]}.${(match[2] ?? '').padEnd(9, '0')}` : normalized;
-}
-function objectName(row) {
-    return [row.database_name, row.parent_schema_name, row.object_name].filter(part => part).join('.');
-}
-/** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
-function summarizeBackup(rows) {
-    const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end) => end !== null))];
-    const newest = layerEnds
-        .map(end => ({ end, key: timeKey(normalizeTimestamp(end)) }))
-        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-        .at(-1);
-    if (newest === undefined)
-        return undefined;
-    const layer = rows.filter(row => row.end_time === newest.end);
-    const objects = layer
-        .filter(row => row.object_type === 'table')
-        .map(row => ({ name: objectName(row), type: row.object_type ?? 'table', rows: toNumber(row.rows), bytes: toNumber(row.size_bytes) }));
-    return {
-        backupType: layer[0]?.backup_type ?? 'full',
-        endTime: normalizeTimestamp(newest.end),
-        rows: objects.reduce((sum, o) => sum + o.rows, 0),
-        bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
-        objects,
-        layers: layerEnds.length
-    };
-}
-/** The end time of the full layer (the one without a start time) of a SHOW BACKUP result. */
-function fullLayerEndTime(rows) {
-    return rows.find(row => row.backup_type === 'full' && row.end_time !== null)?.end_time ?? undefined;
-}
-const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/;
-/**
- * A date-based folder is named after its full layer's end time, so SHOW BACKUP can confirm that the
- * folder found is the backup this job wrote. Explicit subdirectories carry no time to compare.
- */
-function matchesFolderName(path, rows) {
-    if (!DATE_BASED_FOLDER.test(path))
-        return true;
-    const end = fullLayerEndTime(rows);
-    return end !== undefined && folderForEndTime(end) === pathKey(path);
-}
-
-;// CONCATENATED MODULE: ./src/constants.ts
-/** Input names, spelled once: they must match action.yml. */
-var Inputs;
-(function (Inputs) {
-    Inputs["ConnectionString"] = "connection-string";
-    Inputs["Database"] = "database";
-    Inputs["Tables"] = "tables";
-    Inputs["Collection"] = "collection";
-    Inputs["AsOfSystemTime"] = "as-of-system-time";
-    Inputs["Subdirectory"] = "subdirectory";
-    Inputs["Incremental"] = "incremental";
-    Inputs["RevisionHistory"] = "revision-history";
-    Inputs["EncryptionPassphrase"] = "encryption-passphrase";
-    Inputs["WaitTimeout"] = "wait-timeout";
-    Inputs["Timeout"] = "timeout";
-    Inputs["Container"] = "container";
-    Inputs["CaCert"] = "ca-cert";
-    Inputs["ClientCert"] = "client-cert";
-    Inputs["ClientKey"] = "client-key";
-    Inputs["DownloadPath"] = "download-path";
-})(Inputs || (Inputs = {}));
-/** Output names, spelled once: they must match action.yml. */
-var Outputs;
-(function (Outputs) {
-    Outputs["BackupPath"] = "backup-path";
-    Outputs["Collection"] = "collection";
-    Outputs["JobId"] = "job-id";
-    Outputs["Rows"] = "rows";
-    Outputs["Bytes"] = "bytes";
-    Outputs["EndTime"] = "end-time";
-    Outputs["RestoreStatement"] = "restore-statement";
-    Outputs["DownloadPath"] = "download-path";
-    Outputs["Files"] = "files";
-    Outputs["DownloadedBytes"] = "downloaded-bytes";
-})(Outputs || (Outputs = {}));
-const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable';
-const DEFAULT_AS_OF_SYSTEM_TIME = '-10s';
-const APPLICATION_NAME = 'cockroach-userfile-backup-action';
-/** Inputs only the restore companion (restore/action.yml) has; the rest are shared with Inputs. */
-var RestoreInputs;
-(function (RestoreInputs) {
-    RestoreInputs["BackupPath"] = "backup-path";
-    RestoreInputs["SourcePath"] = "source-path";
-    RestoreInputs["NewDbName"] = "new-db-name";
-    RestoreInputs["DropExisting"] = "drop-existing";
-})(RestoreInputs || (RestoreInputs = {}));
-var RestoreOutputs;
-(function (RestoreOutputs) {
-    RestoreOutputs["JobId"] = "job-id";
-    RestoreOutputs["RestoredTables"] = "restored-tables";
-    RestoreOutputs["Rows"] = "rows";
-    RestoreOutputs["UploadedFiles"] = "uploaded-files";
-})(RestoreOutputs || (RestoreOutputs = {}));
-
-;// CONCATENATED MODULE: ./src/errors.ts
-/** A problem with one input: the message names the input and what it accepts. */
-class InputError extends Error {
-    inputs;
-    constructor(input, detail) {
-        const inputs = typeof input === 'string' ? [input] : input;
-        const names = inputs.map(name => `'${name}'`).join(inputs.length > 2 ? ', ' : ' and ');
-        super(`Input${inputs.length > 1 ? 's' : ''} ${names}: ${detail}`);
-        this.name = 'InputError';
-        this.inputs = inputs;
-    }
-}
-/** A failure the user can act on: what the action was doing, what went wrong, and a hint. */
-class errors_ActionError extends Error {
-    hint;
-    constructor(message, hint, options) {
-        super(hint === undefined ? message : `${message}\nHint: ${hint}`, options);
-        this.hint = hint;
-        this.name = 'ActionError';
-    }
-}
-function isRecord(value) {
-    return typeof value === 'object' && value !== null;
-}
-function databaseErrorFields(error) {
-    if (!isRecord(error))
-        return { message: String(error) };
-    const text = (key) => (typeof error[key] === 'string' ? error[key] : undefined);
-    return {
-        message: text('message') ?? JSON.stringify(error),
-        code: text('code'),
-        detail: text('detail'),
-        hint: text('hint')
-    };
-}
-/** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
-function describeError(error) {
-    const { message, code, detail, hint } = databaseErrorFields(error);
-    // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
-    const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : '';
-    const lines = [`${message}${sqlstate}`];
-    if (detail)
-        lines.push(`Detail: ${detail}`);
-    if (hint)
-        lines.push(`CockroachDB hint: ${hint}`);
-    return lines.join('\n');
-}
-function errorMessage(error) {
-    return error instanceof Error ? error.message : String(error);
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/tls.ts
-/**
- * TLS material for the connection: the `ca-cert`, `client-cert` and `client-key` inputs (PEM text,
- * typically from a secret, or a path to a file) and libpq's sslrootcert / sslcert / sslkey URL
- * parameters (paths). Read once, while the inputs are checked, so a bad file names its input.
+ * The only way the action prints (eslint forbids core.info/warning/error/debug/notice/setFailed/group
+ * and console/process.stdout everywhere else).
+ *
+ * The runner reads every line of the step's output that starts with `::` (after leading white
+ * space) as a workflow command, and the legacy `##[…]` form anywhere in a line. Messages interpolate
+ * text the action does not control: server versions, user names, job errors, paths, file names,
+ * inputs, container logs. So:
+ * - annotations, debug lines and group titles go through @actions/core's command escaping, which
+ *   turns CR, LF and % into %0D, %0A and %25: the text stays on its one line as the command's data;
+ * - a plain log message with a line that could be read as a command is printed verbatim between
+ *   `::stop-commands::<token>` and `::<token>::`, with a random token that does not occur in it, so
+ *   the runner shows it but executes nothing in it.
  */
 
 
-const PEM = /-----BEGIN [A-Z0-9 ]+-----[\s\S]+?-----END [A-Z0-9 ]+-----/;
-/** PEM text as given, or the contents of the file it names. */
-function readPem(input, value) {
-    const text = value?.trim();
-    if (!text)
-        return undefined;
-    if (text.includes('-----BEGIN')) {
-        if (!PEM.test(text))
-            throw new InputError(input, 'looks like PEM but has no matching -----END line.');
-        return `${text}\n`;
-    }
-    let contents;
-    try {
-        contents = (0,external_node_fs_namespaceObject.readFileSync)(text, 'utf8');
-    }
-    catch (error) {
-        // The value is not echoed: it may be key material pasted without its PEM header.
-        throw new InputError(input, `is neither PEM text nor a readable file (${errorCode(error)}).`);
-    }
-    if (!PEM.test(contents))
-        throw new InputError(input, 'names a file that holds no PEM block.');
-    return contents;
-}
-/** Lines worth masking: the base64 body of every block (headers like -----BEGIN CERTIFICATE----- are not secret). */
-function pemSecrets(pem) {
-    if (pem === undefined)
-        return [];
-    const body = pem
-        .split(/\r?\n/)
-        .map(line => line.trim())
-        .filter(line => line !== '' && !line.startsWith('-----'));
-    return [pem.trim(), ...body];
-}
-function errorCode(error) {
-    return databaseErrorFields(error).code ?? 'unreadable';
-}
-
-;// CONCATENATED MODULE: ./src/connection-string.ts
+/** The runner splits output into lines at CR, LF and CRLF (StreamReader.ReadLine). */
+const LINE_BREAK = /\r\n|\r|\n/;
 /**
- * The `connection-string` input turned into node-postgres options. The URL is parsed here rather
- * than handed to `pg`, because `pg` reads `sslmode` differently from libpq and treats `sslrootcert`
- * and friends as file paths that replace any `ssl` object (see TOOLCHAIN.md); users write libpq's
- * meaning, so that is what they get.
+ * Wider than the runner's own test on purpose (`::` anywhere, not only after leading white space):
+ * a false positive costs two invisible lines, a false negative a command run on the cluster's say.
  */
-
-
-
-const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
-const DEFAULT_PORT = 26257;
-const PASSED_THROUGH = new Set(['application_name', 'options']);
-const TLS_FILES = new Set(['sslrootcert', 'sslcert', 'sslkey']);
-function fail(detail) {
-    throw new InputError(Inputs.ConnectionString, detail);
+function couldBeCommand(line) {
+    return line.includes('::') || line.includes('##[');
 }
-/**
- * Only the password is secret, and it must be found without ever echoing the string. Like the URL
- * parser that reads it for connecting, this takes the authority up to the first / ? or #, and the
- * user info up to the last @ in it, so a raw @ inside a password is masked whole.
- */
-function connectionStringSecrets(raw) {
-    return userInfoPassword(raw.trim());
-}
-/** The user-info password of any URL, raw and %-decoded. */
-function userInfoPassword(url) {
-    const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? '';
-    const at = authority.lastIndexOf('@');
-    const userInfo = at === -1 ? '' : authority.slice(0, at);
-    const colon = userInfo.indexOf(':');
-    const password = colon === -1 ? '' : userInfo.slice(colon + 1);
-    if (password === '')
-        return [];
-    let decoded = password;
-    try {
-        decoded = decodeURIComponent(password);
-    }
-    catch {
-        // a malformed escape: parsing rejects it later; the raw text is still masked
-    }
-    return decoded === password ? [password] : [password, decoded];
-}
-function parseConnectionString(raw) {
-    const text = raw.trim();
-    if (!/^postgres(ql)?:\/\//i.test(text)) {
-        fail('must be a URL starting with postgresql:// (for example postgresql://root@localhost:26257/defaultdb?sslmode=disable).');
-    }
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        fail('is not a valid URL (the value is not shown because it may contain a password).');
-    }
-    const decode = (part, what) => {
-        try {
-            return decodeURIComponent(part);
-        }
-        catch {
-            fail(`its ${what} has a malformed %-escape.`);
-        }
-    };
-    const user = decode(url.username, 'user name') || 'root';
-    const password = url.password === '' ? undefined : decode(url.password, 'password');
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || 'localhost';
-    const port = url.port === '' ? DEFAULT_PORT : Number(url.port);
-    const database = decode(url.pathname.replace(/^\//, ''), 'database') || 'defaultdb';
-    const params = url.searchParams;
-    const sslModeText = params.get('sslmode') ?? 'prefer'; // libpq's default
-    if (!SSL_MODES.includes(sslModeText)) {
-        fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`);
-    }
-    for (const key of params.keys()) {
-        if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
-            fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`);
-        }
-    }
-    return {
-        host,
-        port,
-        user,
-        password,
-        database,
-        sslMode: sslModeText,
-        tls: {
-            ca: readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
-            cert: readPem(`${Inputs.ConnectionString} (sslcert)`, params.get('sslcert') ?? undefined),
-            key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
-        },
-        applicationName: params.get('application_name') ?? APPLICATION_NAME,
-        options: params.get('options') ?? undefined,
-        secrets: connectionStringSecrets(text)
-    };
-}
-/** host:port as user, for messages (never the password). */
-function describeServer(settings) {
-    const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-    return `${host}:${settings.port} as ${settings.user}`;
-}
-
-;// CONCATENATED MODULE: ./src/collection.ts
-/**
- * The backup collection URI: its default, `$user` resolution, and keeping its credentials out of
- * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
- */
-
-
-
-const USER_PLACEHOLDER = '$user';
-const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
-/** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
-const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i;
-function validateCollection(raw) {
-    const value = raw.trim();
-    if (value.includes('\0'))
-        throw new InputError(Inputs.Collection, 'cannot contain a NUL character.');
-    if (!SCHEME.test(value)) {
-        throw new InputError(Inputs.Collection, 'must be a storage URI such as userfile://defaultdb.public.userfiles_$user/bank-backup, ' +
-            'nodelocal://1/backups, s3://bucket/path?AUTH=implicit, gs://…, or azure://….');
-    }
-    return value;
-}
-function scheme(collection) {
-    return SCHEME.exec(collection)?.[1]?.toLowerCase() ?? '';
-}
-function isUserfile(collection) {
-    return scheme(collection) === 'userfile';
-}
-function defaultCollection(database) {
-    return `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/${encodeURIComponent(database)}-backup`;
-}
-const DEFAULT_USERFILE_HOST = `userfile://defaultdb.public.userfiles_${USER_PLACEHOLDER}/`;
-/** User names that can stand unquoted inside the table prefix `userfiles_<user>`. */
-const PLAIN_USER = /^[a-z0-9_]+$/;
-/**
- * Replaces `$user` with the session user, as the docs mean it (CockroachDB does not expand it).
- * A user name such as `ci-bot` cannot stand unquoted in a table prefix, so for the default userfile
- * space the URI falls back to the empty-host form, which CockroachDB resolves to that same space
- * (pkg/cloud/userfile/file_table_storage.go).
- */
-function resolveUser(collection, user) {
-    if (!collection.includes(USER_PLACEHOLDER))
-        return collection;
-    if (collection.startsWith(DEFAULT_USERFILE_HOST) && !PLAIN_USER.test(user)) {
-        return `userfile:///${collection.slice(DEFAULT_USERFILE_HOST.length)}`.replaceAll(USER_PLACEHOLDER, encodeURIComponent(user));
-    }
-    return collection.replaceAll(USER_PLACEHOLDER, PLAIN_USER.test(user) ? user : encodeURIComponent(user));
-}
-function safeDecode(text) {
-    try {
-        return decodeURIComponent(text.replaceAll('+', ' '));
-    }
-    catch {
-        return text; // not percent-encoded after all; the raw text is what appears in logs
+function freshToken(text) {
+    for (;;) {
+        const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+        if (!text.includes(token))
+            return token;
     }
 }
-/** Splits credentials out of a storage URI: the user-info password and secret query parameters. */
-function uriSecrets(uri) {
-    const secrets = [];
-    const remember = (value) => {
-        if (value === '')
-            return;
-        secrets.push(value);
-        const decoded = safeDecode(value);
-        if (decoded !== value)
-            secrets.push(decoded);
-    };
-    const passwords = userInfoPassword(uri);
-    secrets.push(...passwords);
-    let redacted = uri;
-    const raw = passwords[0];
-    if (raw !== undefined) {
-        const authorityStart = uri.indexOf('://') + 3;
-        const colon = uri.indexOf(':', authorityStart);
-        redacted = `${uri.slice(0, colon + 1)}redacted${uri.slice(colon + 1 + raw.length)}`;
-    }
-    redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep, key, value) => {
-        if (!SECRET_PARAMETER.test(safeDecode(key)))
-            return all;
-        remember(value);
-        return `${sep}${key}=redacted`;
-    });
-    return { redacted, secrets: [...new Set(secrets)] };
-}
-function redactCollection(uri) {
-    return uriSecrets(uri).redacted;
-}
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/sql.ts
-/**
- * Words CockroachDB will not read back as bare identifiers: the reserved and lookahead keywords of
- * pkg/sql/lexbase (reserved_keywords.go, predicates.go), plus a few from older releases. Quoting a
- * word that did not need it is harmless, so the list errs on the side of quoting.
- */
-const KEYWORDS_NEEDING_QUOTES = new Set(`all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit
-  boolean both box2d case cast char character characteristics check coalesce
-  cockroachdb_extra_reserved_keyword collate collation column concurrently constraint create cross
-  current_catalog current_date current_role current_schema current_time current_timestamp
-  current_user dec decimal default deferrable desc distinct do else end except exists extract
-  extract_duration false family fetch float for foreign from full generated geography geometry
-  grant greatest group grouping having if iferror ifnull ilike in index initially inner int integer
-  intersect interval into is iserror isnull join lateral leading least left like limit localtime
-  localtimestamp natural none not nothing notnull null nullif numeric of off offset on only or order
-  ordinality out outer overlaps overlay placing point polygon position precision primary real
-  references reset returning right role row select session_user set similar smallint some string
-  substring symmetric table tenant then time timestamp timestamptz timetz to trailing treat trim true
-  union unique user using values varbit varchar variadic virtual when where window with work`.split(/\s+/));
-/** lexbase.IsBareIdentifier, restricted to ASCII (anything else is simply quoted). */
-const BARE_IDENTIFIER = /^[a-z_][a-z0-9_$]*$/;
-function assertNoNul(value) {
-    // The wire protocol cannot carry NUL inside a statement; inputs are validated long before this.
-    if (value.includes('\0'))
-        throw new Error('a NUL character cannot be sent in SQL text');
-}
-/** An identifier exactly as written: bare when CockroachDB would read it back unchanged, quoted otherwise. */
-function quoteIdent(name) {
-    assertNoNul(name);
-    if (BARE_IDENTIFIER.test(name) && !KEYWORDS_NEEDING_QUOTES.has(name))
-        return name;
-    return `"${name.replaceAll('"', '""')}"`;
-}
-/** A standard SQL string literal (standard_conforming_strings is always on in CockroachDB). */
-function quoteLiteral(value) {
-    assertNoNul(value);
-    return `'${value.replaceAll("'", "''")}'`;
-}
-function qualifiedTableName(table) {
-    return table.parts.map(part => (part === '*' ? '*' : quoteIdent(part))).join('.');
-}
-function targetList(target) {
-    return target.kind === 'databases'
-        ? `DATABASE ${target.databases.map(quoteIdent).join(', ')}`
-        : `TABLE ${target.tables.map(qualifiedTableName).join(', ')}`;
-}
-function asOfClause(asOf) {
-    return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value);
-}
-const SESSION_INFO = 'SELECT current_user, version()';
-/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
-const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1';
-function showBackups(collection) {
-    return `SHOW BACKUPS IN ${quoteLiteral(collection)}`;
-}
-function withOptions(options) {
-    return options.length === 0 ? '' : ` WITH ${options.join(', ')}`;
-}
-function passphraseOption(passphrase, redact) {
-    if (passphrase === undefined)
-        return [];
-    return [`encryption_passphrase = ${redact ? "'redacted'" : quoteLiteral(passphrase)}`];
-}
-/** BACKUP … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
-function backup(options, redact = false) {
-    const { target, collection, destination, asOf } = options;
-    const into = destination.kind === 'new'
-        ? `INTO ${quoteLiteral(collection)}`
-        : destination.kind === 'latest'
-            ? `INTO LATEST IN ${quoteLiteral(collection)}`
-            : `INTO ${quoteLiteral(destination.name)} IN ${quoteLiteral(collection)}`;
-    const asOfText = asOf === undefined ? '' : ` AS OF SYSTEM TIME ${asOfClause(asOf)}`;
-    const opts = ['detached'];
-    if (options.revisionHistory)
-        opts.push('revision_history');
-    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
-    return `BACKUP ${targetList(target)} ${into}${asOfText}${withOptions(opts)}`;
-}
-const JOB_ID = /^[0-9]{1,20}$/;
-function cancelJob(jobId) {
-    if (!JOB_ID.test(jobId))
-        throw new Error(`not a job id: ${jobId}`);
-    return `CANCEL JOB ${jobId}`;
-}
-function showBackup(path, collection, options, redact = false) {
-    const opts = options.checkFiles ? ['check_files'] : [];
-    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
-    return `SHOW BACKUP ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`;
-}
-/** The statement a user runs to restore this backup (never carries the passphrase itself). */
-function restore(target, path, collection, encrypted) {
-    const opts = encrypted ? ["encryption_passphrase = '<encryption-passphrase>'"] : [];
-    return `RESTORE ${targetList(target)} FROM ${quoteLiteral(path)} IN ${quoteLiteral(collection)}${withOptions(opts)}`;
-}
-/** userfile listing, as `cockroach userfile get` does it (pkg/cloud/userfile/filetable). */
-function listUserfiles(filesTable) {
-    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename LIKE $1 ORDER BY filename`;
-}
-/**
- * The next chunks of one file, in order: keyset pagination keeps memory bounded. The payload comes
- * as base64 text: node-postgres receives results as text, where bytea is hex (twice the bytes, and
- * a slow decode); base64 halved the download time in bench/download.ts.
- */
-function readUserfileChunks(payloadTable, chunks) {
-    if (!Number.isInteger(chunks) || chunks < 1)
-        throw new Error('chunks must be a positive integer');
-    return `SELECT byte_offset, encode(payload, 'base64') AS payload FROM ${payloadTable} WHERE file_id = $1 AND byte_offset >= $2 ORDER BY byte_offset LIMIT ${chunks}`;
-}
-/** One stored file by name. */
-function findUserfile(filesTable) {
-    return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename = $1`;
-}
-function insertUserfile(filesTable) {
-    return `INSERT INTO ${filesTable} (filename, file_id, file_size, username) VALUES ($1, $2, $3, $4)`;
-}
-function insertUserfileChunk(payloadTable) {
-    return `INSERT INTO ${payloadTable} (file_id, byte_offset, payload) VALUES ($1, $2, $3)`;
-}
-function userfileChunkTotals(payloadTable) {
-    return `SELECT count(*) AS chunks, COALESCE(sum(length(payload)), 0) AS bytes FROM ${payloadTable} WHERE file_id = $1`;
-}
-function deleteUserfilePayload(payloadTable) {
-    return `DELETE FROM ${payloadTable} WHERE file_id = $1`;
-}
-function deleteUserfile(filesTable) {
-    return `DELETE FROM ${filesTable} WHERE file_id = $1`;
-}
-function renameUserfile(filesTable) {
-    return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`;
-}
-/** RESTORE … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
-function restoreDetached(options, redact = false) {
-    const opts = ['detached'];
-    if (options.newDbName !== undefined)
-        opts.push(`new_db_name = ${quoteLiteral(options.newDbName)}`);
-    if (options.intoDb !== undefined)
-        opts.push(`into_db = ${quoteLiteral(options.intoDb)}`);
-    opts.push(...passphraseOption(options.encryptionPassphrase, redact));
-    return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`;
-}
-const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1';
-function dropDatabase(name) {
-    return `DROP DATABASE ${quoteIdent(name)} CASCADE`;
-}
-function dropTableIfExists(table) {
-    return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
-}
-
-;// CONCATENATED MODULE: ./src/version.ts
-/** CockroachDB's version, read from `version()`, and the features the action depends on. */
-const VERSION = /CockroachDB (?:CCL|OSS)? ?v(\d+)\.(\d+)(?:\.\d+)?[^ ]*/;
-function parseVersion(versionOutput) {
-    const match = VERSION.exec(versionOutput);
-    if (!match?.[1] || !match[2])
-        return undefined;
-    return { major: Number(match[1]), minor: Number(match[2]), text: match[0].replace(/^CockroachDB (?:CCL|OSS)? ?/, '') };
-}
-function atLeast(version, major, minor) {
-    if (version === undefined)
-        return false;
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
-function supportsCheckFiles(version) {
-    return atLeast(version, 22, 1);
-}
-
-;// CONCATENATED MODULE: ./src/connection.ts
-
-
-
-
-
-/** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
-const TIMESTAMP_OIDS = new Set([1114, 1184]);
-const builtin = esm.types.getTypeParser;
-const keepText = (value) => value;
-const connection_types = {
-    getTypeParser: ((oid, format) => (TIMESTAMP_OIDS.has(oid) ? keepText : builtin(oid, format)))
-};
-/**
- * How long any statement but the job itself may take: as long as the cluster was given to answer at
- * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
- */
-function queryTimeoutFor(waitTimeoutMs) {
-    return Math.max(5_000, waitTimeoutMs);
-}
-/** node-postgres honours a per-query read timeout that @types/pg does not declare. */
-function timedQuery(text, values, timeoutMs) {
-    const config = { text, values, query_timeout: timeoutMs };
-    return config;
-}
-const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000;
-/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
-function sslAttempts(settings) {
-    const { ca, cert, key } = settings.tls;
-    const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-    const unverified = { ...client, rejectUnauthorized: false };
-    const verifyCa = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined };
-    const verifyFull = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host };
-    const byMode = {
-        disable: [false],
-        allow: [false, unverified],
-        prefer: [unverified, false],
-        // libpq: with a root certificate given, require behaves as verify-ca.
-        require: [ca ? verifyCa : unverified],
-        'verify-ca': [verifyCa],
-        'verify-full': [verifyFull]
-    };
-    return byMode[settings.sslMode];
-}
-function clientConfig(settings, ssl, connectTimeoutMs) {
-    return {
-        host: settings.host,
-        port: settings.port,
-        user: settings.user,
-        password: settings.password,
-        database: settings.database,
-        ssl,
-        application_name: settings.applicationName,
-        ...(settings.options ? { options: settings.options } : {}),
-        connectionTimeoutMillis: connectTimeoutMs,
-        keepAlive: true,
-        types: connection_types
-    };
-}
-/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'ETIMEDOUT',
-    'EHOSTUNREACH',
-    'ENETUNREACH',
-    'EAI_AGAIN',
-    'ENOTFOUND',
-    'EPIPE',
-    '57P01',
-    '57P03',
-    '08006',
-    '08001',
-    '08003'
-]);
-const RETRIABLE_MESSAGES = /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i;
-function isRetriableConnectError(error) {
-    const { code, message } = databaseErrorFields(error);
-    return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message);
-}
-const SSL_REFUSED = 'The server does not support SSL connections';
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-async function connectOnce(settings, timeoutMs) {
-    const attempts = sslAttempts(settings);
-    let lastError;
-    for (const [index, ssl] of attempts.entries()) {
-        const client = new esm.Client(clientConfig(settings, ssl, timeoutMs));
-        // An 'error' event on an idle client (the server went away) must not crash the process;
-        // the next query on it fails and the session reconnects.
-        client.on('error', () => undefined);
-        try {
-            await client.connect();
-            return client;
-        }
-        catch (error) {
-            lastError = error;
-            await client.end().catch(() => undefined); // already failed; closing is best effort
-            const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED;
-            const isLast = index === attempts.length - 1;
-            if (isLast || !(sslRefused || ssl === false))
-                break;
-        }
-    }
-    throw lastError;
-}
-/**
- * A refused connection costs the cluster nothing, and the step should start the moment the
- * cluster does: retries stay at most 250 ms apart (bench/action-cost.ts measures how late it is).
- */
-const MAX_RETRY_DELAY_MS = 250;
-/** Connects, retrying with a short backoff while the cluster is still starting, until waitTimeoutMs. */
-async function connectWhenReady(settings, options) {
-    const deadline = Date.now() + options.waitTimeoutMs;
-    let delayMs = 100;
-    for (let attempt = 1;; attempt++) {
-        const remainingMs = Math.max(0, deadline - Date.now());
-        try {
-            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)));
-        }
-        catch (error) {
-            if (!isRetriableConnectError(error)) {
-                throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
-            }
-            if (Date.now() + delayMs > deadline || options.signal?.aborted) {
-                const seconds = Math.round(options.waitTimeoutMs / 1000);
-                throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
-            }
-            options.onRetry?.(attempt, error);
-            await sleep(delayMs);
-            delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
-        }
-    }
-}
-function connectHint(error) {
-    const { code, message } = databaseErrorFields(error);
-    if (code === '28P01' || code === '28000')
-        return 'Check the user name and password in connection-string.';
-    if (message === SSL_REFUSED)
-        return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.';
-    if (/certificate|self.signed|altname|CERT_/i.test(message))
-        return 'Check sslrootcert and the sslmode (verify-full also checks the host name).';
-    return undefined;
-}
-/** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
-class Session {
-    client;
-    settings;
-    info;
-    queryTimeoutMs;
-    constructor(client, settings, info, queryTimeoutMs) {
-        this.client = client;
-        this.settings = settings;
-        this.info = info;
-        this.queryTimeoutMs = queryTimeoutMs;
-    }
-    static async open(settings, options) {
-        const client = await connectWhenReady(settings, options);
-        try {
-            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
-            const row = result.rows[0];
-            if (!row)
-                throw new errors_ActionError('SELECT current_user, version() returned no row');
-            const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
-            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
-        }
-        catch (error) {
-            await client.end().catch(() => undefined); // the error below is what matters
-            if (error instanceof errors_ActionError)
-                throw error;
-            throw new errors_ActionError(`While reading the session user and version: ${describeError(error)}`, undefined, { cause: error });
-        }
-    }
-    /**
-     * Runs one statement. `doing` completes "while …" in the error message. On a timeout the
-     * connection is dropped, since the statement may still be running on it.
-     */
-    async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
-        try {
-            const result = await this.client.query(timedQuery(text, params, timeoutMs));
-            return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
-        }
-        catch (error) {
-            if (databaseErrorFields(error).message === 'Query read timeout') {
-                await this.client.end().catch(() => undefined); // abandoned; the error below is what matters
-                throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error);
-            }
-            throw new QueryError(`While ${doing}: ${describeError(error)}`, error);
-        }
-    }
-    /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
-    async reconnect(options) {
-        await this.client.end().catch(() => undefined); // the old connection is already broken
-        this.client = await connectWhenReady(this.settings, options);
-    }
-    async close() {
-        await this.client.end().catch(() => undefined); // closing after a failure must not hide it
-    }
-}
-/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
-class QueryError extends errors_ActionError {
-    code;
-    constructor(message, cause) {
-        super(message, undefined, { cause });
-        this.code = databaseErrorFields(cause).code;
-    }
-    /** The connection broke (rather than CockroachDB refusing the statement). */
-    get connectionLost() {
-        return (isRetriableConnectError(this.cause) ||
-            /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(databaseErrorFields(this.cause).message));
-    }
-}
-/** A connection used only to cancel a job, when the session may be stuck in a poll. */
-async function withFreshConnection(settings, timeoutMs, work) {
-    const client = await connectOnce(settings, timeoutMs);
-    try {
-        return await work(client);
-    }
-    finally {
-        await client.end().catch(() => undefined); // best effort after the work is done
-    }
-}
-
-;// CONCATENATED MODULE: ./src/job.ts
-
-
-
-/** The job did not succeed: it ended, or the action stopped following it. */
-class JobError extends errors_ActionError {
-    reason;
-    constructor(message, reason, hint) {
-        super(message, hint);
-        this.reason = reason;
-    }
-}
-/**
- * 25 ms after the first poll, doubling to once a second: a job that ends at once is noticed within
- * tens of milliseconds, a long one costs about one query a second and is noticed within 1 s
- * (bench/action-cost.ts measures both).
- */
-function defaultPollInterval(poll) {
-    return Math.min(1000, 25 * 2 ** poll);
-}
-const PROGRESS_LOG_INTERVAL_MS = 10_000;
-function percent(fraction) {
-    const value = Number(fraction ?? 0);
-    return `${Math.floor(Math.max(0, Math.min(1, value)) * 100)}%`;
-}
-function seconds(ms) {
-    return `${Math.round(ms / 1000)} s`;
-}
-function job_sleep(ms, signal) {
-    return new Promise(resolve => {
-        if (signal?.aborted)
-            return resolve();
-        const timer = setTimeout(done, ms);
-        function done() {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        }
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-async function followJob(session, jobId, options) {
-    const label = options.label ?? 'Backup';
-    const started = Date.now();
-    const interval = options.pollIntervalMs ?? defaultPollInterval;
-    let lastLog = started;
-    let lastStatus = '';
-    for (let poll = 0;; poll++) {
-        if (options.signal?.aborted) {
-            throw new JobError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`, 'signal');
-        }
-        const elapsed = Date.now() - started;
-        if (elapsed > options.timeoutMs) {
-            throw new JobError(`${label} job ${jobId} was still running when the timeout (${seconds(options.timeoutMs)}) was reached.`, 'timeout', 'Raise the timeout input if jobs of this size take longer.');
-        }
-        const row = await pollOnce(session, label, jobId, options);
-        if (row !== undefined) {
-            const now = Date.now();
-            if (row.status !== lastStatus || now - lastLog >= PROGRESS_LOG_INTERVAL_MS) {
-                options.log(`${label} job ${jobId}: ${row.status}, ${percent(row.fraction_completed)} done after ${seconds(now - started)}`);
-                lastLog = now;
-                lastStatus = row.status;
-            }
-            const outcome = settle(label, jobId, row);
-            if (outcome !== undefined)
-                return outcome;
-        }
-        await job_sleep(interval(poll), options.signal);
-    }
-}
-async function pollOnce(session, label, jobId, options) {
-    try {
-        const rows = await session.query(JOB_STATUS, [jobId], `checking ${label.toLowerCase()} job ${jobId}`);
-        const row = rows[0];
-        if (row === undefined)
-            throw new JobError(`${label} job ${jobId} is not in crdb_internal.jobs.`, 'vanished');
-        return row;
-    }
-    catch (error) {
-        if (!(error instanceof QueryError) || !error.connectionLost)
-            throw error;
-        options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`);
-        await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal });
-        return undefined;
-    }
-}
-/** terminal statuses per pkg/jobs/jobs.go: succeeded, failed, canceled, revert-failed; paused waits forever. */
-function settle(label, jobId, row) {
-    const why = row.error ? `: ${row.error}` : '';
-    switch (row.status) {
-        case 'succeeded':
-            return { status: 'succeeded', description: row.description };
-        case 'failed':
-        case 'revert-failed':
-            throw new JobError(`${label} job ${jobId} ${row.status}${why}`, 'failed');
-        case 'canceled':
-            throw new JobError(`${label} job ${jobId} was canceled${why}`, 'canceled', 'Someone ran CANCEL JOB, or the cluster canceled it.');
-        case 'paused':
-            throw new JobError(`${label} job ${jobId} was paused${why}`, 'paused', 'A paused job waits for RESUME JOB; the action cancels it rather than leave it half done.');
-        default:
-            return undefined;
-    }
-}
-const CANCEL_TIMEOUT_MS = 4_000;
-/** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
-async function job_cancelJob(connection, jobId) {
-    try {
-        await withFreshConnection(connection, CANCEL_TIMEOUT_MS, client => client.query(timedQuery(cancelJob(jobId), [], CANCEL_TIMEOUT_MS)));
-        return `Job ${jobId} was cancelled.`;
-    }
-    catch (error) {
-        return `Cancelling job ${jobId} failed too (${describeError(error)}); cancel it by hand with CANCEL JOB ${jobId}.`;
-    }
-}
-/** Follows a job to success; when the action stops following it (timeout, signal, pause) the job is cancelled. */
-async function runJobToEnd(session, jobId, connection, options) {
-    try {
-        return await followJob(session, jobId, options);
-    }
-    catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
-        }
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/targets.ts
-/**
- * What to back up. Names are taken exactly as CockroachDB lists them (SHOW DATABASES, SHOW TABLES):
- * case-sensitive, any characters but NUL. A table part may be double-quoted to hold a dot or comma.
- */
-
-
-const MAX_NAME_LENGTH = 256;
-function checkName(input, name) {
-    if (name.includes('\0'))
-        throw new InputError(input, 'names cannot contain a NUL character.');
-    if (name.length > MAX_NAME_LENGTH) {
-        throw new InputError(input, `a name is longer than ${MAX_NAME_LENGTH} characters.`);
-    }
-}
-/** Split on commas and newlines that are not inside double quotes. */
-function splitList(value) {
-    const items = [];
-    let current = '';
-    let quoted = false;
-    for (const char of value) {
-        if (char === '"')
-            quoted = !quoted;
-        if (!quoted && (char === ',' || char === '\n' || char === '\r')) {
-            items.push(current);
-            current = '';
-        }
-        else {
-            current += char;
-        }
-    }
-    items.push(current);
-    return items.map(item => item.trim()).filter(item => item !== '');
-}
-function unique(items, key) {
-    const seen = new Set();
-    return items.filter(item => {
-        const k = key(item);
-        if (seen.has(k))
-            return false;
-        seen.add(k);
-        return true;
-    });
-}
-function parseDatabases(value) {
-    const names = splitList(value).map(name => unquoteWhole(Inputs.Database, name));
-    names.forEach(name => checkName(Inputs.Database, name));
-    return unique(names, name => name);
-}
-/** `"my,db"` → `my,db`; anything not wholly quoted is taken as written. */
-function unquoteWhole(input, name) {
-    if (!name.startsWith('"'))
-        return name;
-    const parts = splitQualifiedName(input, name);
-    if (parts.length !== 1 || parts[0] === undefined) {
-        throw new InputError(input, `${JSON.stringify(name)} is not one database name.`);
-    }
-    return parts[0];
-}
-/** `db.schema.table` with optional `"…"` parts (`""` inside quotes is one quote). */
-function splitQualifiedName(input, text) {
-    return splitNameParts(input, text).map(part => part.value);
-}
-function splitNameParts(input, text) {
-    const parts = [];
-    let i = 0;
-    while (i <= text.length) {
-        let part = '';
-        const quoted = text[i] === '"';
-        if (quoted) {
-            i++;
-            for (;;) {
-                if (i >= text.length)
-                    throw new InputError(input, `${JSON.stringify(text)} has an unterminated quote.`);
-                if (text[i] === '"') {
-                    if (text[i + 1] === '"') {
-                        part += '"';
-                        i += 2;
-                        continue;
-                    }
-                    i++;
-                    break;
-                }
-                part += text.charAt(i);
-                i++;
-            }
-            if (i < text.length && text[i] !== '.') {
-                throw new InputError(input, `${JSON.stringify(text)}: expected a dot after a quoted name.`);
-            }
-        }
-        else {
-            const dot = text.indexOf('.', i);
-            const end = dot === -1 ? text.length : dot;
-            part = text.slice(i, end).trim();
-            if (part.includes('"'))
-                throw new InputError(input, `${JSON.stringify(text)}: a quote may only wrap a whole part.`);
-            i = end;
-        }
-        if (part === '')
-            throw new InputError(input, `${JSON.stringify(text)} has an empty name part.`);
-        parts.push({ value: part, quoted });
-        i++; // past the dot (or past the end)
-    }
-    return parts;
-}
-function parseTables(value) {
-    const tables = splitList(value).map(text => {
-        const named = splitNameParts(Inputs.Tables, text);
-        if (named.some(part => part.quoted && part.value === '*')) {
-            // In the statement "*" would read as every table; a table named * is not worth that risk.
-            throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: a table named * cannot be backed up by name; write db.* for every table.`);
-        }
-        const parts = named.map(part => part.value);
-        if (parts.length < 2 || parts.length > 3) {
-            throw new InputError(Inputs.Tables, `${JSON.stringify(text)} must be database.table or database.schema.table.`);
-        }
-        parts.forEach(part => checkName(Inputs.Tables, part));
-        if (parts.slice(0, -1).includes('*')) {
-            throw new InputError(Inputs.Tables, `${JSON.stringify(text)}: only the last part may be *.`);
-        }
-        return { parts };
-    });
-    return unique(tables, table => JSON.stringify(table.parts));
-}
-/** The database the default collection is named after. */
-function firstDatabase(target) {
-    const name = target.kind === 'databases' ? target.databases[0] : target.tables[0]?.parts[0];
-    if (name === undefined)
-        throw new Error('a backup target has at least one name');
-    return name;
-}
-function describeTarget(target) {
-    return target.kind === 'databases'
-        ? `database${target.databases.length > 1 ? 's' : ''} ${target.databases.join(', ')}`
-        : `table${target.tables.length > 1 ? 's' : ''} ${target.tables.map(t => t.parts.join('.')).join(', ')}`;
-}
-
-;// CONCATENATED MODULE: ./src/backup.ts
-
-
-
-
-
-
-
-function destinationOf(inputs) {
-    if (inputs.subdirectory !== undefined)
-        return { kind: 'subdirectory', name: inputs.subdirectory };
-    return inputs.incremental ? { kind: 'latest' } : { kind: 'new' };
-}
-/** What to back up where, once the session user is known (for `$user`). */
-function planBackup(inputs, sessionUser) {
-    const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
-    return {
-        target: inputs.target,
-        collection,
-        collectionForDisplay: redactCollection(collection),
-        destination: destinationOf(inputs),
-        asOf: inputs.asOf,
-        revisionHistory: inputs.revisionHistory,
-        encryptionPassphrase: inputs.encryptionPassphrase
-    };
-}
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
-async function listBackups(session, plan) {
-    const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
-    return rows.map(row => row.path);
-}
-async function startBackup(session, plan, log) {
-    const statement = { ...plan };
-    log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
-    const jobId = rows[0]?.job_id;
-    if (jobId === undefined)
-        throw new errors_ActionError('BACKUP … WITH detached returned no job id.');
-    return jobId;
-}
-async function backup_showBackup(session, plan, path, checkFiles) {
-    // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
-    const statement = showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
-        checkFiles,
-        encryptionPassphrase: plan.encryptionPassphrase
-    });
-    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS);
-}
-/** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
-async function verify(session, plan, path) {
-    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version));
-    const contents = summarizeBackup(rows);
-    if (contents === undefined)
-        throw new errors_ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`);
-    if (!matchesFolderName(path, rows)) {
-        throw new errors_ActionError(`SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`);
-    }
-    const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined;
-    if (expected !== undefined && contents.backupType !== expected) {
-        throw new errors_ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`);
-    }
-    return contents;
-}
-async function takeBackup(session, plan, options) {
-    const before = await listBackups(session, plan);
-    if (plan.destination.kind === 'latest' && before.length === 0) {
-        throw new errors_ActionError(`incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`, 'Run the action once without incremental to take the first full backup.');
-    }
-    const jobId = await startBackup(session, plan, options.log);
-    options.log(`Backup job ${jobId} started.`);
-    const { description } = await runJobToEnd(session, jobId, options.connection, {
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        log: options.log,
-        reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-        pollIntervalMs: options.pollIntervalMs
-    });
-    const after = await listBackups(session, plan);
-    const jobFolder = folderFromJobDescription(description);
-    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
-    const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime });
-    if (!identified.ok)
-        throw new errors_ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`);
-    const contents = await verify(session, plan, identified.path);
-    return { path: identified.path, jobId, contents };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(8474);
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/local-files.ts
-/** Files under a directory, as sorted relative paths with / separators. */
-
-
-
-async function listLocalFiles(directory, prefix = '') {
-    const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(directory, prefix), { withFileTypes: true });
-    const nested = [];
-    for (const entry of entries) {
-        if (entry.isDirectory())
-            nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`));
-        else if (entry.isFile())
-            nested.push([`${prefix}${entry.name}`]);
-        else
-            throw new errors_ActionError(`${(0,external_node_path_namespaceObject.join)(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`);
-    }
-    return nested.flat().sort();
-}
-
-;// CONCATENATED MODULE: ./src/userfile.ts
-/**
- * userfile storage as CockroachDB keeps it (pkg/cloud/userfile): a URI's host is the qualified
- * table prefix, and files live in two tables, `<prefix>_upload_files` (one row per file) and
- * `<prefix>_upload_payload` (the file's bytes in chunks of up to 4 MiB keyed by byte_offset).
- */
-
-
-
-
-const CHUNK_SIZE = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
-/** One part of a qualified name as CockroachDB reads it: quoted parts literally, bare ones lower-cased. */
-function parseNameParts(prefix) {
-    const parts = [];
-    let rest = prefix;
-    while (rest !== '') {
-        let part;
-        if (rest.startsWith('"')) {
-            let i = 1;
-            part = '';
-            for (;;) {
-                if (i >= rest.length)
-                    throw new Error('unterminated quote');
-                if (rest[i] === '"') {
-                    if (rest[i + 1] !== '"')
-                        break;
-                    part += '"';
-                    i += 2;
-                }
-                else {
-                    part += rest.charAt(i);
-                    i++;
-                }
-            }
-            rest = rest.slice(i + 1);
-        }
-        else {
-            const dot = rest.indexOf('.');
-            part = (dot === -1 ? rest : rest.slice(0, dot)).toLowerCase();
-            rest = dot === -1 ? '' : rest.slice(dot);
-        }
-        if (part === '')
-            throw new Error('empty name part');
-        parts.push(part);
-        if (rest.startsWith('.'))
-            rest = rest.slice(1);
-        else if (rest !== '')
-            throw new Error('expected a dot');
-    }
-    return parts;
-}
-/**
- * The tables behind a userfile URI. An empty host means the session user's default space,
- * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
- */
-function userfileLocation(collection, sessionUser, input) {
-    const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection);
-    if (!match)
-        throw new InputError(input, 'is for userfile:// collections only; other storages are already outside the cluster.');
-    const host = decodeURIComponent(match[1] ?? '');
-    const path = decodeURIComponent(match[2] ?? '');
-    let parts;
-    try {
-        parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host);
-    }
-    catch (error) {
-        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`);
-    }
-    if (parts.length < 1 || parts.length > 3)
-        throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`);
-    const table = (suffix) => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(quoteIdent).join('.');
-    return {
-        tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(quoteIdent).join('.') },
-        path: path === '' ? '/' : path
-    };
-}
-/** Go's path.Join for the two pieces CockroachDB joins: the collection path and a backup folder. */
-function joinPath(base, folder) {
-    const joined = `${base}/${folder}`.split('/').filter(part => part !== '' && part !== '.');
-    return `/${joined.join('/')}`;
-}
-/** A LIKE pattern matching exactly the names that start with `prefix` (\ is the default escape). */
-function likePrefix(prefix) {
-    return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`;
-}
-const CHUNKS_PER_QUERY = 1;
-const READ_TIMEOUT_MS = 120_000;
-/**
- * Where a backup's files live in the collection: its folder, and (v22.1+) the incremental layers
- * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
- * files sit at the top and the layers under `incrementals/`.
- */
-function backupPrefixes(location, backupPath) {
-    return [
-        { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
-        { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
-    ];
-}
-/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
-function safeRelativePath(relative) {
-    const parts = relative.split('/');
-    return (relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0')));
-}
-async function listStoredFiles(session, location, prefix) {
-    return session.query(listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`);
-}
-/**
- * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
- * its recorded size. At most one query's chunks are held while the previous ones are consumed.
- */
-async function readStoredFile(session, location, file, sink) {
-    const fetch = async (offset) => {
-        const rows = await session.query(readUserfileChunks(location.tables.payload, CHUNKS_PER_QUERY), [file.stored.file_id, offset], `reading ${file.stored.filename}`, READ_TIMEOUT_MS);
-        return rows.map(row => ({ byte_offset: row.byte_offset, payload: Buffer.from(row.payload, 'base64') }));
-    };
-    const prefetch = (offset) => {
-        const pending = fetch(offset);
-        pending.catch(() => undefined); // rejections are seen when it is awaited, not as unhandled ones
-        return pending;
-    };
-    let written = 0;
-    let next = file.size > 0 ? prefetch(0) : Promise.resolve([]);
-    try {
-        while (written < file.size) {
-            const rows = await next;
-            if (rows.length === 0)
-                break;
-            const last = rows.at(-1);
-            const end = last ? Number(last.byte_offset) + last.payload.length : written;
-            next = end < file.size ? prefetch(end) : Promise.resolve([]); // fetched while this batch is consumed
-            for (const row of rows) {
-                if (Number(row.byte_offset) !== written) {
-                    throw new errors_ActionError(`${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`);
-                }
-                await sink(row.payload);
-                written += row.payload.length;
-            }
-        }
-    }
-    finally {
-        await next.catch(() => undefined); // settle an outstanding prefetch; the first error is the one thrown
-    }
-    if (written !== file.size) {
-        throw new errors_ActionError(`${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`);
-    }
-}
-async function storedSha256(session, location, file) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    await readStoredFile(session, location, file, chunk => {
-        hash.update(chunk);
-        return Promise.resolve();
-    });
-    return hash.digest('hex');
-}
-async function findStoredFile(session, location, filename) {
-    const rows = await session.query(sql.findUserfile(location.tables.files), [filename], `looking up ${filename} in ${location.tables.prefix}`);
-    return rows[0];
-}
-/** Deletes a stored file: its chunks first, since they reference the file row. */
-async function deleteStoredFile(session, location, file) {
-    await session.query(sql.deleteUserfilePayload(location.tables.payload), [file.file_id], `deleting ${file.filename}`);
-    await session.query(sql.deleteUserfile(location.tables.files), [file.file_id], `deleting ${file.filename}`);
-}
-/** Local file bytes in exact CHUNK_SIZE pieces (the last one shorter), one piece in memory at a time. */
-async function* fileChunks(path) {
-    const handle = await open(path, 'r');
-    try {
-        for (;;) {
-            const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
-            let filled = 0;
-            while (filled < CHUNK_SIZE) {
-                const { bytesRead } = await handle.read(buffer, filled, CHUNK_SIZE - filled, null);
-                if (bytesRead === 0)
-                    break;
-                filled += bytesRead;
-            }
-            if (filled === 0)
-                return;
-            yield buffer.subarray(0, filled);
-            if (filled < CHUNK_SIZE)
-                return;
-        }
-    }
-    finally {
-        await handle.close();
-    }
-}
-/**
- * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
- * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
- * are checked; only then, in one transaction, does the name change (replacing an older file). So a
- * failed upload never leaves a half file under the real name. An identical file is left alone.
- */
-async function writeStoredFile(session, location, localPath, filename, user) {
-    const size = (await stat(localPath)).size;
-    const existing = await findStoredFile(session, location, filename);
-    if (existing !== undefined && Number(existing.file_size) === size) {
-        const local = createHash('sha256');
-        for await (const chunk of fileChunks(localPath))
-            local.update(chunk);
-        if ((await storedSha256(session, location, { stored: existing, size })) === local.digest('hex'))
-            return 'unchanged';
-    }
-    const temporary = `${filename}.tmp`;
-    const stale = await findStoredFile(session, location, temporary);
-    if (stale !== undefined)
-        await deleteStoredFile(session, location, stale);
-    const fileId = randomUUID();
-    const written = { filename: temporary, file_id: fileId, file_size: size };
-    let inTransaction = false;
-    try {
-        await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`);
-        let offset = 0;
-        for await (const chunk of fileChunks(localPath)) {
-            await session.query(sql.insertUserfileChunk(location.tables.payload), [fileId, offset, chunk], `uploading ${filename} at byte ${offset}`, READ_TIMEOUT_MS);
-            offset += chunk.length;
-        }
-        const [totals] = await session.query(sql.userfileChunkTotals(location.tables.payload), [fileId], `checking the upload of ${filename}`);
-        if (offset !== size || Number(totals?.bytes) !== size || Number(totals?.chunks) !== Math.ceil(size / CHUNK_SIZE)) {
-            throw new ActionError(`Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`);
-        }
-        await session.query('BEGIN', [], `renaming ${temporary}`);
-        inTransaction = true;
-        if (existing !== undefined)
-            await deleteStoredFile(session, location, existing);
-        await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`);
-        await session.query('COMMIT', [], `renaming ${temporary}`);
-        return 'written';
-    }
-    catch (error) {
-        // Best effort: the failure itself is what the user needs to see.
-        if (inTransaction)
-            await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined);
-        await deleteStoredFile(session, location, written).catch(() => undefined);
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/download.ts
-/**
- * Copies a backup out of userfile storage onto the runner, the way `cockroach userfile get` does
- * but over the action's own SQL connection: list the files, stream each one chunk by chunk to a
- * temporary name, check its size and the manifest checksum, then rename. A failure removes
- * everything this run wrote.
- */
-
-
-
-
-
-
-
-
-const PARTIAL_SUFFIX = '.partial';
-async function listFiles(session, location, backupPath) {
-    const planned = [];
-    for (const prefix of backupPrefixes(location, backupPath)) {
-        for (const stored of await listStoredFiles(session, location, prefix.stored)) {
-            const relative = prefix.local + stored.filename.slice(prefix.stored.length);
-            if (!stored.filename.startsWith(prefix.stored) || !safeRelativePath(relative)) {
-                throw new errors_ActionError(`Refusing to download ${JSON.stringify(stored.filename)}: it is not a plain path inside the backup folder.`);
-            }
-            planned.push({ stored, size: Number(stored.file_size), relative });
-        }
-    }
-    return planned;
-}
-async function isEmptyOrMissing(directory) {
-    try {
-        return (await (0,promises_namespaceObject.readdir)(directory)).length === 0;
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return true;
-        throw error;
-    }
-}
-/**
- * A directory holds this same backup when it has exactly these files at these sizes and the same
- * manifest bytes (the manifest names every data file and the backup's times).
- */
-async function holdsSameBackup(session, location, directory, files) {
-    const sizes = await Promise.all(files.map(file => (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(directory, file.relative)).then(s => s.size, () => -1)));
-    if (sizes.some((size, i) => size !== files[i]?.size))
-        return false;
-    if ((await listLocalFiles(directory)).length !== files.length)
-        return false;
-    const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST');
-    return (manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256((0,external_node_path_namespaceObject.join)(directory, manifest.relative))));
-}
-async function downloadFile(session, location, file, target) {
-    const stream = (0,external_node_fs_namespaceObject.createWriteStream)(target, { flags: 'wx' });
-    let streamError;
-    stream.on('error', error => (streamError = error));
-    try {
-        await readStoredFile(session, location, file, async (chunk) => {
-            if (streamError)
-                throw streamError;
-            if (!stream.write(chunk))
-                await (0,external_node_events_.once)(stream, 'drain');
-        });
-    }
-    finally {
-        stream.end();
-        if (!stream.closed)
-            await (0,external_node_events_.once)(stream, 'close');
-    }
-    if (streamError)
-        throw streamError;
-}
-async function localSha256(path) {
-    return (0,external_node_crypto_.createHash)('sha256')
-        .update(await (0,promises_namespaceObject.readFile)(path))
-        .digest('hex');
-}
-/** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
-function manifestChecksum(manifest) {
-    return (0,external_node_crypto_.createHash)('sha256').update(manifest).digest().subarray(0, 4);
-}
-async function verifyChecksums(directory, files) {
-    for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
-        const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`);
-        if (checksumFile === undefined)
-            continue;
-        const expected = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, checksumFile.relative));
-        const actual = manifestChecksum(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, file.relative)));
-        if (!actual.equals(expected)) {
-            throw new errors_ActionError(`${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`);
-        }
-    }
-}
-async function downloadBackup(session, location, backupPath, directoryInput, log) {
-    const directory = (0,external_node_path_namespaceObject.resolve)(directoryInput);
-    const files = await listFiles(session, location, backupPath);
-    if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
-        throw new errors_ActionError(`No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`);
-    }
-    const bytes = files.reduce((sum, file) => sum + file.size, 0);
-    if (!(await isEmptyOrMissing(directory))) {
-        if (await holdsSameBackup(session, location, directory, files)) {
-            await verifyChecksums(directory, files);
-            log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
-            return { directory, files: files.length, bytes };
-        }
-        throw new errors_ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
-    }
-    const createdRoot = !(await (0,promises_namespaceObject.stat)(directory).then(() => true, () => false));
-    try {
-        for (const file of files) {
-            const target = (0,external_node_path_namespaceObject.join)(directory, ...file.relative.split('/'));
-            if (!target.startsWith(directory + external_node_path_namespaceObject.sep))
-                throw new errors_ActionError(`Refusing to write outside ${directory}: ${file.relative}`);
-            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(target), { recursive: true });
-            await downloadFile(session, location, file, target + PARTIAL_SUFFIX);
-            await (0,promises_namespaceObject.rename)(target + PARTIAL_SUFFIX, target);
-        }
-        await verifyChecksums(directory, files);
-    }
-    catch (error) {
-        // Nothing half-done is left behind: the directory was empty or missing, and a partial
-        // download must not look like a backup.
-        if (createdRoot)
-            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
-        else
-            await Promise.all((await (0,promises_namespaceObject.readdir)(directory)).map(entry => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(directory, entry), { recursive: true, force: true })));
-        throw error;
-    }
-    log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
-    return { directory, files: files.length, bytes };
+/** `text` as lines the runner will show and never execute. */
+function inert(text) {
+    const lines = text.split(LINE_BREAK);
+    if (!lines.some(couldBeCommand))
+        return lines.join('\n');
+    const token = freshToken(text);
+    return [`::stop-commands::${token}`, ...lines, `::${token}::`].join('\n');
+}
+function log_info(message) {
+    info(inert(message));
+}
+/** One annotation line; @actions/core escapes CR/LF/% in the message. */
+function log_warning(message) {
+    warning(message);
+}
+function log_debug(message) {
+    core_debug(message);
+}
+/** The step's failure: exit code 1 and one ::error:: annotation (escaped like every command's data). */
+function log_fail(message) {
+    setFailed(message);
+}
+/** A foldable group; the title is a command's data, so @actions/core escapes it. */
+async function log_group(title, work) {
+    return group(title, work);
 }
 
 ;// CONCATENATED MODULE: ./src/as-of-system-time.ts
@@ -40016,6 +40088,7 @@ function secretsIn(raw) {
  * Reads every input once, validates it and returns one typed object. Nothing after this reads
  * `core.getInput`. Every error names the input and what it accepts.
  */
+
 
 
 
@@ -40170,7 +40243,7 @@ function parseDownloadPath(value, collection) {
     return path;
 }
 /** Inputs that are allowed but probably not what the user meant. */
-function warnAboutInputs(inputs, warn = warning) {
+function warnAboutInputs(inputs, warn = log_warning) {
     if ('asOf' in inputs && inputs.asOf === undefined) {
         warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.');
     }
@@ -40233,9 +40306,12 @@ async function writeSummary(report) {
         [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
         [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
         [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-        [{ data: 'Type', header: true }, { data: contents.backupType }],
-        [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
-        [{ data: 'Job', header: true }, { data: report.jobId }],
+        [{ data: 'Type', header: true }, { data: escapeHtml(contents.backupType) }],
+        [
+            { data: 'Consistent as of', header: true },
+            { data: `${escapeHtml(contents.endTime)} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }
+        ],
+        [{ data: 'Job', header: true }, { data: escapeHtml(report.jobId) }],
         [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
         [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
         [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
@@ -40263,8 +40339,9 @@ async function writeSummary(report) {
         .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
         .write();
 }
+/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
 function escapeHtml(text) {
-    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
 ;// CONCATENATED MODULE: ./src/container-logs.ts
@@ -40274,15 +40351,26 @@ function escapeHtml(text) {
 
 const LOG_LINES = 50;
 async function showContainerLogs(container) {
-    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
+    await log_group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
         try {
-            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
+            // The container writes what it likes (including `::` lines): captured, then printed inert.
+            let output = '';
+            const append = (data) => {
+                output += data.toString('utf8');
+            };
+            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], {
+                ignoreReturnCode: true,
+                silent: true,
+                listeners: { stdout: append, stderr: append }
+            });
+            if (output !== '')
+                log_info(output.replace(/\r?\n$/, ''));
             if (code !== 0)
-                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
+                log_info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
         }
         catch (error) {
             // Diagnostics only: the step already fails for the reason that brought us here.
-            info(`Could not run docker logs: ${errorMessage(error)}`);
+            log_info(`Could not run docker logs: ${errorMessage(error)}`);
         }
     });
 }
@@ -40331,19 +40419,19 @@ async function runStep(readInputs, work) {
     try {
         inputs = readInputs();
         warnAboutInputs(inputs);
-        info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
+        log_info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
         session = await Session.open(inputs.connection, {
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal: signals.signal,
-            onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
+            onRetry: (attempt, error) => log_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
-        info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
+        log_info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
         await work(inputs, session, signals.signal);
     }
     catch (error) {
         if (inputs?.container !== undefined && wantsContainerLogs(error))
             await showContainerLogs(inputs.container);
-        setFailed(error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        log_fail(error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
     }
     finally {
         await session?.close();
@@ -40363,20 +40451,19 @@ async function runStep(readInputs, work) {
 /** The backup action: back up → identify → verify → (download) → outputs and summary. */
 async function run() {
     await runStep(getInputs, async (inputs, session, signal) => {
-        const log = (message) => info(message);
         const plan = planBackup(inputs, session.info.user);
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal,
-            log,
+            log: log_info,
             connection: inputs.connection
         });
         const download = inputs.downloadPath === undefined
             ? undefined
-            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
+            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log_info);
         const report = makeReport(plan, result, session.info.versionText, download);
-        log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
+        log_info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);
         await writeSummary(report);
     });

@@ -18,7 +18,7 @@ import { defaultCollection, redactCollection, resolveUser } from './collection.j
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { ActionError } from './errors.js'
-import { runJobToEnd, type JobId } from './job.js'
+import { detachedJobId, runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
 import type { ActionInputs } from './inputs.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
@@ -85,9 +85,7 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
   const statement: sql.BackupStatementOptions = { ...plan }
   log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
   const rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
-  const jobId = rows[0]?.job_id
-  if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
-  return jobId
+  return detachedJobId(rows, 'BACKUP')
 }
 
 async function showBackup(session: Session, plan: BackupPlan, path: string, checkFiles: boolean): Promise<ShowBackupRow[]> {

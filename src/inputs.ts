@@ -3,6 +3,7 @@
  * `core.getInput`. Every error names the input and what it accepts.
  */
 import * as core from '@actions/core'
+import * as log from './log.js'
 import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
 import { isUserfile, scheme, validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
@@ -190,7 +191,7 @@ function parseDownloadPath(value: string, collection: string | undefined): strin
 }
 
 /** Inputs that are allowed but probably not what the user meant. */
-export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }, warn: (message: string) => void = core.warning): void {
+export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }, warn: (message: string) => void = log.warning): void {
   if ('asOf' in inputs && inputs.asOf === undefined) {
     warn(
       'as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.'

@@ -10,6 +10,16 @@ import * as sql from './sql.js'
 
 export type JobId = string
 
+/** The job id a `… WITH detached` statement answered: INT8 digits, or the step stops here. */
+export function detachedJobId(rows: { job_id?: unknown }[], statement: 'BACKUP' | 'RESTORE'): JobId {
+  const jobId = rows[0]?.job_id
+  if (jobId === undefined || jobId === null) throw new ActionError(`${statement} … WITH detached returned no job id.`)
+  if (typeof jobId !== 'string' || !/^\d+$/.test(jobId)) {
+    throw new ActionError(`${statement} … WITH detached returned ${JSON.stringify(jobId)}, which is not a job id.`)
+  }
+  return jobId
+}
+
 export interface JobRow {
   status: string
   fraction_completed: number | string | null

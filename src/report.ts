@@ -75,9 +75,12 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
       [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
       [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-      [{ data: 'Type', header: true }, { data: contents.backupType }],
-      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
-      [{ data: 'Job', header: true }, { data: report.jobId }],
+      [{ data: 'Type', header: true }, { data: escapeHtml(contents.backupType) }],
+      [
+        { data: 'Consistent as of', header: true },
+        { data: `${escapeHtml(contents.endTime)} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }
+      ],
+      [{ data: 'Job', header: true }, { data: escapeHtml(report.jobId) }],
       [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
       [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
       [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
@@ -106,6 +109,7 @@ export async function writeSummary(report: BackupReport): Promise<void> {
     .write()
 }
 
+/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
 export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }

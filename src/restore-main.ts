@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { getRestoreInputs } from './restore-inputs.js'
 import { setRestoreOutputs, writeRestoreSummary } from './restore-report.js'
 import { planRestore, takeRestore } from './restore.js'
@@ -12,10 +12,10 @@ export async function runRestore(): Promise<void> {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal,
-      log: message => core.info(message),
+      log: log.info,
       connection: inputs.connection
     })
-    core.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
+    log.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
     setRestoreOutputs(result)
     await writeRestoreSummary(plan, result)
   })

@@ -9,7 +9,7 @@ import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { RestoreInputs } from './constants.js'
 import { ActionError } from './errors.js'
-import { runJobToEnd, type JobId } from './job.js'
+import { detachedJobId, runJobToEnd, type JobId } from './job.js'
 import type { RestoreActionInputs } from './restore-inputs.js'
 import * as sql from './sql.js'
 import { firstDatabase, type BackupTarget, type TableName } from './targets.js'
@@ -150,9 +150,7 @@ async function startRestore(session: Session, plan: RestorePlan, log: (message: 
   }
   log(`Running: ${sql.restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`)
   const rows = await session.query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
-  const jobId = rows[0]?.job_id
-  if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
-  return jobId
+  return detachedJobId(rows, 'RESTORE')
 }
 
 export async function takeRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {

@@ -4,13 +4,13 @@
  * message the user can act on. The connection is closed and the signal handlers removed however
  * the step ends.
  */
-import * as core from '@actions/core'
 import { describeServer } from './connection-string.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
 import { ActionError, describeError, InputError } from './errors.js'
 import { warnAboutInputs, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
+import * as log from './log.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
@@ -28,19 +28,17 @@ export async function runStep<I extends SharedInputs>(
   try {
     inputs = readInputs()
     warnAboutInputs(inputs)
-    core.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
+    log.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
     session = await Session.open(inputs.connection, {
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal: signals.signal,
-      onRetry: (attempt, error) => core.debug(`Attempt ${attempt}: ${describeError(error)}`)
+      onRetry: (attempt, error) => log.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
-    core.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
+    log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
     await work(inputs, session, signals.signal)
   } catch (error) {
     if (inputs?.container !== undefined && wantsContainerLogs(error)) await showContainerLogs(inputs.container)
-    core.setFailed(
-      error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
-    )
+    log.fail(error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`)
   } finally {
     await session?.close()
     signals.dispose()

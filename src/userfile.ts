@@ -121,11 +121,16 @@ export function backupPrefixes(location: UserfileLocation, backupPath: string): 
   ]
 }
 
-/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
+/**
+ * A name from the cluster becomes a path only if it cannot climb out of the directory. Control
+ * characters are refused too: CockroachDB never writes them, and a line break in a name is an attack.
+ */
 export function safeRelativePath(relative: string): boolean {
   const parts = relative.split('/')
   return (
-    relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
+    relative !== '' &&
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !/[\x00-\x1f\x7f]/.test(part))
   )
 }
 

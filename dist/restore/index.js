@@ -38212,6 +38212,68 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/log.ts
+/**
+ * The only way the action prints (eslint forbids core.info/warning/error/debug/notice/setFailed/group
+ * and console/process.stdout everywhere else).
+ *
+ * The runner reads every line of the step's output that starts with `::` (after leading white
+ * space) as a workflow command, and the legacy `##[…]` form anywhere in a line. Messages interpolate
+ * text the action does not control: server versions, user names, job errors, paths, file names,
+ * inputs, container logs. So:
+ * - annotations, debug lines and group titles go through @actions/core's command escaping, which
+ *   turns CR, LF and % into %0D, %0A and %25: the text stays on its one line as the command's data;
+ * - a plain log message with a line that could be read as a command is printed verbatim between
+ *   `::stop-commands::<token>` and `::<token>::`, with a random token that does not occur in it, so
+ *   the runner shows it but executes nothing in it.
+ */
+
+
+/** The runner splits output into lines at CR, LF and CRLF (StreamReader.ReadLine). */
+const LINE_BREAK = /\r\n|\r|\n/;
+/**
+ * Wider than the runner's own test on purpose (`::` anywhere, not only after leading white space):
+ * a false positive costs two invisible lines, a false negative a command run on the cluster's say.
+ */
+function couldBeCommand(line) {
+    return line.includes('::') || line.includes('##[');
+}
+function freshToken(text) {
+    for (;;) {
+        const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+        if (!text.includes(token))
+            return token;
+    }
+}
+/** `text` as lines the runner will show and never execute. */
+function inert(text) {
+    const lines = text.split(LINE_BREAK);
+    if (!lines.some(couldBeCommand))
+        return lines.join('\n');
+    const token = freshToken(text);
+    return [`::stop-commands::${token}`, ...lines, `::${token}::`].join('\n');
+}
+function log_info(message) {
+    info(inert(message));
+}
+/** One annotation line; @actions/core escapes CR/LF/% in the message. */
+function log_warning(message) {
+    warning(message);
+}
+function log_debug(message) {
+    core_debug(message);
+}
+/** The step's failure: exit code 1 and one ::error:: annotation (escaped like every command's data). */
+function fail(message) {
+    setFailed(message);
+}
+/** A foldable group; the title is a command's data, so @actions/core escapes it. */
+async function log_group(title, work) {
+    return group(title, work);
+}
+
 ;// CONCATENATED MODULE: ./src/constants.ts
 /** Input names, spelled once: they must match action.yml. */
 var constants_Inputs;
@@ -38378,7 +38440,7 @@ const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify
 const DEFAULT_PORT = 26257;
 const PASSED_THROUGH = new Set(['application_name', 'options']);
 const TLS_FILES = new Set(['sslrootcert', 'sslcert', 'sslkey']);
-function fail(detail) {
+function connection_string_fail(detail) {
     throw new errors_InputError(constants_Inputs.ConnectionString, detail);
 }
 /**
@@ -38410,21 +38472,21 @@ function userInfoPassword(url) {
 function parseConnectionString(raw) {
     const text = raw.trim();
     if (!/^postgres(ql)?:\/\//i.test(text)) {
-        fail('must be a URL starting with postgresql:// (for example postgresql://root@localhost:26257/defaultdb?sslmode=disable).');
+        connection_string_fail('must be a URL starting with postgresql:// (for example postgresql://root@localhost:26257/defaultdb?sslmode=disable).');
     }
     let url;
     try {
         url = new URL(text);
     }
     catch {
-        fail('is not a valid URL (the value is not shown because it may contain a password).');
+        connection_string_fail('is not a valid URL (the value is not shown because it may contain a password).');
     }
     const decode = (part, what) => {
         try {
             return decodeURIComponent(part);
         }
         catch {
-            fail(`its ${what} has a malformed %-escape.`);
+            connection_string_fail(`its ${what} has a malformed %-escape.`);
         }
     };
     const user = decode(url.username, 'user name') || 'root';
@@ -38435,11 +38497,11 @@ function parseConnectionString(raw) {
     const params = url.searchParams;
     const sslModeText = params.get('sslmode') ?? 'prefer'; // libpq's default
     if (!SSL_MODES.includes(sslModeText)) {
-        fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`);
+        connection_string_fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`);
     }
     for (const key of params.keys()) {
         if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
-            fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`);
+            connection_string_fail(`the parameter ${JSON.stringify(key)} is not supported (supported: sslmode, sslrootcert, sslcert, sslkey, application_name, options).`);
         }
     }
     return {
@@ -38772,6 +38834,7 @@ function targets_describeTarget(target) {
 
 
 
+
 const readInput = name => process.env[`INPUT_${name.replaceAll(' ', '_').toUpperCase()}`] === undefined ? undefined : getInput(name);
 const TRUE = ['true', 'True', 'TRUE'];
 const FALSE = ['false', 'False', 'FALSE'];
@@ -38917,7 +38980,7 @@ function parseDownloadPath(value, collection) {
     return path;
 }
 /** Inputs that are allowed but probably not what the user meant. */
-function warnAboutInputs(inputs, warn = warning) {
+function warnAboutInputs(inputs, warn = log_warning) {
     if ('asOf' in inputs && inputs.asOf === undefined) {
         warn('as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.');
     }
@@ -39169,9 +39232,12 @@ async function writeSummary(report) {
         [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
         [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
         [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-        [{ data: 'Type', header: true }, { data: contents.backupType }],
-        [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
-        [{ data: 'Job', header: true }, { data: report.jobId }],
+        [{ data: 'Type', header: true }, { data: escapeHtml(contents.backupType) }],
+        [
+            { data: 'Consistent as of', header: true },
+            { data: `${escapeHtml(contents.endTime)} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }
+        ],
+        [{ data: 'Job', header: true }, { data: escapeHtml(report.jobId) }],
         [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
         [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
         [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
@@ -39199,8 +39265,9 @@ async function writeSummary(report) {
         .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
         .write();
 }
+/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
 function escapeHtml(text) {
-    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+    return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
 ;// CONCATENATED MODULE: ./src/restore-report.ts
@@ -39223,7 +39290,7 @@ async function writeRestoreSummary(plan, result) {
         .addTable([
         [{ data: 'Backup', header: true }, { data: `<code>${escapeHtml(plan.path)}</code>` }],
         [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(plan.collectionForDisplay)}</code>` }],
-        [{ data: 'Job', header: true }, { data: result.jobId }],
+        [{ data: 'Job', header: true }, { data: escapeHtml(result.jobId) }],
         [{ data: 'Rows', header: true }, { data: String(result.rows) }],
         ...(upload
             ? [
@@ -39742,6 +39809,16 @@ async function withFreshConnection(settings, timeoutMs, work) {
 
 
 
+/** The job id a `… WITH detached` statement answered: INT8 digits, or the step stops here. */
+function detachedJobId(rows, statement) {
+    const jobId = rows[0]?.job_id;
+    if (jobId === undefined || jobId === null)
+        throw new errors_ActionError(`${statement} … WITH detached returned no job id.`);
+    if (typeof jobId !== 'string' || !/^\d+$/.test(jobId)) {
+        throw new errors_ActionError(`${statement} … WITH detached returned ${JSON.stringify(jobId)}, which is not a job id.`);
+    }
+    return jobId;
+}
 /** The job did not succeed: it ended, or the action stopped following it. */
 class JobError extends errors_ActionError {
     reason;
@@ -39869,8 +39946,6 @@ async function runJobToEnd(session, jobId, connection, options) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: ./src/local-files.ts
@@ -39990,10 +40065,15 @@ function userfile_backupPrefixes(location, backupPath) {
         { stored: `${userfile_joinPath(userfile_joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
     ];
 }
-/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
+/**
+ * A name from the cluster becomes a path only if it cannot climb out of the directory. Control
+ * characters are refused too: CockroachDB never writes them, and a line break in a name is an attack.
+ */
 function userfile_safeRelativePath(relative) {
     const parts = relative.split('/');
-    return (relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0')));
+    return (relative !== '' &&
+        // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+        parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !/[\x00-\x1f\x7f]/.test(part)));
 }
 async function userfile_listStoredFiles(session, location, prefix) {
     return session.query(sql.listUserfiles(location.tables.files), [likePrefix(prefix)], `listing ${prefix} in ${location.tables.prefix}`);
@@ -40422,10 +40502,7 @@ async function startRestore(session, plan, log) {
     };
     log(`Running: ${restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`);
     const rows = await session.query(restoreDetached(options), [], `starting the restore from ${plan.path}`);
-    const jobId = rows[0]?.job_id;
-    if (jobId === undefined)
-        throw new errors_ActionError('RESTORE … WITH detached returned no job id.');
-    return jobId;
+    return detachedJobId(rows, 'RESTORE');
 }
 async function takeRestore(session, plan, options) {
     let upload;
@@ -40457,15 +40534,26 @@ async function takeRestore(session, plan, options) {
 
 const LOG_LINES = 50;
 async function showContainerLogs(container) {
-    await group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
+    await log_group(`Last ${LOG_LINES} log lines of container ${container}`, async () => {
         try {
-            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], { ignoreReturnCode: true });
+            // The container writes what it likes (including `::` lines): captured, then printed inert.
+            let output = '';
+            const append = (data) => {
+                output += data.toString('utf8');
+            };
+            const code = await exec_exec('docker', ['logs', '--tail', String(LOG_LINES), container], {
+                ignoreReturnCode: true,
+                silent: true,
+                listeners: { stdout: append, stderr: append }
+            });
+            if (output !== '')
+                log_info(output.replace(/\r?\n$/, ''));
             if (code !== 0)
-                info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
+                log_info(`docker logs exited with ${code}: is ${container} the container's name or id?`);
         }
         catch (error) {
             // Diagnostics only: the step already fails for the reason that brought us here.
-            info(`Could not run docker logs: ${errorMessage(error)}`);
+            log_info(`Could not run docker logs: ${errorMessage(error)}`);
         }
     });
 }
@@ -40514,19 +40602,19 @@ async function runStep(readInputs, work) {
     try {
         inputs = readInputs();
         warnAboutInputs(inputs);
-        info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
+        log_info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
         session = await Session.open(inputs.connection, {
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal: signals.signal,
-            onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
+            onRetry: (attempt, error) => log_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
-        info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
+        log_info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
         await work(inputs, session, signals.signal);
     }
     catch (error) {
         if (inputs?.container !== undefined && wantsContainerLogs(error))
             await showContainerLogs(inputs.container);
-        setFailed(error instanceof errors_ActionError || error instanceof errors_InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        fail(error instanceof errors_ActionError || error instanceof errors_InputError ? error.message : `Unexpected error: ${describeError(error)}`);
     }
     finally {
         await session?.close();
@@ -40548,10 +40636,10 @@ async function runRestore() {
             timeoutMs: inputs.timeoutMs,
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal,
-            log: message => info(message),
+            log: log_info,
             connection: inputs.connection
         });
-        info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`);
+        log_info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`);
         setRestoreOutputs(result);
         await writeRestoreSummary(plan, result);
     });

@@ -7,12 +7,12 @@ import { writeForeignBackup } from './backup.js'
 import { addDatabase, createCluster, type Cluster, type DatabaseModel, type TableModel } from './cluster.js'
 import { JobRegistry, type JobFailure } from './jobs.js'
 import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
-import { CockroachHandler, type EmulatorState, type StatementLogEntry } from './session.js'
+import { CockroachHandler, type EmulatorState, type ResultTamper, type StatementLogEntry } from './session.js'
 import { WireServer, type TlsConfig } from './wire.js'
 
 export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
 export type { ProfileName, VersionProfile } from './profiles.js'
-export type { StatementLogEntry } from './session.js'
+export type { ResultTamper, StatementLogEntry } from './session.js'
 export type { TlsConfig } from './wire.js'
 export type { JobFailure } from './jobs.js'
 export { PROFILES, PROFILE_NAMES } from './profiles.js'
@@ -50,6 +50,11 @@ export interface Emulator {
   setJobDuration(ms: number): void
   /** Every statement waits this long before it runs. */
   setQueryDelay(ms: number): void
+  /**
+   * A hostile cluster: every non-null value of every result passes through `tamper` (with its
+   * column's name) on its way out; undefined turns it off. The cluster's own state is unchanged.
+   */
+  tamperResults(tamper: ResultTamper | undefined): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
   pauseJobs(): void
   resumeJobs(): void
@@ -117,6 +122,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     setQueryDelay(ms) {
       state.queryDelayMs = ms
+    },
+    tamperResults(tamper) {
+      state.tamper = tamper
     },
     pauseJobs() {
       jobs.paused = true

@@ -51,7 +51,12 @@ export interface EmulatorState {
   passwords: Map<string, string> | undefined
   statements: StatementLogEntry[]
   queryDelayMs: number
+  /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
+  tamper?: ResultTamper
 }
+
+/** Gets each non-null value of a result with its column's name; returns what is sent instead. */
+export type ResultTamper = (column: string, value: string) => string
 
 const BASE_JOB_COLUMNS: ColumnDef[] = [
   { name: 'job_id', type: 'INT8' },
@@ -209,7 +214,10 @@ export class CockroachHandler implements WireHandler {
           return param
         }
         const { rows, tag } = await this.run(parsed.statement, text, session, parsed.sql)
-        return { columns: columns && toWire(columns), rows, commandTag: tag }
+        const tamper = this.state.tamper
+        const sent =
+          tamper && columns ? rows.map(row => row.map((cell, i) => (cell === null ? cell : tamper(columns[i]?.name ?? '', cell)))) : rows
+        return { columns: columns && toWire(columns), rows: sent, commandTag: tag }
       }
     }
   }
