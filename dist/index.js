@@ -35570,6 +35570,48 @@ class errors_ActionError extends Error {
         this.name = 'ActionError';
     }
 }
+/** The workflow was cancelled (SIGINT/SIGTERM from the runner) while the action was doing something. */
+class CancelledError extends errors_ActionError {
+    signalName;
+    constructor(signalName, doing) {
+        super(`The workflow was cancelled (${signalName}) while ${doing}.`);
+        this.signalName = signalName;
+        this.name = 'CancelledError';
+    }
+}
+/** The signal's name, as watchSignals gives it as the abort reason. */
+function abortReason(signal) {
+    return typeof signal.reason === 'string' ? signal.reason : 'signal';
+}
+/**
+ * `work` unless the signal aborts first: then `onAbort` runs (to drop whatever is still waiting, a
+ * hung query's connection) and the result is a CancelledError. Never waits for `work` to give up.
+ */
+async function unlessCancelled(work, signal, doing, onAbort = () => undefined) {
+    if (signal === undefined)
+        return work;
+    if (signal.aborted) {
+        work.catch(() => undefined); // abandoned: its own failure no longer matters
+        onAbort();
+        throw new CancelledError(abortReason(signal), doing);
+    }
+    let listener;
+    const cancelled = new Promise((_, reject) => {
+        listener = () => {
+            onAbort();
+            reject(new CancelledError(abortReason(signal), doing));
+        };
+        signal.addEventListener('abort', listener, { once: true });
+    });
+    work.catch(() => undefined); // if the cancel wins, the abandoned work's failure is not the story
+    try {
+        return await Promise.race([work, cancelled]);
+    }
+    finally {
+        if (listener)
+            signal.removeEventListener('abort', listener);
+    }
+}
 function isRecord(value) {
     return typeof value === 'object' && value !== null;
 }
@@ -35598,6 +35640,30 @@ function describeError(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+const FILE_SYSTEM_PROBLEMS = {
+    ENOTDIR: 'a part of the path is a file, not a directory',
+    EISDIR: 'a directory is in the way where a file belongs',
+    ENAMETOOLONG: 'the path (or one of its names) is too long for the file system',
+    EACCES: 'the runner user may not write there (permission denied)',
+    EPERM: 'the operation is not permitted there',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'the disk is full',
+    EEXIST: 'something already exists at that path',
+    ELOOP: 'the path has a loop of symbolic links'
+};
+/**
+ * A Node file-system error as a message naming the input and the path; anything else unchanged.
+ * `fallbackPath` is used when the error does not carry one.
+ */
+function fileSystemError(error, input, fallbackPath) {
+    if (!(error instanceof Error) || error instanceof errors_ActionError || error instanceof InputError)
+        return error;
+    const { code, path } = error;
+    const problem = code === undefined ? undefined : FILE_SYSTEM_PROBLEMS[code];
+    if (problem === undefined)
+        return error;
+    return new InputError(input, `${path ?? fallbackPath}: ${problem} (${code ?? ''}).`);
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -36108,8 +36174,21 @@ function isRetriableConnectError(error) {
     return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message);
 }
 const SSL_REFUSED = 'The server does not support SSL connections';
-const sleep = (ms) => new Promise(resolve => setTimeout(resolve, ms));
-async function connectOnce(settings, timeoutMs) {
+/** Waits `ms`, or less if the signal aborts first. */
+function sleep(ms, signal) {
+    return new Promise(resolve => {
+        if (signal?.aborted)
+            return resolve();
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+async function connectOnce(settings, timeoutMs, signal) {
     const attempts = sslAttempts(settings);
     let lastError;
     for (const [index, ssl] of attempts.entries()) {
@@ -36118,10 +36197,14 @@ async function connectOnce(settings, timeoutMs) {
         // the next query on it fails and the session reconnects.
         client.on('error', () => undefined);
         try {
-            await client.connect();
+            await unlessCancelled(client.connect(), signal, `connecting to CockroachDB at ${describeServer(settings)}`, () => {
+                void client.end().catch(() => undefined); // abandoned half-open connection
+            });
             return client;
         }
         catch (error) {
+            if (error instanceof CancelledError)
+                throw error;
             lastError = error;
             await client.end().catch(() => undefined); // already failed; closing is best effort
             const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED;
@@ -36144,18 +36227,23 @@ async function connectWhenReady(settings, options) {
     for (let attempt = 1;; attempt++) {
         const remainingMs = Math.max(0, deadline - Date.now());
         try {
-            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)));
+            return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)), options.signal);
         }
         catch (error) {
+            if (error instanceof CancelledError)
+                throw error;
+            if (options.signal?.aborted) {
+                throw new CancelledError(abortReason(options.signal), `connecting to CockroachDB at ${describeServer(settings)}`);
+            }
             if (!isRetriableConnectError(error)) {
                 throw new errors_ActionError(`Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`, connectHint(error), { cause: error });
             }
-            if (Date.now() + delayMs > deadline || options.signal?.aborted) {
+            if (Date.now() + delayMs > deadline) {
                 const seconds = Math.round(options.waitTimeoutMs / 1000);
                 throw new errors_ActionError(`CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`, 'Check that the cluster was started (for a container: `start-single-node --insecure`), that the port is published, and raise wait-timeout if it is slow to start.', { cause: error });
             }
             options.onRetry?.(attempt, error);
-            await sleep(delayMs);
+            await sleep(delayMs, options.signal);
             delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6));
         }
     }
@@ -36176,21 +36264,25 @@ class Session {
     settings;
     info;
     queryTimeoutMs;
-    constructor(client, settings, info, queryTimeoutMs) {
+    signal;
+    constructor(client, settings, info, queryTimeoutMs, 
+    /** Aborted when the workflow is cancelled: every query then gives up at once. */
+    signal) {
         this.client = client;
         this.settings = settings;
         this.info = info;
         this.queryTimeoutMs = queryTimeoutMs;
+        this.signal = signal;
     }
     static async open(settings, options) {
         const client = await connectWhenReady(settings, options);
         try {
-            const result = await client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs)));
+            const result = await unlessCancelled(client.query(timedQuery(SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs))), options.signal, 'reading the session user and version');
             const row = result.rows[0];
             if (!row)
                 throw new errors_ActionError('SELECT current_user, version() returned no row');
             const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version };
-            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs));
+            return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs), options.signal);
         }
         catch (error) {
             await client.end().catch(() => undefined); // the error below is what matters
@@ -36204,11 +36296,17 @@ class Session {
      * connection is dropped, since the statement may still be running on it.
      */
     async query(text, params, doing, timeoutMs = this.queryTimeoutMs) {
+        const client = this.client;
         try {
-            const result = await this.client.query(timedQuery(text, params, timeoutMs));
+            const result = await unlessCancelled(client.query(timedQuery(text, params, timeoutMs)), this.signal, doing, () => {
+                // pg's end() destroys the socket when a query is active: nothing waits for the hung query.
+                void client.end().catch(() => undefined);
+            });
             return result.rows; // rowCount is null for some CockroachDB command tags; rows is what counts
         }
         catch (error) {
+            if (error instanceof CancelledError)
+                throw error;
             if (databaseErrorFields(error).message === 'Query read timeout') {
                 await this.client.end().catch(() => undefined); // abandoned; the error below is what matters
                 throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error);
@@ -36219,7 +36317,15 @@ class Session {
     /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
     async reconnect(options) {
         await this.client.end().catch(() => undefined); // the old connection is already broken
-        this.client = await connectWhenReady(this.settings, options);
+        this.client = await connectWhenReady(this.settings, { ...options, signal: options.signal ?? this.signal });
+    }
+    /**
+     * A second session on a fresh connection that no cancel interrupts, for undoing what this one did
+     * after the workflow was cancelled (this one's connection may be gone or stuck).
+     */
+    async fresh(timeoutMs) {
+        const client = await connectOnce(this.settings, timeoutMs);
+        return new Session(client, this.settings, this.info, timeoutMs, undefined);
     }
     async close() {
         await this.client.end().catch(() => undefined); // closing after a failure must not hide it
@@ -36362,7 +36468,8 @@ function settle(label, jobId, row) {
             return undefined;
     }
 }
-const CANCEL_TIMEOUT_MS = 4_000;
+/** For the connection and for the statement: at most 5 s in all, inside the runner's 7.5 s grace period. */
+const CANCEL_TIMEOUT_MS = 2_500;
 /** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
 async function job_cancelJob(connection, jobId) {
     try {
@@ -36379,8 +36486,11 @@ async function runJobToEnd(session, jobId, connection, options) {
         return await followJob(session, jobId, options);
     }
     catch (error) {
-        if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, error.reason);
+        // A cancel that arrives while a status query hangs gives up on that query at once (Session),
+        // and the job is cancelled on a fresh connection.
+        const reason = error instanceof CancelledError ? 'signal' : error instanceof JobError ? error.reason : undefined;
+        if (reason !== undefined && ['timeout', 'signal', 'paused'].includes(reason)) {
+            throw new JobError(`${error.message}\n${await job_cancelJob(connection, jobId)}`, reason);
         }
         throw error;
     }
@@ -36549,7 +36659,6 @@ function planBackup(inputs, sessionUser) {
         encryptionPassphrase: inputs.encryptionPassphrase
     };
 }
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000;
 async function listBackups(session, plan) {
     const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
     return rows.map(row => row.path);
@@ -36560,17 +36669,18 @@ async function startBackup(session, plan, log) {
     const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
     return detachedJobId(rows, 'BACKUP');
 }
-async function backup_showBackup(session, plan, path, checkFiles) {
+/** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
+async function backup_showBackup(session, plan, path, checkFiles, timeoutMs) {
     // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
     const statement = showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
         checkFiles,
         encryptionPassphrase: plan.encryptionPassphrase
     });
-    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS);
+    return session.query(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, timeoutMs);
 }
 /** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
-async function verify(session, plan, path) {
-    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version));
+async function verify(session, plan, path, timeoutMs) {
+    const rows = await backup_showBackup(session, plan, path, supportsCheckFiles(session.info.version), timeoutMs);
     const contents = summarizeBackup(rows);
     if (contents === undefined)
         throw new errors_ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`);
@@ -36599,11 +36709,11 @@ async function takeBackup(session, plan, options) {
     });
     const after = await listBackups(session, plan);
     const jobFolder = folderFromJobDescription(description);
-    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
+    const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false, options.timeoutMs)) : undefined;
     const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime });
     if (!identified.ok)
         throw new errors_ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`);
-    const contents = await verify(session, plan, identified.path);
+    const contents = await verify(session, plan, identified.path, options.timeoutMs);
     return { path: identified.path, jobId, contents };
 }
 
@@ -36832,7 +36942,7 @@ async function* fileChunks(path) {
  * are checked; only then, in one transaction, does the name change (replacing an older file). So a
  * failed upload never leaves a half file under the real name. An identical file is left alone.
  */
-async function writeStoredFile(session, location, localPath, filename, user) {
+async function writeStoredFile(session, location, localPath, filename, user, cleanup) {
     const size = (await stat(localPath)).size;
     const existing = await findStoredFile(session, location, filename);
     if (existing !== undefined && Number(existing.file_size) === size) {
@@ -36849,6 +36959,11 @@ async function writeStoredFile(session, location, localPath, filename, user) {
     const fileId = randomUUID();
     const written = { filename: temporary, file_id: fileId, file_size: size };
     let inTransaction = false;
+    // Registered before the row exists: a cancel can land while the INSERT is on its way.
+    const release = cleanup?.add({
+        what: `delete ${temporary} from ${location.tables.prefix}`,
+        run: () => deleteOnFreshSession(session, location, written)
+    });
     try {
         await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`);
         let offset = 0;
@@ -36866,14 +36981,30 @@ async function writeStoredFile(session, location, localPath, filename, user) {
             await deleteStoredFile(session, location, existing);
         await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`);
         await session.query('COMMIT', [], `renaming ${temporary}`);
+        release?.();
         return 'written';
     }
     catch (error) {
-        // Best effort: the failure itself is what the user needs to see.
+        // Best effort: the failure itself is what the user needs to see. After a cancel the session
+        // gives up at once, and the registered undo deletes the row on a fresh connection instead.
         if (inTransaction)
             await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined);
-        await deleteStoredFile(session, location, written).catch(() => undefined);
+        const deleted = await deleteStoredFile(session, location, written).then(() => true, () => false);
+        if (deleted)
+            release?.();
         throw error;
+    }
+}
+const UNDO_CONNECTION_TIMEOUT_MS = 2_500;
+/** Deletes a file this run wrote, on a connection of its own (the session may be cancelled or broken). */
+async function deleteOnFreshSession(session, location, file) {
+    const fresh = await session.fresh(UNDO_CONNECTION_TIMEOUT_MS);
+    try {
+        await deleteStoredFile(fresh, location, file);
+        return `Deleted ${file.filename} from ${location.tables.prefix}.`;
+    }
+    finally {
+        await fresh.close();
     }
 }
 
@@ -36884,6 +37015,7 @@ async function writeStoredFile(session, location, localPath, filename, user) {
  * temporary name, check its size and the manifest checksum, then rename. A failure removes
  * everything this run wrote.
  */
+
 
 
 
@@ -36906,14 +37038,48 @@ async function listFiles(session, location, backupPath) {
     }
     return planned;
 }
-async function isEmptyOrMissing(directory) {
+const exists = (path) => (0,promises_namespaceObject.lstat)(path).then(() => true, (error) => {
+    if (error.code === 'ENOENT')
+        return false;
+    throw error;
+});
+/**
+ * What is at download-path before anything is written. A dangling symbolic link or a file is the
+ * user's and is refused (never replaced, never removed); a link to a directory is followed.
+ * `created` is the outermost directory this run will have to make (and remove on failure).
+ */
+async function inspectDirectory(directory) {
+    if (await exists(directory)) {
+        const target = await (0,promises_namespaceObject.stat)(directory).catch((error) => {
+            if (error.code === 'ENOENT') {
+                throw new InputError(Inputs.DownloadPath, `${directory} is a symbolic link to something that does not exist.`);
+            }
+            throw error;
+        });
+        if (!target.isDirectory())
+            throw new InputError(Inputs.DownloadPath, `${directory} exists and is not a directory.`);
+        return { empty: (await (0,promises_namespaceObject.readdir)(directory)).length === 0, created: undefined };
+    }
+    let created = directory;
+    for (let parent = (0,external_node_path_namespaceObject.dirname)(directory); parent !== created && !(await exists(parent)); parent = (0,external_node_path_namespaceObject.dirname)(parent))
+        created = parent;
+    const below = (0,external_node_path_namespaceObject.dirname)(created);
+    if (below !== created && !(await (0,promises_namespaceObject.stat)(below)).isDirectory()) {
+        throw new InputError(Inputs.DownloadPath, `${below} is a file, so ${directory} cannot be made.`);
+    }
+    return { empty: true, created };
+}
+/** download-path can take this backup: missing, or an empty directory (checked before the BACKUP runs). */
+async function checkDownloadPath(directoryInput) {
+    const directory = (0,external_node_path_namespaceObject.resolve)(directoryInput);
     try {
-        return (await (0,promises_namespaceObject.readdir)(directory)).length === 0;
+        const { empty } = await inspectDirectory(directory);
+        if (!empty && !(await listLocalFiles(directory)).includes('BACKUP_MANIFEST')) {
+            throw new InputError(Inputs.DownloadPath, `${directory} is not empty and holds no backup. Use a new or empty directory, so old and new files are never mixed.`);
+        }
     }
     catch (error) {
-        if (error.code === 'ENOENT')
-            return true;
-        throw error;
+        throw fileSystemError(error, Inputs.DownloadPath, directory);
     }
 }
 /**
@@ -36977,7 +37143,10 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
         throw new errors_ActionError(`No BACKUP_MANIFEST under ${joinPath(location.path, backupPath)} in ${location.tables.prefix}: nothing to download.`);
     }
     const bytes = files.reduce((sum, file) => sum + file.size, 0);
-    if (!(await isEmptyOrMissing(directory))) {
+    const { empty, created } = await inspectDirectory(directory).catch((error) => {
+        throw fileSystemError(error, Inputs.DownloadPath, directory);
+    });
+    if (!empty) {
         if (await holdsSameBackup(session, location, directory, files)) {
             await verifyChecksums(directory, files);
             log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
@@ -36985,7 +37154,6 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
         }
         throw new errors_ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
     }
-    const createdRoot = !(await (0,promises_namespaceObject.stat)(directory).then(() => true, () => false));
     try {
         for (const file of files) {
             const target = (0,external_node_path_namespaceObject.join)(directory, ...file.relative.split('/'));
@@ -36998,13 +37166,13 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
         await verifyChecksums(directory, files);
     }
     catch (error) {
-        // Nothing half-done is left behind: the directory was empty or missing, and a partial
-        // download must not look like a backup.
-        if (createdRoot)
-            await (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true });
+        // Nothing half-done is left behind, and nothing that was there before is touched: the
+        // directories this run made go (outermost first), or else what it wrote in the empty directory.
+        if (created !== undefined)
+            await (0,promises_namespaceObject.rm)(created, { recursive: true, force: true });
         else
             await Promise.all((await (0,promises_namespaceObject.readdir)(directory)).map(entry => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(directory, entry), { recursive: true, force: true })));
-        throw error;
+        throw fileSystemError(error, Inputs.DownloadPath, directory);
     }
     log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
     return { directory, files: files.length, bytes };
@@ -38490,7 +38658,7 @@ function readlink(fsPath) {
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
 const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
+function io_util_exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
             yield io_util_stat(fsPath);
@@ -39285,7 +39453,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util_exists(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -40272,6 +40440,13 @@ function makeReport(plan, result, serverVersion, download) {
         download
     };
 }
+/** What is known once the backup is verified, before (and whatever happens in) the download. */
+function setBackupOutputs(plan, result) {
+    setOutput(Outputs.BackupPath, result.path);
+    setOutput(Outputs.Collection, plan.collectionForDisplay);
+    setOutput(Outputs.JobId, result.jobId);
+    setOutput(Outputs.RestoreStatement, restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined));
+}
 function setOutputs(report) {
     setOutput(Outputs.BackupPath, report.path);
     setOutput(Outputs.Collection, report.collection);
@@ -40375,6 +40550,64 @@ async function showContainerLogs(container) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/cleanup.ts
+/**
+ * What the step has to undo if it does not finish: a job it started, `.tmp` rows it wrote in
+ * userfile storage. Each piece of work registers its undo as soon as there is something to undo and
+ * releases it once that thing is finished; runStep runs what is left, newest first, when the step
+ * fails or the workflow is cancelled. This is the one cancellation path: the work itself only has to
+ * stop (every query gives up when the signal aborts).
+ */
+
+/**
+ * The runner sends SIGTERM 7.5 s after SIGINT and SIGKILL 2.5 s later: everything left to undo
+ * must be done within this budget, so the step can still fail with its own message.
+ */
+const UNDO_BUDGET_MS = 5_000;
+class StepCleanup {
+    pending = new Map();
+    next = 0;
+    /** Registers an undo; the returned function releases it (the thing is finished, nothing to undo). */
+    add(undo) {
+        const id = this.next++;
+        this.pending.set(id, undo);
+        return () => this.pending.delete(id);
+    }
+    get size() {
+        return this.pending.size;
+    }
+    /** Runs every undo still registered, newest first, within the budget; returns what each said. */
+    async undoAll(budgetMs = UNDO_BUDGET_MS) {
+        const undos = [...this.pending.values()].reverse();
+        this.pending.clear();
+        const messages = [];
+        const deadline = Date.now() + budgetMs;
+        for (const undo of undos) {
+            const left = deadline - Date.now();
+            if (left <= 0) {
+                messages.push(`No time was left to ${undo.what}; do it by hand.`);
+                continue;
+            }
+            let timer;
+            const outOfTime = new Promise(resolve => {
+                timer = setTimeout(() => resolve(`Could not ${undo.what} in time; do it by hand.`), left);
+            });
+            try {
+                const message = await Promise.race([
+                    undo.run().catch((error) => `Could not ${undo.what}: ${describeError(error)}`),
+                    outOfTime
+                ]);
+                if (message !== undefined)
+                    messages.push(message);
+            }
+            finally {
+                clearTimeout(timer);
+            }
+        }
+        return messages;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/signals.ts
 function watchSignals(names = ['SIGINT', 'SIGTERM']) {
     const controller = new AbortController();
@@ -40408,12 +40641,20 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 
 
 
+
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
-function wantsContainerLogs(error) {
-    return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal');
+function wantsContainerLogs(error, cancelled) {
+    return !cancelled && !(error instanceof InputError);
+}
+function failureMessage(error, signal) {
+    const message = error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`;
+    const saysCancelled = error instanceof CancelledError || (error instanceof JobError && error.reason === 'signal');
+    // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
+    return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message;
 }
 async function runStep(readInputs, work) {
     const signals = watchSignals();
+    const cleanup = new StepCleanup();
     let inputs;
     let session;
     try {
@@ -40426,12 +40667,13 @@ async function runStep(readInputs, work) {
             onRetry: (attempt, error) => log_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
         log_info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
-        await work(inputs, session, signals.signal);
+        await work(inputs, session, { signal: signals.signal, cleanup });
     }
     catch (error) {
-        if (inputs?.container !== undefined && wantsContainerLogs(error))
+        const undone = await cleanup.undoAll();
+        if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted))
             await showContainerLogs(inputs.container);
-        log_fail(error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        log_fail([failureMessage(error, signals.signal), ...undone].join('\n'));
     }
     finally {
         await session?.close();
@@ -40450,18 +40692,30 @@ async function runStep(readInputs, work) {
 
 /** The backup action: back up → identify → verify → (download) → outputs and summary. */
 async function run() {
-    await runStep(getInputs, async (inputs, session, signal) => {
+    await runStep(getInputs, async (inputs, session, { signal, cleanup }) => {
+        // Refused before anything is sent to the cluster: a download-path that cannot take the backup.
+        if (inputs.downloadPath !== undefined)
+            await checkDownloadPath(inputs.downloadPath);
         const plan = planBackup(inputs, session.info.user);
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal,
+            cleanup,
             log: log_info,
             connection: inputs.connection
         });
-        const download = inputs.downloadPath === undefined
-            ? undefined
-            : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log_info);
+        let download;
+        if (inputs.downloadPath !== undefined) {
+            try {
+                download = await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log_info);
+            }
+            catch (error) {
+                // The backup exists and is verified: say where it is, then fail for the download.
+                setBackupOutputs(plan, result);
+                throw error;
+            }
+        }
         const report = makeReport(plan, result, session.info.versionText, download);
         log_info(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);

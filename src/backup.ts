@@ -15,6 +15,7 @@ import {
   type ShowBackupRow
 } from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
+import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { ActionError } from './errors.js'
@@ -57,6 +58,7 @@ export function planBackup(inputs: ActionInputs, sessionUser: string): BackupPla
 
 export interface BackupOptions {
   timeoutMs: number
+  cleanup?: StepCleanup
   waitTimeoutMs: number
   signal?: AbortSignal
   log: (message: string) => void
@@ -69,8 +71,6 @@ export interface BackupResult {
   jobId: JobId
   contents: BackupContents
 }
-
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
   const rows = await session.query<{ path: string }>(
@@ -88,18 +88,25 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
   return detachedJobId(rows, 'BACKUP')
 }
 
-async function showBackup(session: Session, plan: BackupPlan, path: string, checkFiles: boolean): Promise<ShowBackupRow[]> {
+/** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
+async function showBackup(
+  session: Session,
+  plan: BackupPlan,
+  path: string,
+  checkFiles: boolean,
+  timeoutMs: number
+): Promise<ShowBackupRow[]> {
   // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
   const statement = sql.showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
     checkFiles,
     encryptionPassphrase: plan.encryptionPassphrase
   })
-  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS)
+  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, timeoutMs)
 }
 
 /** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
-async function verify(session: Session, plan: BackupPlan, path: string): Promise<BackupContents> {
-  const rows = await showBackup(session, plan, path, supportsCheckFiles(session.info.version))
+async function verify(session: Session, plan: BackupPlan, path: string, timeoutMs: number): Promise<BackupContents> {
+  const rows = await showBackup(session, plan, path, supportsCheckFiles(session.info.version), timeoutMs)
   const contents = summarizeBackup(rows)
   if (contents === undefined) throw new ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`)
   if (!matchesFolderName(path, rows)) {
@@ -134,9 +141,9 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =
-    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false)) : undefined
+    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false, options.timeoutMs)) : undefined
   const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime })
   if (!identified.ok) throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`)
-  const contents = await verify(session, plan, identified.path)
+  const contents = await verify(session, plan, identified.path, options.timeoutMs)
   return { path: identified.path, jobId, contents }
 }

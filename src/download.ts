@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
-import { ActionError } from './errors.js'
+import { Inputs } from './constants.js'
+import { ActionError, fileSystemError, InputError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
 import {
   backupPrefixes,
@@ -50,12 +51,53 @@ async function listFiles(session: Session, location: UserfileLocation, backupPat
   return planned
 }
 
-async function isEmptyOrMissing(directory: string): Promise<boolean> {
+const exists = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw error
+    }
+  )
+
+/**
+ * What is at download-path before anything is written. A dangling symbolic link or a file is the
+ * user's and is refused (never replaced, never removed); a link to a directory is followed.
+ * `created` is the outermost directory this run will have to make (and remove on failure).
+ */
+async function inspectDirectory(directory: string): Promise<{ empty: boolean; created: string | undefined }> {
+  if (await exists(directory)) {
+    const target = await stat(directory).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new InputError(Inputs.DownloadPath, `${directory} is a symbolic link to something that does not exist.`)
+      }
+      throw error
+    })
+    if (!target.isDirectory()) throw new InputError(Inputs.DownloadPath, `${directory} exists and is not a directory.`)
+    return { empty: (await readdir(directory)).length === 0, created: undefined }
+  }
+  let created = directory
+  for (let parent = dirname(directory); parent !== created && !(await exists(parent)); parent = dirname(parent)) created = parent
+  const below = dirname(created)
+  if (below !== created && !(await stat(below)).isDirectory()) {
+    throw new InputError(Inputs.DownloadPath, `${below} is a file, so ${directory} cannot be made.`)
+  }
+  return { empty: true, created }
+}
+
+/** download-path can take this backup: missing, or an empty directory (checked before the BACKUP runs). */
+export async function checkDownloadPath(directoryInput: string): Promise<void> {
+  const directory = resolve(directoryInput)
   try {
-    return (await readdir(directory)).length === 0
+    const { empty } = await inspectDirectory(directory)
+    if (!empty && !(await listLocalFiles(directory)).includes('BACKUP_MANIFEST')) {
+      throw new InputError(
+        Inputs.DownloadPath,
+        `${directory} is not empty and holds no backup. Use a new or empty directory, so old and new files are never mixed.`
+      )
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true
-    throw error
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
   }
 }
 
@@ -136,7 +178,10 @@ export async function downloadBackup(
     )
   }
   const bytes = files.reduce((sum, file) => sum + file.size, 0)
-  if (!(await isEmptyOrMissing(directory))) {
+  const { empty, created } = await inspectDirectory(directory).catch((error: unknown) => {
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
+  })
+  if (!empty) {
     if (await holdsSameBackup(session, location, directory, files)) {
       await verifyChecksums(directory, files)
       log(`${directory} already holds this backup (${files.length} files); not downloading again.`)
@@ -146,10 +191,6 @@ export async function downloadBackup(
       `download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`
     )
   }
-  const createdRoot = !(await stat(directory).then(
-    () => true,
-    () => false
-  ))
   try {
     for (const file of files) {
       const target = join(directory, ...file.relative.split('/'))
@@ -160,11 +201,11 @@ export async function downloadBackup(
     }
     await verifyChecksums(directory, files)
   } catch (error) {
-    // Nothing half-done is left behind: the directory was empty or missing, and a partial
-    // download must not look like a backup.
-    if (createdRoot) await rm(directory, { recursive: true, force: true })
+    // Nothing half-done is left behind, and nothing that was there before is touched: the
+    // directories this run made go (outermost first), or else what it wrote in the empty directory.
+    if (created !== undefined) await rm(created, { recursive: true, force: true })
     else await Promise.all((await readdir(directory)).map(entry => rm(join(directory, entry), { recursive: true, force: true })))
-    throw error
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
   }
   log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`)
   return { directory, files: files.length, bytes }

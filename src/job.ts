@@ -5,7 +5,7 @@
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { QueryError, timedQuery, withFreshConnection } from './connection.js'
-import { ActionError, describeError } from './errors.js'
+import { ActionError, CancelledError, describeError } from './errors.js'
 import * as sql from './sql.js'
 
 export type JobId = string
@@ -161,7 +161,8 @@ function settle(label: string, jobId: JobId, row: JobRow): JobOutcome | undefine
   }
 }
 
-const CANCEL_TIMEOUT_MS = 4_000
+/** For the connection and for the statement: at most 5 s in all, inside the runner's 7.5 s grace period. */
+const CANCEL_TIMEOUT_MS = 2_500
 
 /** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
 export async function cancelJob(connection: ConnectionSettings, jobId: JobId): Promise<string> {
@@ -185,8 +186,11 @@ export async function runJobToEnd(
   try {
     return await followJob(session, jobId, options)
   } catch (error) {
-    if (error instanceof JobError && ['timeout', 'signal', 'paused'].includes(error.reason)) {
-      throw new JobError(`${error.message}\n${await cancelJob(connection, jobId)}`, error.reason)
+    // A cancel that arrives while a status query hangs gives up on that query at once (Session),
+    // and the job is cancelled on a fresh connection.
+    const reason = error instanceof CancelledError ? 'signal' : error instanceof JobError ? error.reason : undefined
+    if (reason !== undefined && ['timeout', 'signal', 'paused'].includes(reason)) {
+      throw new JobError(`${(error as Error).message}\n${await cancelJob(connection, jobId)}`, reason)
     }
     throw error
   }

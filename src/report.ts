@@ -40,6 +40,17 @@ export function makeReport(
   }
 }
 
+/** What is known once the backup is verified, before (and whatever happens in) the download. */
+export function setBackupOutputs(plan: BackupPlan, result: BackupResult): void {
+  core.setOutput(Outputs.BackupPath, result.path)
+  core.setOutput(Outputs.Collection, plan.collectionForDisplay)
+  core.setOutput(Outputs.JobId, result.jobId)
+  core.setOutput(
+    Outputs.RestoreStatement,
+    sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined)
+  )
+}
+
 export function setOutputs(report: BackupReport): void {
   core.setOutput(Outputs.BackupPath, report.path)
   core.setOutput(Outputs.Collection, report.collection)

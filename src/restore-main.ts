@@ -6,12 +6,13 @@ import { runStep } from './step.js'
 
 /** The restore companion: (upload) → make room → RESTORE → follow → outputs and summary. */
 export async function runRestore(): Promise<void> {
-  await runStep(getRestoreInputs, async (inputs, session, signal) => {
+  await runStep(getRestoreInputs, async (inputs, session, { signal, cleanup }) => {
     const plan = planRestore(inputs, session.info.user)
     const result = await takeRestore(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal,
+      cleanup,
       log: log.info,
       connection: inputs.connection
     })

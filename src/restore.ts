@@ -5,6 +5,7 @@
  */
 import { pathKey, type ShowBackupRow } from './backups.js'
 import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
+import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { RestoreInputs } from './constants.js'
@@ -30,6 +31,7 @@ export interface RestorePlan {
 
 export interface RestoreOptions {
   timeoutMs: number
+  cleanup?: StepCleanup
   waitTimeoutMs: number
   signal?: AbortSignal
   log: (message: string) => void
@@ -47,8 +49,6 @@ export interface RestoreResult {
   rows: number
   upload: UploadResult | undefined
 }
-
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
   const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
@@ -98,17 +98,13 @@ export function restoredTables(plan: RestorePlan, rows: ShowBackupRow[]): Restor
   return [...tables].map(([name, count]) => ({ name, rows: count }))
 }
 
-async function readBackup(session: Session, plan: RestorePlan): Promise<ShowBackupRow[]> {
+/** SHOW BACKUP reads every layer's manifest: as long as the job may take. */
+async function readBackup(session: Session, plan: RestorePlan, timeoutMs: number): Promise<ShowBackupRow[]> {
   const statement = sql.showBackup(pathKey(plan.path), plan.collection, {
     checkFiles: false,
     encryptionPassphrase: plan.encryptionPassphrase
   })
-  const rows = await session.query<ShowBackupRow>(
-    statement,
-    [],
-    `reading backup ${plan.path} in ${plan.collectionForDisplay}`,
-    SHOW_BACKUP_TIMEOUT_MS
-  )
+  const rows = await session.query<ShowBackupRow>(statement, [], `reading backup ${plan.path} in ${plan.collectionForDisplay}`, timeoutMs)
   if (rows.length === 0) throw new ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`)
   return rows
 }
@@ -159,9 +155,9 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
     // Any userfile statement makes CockroachDB create the two tables, with its own schema and grants.
     await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
     const location = userfileLocation(plan.collection, session.info.user, RestoreInputs.SourcePath)
-    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log)
+    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log, options.cleanup)
   }
-  const backup = await readBackup(session, plan)
+  const backup = await readBackup(session, plan, options.timeoutMs)
   await makeRoom(session, plan, options.log)
   const jobId = await startRestore(session, plan, options.log)
   options.log(`Restore job ${jobId} started.`)

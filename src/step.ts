@@ -7,22 +7,39 @@
 import { describeServer } from './connection-string.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
-import { ActionError, describeError, InputError } from './errors.js'
+import { StepCleanup } from './cleanup.js'
+import { abortReason, ActionError, CancelledError, describeError, InputError } from './errors.js'
 import { warnAboutInputs, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
 import * as log from './log.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
-function wantsContainerLogs(error: unknown): boolean {
-  return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal')
+function wantsContainerLogs(error: unknown, cancelled: boolean): boolean {
+  return !cancelled && !(error instanceof InputError)
+}
+
+/** What the work gets besides its inputs and session. */
+export interface StepContext {
+  /** Aborted on the first SIGINT/SIGTERM; every query of the session gives up at once. */
+  signal: AbortSignal
+  /** Where the work registers what must be undone if the step does not finish. */
+  cleanup: StepCleanup
+}
+
+function failureMessage(error: unknown, signal: AbortSignal): string {
+  const message = error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
+  const saysCancelled = error instanceof CancelledError || (error instanceof JobError && error.reason === 'signal')
+  // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
+  return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
 }
 
 export async function runStep<I extends SharedInputs>(
   readInputs: () => I,
-  work: (inputs: I, session: Session, signal: AbortSignal) => Promise<void>
+  work: (inputs: I, session: Session, context: StepContext) => Promise<void>
 ): Promise<void> {
   const signals = watchSignals()
+  const cleanup = new StepCleanup()
   let inputs: I | undefined
   let session: Session | undefined
   try {
@@ -35,10 +52,11 @@ export async function runStep<I extends SharedInputs>(
       onRetry: (attempt, error) => log.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
     log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
-    await work(inputs, session, signals.signal)
+    await work(inputs, session, { signal: signals.signal, cleanup })
   } catch (error) {
-    if (inputs?.container !== undefined && wantsContainerLogs(error)) await showContainerLogs(inputs.container)
-    log.fail(error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`)
+    const undone = await cleanup.undoAll()
+    if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted)) await showContainerLogs(inputs.container)
+    log.fail([failureMessage(error, signals.signal), ...undone].join('\n'))
   } finally {
     await session?.close()
     signals.dispose()

@@ -5,6 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import type { StepCleanup } from './cleanup.js'
 import type { Session } from './connection.js'
 import { manifestChecksum } from './download.js'
 import { ActionError, InputError } from './errors.js'
@@ -43,7 +44,8 @@ export async function uploadBackup(
   backupPath: string,
   sourceInput: string,
   input: string,
-  log: (message: string) => void
+  log: (message: string) => void,
+  cleanup?: StepCleanup
 ): Promise<UploadResult> {
   const directory = resolve(sourceInput)
   const isDirectory = await stat(directory).then(
@@ -64,7 +66,8 @@ export async function uploadBackup(
       location,
       join(directory, file),
       storedName(location, backupPath, file),
-      session.info.user
+      session.info.user,
+      cleanup
     )
     result[outcome === 'written' ? 'written' : 'unchanged']++
     if (outcome === 'written') result.bytes += (await stat(join(directory, file))).size

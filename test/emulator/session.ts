@@ -51,6 +51,8 @@ export interface EmulatorState {
   passwords: Map<string, string> | undefined
   statements: StatementLogEntry[]
   queryDelayMs: number
+  /** Only statements matching this wait (all when undefined). */
+  queryDelayMatching?: RegExp
   /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
   tamper?: ResultTamper
 }
@@ -206,7 +208,8 @@ export class CockroachHandler implements WireHandler {
       columns: columns && toWire(columns),
       execute: async (params, protocol) => {
         this.log(session, parsed.sql, params, protocol)
-        if (this.state.queryDelayMs > 0) await sleep(this.state.queryDelayMs)
+        const delayed = this.state.queryDelayMatching?.test(parsed.sql) ?? true
+        if (this.state.queryDelayMs > 0 && delayed) await sleep(this.state.queryDelayMs)
         const text = (value: Value): string => {
           if (value.kind !== 'placeholder') return value.value
           const param = params[value.index - 1]
