@@ -35976,6 +35976,13 @@ function asOfClause(asOf) {
     return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value);
 }
 const SESSION_INFO = 'SELECT current_user, version()';
+/** The cluster's clock, for finding a job created after this moment. */
+const CLUSTER_NOW = 'SELECT now() AS now';
+/**
+ * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
+ * supported interface (crdb_internal is restricted from v26.1); it lists the last 12 hours.
+ */
+const RECENT_JOBS = 'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ';
 /** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
 const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1';
 function showBackups(collection) {
@@ -36496,6 +36503,61 @@ async function runJobToEnd(session, jobId, connection, options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/detached-job.ts
+
+
+
+
+const LOOKUP_TIMEOUT_MS = 2_500;
+/** An error that says the statement got no answer, so its job may or may not exist. */
+function unanswered(error) {
+    return error instanceof CancelledError || (error instanceof QueryError && error.connectionLost);
+}
+async function startDetachedJob(session, start) {
+    const [clock] = await session.query(CLUSTER_NOW, [], 'reading the cluster clock');
+    const since = clock?.now;
+    const release = since === undefined
+        ? undefined
+        : start.cleanup?.add({
+            what: `find and cancel the ${start.kind} job of the unanswered statement`,
+            run: () => cancelUnansweredJob(session, start, since)
+        });
+    let rows;
+    try {
+        rows = await session.query(start.statement, [], start.doing, start.timeoutMs);
+    }
+    catch (error) {
+        if (!unanswered(error))
+            release?.(); // CockroachDB answered with an error: no job was started
+        throw error;
+    }
+    release?.();
+    return detachedJobId(rows, start.kind);
+}
+/** `BACKUP DATABASE bank` of `BACKUP DATABASE bank INTO …`: how CockroachDB's job description starts. */
+function descriptionStart(display) {
+    const match = / (INTO|FROM) /.exec(display);
+    return match ? display.slice(0, match.index) : display;
+}
+async function cancelUnansweredJob(session, start, since) {
+    const user = session.info.user;
+    const fresh = await session.fresh(LOOKUP_TIMEOUT_MS);
+    try {
+        const rows = await fresh.query(RECENT_JOBS, [start.kind, user, since], `looking for the ${start.kind} job in SHOW JOBS`);
+        const found = rows.length > 1 ? rows.filter(row => row.description?.startsWith(descriptionStart(start.display))) : rows;
+        const [job] = found;
+        if (job === undefined || found.length > 1) {
+            const which = found.length > 1 ? `jobs ${found.map(row => row.job_id).join(', ')} could each be it` : 'none was found yet';
+            return `The ${start.kind} statement never answered, so its job may still start: of the ${start.kind} jobs ${user} created since ${since}, ${which}. Check SHOW JOBS and cancel it by hand.`;
+        }
+        await fresh.query(cancelJob(job.job_id), [], `cancelling job ${job.job_id}`);
+        return `Job ${job.job_id}, started by the ${start.kind} statement that never answered, was cancelled.`;
+    }
+    finally {
+        await fresh.close();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/targets.ts
 /**
  * What to back up. Names are taken exactly as CockroachDB lists them (SHOW DATABASES, SHOW TABLES):
@@ -36641,6 +36703,7 @@ function describeTarget(target) {
 
 
 
+
 function destinationOf(inputs) {
     if (inputs.subdirectory !== undefined)
         return { kind: 'subdirectory', name: inputs.subdirectory };
@@ -36663,11 +36726,18 @@ async function listBackups(session, plan) {
     const rows = await session.query(showBackups(plan.collection), [], `listing backups in ${plan.collectionForDisplay}`);
     return rows.map(row => row.path);
 }
-async function startBackup(session, plan, log) {
+async function startBackup(session, plan, options) {
     const statement = { ...plan };
-    log(`Running: ${backup({ ...statement, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`);
-    return detachedJobId(rows, 'BACKUP');
+    const display = backup({ ...statement, collection: plan.collectionForDisplay }, true);
+    options.log(`Running: ${display}`);
+    return startDetachedJob(session, {
+        kind: 'BACKUP',
+        statement: backup(statement),
+        display,
+        doing: `starting the backup into ${plan.collectionForDisplay}`,
+        timeoutMs: options.timeoutMs,
+        cleanup: options.cleanup
+    });
 }
 /** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
 async function backup_showBackup(session, plan, path, checkFiles, timeoutMs) {
@@ -36698,7 +36768,7 @@ async function takeBackup(session, plan, options) {
     if (plan.destination.kind === 'latest' && before.length === 0) {
         throw new errors_ActionError(`incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`, 'Run the action once without incremental to take the first full backup.');
     }
-    const jobId = await startBackup(session, plan, options.log);
+    const jobId = await startBackup(session, plan, options);
     options.log(`Backup job ${jobId} started.`);
     const { description } = await runJobToEnd(session, jobId, options.connection, {
         timeoutMs: options.timeoutMs,

@@ -19,7 +19,8 @@ import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { ActionError } from './errors.js'
-import { detachedJobId, runJobToEnd, type JobId } from './job.js'
+import { startDetachedJob } from './detached-job.js'
+import { runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
 import type { ActionInputs } from './inputs.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
@@ -81,11 +82,18 @@ async function listBackups(session: Session, plan: BackupPlan): Promise<string[]
   return rows.map(row => row.path)
 }
 
-async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {
+async function startBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
-  log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
-  return detachedJobId(rows, 'BACKUP')
+  const display = sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)
+  options.log(`Running: ${display}`)
+  return startDetachedJob(session, {
+    kind: 'BACKUP',
+    statement: sql.backup(statement),
+    display,
+    doing: `starting the backup into ${plan.collectionForDisplay}`,
+    timeoutMs: options.timeoutMs,
+    cleanup: options.cleanup
+  })
 }
 
 /** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
@@ -129,7 +137,7 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
       'Run the action once without incremental to take the first full backup.'
     )
   }
-  const jobId = await startBackup(session, plan, options.log)
+  const jobId = await startBackup(session, plan, options)
   options.log(`Backup job ${jobId} started.`)
   const { description } = await runJobToEnd(session, jobId, options.connection, {
     timeoutMs: options.timeoutMs,

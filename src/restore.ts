@@ -10,7 +10,8 @@ import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { RestoreInputs } from './constants.js'
 import { ActionError } from './errors.js'
-import { detachedJobId, runJobToEnd, type JobId } from './job.js'
+import { startDetachedJob } from './detached-job.js'
+import { runJobToEnd, type JobId } from './job.js'
 import type { RestoreActionInputs } from './restore-inputs.js'
 import * as sql from './sql.js'
 import { firstDatabase, type BackupTarget, type TableName } from './targets.js'
@@ -135,8 +136,8 @@ async function makeRoom(session: Session, plan: RestorePlan, log: (message: stri
   }
 }
 
-async function startRestore(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<JobId> {
-  const options: sql.RestoreStatementOptions = {
+async function startRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<JobId> {
+  const statement: sql.RestoreStatementOptions = {
     target: plan.target,
     path: plan.path,
     collection: plan.collection,
@@ -144,9 +145,16 @@ async function startRestore(session: Session, plan: RestorePlan, log: (message: 
     intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
     encryptionPassphrase: plan.encryptionPassphrase
   }
-  log(`Running: ${sql.restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session.query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
-  return detachedJobId(rows, 'RESTORE')
+  const display = sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)
+  options.log(`Running: ${display}`)
+  return startDetachedJob(session, {
+    kind: 'RESTORE',
+    statement: sql.restoreDetached(statement),
+    display,
+    doing: `starting the restore from ${plan.path}`,
+    timeoutMs: options.timeoutMs,
+    cleanup: options.cleanup
+  })
 }
 
 export async function takeRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
@@ -159,7 +167,7 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
   }
   const backup = await readBackup(session, plan, options.timeoutMs)
   await makeRoom(session, plan, options.log)
-  const jobId = await startRestore(session, plan, options.log)
+  const jobId = await startRestore(session, plan, options)
   options.log(`Restore job ${jobId} started.`)
   await runJobToEnd(session, jobId, options.connection, {
     timeoutMs: options.timeoutMs,

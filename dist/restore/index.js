@@ -39146,6 +39146,13 @@ function asOfClause(asOf) {
     return asOf.kind === 'follower-read' ? 'follower_read_timestamp()' : quoteLiteral(asOf.value);
 }
 const SESSION_INFO = 'SELECT current_user, version()';
+/** The cluster's clock, for finding a job created after this moment. */
+const CLUSTER_NOW = 'SELECT now() AS now';
+/**
+ * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
+ * supported interface (crdb_internal is restricted from v26.1); it lists the last 12 hours.
+ */
+const RECENT_JOBS = 'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ';
 /** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
 const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1';
 function showBackups(collection) {
@@ -40059,6 +40066,61 @@ async function runJobToEnd(session, jobId, connection, options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/detached-job.ts
+
+
+
+
+const LOOKUP_TIMEOUT_MS = 2_500;
+/** An error that says the statement got no answer, so its job may or may not exist. */
+function unanswered(error) {
+    return error instanceof CancelledError || (error instanceof QueryError && error.connectionLost);
+}
+async function startDetachedJob(session, start) {
+    const [clock] = await session.query(CLUSTER_NOW, [], 'reading the cluster clock');
+    const since = clock?.now;
+    const release = since === undefined
+        ? undefined
+        : start.cleanup?.add({
+            what: `find and cancel the ${start.kind} job of the unanswered statement`,
+            run: () => cancelUnansweredJob(session, start, since)
+        });
+    let rows;
+    try {
+        rows = await session.query(start.statement, [], start.doing, start.timeoutMs);
+    }
+    catch (error) {
+        if (!unanswered(error))
+            release?.(); // CockroachDB answered with an error: no job was started
+        throw error;
+    }
+    release?.();
+    return detachedJobId(rows, start.kind);
+}
+/** `BACKUP DATABASE bank` of `BACKUP DATABASE bank INTO …`: how CockroachDB's job description starts. */
+function descriptionStart(display) {
+    const match = / (INTO|FROM) /.exec(display);
+    return match ? display.slice(0, match.index) : display;
+}
+async function cancelUnansweredJob(session, start, since) {
+    const user = session.info.user;
+    const fresh = await session.fresh(LOOKUP_TIMEOUT_MS);
+    try {
+        const rows = await fresh.query(RECENT_JOBS, [start.kind, user, since], `looking for the ${start.kind} job in SHOW JOBS`);
+        const found = rows.length > 1 ? rows.filter(row => row.description?.startsWith(descriptionStart(start.display))) : rows;
+        const [job] = found;
+        if (job === undefined || found.length > 1) {
+            const which = found.length > 1 ? `jobs ${found.map(row => row.job_id).join(', ')} could each be it` : 'none was found yet';
+            return `The ${start.kind} statement never answered, so its job may still start: of the ${start.kind} jobs ${user} created since ${since}, ${which}. Check SHOW JOBS and cancel it by hand.`;
+        }
+        await fresh.query(cancelJob(job.job_id), [], `cancelling job ${job.job_id}`);
+        return `Job ${job.job_id}, started by the ${start.kind} statement that never answered, was cancelled.`;
+    }
+    finally {
+        await fresh.close();
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:path"
@@ -40586,6 +40648,7 @@ async function uploadBackup(session, location, backupPath, sourceInput, input, l
 
 
 
+
 function planRestore(inputs, sessionUser) {
     const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser);
     if (inputs.sourcePath !== undefined && !collection_isUserfile(collection)) {
@@ -40666,8 +40729,8 @@ async function makeRoom(session, plan, log) {
         log(`Dropped database ${database} (drop-existing: true).`);
     }
 }
-async function startRestore(session, plan, log) {
-    const options = {
+async function startRestore(session, plan, options) {
+    const statement = {
         target: plan.target,
         path: plan.path,
         collection: plan.collection,
@@ -40675,9 +40738,16 @@ async function startRestore(session, plan, log) {
         intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
         encryptionPassphrase: plan.encryptionPassphrase
     };
-    log(`Running: ${restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`);
-    const rows = await session.query(restoreDetached(options), [], `starting the restore from ${plan.path}`);
-    return detachedJobId(rows, 'RESTORE');
+    const display = restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true);
+    options.log(`Running: ${display}`);
+    return startDetachedJob(session, {
+        kind: 'RESTORE',
+        statement: restoreDetached(statement),
+        display,
+        doing: `starting the restore from ${plan.path}`,
+        timeoutMs: options.timeoutMs,
+        cleanup: options.cleanup
+    });
 }
 async function takeRestore(session, plan, options) {
     let upload;
@@ -40689,7 +40759,7 @@ async function takeRestore(session, plan, options) {
     }
     const backup = await readBackup(session, plan, options.timeoutMs);
     await makeRoom(session, plan, options.log);
-    const jobId = await startRestore(session, plan, options.log);
+    const jobId = await startRestore(session, plan, options);
     options.log(`Restore job ${jobId} started.`);
     await runJobToEnd(session, jobId, options.connection, {
         timeoutMs: options.timeoutMs,

@@ -113,6 +113,43 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(error).not.toMatch(/within wait-timeout/)
   })
 
+  it('while the BACKUP statement has not answered: the job it started is found in SHOW JOBS and cancelled', async () => {
+    const emu = await bank({ jobDurationMs: 60_000 })
+    // CockroachDB has made the job; its answer is what hangs.
+    emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
+    const run = await cancelWhen({ database: 'bank', 'connection-string': emu.connectionString() }, out => out.includes('Running: BACKUP'))
+    expectCancelled(run)
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(cancels(emu)).toEqual([`CANCEL JOB ${job?.id}`])
+    expect(['canceled', 'cancel-requested']).toContain(job?.status)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(
+      /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+    )
+  })
+
+  it('while the RESTORE statement has not answered: the same', async () => {
+    const emu = await bank({ jobDurationMs: 60_000 })
+    emu.setJobDuration(100)
+    const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(backup.exitCode).toBe(0)
+    emu.setJobDuration(60_000)
+    emu.setQueryDelay(60_000, /^RESTORE/, { answer: true })
+    const run = await cancelWhen(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'new-db-name': 'bank2',
+        'connection-string': emu.connectionString()
+      },
+      out => out.includes('Running: RESTORE'),
+      { script: join(ROOT, 'dist/restore/index.js'), actionYml: join(ROOT, 'restore/action.yml') }
+    )
+    expectCancelled(run)
+    const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
+    expect(cancels(emu)).toEqual([`CANCEL JOB ${restoreJob?.id}`])
+    expect(['canceled', 'cancel-requested']).toContain(restoreJob?.status)
+  })
+
   it('while a job-status query hangs: CANCEL JOB goes out on a fresh connection at once', async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     const run = await cancelWhen(

@@ -48,8 +48,11 @@ export interface Emulator {
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
   failNextJob(failure: JobFailure): void
   setJobDuration(ms: number): void
-  /** Every statement (or only those matching `matching`, as sent) waits this long before it runs. */
-  setQueryDelay(ms: number, matching?: RegExp): void
+  /**
+   * Every statement (or only those matching `matching`, as sent) waits this long before it runs;
+   * with `{ answer: true }` it runs at once and only its answer waits.
+   */
+  setQueryDelay(ms: number, matching?: RegExp, options?: { answer?: boolean }): void
   /**
    * A hostile cluster: every non-null value of every result passes through `tamper` (with its
    * column's name) on its way out; undefined turns it off. The cluster's own state is unchanged.
@@ -120,9 +123,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setJobDuration(ms) {
       jobs.durationMs = ms
     },
-    setQueryDelay(ms, matching) {
+    setQueryDelay(ms, matching, options) {
       state.queryDelayMs = ms
       state.queryDelayMatching = matching
+      state.queryDelayAfter = options?.answer
     },
     tamperResults(tamper) {
       state.tamper = tamper

@@ -14,11 +14,21 @@ export type Aggregate = 'count' | 'sum-length'
 
 /** `{ column, encoding }` is `encode(column, 'base64')`, as the action reads userfile payloads. */
 export type SelectItem = {
-  expr: 'current_user' | 'session_user' | 'version' | Value | { column: string; encoding?: string; aggregate?: Aggregate }
+  expr: 'current_user' | 'session_user' | 'version' | 'now' | Value | { column: string; encoding?: string; aggregate?: Aggregate }
   alias: string | undefined
 }
 
-export type JobsSource = { kind: 'crdb_internal.jobs'; jobId: Value | undefined } | { kind: 'show-job'; jobId: Value }
+/** `column = value` or `column >= value`, joined by AND: the filters the action puts on [SHOW JOBS]. */
+export interface JobCondition {
+  column: string
+  op: '=' | '>='
+  value: Value
+}
+
+export type JobsSource =
+  | { kind: 'crdb_internal.jobs'; jobId: Value | undefined }
+  | { kind: 'show-job'; jobId: Value }
+  | { kind: 'show-jobs'; where: JobCondition[] }
 
 export type TablePattern = { parts: string[]; star: boolean }
 
@@ -379,6 +389,11 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'version'
+    } else if (this.isWord('now') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct(')')
+      expr = 'now'
     } else if (this.isWord('count') && this.peek(1).kind === 'punct') {
       this.pos++
       this.expectPunct('(')
@@ -425,6 +440,18 @@ class Parser {
   jobsSource(): JobsSource {
     if (this.acceptPunct('[')) {
       this.expectWord('show')
+      if (this.acceptWord('jobs')) {
+        this.expectPunct(']')
+        const where: JobCondition[] = []
+        if (this.acceptWord('where')) {
+          do {
+            const column = this.name()
+            const op = this.acceptPunct('>=') ? '>=' : (this.expectPunct('='), '=')
+            where.push({ column, op, value: this.value() })
+          } while (this.acceptWord('and'))
+        }
+        return { kind: 'show-jobs', where }
+      }
       this.expectWord('job')
       const jobId = this.value()
       this.expectPunct(']')

@@ -7,7 +7,15 @@ import type { Cluster, Job } from './cluster.js'
 import { CrdbError, invalidInt, passwordFailed, syntaxError, undefinedColumn } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
-import { parseStatements, type BackupStatement, type ParsedStatement, type RestoreStatement, type Statement, type Value } from './parser.js'
+import {
+  parseStatements,
+  type BackupStatement,
+  type JobCondition,
+  type ParsedStatement,
+  type RestoreStatement,
+  type Statement,
+  type Value
+} from './parser.js'
 import type { ColumnType } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
@@ -53,6 +61,8 @@ export interface EmulatorState {
   queryDelayMs: number
   /** Only statements matching this wait (all when undefined). */
   queryDelayMatching?: RegExp
+  /** The statement runs at once and only its answer waits (it is done when the client gives up). */
+  queryDelayAfter?: boolean
   /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
   tamper?: ResultTamper
 }
@@ -117,6 +127,19 @@ function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
     execution_errors: '{}'
   }
   return columns.map(c => values[c.name] ?? null)
+}
+
+/** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
+function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
+  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }])[0] ?? null
+  if (cell === null) return false
+  if (condition.op === '=') return cell === value
+  const instant = (text: string): number => {
+    const iso = text.replace(' ', 'T')
+    if (/[+-]\d\d$/.test(iso)) return Date.parse(`${iso}:00`)
+    return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) // TIMESTAMP: UTC
+  }
+  return instant(cell) >= instant(value)
 }
 
 const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.name, type: PG_TYPE[c.type] }))
@@ -208,8 +231,9 @@ export class CockroachHandler implements WireHandler {
       columns: columns && toWire(columns),
       execute: async (params, protocol) => {
         this.log(session, parsed.sql, params, protocol)
-        const delayed = this.state.queryDelayMatching?.test(parsed.sql) ?? true
-        if (this.state.queryDelayMs > 0 && delayed) await sleep(this.state.queryDelayMs)
+        const delayed = this.state.queryDelayMs > 0 && (this.state.queryDelayMatching?.test(parsed.sql) ?? true)
+        const delayAfter = delayed && this.state.queryDelayAfter === true
+        if (delayed && !delayAfter) await sleep(this.state.queryDelayMs)
         const text = (value: Value): string => {
           if (value.kind !== 'placeholder') return value.value
           const param = params[value.index - 1]
@@ -217,6 +241,7 @@ export class CockroachHandler implements WireHandler {
           return param
         }
         const { rows, tag } = await this.run(parsed.statement, text, session, parsed.sql)
+        if (delayAfter) await sleep(this.state.queryDelayMs)
         const tamper = this.state.tamper
         const sent =
           tamper && columns ? rows.map(row => row.map((cell, i) => (cell === null ? cell : tamper(columns[i]?.name ?? '', cell)))) : rows
@@ -233,6 +258,7 @@ export class CockroachHandler implements WireHandler {
         return statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return { name: item.alias ?? item.expr, type: 'STRING' }
           if (item.expr === 'version') return { name: item.alias ?? 'version', type: 'STRING' }
+          if (item.expr === 'now') return { name: item.alias ?? 'now', type: 'TIMESTAMPTZ' }
           if ('column' in item.expr) throw undefinedColumn(item.expr.column)
           return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
         })
@@ -283,6 +309,7 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
+          if (item.expr === 'now') return formatTimestamp(cluster.now().getTime(), 'TIMESTAMPTZ')
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
@@ -290,6 +317,12 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs': {
         const columns = selectColumns(jobColumns(cluster), statement.columns)
         const source = statement.from
+        if (source.kind === 'show-jobs') {
+          const rows = [...cluster.jobs.values()]
+            .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
+            .map(job => jobRow(cluster, job, columns))
+          return { rows, tag: `SELECT ${rows.length}` }
+        }
         const wanted = source.jobId === undefined ? undefined : jobId(source.jobId)
         const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
         const rows = jobs.map(job => jobRow(cluster, job, columns))
