@@ -38738,6 +38738,24 @@ function as_of_system_time_describeAsOf(asOf) {
 
 
 
+function percentDecoded(text) {
+    try {
+        return decodeURIComponent(text);
+    }
+    catch {
+        return text; // not valid percent-encoding: the text as written is its only form
+    }
+}
+/**
+ * Every form a secret can take on its way to a log line: as written (and trimmed), SQL-escaped (a
+ * `'` doubled inside a literal, which CockroachDB's syntax errors echo as `source SQL: …`),
+ * percent-encoded (inside a URI) and percent-decoded (a URI's credentials as the server sees them),
+ * and the SQL-escaped form of each of those.
+ */
+function secretForms(secret) {
+    const plain = [secret, secret.trim(), encodeURIComponent(secret), percentDecoded(secret)];
+    return [...new Set([...plain, ...plain.map(form => form.replaceAll("'", "''"))])].filter(form => form !== '');
+}
 function secretsIn(raw) {
     const secrets = [
         ...connectionStringSecrets(raw.connectionString),
@@ -38746,7 +38764,7 @@ function secretsIn(raw) {
         raw.encryptionPassphrase.trim(),
         ...raw.pems.filter(pem => pem.includes('-----BEGIN')).flatMap(pem => pemSecrets(pem))
     ];
-    return [...new Set(secrets.filter(secret => secret !== ''))];
+    return [...new Set(secrets.filter(secret => secret !== '').flatMap(secretForms))];
 }
 
 ;// CONCATENATED MODULE: ./src/targets.ts

@@ -54,6 +54,11 @@ export interface Emulator {
    */
   setQueryDelay(ms: number, matching?: RegExp, options?: { answer?: boolean }): void
   /**
+   * Statements matching `matching` fail as a syntax error whose detail echoes the statement, string
+   * literals included, as CockroachDB's syntax errors do (undefined turns it off).
+   */
+  rejectAsSyntaxError(matching: RegExp | undefined): void
+  /**
    * A hostile cluster: every non-null value of every result passes through `tamper` (with its
    * column's name) on its way out; undefined turns it off. The cluster's own state is unchanged.
    */
@@ -127,6 +132,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       state.queryDelayMs = ms
       state.queryDelayMatching = matching
       state.queryDelayAfter = options?.answer
+    },
+    rejectAsSyntaxError(matching) {
+      state.rejectSyntax = matching
     },
     tamperResults(tamper) {
       state.tamper = tamper

@@ -63,6 +63,8 @@ export interface EmulatorState {
   queryDelayMatching?: RegExp
   /** The statement runs at once and only its answer waits (it is done when the client gives up). */
   queryDelayAfter?: boolean
+  /** Statements matching this fail as a syntax error that echoes them (see Emulator.rejectAsSyntaxError). */
+  rejectSyntax?: RegExp
   /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
   tamper?: ResultTamper
 }
@@ -127,6 +129,22 @@ function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
     execution_errors: '{}'
   }
   return columns.map(c => values[c.name] ?? null)
+}
+
+/**
+ * A syntax error at the statement's last token, with the detail CockroachDB's lexer adds
+ * (pkg/sql/parser/lexer.go, populateErrorDetails): `source SQL:`, the statement up to the end of
+ * that token's line, and a caret under the token. String literals, secrets included, are echoed.
+ */
+function echoingSyntaxError(sql: string): CrdbError {
+  const lastToken = /(\S+)\s*$/.exec(sql)
+  const position = lastToken?.index ?? 0
+  const lineStart = sql.lastIndexOf('\n', position) + 1
+  return new CrdbError(
+    `at or near "${(lastToken?.[1] ?? '').toLowerCase()}": syntax error`,
+    '42601',
+    `source SQL:\n${sql}\n${' '.repeat(position - lineStart)}^`
+  )
 }
 
 /** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
@@ -231,6 +249,7 @@ export class CockroachHandler implements WireHandler {
       columns: columns && toWire(columns),
       execute: async (params, protocol) => {
         this.log(session, parsed.sql, params, protocol)
+        if (this.state.rejectSyntax?.test(parsed.sql)) throw echoingSyntaxError(parsed.sql)
         const delayed = this.state.queryDelayMs > 0 && (this.state.queryDelayMatching?.test(parsed.sql) ?? true)
         const delayAfter = delayed && this.state.queryDelayAfter === true
         if (delayed && !delayAfter) await sleep(this.state.queryDelayMs)
