@@ -36099,6 +36099,15 @@ function atLeast(version, major, minor) {
 function supportsCheckFiles(version) {
     return atLeast(version, 22, 1);
 }
+/**
+ * A missing BACKUP_MANIFEST-CHECKSUM is an error from v22.2: SHOW BACKUP … WITH check_files (which
+ * the action runs there) fails without one in every layer ("Error checking metadata file",
+ * pkg/backup/show.go). Readers in every version accept a manifest without one ("might be an old
+ * version", backupinfo/manifest_handling.go), so before v22.2 it is only a warning.
+ */
+function writesManifestChecksum(version) {
+    return atLeast(version, 22, 2);
+}
 
 ;// CONCATENATED MODULE: ./src/connection.ts
 
@@ -37094,6 +37103,7 @@ async function deleteOnFreshSession(session, location, file) {
 
 
 
+
 const PARTIAL_SUFFIX = '.partial';
 async function listFiles(session, location, backupPath) {
     const planned = [];
@@ -37106,7 +37116,31 @@ async function listFiles(session, location, backupPath) {
             planned.push({ stored, size: Number(stored.file_size), relative });
         }
     }
+    refuseCollisions(planned);
     return planned;
+}
+/**
+ * Two stored names that land on one local path (a main-folder `incrementals/x` and a layer's `x`),
+ * or a file where another needs a folder, are refused: one would silently replace the other.
+ */
+function refuseCollisions(files) {
+    const byRelative = new Map();
+    for (const file of files) {
+        const clash = byRelative.get(file.relative);
+        if (clash !== undefined) {
+            throw new errors_ActionError(`${clash.stored.filename} and ${file.stored.filename} would both be downloaded as ${file.relative}; refusing to let one overwrite the other.`);
+        }
+        byRelative.set(file.relative, file);
+    }
+    for (const file of files) {
+        const parts = file.relative.split('/');
+        for (let depth = 1; depth < parts.length; depth++) {
+            const blocker = byRelative.get(parts.slice(0, depth).join('/'));
+            if (blocker !== undefined) {
+                throw new errors_ActionError(`${blocker.stored.filename} is a file where ${file.stored.filename} needs a folder; refusing to download either.`);
+            }
+        }
+    }
 }
 const exists = (path) => (0,promises_namespaceObject.lstat)(path).then(() => true, (error) => {
     if (error.code === 'ENOENT')
@@ -37153,8 +37187,8 @@ async function checkDownloadPath(directoryInput) {
     }
 }
 /**
- * A directory holds this same backup when it has exactly these files at these sizes and the same
- * manifest bytes (the manifest names every data file and the backup's times).
+ * A directory holds this same backup when it has exactly these files with the same bytes: sizes
+ * first (cheap), then every file's SHA-256 against the stored one (a same-size corrupt file fails).
  */
 async function holdsSameBackup(session, location, directory, files) {
     const sizes = await Promise.all(files.map(file => (0,promises_namespaceObject.stat)((0,external_node_path_namespaceObject.join)(directory, file.relative)).then(s => s.size, () => -1)));
@@ -37162,8 +37196,11 @@ async function holdsSameBackup(session, location, directory, files) {
         return false;
     if ((await listLocalFiles(directory)).length !== files.length)
         return false;
-    const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST');
-    return (manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256((0,external_node_path_namespaceObject.join)(directory, manifest.relative))));
+    for (const file of files) {
+        if ((await storedSha256(session, location, file)) !== (await localSha256((0,external_node_path_namespaceObject.join)(directory, file.relative))))
+            return false;
+    }
+    return true;
 }
 async function downloadFile(session, location, file, target) {
     const stream = (0,external_node_fs_namespaceObject.createWriteStream)(target, { flags: 'wx' });
@@ -37194,11 +37231,17 @@ async function localSha256(path) {
 function manifestChecksum(manifest) {
     return (0,external_node_crypto_.createHash)('sha256').update(manifest).digest().subarray(0, 4);
 }
-async function verifyChecksums(directory, files) {
+async function verifyChecksums(directory, files, options) {
     for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
         const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`);
-        if (checksumFile === undefined)
+        if (checksumFile === undefined) {
+            const missing = `${file.relative} has no ${file.relative}-CHECKSUM next to it`;
+            if (writesManifestChecksum(options.version)) {
+                throw new errors_ActionError(`${missing}, which CockroachDB ${options.version?.text ?? ''} always writes: the backup is incomplete.`);
+            }
+            options.warn?.(`${missing}, so it cannot be checked.`);
             continue;
+        }
         const expected = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, checksumFile.relative));
         const actual = manifestChecksum(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(directory, file.relative)));
         if (!actual.equals(expected)) {
@@ -37206,7 +37249,7 @@ async function verifyChecksums(directory, files) {
         }
     }
 }
-async function downloadBackup(session, location, backupPath, directoryInput, log) {
+async function downloadBackup(session, location, backupPath, directoryInput, log, options = {}) {
     const directory = (0,external_node_path_namespaceObject.resolve)(directoryInput);
     const files = await listFiles(session, location, backupPath);
     if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
@@ -37218,9 +37261,9 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
     });
     if (!empty) {
         if (await holdsSameBackup(session, location, directory, files)) {
-            await verifyChecksums(directory, files);
+            await verifyChecksums(directory, files, options);
             log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
-            return { directory, files: files.length, bytes };
+            return { directory, files: (await listLocalFiles(directory)).length, bytes };
         }
         throw new errors_ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
     }
@@ -37233,7 +37276,7 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
             await downloadFile(session, location, file, target + PARTIAL_SUFFIX);
             await (0,promises_namespaceObject.rename)(target + PARTIAL_SUFFIX, target);
         }
-        await verifyChecksums(directory, files);
+        await verifyChecksums(directory, files, options);
     }
     catch (error) {
         // Nothing half-done is left behind, and nothing that was there before is touched: the
@@ -37244,8 +37287,10 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
             await Promise.all((await (0,promises_namespaceObject.readdir)(directory)).map(entry => (0,promises_namespaceObject.rm)((0,external_node_path_namespaceObject.join)(directory, entry), { recursive: true, force: true })));
         throw fileSystemError(error, Inputs.DownloadPath, directory);
     }
-    log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
-    return { directory, files: files.length, bytes };
+    // The output counts what is on disk, not what was planned.
+    const onDisk = (await listLocalFiles(directory)).length;
+    log(`Downloaded ${onDisk} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
+    return { directory, files: onDisk, bytes };
 }
 
 ;// CONCATENATED MODULE: external "os"
@@ -40796,7 +40841,7 @@ async function run() {
         let download;
         if (inputs.downloadPath !== undefined) {
             try {
-                download = await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log_info);
+                download = await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log_info, { version: session.info.version, warn: log_warning });
             }
             catch (error) {
                 // The backup exists and is verified: say where it is, then fail for the download.

@@ -29,7 +29,8 @@ export async function run(): Promise<void> {
           userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath),
           result.path,
           inputs.downloadPath,
-          log.info
+          log.info,
+          { version: session.info.version, warn: log.warning }
         )
       } catch (error) {
         // The backup exists and is verified: say where it is, then fail for the download.

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path'
 import type { StepCleanup } from './cleanup.js'
 import type { Session } from './connection.js'
 import { manifestChecksum } from './download.js'
-import { ActionError, InputError } from './errors.js'
+import { ActionError, fileSystemError, InputError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
 import { joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
 
@@ -53,7 +53,9 @@ export async function uploadBackup(
     () => false
   )
   if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
-  const files = await listLocalFiles(directory)
+  const files = await listLocalFiles(directory).catch((error: unknown) => {
+    throw fileSystemError(error, input, directory)
+  })
   if (!files.includes('BACKUP_MANIFEST'))
     throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
   const unsafe = files.find(file => !safeRelativePath(file))

@@ -39090,6 +39090,17 @@ function checkText(input, text) {
         throw new errors_InputError(input, 'is longer than 1024 characters.');
     return text;
 }
+/**
+ * The upload writes under `<collection>/<backup-path>/` as given, while CockroachDB cleans the path
+ * before RESTORE reads it: with `..`, `.` or `//` the two could mean different folders.
+ */
+function canonicalBackupPath(path) {
+    const parts = path.replace(/^\//, '').split('/');
+    if (parts.some(part => part === '' || part === '.' || part === '..' || part.includes('\\'))) {
+        throw new errors_InputError(RestoreInputs.BackupPath, `${JSON.stringify(path)} is not a plain folder path: no empty, "." or ".." parts, no trailing slash (the backup action's backup-path output, e.g. /2024/05/07-141012.34).`);
+    }
+    return path;
+}
 function getRestoreInputs(readRaw = readInput, mask = core_setSecret) {
     const read = (name) => readRaw(name) ?? '';
     const shared = readSharedInputs(readRaw, mask);
@@ -39107,7 +39118,7 @@ function getRestoreInputs(readRaw = readInput, mask = core_setSecret) {
     }
     return {
         ...shared,
-        backupPath: checkText(RestoreInputs.BackupPath, backupPath),
+        backupPath: canonicalBackupPath(checkText(RestoreInputs.BackupPath, backupPath)),
         sourcePath: sourcePath === undefined ? undefined : checkText(RestoreInputs.SourcePath, sourcePath),
         newDbName: newDbName === undefined ? undefined : checkText(RestoreInputs.NewDbName, newDbName),
         dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
@@ -39679,6 +39690,15 @@ function atLeast(version, major, minor) {
 /** `SHOW BACKUP … WITH check_files` exists from v22.1 (PR #80491; docs/cockroachdb-facts.md). */
 function supportsCheckFiles(version) {
     return atLeast(version, 22, 1);
+}
+/**
+ * A missing BACKUP_MANIFEST-CHECKSUM is an error from v22.2: SHOW BACKUP … WITH check_files (which
+ * the action runs there) fails without one in every layer ("Error checking metadata file",
+ * pkg/backup/show.go). Readers in every version accept a manifest without one ("might be an old
+ * version", backupinfo/manifest_handling.go), so before v22.2 it is only a warning.
+ */
+function version_writesManifestChecksum(version) {
+    return atLeast(version, 22, 2);
 }
 
 ;// CONCATENATED MODULE: ./src/connection.ts
@@ -40444,6 +40464,7 @@ async function deleteOnFreshSession(session, location, file) {
 
 
 
+
 const PARTIAL_SUFFIX = '.partial';
 async function listFiles(session, location, backupPath) {
     const planned = [];
@@ -40456,7 +40477,31 @@ async function listFiles(session, location, backupPath) {
             planned.push({ stored, size: Number(stored.file_size), relative });
         }
     }
+    refuseCollisions(planned);
     return planned;
+}
+/**
+ * Two stored names that land on one local path (a main-folder `incrementals/x` and a layer's `x`),
+ * or a file where another needs a folder, are refused: one would silently replace the other.
+ */
+function refuseCollisions(files) {
+    const byRelative = new Map();
+    for (const file of files) {
+        const clash = byRelative.get(file.relative);
+        if (clash !== undefined) {
+            throw new ActionError(`${clash.stored.filename} and ${file.stored.filename} would both be downloaded as ${file.relative}; refusing to let one overwrite the other.`);
+        }
+        byRelative.set(file.relative, file);
+    }
+    for (const file of files) {
+        const parts = file.relative.split('/');
+        for (let depth = 1; depth < parts.length; depth++) {
+            const blocker = byRelative.get(parts.slice(0, depth).join('/'));
+            if (blocker !== undefined) {
+                throw new ActionError(`${blocker.stored.filename} is a file where ${file.stored.filename} needs a folder; refusing to download either.`);
+            }
+        }
+    }
 }
 const download_exists = (path) => lstat(path).then(() => true, (error) => {
     if (error.code === 'ENOENT')
@@ -40503,8 +40548,8 @@ async function checkDownloadPath(directoryInput) {
     }
 }
 /**
- * A directory holds this same backup when it has exactly these files at these sizes and the same
- * manifest bytes (the manifest names every data file and the backup's times).
+ * A directory holds this same backup when it has exactly these files with the same bytes: sizes
+ * first (cheap), then every file's SHA-256 against the stored one (a same-size corrupt file fails).
  */
 async function holdsSameBackup(session, location, directory, files) {
     const sizes = await Promise.all(files.map(file => stat(join(directory, file.relative)).then(s => s.size, () => -1)));
@@ -40512,8 +40557,11 @@ async function holdsSameBackup(session, location, directory, files) {
         return false;
     if ((await listLocalFiles(directory)).length !== files.length)
         return false;
-    const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST');
-    return (manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256(join(directory, manifest.relative))));
+    for (const file of files) {
+        if ((await storedSha256(session, location, file)) !== (await localSha256(join(directory, file.relative))))
+            return false;
+    }
+    return true;
 }
 async function downloadFile(session, location, file, target) {
     const stream = createWriteStream(target, { flags: 'wx' });
@@ -40544,11 +40592,17 @@ async function localSha256(path) {
 function manifestChecksum(manifest) {
     return (0,external_node_crypto_.createHash)('sha256').update(manifest).digest().subarray(0, 4);
 }
-async function verifyChecksums(directory, files) {
+async function verifyChecksums(directory, files, options) {
     for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
         const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`);
-        if (checksumFile === undefined)
+        if (checksumFile === undefined) {
+            const missing = `${file.relative} has no ${file.relative}-CHECKSUM next to it`;
+            if (writesManifestChecksum(options.version)) {
+                throw new ActionError(`${missing}, which CockroachDB ${options.version?.text ?? ''} always writes: the backup is incomplete.`);
+            }
+            options.warn?.(`${missing}, so it cannot be checked.`);
             continue;
+        }
         const expected = await readFile(join(directory, checksumFile.relative));
         const actual = manifestChecksum(await readFile(join(directory, file.relative)));
         if (!actual.equals(expected)) {
@@ -40556,7 +40610,7 @@ async function verifyChecksums(directory, files) {
         }
     }
 }
-async function downloadBackup(session, location, backupPath, directoryInput, log) {
+async function downloadBackup(session, location, backupPath, directoryInput, log, options = {}) {
     const directory = resolve(directoryInput);
     const files = await listFiles(session, location, backupPath);
     if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
@@ -40568,9 +40622,9 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
     });
     if (!empty) {
         if (await holdsSameBackup(session, location, directory, files)) {
-            await verifyChecksums(directory, files);
+            await verifyChecksums(directory, files, options);
             log(`${directory} already holds this backup (${files.length} files); not downloading again.`);
-            return { directory, files: files.length, bytes };
+            return { directory, files: (await listLocalFiles(directory)).length, bytes };
         }
         throw new ActionError(`download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`);
     }
@@ -40583,7 +40637,7 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
             await downloadFile(session, location, file, target + PARTIAL_SUFFIX);
             await rename(target + PARTIAL_SUFFIX, target);
         }
-        await verifyChecksums(directory, files);
+        await verifyChecksums(directory, files, options);
     }
     catch (error) {
         // Nothing half-done is left behind, and nothing that was there before is touched: the
@@ -40594,8 +40648,10 @@ async function downloadBackup(session, location, backupPath, directoryInput, log
             await Promise.all((await readdir(directory)).map(entry => rm(join(directory, entry), { recursive: true, force: true })));
         throw fileSystemError(error, Inputs.DownloadPath, directory);
     }
-    log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
-    return { directory, files: files.length, bytes };
+    // The output counts what is on disk, not what was planned.
+    const onDisk = (await listLocalFiles(directory)).length;
+    log(`Downloaded ${onDisk} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`);
+    return { directory, files: onDisk, bytes };
 }
 
 ;// CONCATENATED MODULE: ./src/upload.ts
@@ -40633,7 +40689,9 @@ async function uploadBackup(session, location, backupPath, sourceInput, input, l
     const isDirectory = await (0,promises_namespaceObject.stat)(directory).then(s => s.isDirectory(), () => false);
     if (!isDirectory)
         throw new errors_InputError(input, `${directory} is not a directory.`);
-    const files = await local_files_listLocalFiles(directory);
+    const files = await local_files_listLocalFiles(directory).catch((error) => {
+        throw errors_fileSystemError(error, input, directory);
+    });
     if (!files.includes('BACKUP_MANIFEST'))
         throw new errors_InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`);
     const unsafe = files.find(file => !userfile_safeRelativePath(file));
