@@ -184,8 +184,8 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     const run = await cancelWhen(
       { database: 'bank', 'download-path': join(runner, 'new', 'deep', 'backup'), 'connection-string': emu.connectionString() },
       out => /Backup job \d+: succeeded/.test(out),
-      // The first chunk is read and written; the next one hangs.
-      { prepare: () => setTimeout(() => emu.setQueryDelay(60_000, /_upload_payload/), 150), delayMs: 400 }
+      // The folders and the first .partial file are made; reading its bytes hangs.
+      { prepare: () => emu.setQueryDelay(60_000, /_upload_payload/), delayMs: 400 }
     )
     // The backup itself is whole and verified: where it is, is still reported.
     expectCancelled(run, ['backup-path', 'collection', 'job-id', 'restore-statement'])
