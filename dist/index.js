@@ -40744,14 +40744,20 @@ class StepCleanup {
 ;// CONCATENATED MODULE: ./src/signals.ts
 function watchSignals(names = ['SIGINT', 'SIGTERM']) {
     const controller = new AbortController();
+    let abortedAt;
     const onSignal = (name) => {
-        if (!controller.signal.aborted)
-            controller.abort(name);
+        if (controller.signal.aborted)
+            return;
+        abortedAt = Date.now();
+        controller.abort(name);
     };
     for (const name of names)
         process.on(name, onSignal);
     return {
         signal: controller.signal,
+        get abortedAt() {
+            return abortedAt;
+        },
         dispose: () => {
             for (const name of names)
                 process.off(name, onSignal);
@@ -40785,6 +40791,17 @@ function failureMessage(error, signal) {
     // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
     return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message;
 }
+/**
+ * After a signal, undoing must end before the runner's SIGTERM (7.5 s after SIGINT), whatever the
+ * work spent on stopping (cancelling its job, say); otherwise the usual budget.
+ */
+function undoBudget(abortedAt) {
+    if (abortedAt === undefined)
+        return UNDO_BUDGET_MS;
+    return Math.max(500, Math.min(UNDO_BUDGET_MS, SIGTERM_AFTER_MS - 1_000 - (Date.now() - abortedAt)));
+}
+/** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */
+const SIGTERM_AFTER_MS = 7_500;
 async function runStep(readInputs, work) {
     const signals = watchSignals();
     const cleanup = new StepCleanup();
@@ -40803,7 +40820,7 @@ async function runStep(readInputs, work) {
         await work(inputs, session, { signal: signals.signal, cleanup });
     }
     catch (error) {
-        const undone = await cleanup.undoAll();
+        const undone = await cleanup.undoAll(undoBudget(signals.abortedAt));
         if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted))
             await showContainerLogs(inputs.container);
         log_fail([failureMessage(error, signals.signal), ...undone].join('\n'));

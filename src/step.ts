@@ -7,7 +7,7 @@
 import { describeServer } from './connection-string.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
-import { StepCleanup } from './cleanup.js'
+import { StepCleanup, UNDO_BUDGET_MS } from './cleanup.js'
 import { abortReason, ActionError, CancelledError, describeError, InputError } from './errors.js'
 import { warnAboutInputs, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
@@ -34,6 +34,18 @@ function failureMessage(error: unknown, signal: AbortSignal): string {
   return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
 }
 
+/**
+ * After a signal, undoing must end before the runner's SIGTERM (7.5 s after SIGINT), whatever the
+ * work spent on stopping (cancelling its job, say); otherwise the usual budget.
+ */
+function undoBudget(abortedAt: number | undefined): number {
+  if (abortedAt === undefined) return UNDO_BUDGET_MS
+  return Math.max(500, Math.min(UNDO_BUDGET_MS, SIGTERM_AFTER_MS - 1_000 - (Date.now() - abortedAt)))
+}
+
+/** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */
+const SIGTERM_AFTER_MS = 7_500
+
 export async function runStep<I extends SharedInputs>(
   readInputs: () => I,
   work: (inputs: I, session: Session, context: StepContext) => Promise<void>
@@ -54,7 +66,7 @@ export async function runStep<I extends SharedInputs>(
     log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
     await work(inputs, session, { signal: signals.signal, cleanup })
   } catch (error) {
-    const undone = await cleanup.undoAll()
+    const undone = await cleanup.undoAll(undoBudget(signals.abortedAt))
     if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted)) await showContainerLogs(inputs.container)
     log.fail([failureMessage(error, signals.signal), ...undone].join('\n'))
   } finally {
