@@ -221,6 +221,8 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     )
     expectCancelled(run)
     expect(target.statements.some(s => /INSERT INTO .*_upload_files/.test(s.sql))).toBe(true)
-    expect(userfileNames(target).filter(name => name.endsWith('.tmp'))).toEqual([])
+    // The first file's bytes never arrived: the storage is as empty as before the step.
+    expect(userfileNames(target)).toEqual([])
+    expect([...target.cluster.userfiles.values()].flatMap(tables => tables.payload)).toEqual([])
   })
 })
