@@ -36540,8 +36540,10 @@ async function startDetachedJob(session, start) {
             release?.(); // CockroachDB answered with an error: no job was started
         throw error;
     }
+    // An answer that is no job id leaves the undo registered: the job is looked up like a lost one.
+    const jobId = detachedJobId(rows, start.kind);
     release?.();
-    return detachedJobId(rows, start.kind);
+    return jobId;
 }
 /** `BACKUP DATABASE bank` of `BACKUP DATABASE bank INTO …`: how CockroachDB's job description starts. */
 function descriptionStart(display) {
