@@ -16,9 +16,11 @@ import {
   type ShowBackupRow
 } from './backups.js'
 import { defaultCollection, redactCollection, resolveUser } from './collection.js'
+import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import { QueryError, type Session } from './connection.js'
 import { ActionError } from './errors.js'
+import { startDetachedJob } from './detached-job.js'
 import { JobError, runJobToEnd, type JobId } from './job.js'
 import * as sql from './sql.js'
 import type { ActionInputs } from './inputs.js'
@@ -61,6 +63,7 @@ export function planBackup(inputs: ActionInputs, sessionUser: string, time: Back
 
 export interface BackupOptions {
   timeoutMs: number
+  cleanup?: StepCleanup
   waitTimeoutMs: number
   signal?: AbortSignal
   log: (message: string) => void
@@ -73,8 +76,6 @@ export interface BackupResult {
   jobId: JobId
   contents: BackupContents
 }
-
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
   const rows = await session.query<{ path?: string; id?: string }>(
@@ -168,13 +169,20 @@ async function explainMissingTarget(session: Session, plan: BackupPlan, error: Q
 const FUTURE_RETRIES = 20
 const FUTURE_RETRY_MS = 100
 
-async function startBackup(session: Session, plan: BackupPlan, log: (message: string) => void): Promise<JobId> {
+async function startBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
-  log(`Running: ${sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)}`)
-  let rows: { job_id: string }[] | undefined
-  for (let attempt = 0; rows === undefined; attempt++) {
+  const display = sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)
+  options.log(`Running: ${display}`)
+  for (let attempt = 0; ; attempt++) {
     try {
-      rows = await session.query<{ job_id: string }>(sql.backup(statement), [], `starting the backup into ${plan.collectionForDisplay}`)
+      return await startDetachedJob(session, {
+        kind: 'BACKUP',
+        statement: sql.backup(statement),
+        display,
+        doing: `starting the backup into ${plan.collectionForDisplay}`,
+        timeoutMs: options.timeoutMs,
+        cleanup: options.cleanup
+      })
     } catch (error) {
       if (isMissingTarget(error)) await explainMissingTarget(session, plan, error)
       // The wait confirmed the time on the node that answered the clock reading, and CockroachDB
@@ -183,27 +191,31 @@ async function startBackup(session: Session, plan: BackupPlan, log: (message: st
       // trail by up to the offset: wait that out rather than fail.
       const future = error instanceof QueryError && /cannot specify timestamp in the future/.test(error.message)
       if (!future || plan.time.requested?.kind !== 'step-start' || attempt >= FUTURE_RETRIES) throw withLicenceHint(error)
-      if (attempt === 0) log('The node running BACKUP has not reached that time yet; retrying every 0.1 s.')
+      if (attempt === 0) options.log('The node running BACKUP has not reached that time yet; retrying every 0.1 s.')
       await new Promise(resolve => setTimeout(resolve, FUTURE_RETRY_MS))
     }
   }
-  const jobId = rows[0]?.job_id
-  if (jobId === undefined) throw new ActionError('BACKUP … WITH detached returned no job id.')
-  return jobId
 }
 
-async function showBackup(session: Session, plan: BackupPlan, path: string, checkFiles: boolean): Promise<ShowBackupRow[]> {
+/** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
+async function showBackup(
+  session: Session,
+  plan: BackupPlan,
+  path: string,
+  checkFiles: boolean,
+  timeoutMs: number
+): Promise<ShowBackupRow[]> {
   // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
   const statement = sql.showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
     checkFiles,
     encryptionPassphrase: plan.encryptionPassphrase
   })
-  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, SHOW_BACKUP_TIMEOUT_MS)
+  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, timeoutMs)
 }
 
 /** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
-async function verify(session: Session, plan: BackupPlan, path: string): Promise<BackupContents> {
-  const rows = await showBackup(session, plan, path, supportsCheckFiles(session.info.version))
+async function verify(session: Session, plan: BackupPlan, path: string, timeoutMs: number): Promise<BackupContents> {
+  const rows = await showBackup(session, plan, path, supportsCheckFiles(session.info.version), timeoutMs)
   const contents = summarizeBackup(rows)
   if (contents === undefined) throw new ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`)
   if (!matchesFolderName(path, rows)) {
@@ -226,7 +238,7 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
       'Run the action once without incremental to take the first full backup.'
     )
   }
-  const jobId = await startBackup(session, plan, options.log)
+  const jobId = await startBackup(session, plan, options)
   options.log(`Backup job ${jobId} started.`)
   const { description } = await runJobToEnd(session, jobId, options.connection, {
     timeoutMs: options.timeoutMs,
@@ -240,9 +252,9 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =
-    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false)) : undefined
+    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false, options.timeoutMs)) : undefined
   const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime })
   if (!identified.ok) throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`)
-  const contents = await verify(session, plan, identified.path)
+  const contents = await verify(session, plan, identified.path, options.timeoutMs)
   return { path: identified.path, jobId, contents }
 }

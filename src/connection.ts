@@ -6,7 +6,7 @@ import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
 import type { ConnectionSettings, SslMode } from './connection-string.js'
 import { describeServer } from './connection-string.js'
-import { ActionError, databaseErrorFields, describeError } from './errors.js'
+import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
@@ -97,9 +97,21 @@ export function isRetriableConnectError(error: unknown): boolean {
 
 const SSL_REFUSED = 'The server does not support SSL connections'
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+/** Waits `ms`, or less if the signal aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) return resolve()
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
 
-async function connectOnce(settings: ConnectionSettings, timeoutMs: number): Promise<pg.Client> {
+async function connectOnce(settings: ConnectionSettings, timeoutMs: number, signal?: AbortSignal): Promise<pg.Client> {
   const attempts = sslAttempts(settings)
   let lastError: unknown
   for (const [index, ssl] of attempts.entries()) {
@@ -108,9 +120,12 @@ async function connectOnce(settings: ConnectionSettings, timeoutMs: number): Pro
     // the next query on it fails and the session reconnects.
     client.on('error', () => undefined)
     try {
-      await client.connect()
+      await unlessCancelled(client.connect(), signal, `connecting to CockroachDB at ${describeServer(settings)}`, () => {
+        void client.end().catch(() => undefined) // abandoned half-open connection
+      })
       return client
     } catch (error) {
+      if (error instanceof CancelledError) throw error
       lastError = error
       await client.end().catch(() => undefined) // already failed; closing is best effort
       const sslRefused = ssl !== false && databaseErrorFields(error).message === SSL_REFUSED
@@ -141,8 +156,12 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
   for (let attempt = 1; ; attempt++) {
     const remainingMs = Math.max(0, deadline - Date.now())
     try {
-      return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)))
+      return await connectOnce(settings, Math.max(1000, Math.min(CONNECT_ATTEMPT_TIMEOUT_MS, remainingMs)), options.signal)
     } catch (error) {
+      if (error instanceof CancelledError) throw error
+      if (options.signal?.aborted) {
+        throw new CancelledError(abortReason(options.signal), `connecting to CockroachDB at ${describeServer(settings)}`)
+      }
       if (!isRetriableConnectError(error)) {
         throw new ActionError(
           `Could not connect to CockroachDB at ${describeServer(settings)}: ${describeError(error)}`,
@@ -150,7 +169,7 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
           { cause: error }
         )
       }
-      if (Date.now() + delayMs > deadline || options.signal?.aborted) {
+      if (Date.now() + delayMs > deadline) {
         const seconds = Math.round(options.waitTimeoutMs / 1000)
         throw new ActionError(
           `CockroachDB at ${describeServer(settings)} did not accept connections within wait-timeout (${seconds} s, ${attempt} attempt${attempt > 1 ? 's' : ''}). Last error: ${describeError(error)}`,
@@ -159,7 +178,7 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
         )
       }
       options.onRetry?.(attempt, error)
-      await sleep(delayMs)
+      await sleep(delayMs, options.signal)
       delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6))
     }
   }
@@ -206,20 +225,24 @@ export class Session {
     private client: pg.Client,
     private readonly settings: ConnectionSettings,
     readonly info: SessionInfo,
-    private readonly queryTimeoutMs: number
+    private readonly queryTimeoutMs: number,
+    /** Aborted when the workflow is cancelled: every query then gives up at once. */
+    private readonly signal: AbortSignal | undefined
   ) {}
 
   static async open(settings: ConnectionSettings, options: WaitOptions): Promise<Session> {
     const client = await connectWhenReady(settings, options)
     try {
-      const result = await client.query<{ current_user: string; version: string }>(
-        timedQuery(sql.SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs))
+      const result = await unlessCancelled(
+        client.query<{ current_user: string; version: string }>(timedQuery(sql.SESSION_INFO, [], queryTimeoutFor(options.waitTimeoutMs))),
+        options.signal,
+        'reading the session user and version'
       )
       const row = result.rows[0]
       if (!row) throw new ActionError('SELECT current_user, version() returned no row')
       const info = { user: row.current_user, version: parseVersion(row.version), versionText: row.version }
       await setUpSession(client, info.version, queryTimeoutFor(options.waitTimeoutMs))
-      return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs))
+      return new Session(client, settings, info, queryTimeoutFor(options.waitTimeoutMs), options.signal)
     } catch (error) {
       await client.end().catch(() => undefined) // the error below is what matters
       if (error instanceof ActionError) throw error
@@ -259,53 +282,70 @@ export class Session {
     const query = new pg.Query<Row>(config)
     const socket = this.client.connection.stream
     const client = this.client
-    await new Promise<void>((resolve, reject) => {
-      let settled = false
-      let timer: NodeJS.Timeout | undefined
-      let consumed: Promise<void> = Promise.resolve()
-      const fail = (error: unknown): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        socket.resume()
-        void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
-        reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
-      }
-      const arm = (): void => {
-        clearTimeout(timer)
-        timer = setTimeout(
-          () => fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
-          idleTimeoutMs
-        )
-      }
-      query.on('row', (row: Row) => {
-        if (settled) return
-        arm()
-        socket.pause()
-        consumed = consumed.then(() => (settled ? undefined : onRow(row)))
-        consumed.then(() => {
-          if (!settled) socket.resume()
-        }, fail)
-      })
-      query.on('error', fail)
-      query.on('end', () => {
-        consumed.then(() => {
+    const signal = this.signal
+    let onAbort: (() => void) | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let settled = false
+        let timer: NodeJS.Timeout | undefined
+        let consumed: Promise<void> = Promise.resolve()
+        const fail = (error: unknown): void => {
           if (settled) return
           settled = true
           clearTimeout(timer)
-          resolve()
-        }, fail)
+          socket.resume()
+          void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
+          reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
+        }
+        const arm = (): void => {
+          clearTimeout(timer)
+          timer = setTimeout(
+            () =>
+              fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
+            idleTimeoutMs
+          )
+        }
+        query.on('row', (row: Row) => {
+          if (settled) return
+          arm()
+          socket.pause()
+          consumed = consumed.then(() => (settled ? undefined : onRow(row)))
+          consumed.then(() => {
+            if (!settled) socket.resume()
+          }, fail)
+        })
+        query.on('error', fail)
+        if (signal !== undefined) {
+          onAbort = (): void => fail(new CancelledError(abortReason(signal), doing))
+          if (signal.aborted) return onAbort()
+          signal.addEventListener('abort', onAbort, { once: true })
+        }
+        query.on('end', () => {
+          consumed.then(() => {
+            if (settled) return
+            settled = true
+            clearTimeout(timer)
+            resolve()
+          }, fail)
+        })
+        arm()
+        void this.client.query(query)
       })
-      arm()
-      void this.client.query(query)
-    })
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort)
+    }
   }
 
   private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {
+    const client = this.client
     try {
-      const result = await this.client.query<Row>(config)
+      const result = await unlessCancelled(client.query<Row>(config), this.signal, doing, () => {
+        // pg's end() destroys the socket when a query is active: nothing waits for the hung query.
+        void client.end().catch(() => undefined)
+      })
       return result.rows // rowCount is null for some CockroachDB command tags; rows is what counts
     } catch (error) {
+      if (error instanceof CancelledError) throw error
       if (databaseErrorFields(error).message === 'Query read timeout') {
         await this.client.end().catch(() => undefined) // abandoned; the error below is what matters
         throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error)
@@ -317,8 +357,18 @@ export class Session {
   /** A fresh connection in place of a broken one (the job keeps running on the cluster). */
   async reconnect(options: WaitOptions): Promise<void> {
     await this.client.end().catch(() => undefined) // the old connection is already broken
-    this.client = await connectWhenReady(this.settings, options)
+    this.client = await connectWhenReady(this.settings, { ...options, signal: options.signal ?? this.signal })
     await setUpSession(this.client, this.info.version, this.queryTimeoutMs)
+  }
+
+  /**
+   * A second session on a fresh connection that no cancel interrupts, for undoing what this one did
+   * after the workflow was cancelled (this one's connection may be gone or stuck).
+   */
+  async fresh(timeoutMs: number): Promise<Session> {
+    const client = await connectOnce(this.settings, timeoutMs)
+    await setUpSession(client, this.info.version, timeoutMs)
+    return new Session(client, this.settings, this.info, timeoutMs, undefined)
   }
 
   async close(): Promise<void> {

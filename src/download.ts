@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
-import { ActionError } from './errors.js'
+import { Inputs } from './constants.js'
+import { ActionError, fileSystemError, InputError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
 import {
   backupPrefixes,
@@ -22,6 +23,7 @@ import {
   type UserfileLocation
 } from './userfile.js'
 import type { Session } from './connection.js'
+import { writesManifestChecksum, type CockroachVersion } from './version.js'
 
 export interface DownloadResult {
   directory: string
@@ -47,21 +49,91 @@ async function listFiles(session: Session, location: UserfileLocation, backupPat
       planned.push({ stored, size: Number(stored.file_size), relative })
     }
   }
+  refuseCollisions(planned)
   return planned
 }
 
-async function isEmptyOrMissing(directory: string): Promise<boolean> {
+/**
+ * Two stored names that land on one local path (a main-folder `incrementals/x` and a layer's `x`),
+ * or a file where another needs a folder, are refused: one would silently replace the other.
+ */
+function refuseCollisions(files: PlannedFile[]): void {
+  const byRelative = new Map<string, PlannedFile>()
+  for (const file of files) {
+    const clash = byRelative.get(file.relative)
+    if (clash !== undefined) {
+      throw new ActionError(
+        `${clash.stored.filename} and ${file.stored.filename} would both be downloaded as ${file.relative}; refusing to let one overwrite the other.`
+      )
+    }
+    byRelative.set(file.relative, file)
+  }
+  for (const file of files) {
+    const parts = file.relative.split('/')
+    for (let depth = 1; depth < parts.length; depth++) {
+      const blocker = byRelative.get(parts.slice(0, depth).join('/'))
+      if (blocker !== undefined) {
+        throw new ActionError(
+          `${blocker.stored.filename} is a file where ${file.stored.filename} needs a folder; refusing to download either.`
+        )
+      }
+    }
+  }
+}
+
+const exists = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw error
+    }
+  )
+
+/**
+ * What is at download-path before anything is written. A dangling symbolic link or a file is the
+ * user's and is refused (never replaced, never removed); a link to a directory is followed.
+ * `created` is the outermost directory this run will have to make (and remove on failure).
+ */
+async function inspectDirectory(directory: string): Promise<{ empty: boolean; created: string | undefined }> {
+  if (await exists(directory)) {
+    const target = await stat(directory).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new InputError(Inputs.DownloadPath, `${directory} is a symbolic link to something that does not exist.`)
+      }
+      throw error
+    })
+    if (!target.isDirectory()) throw new InputError(Inputs.DownloadPath, `${directory} exists and is not a directory.`)
+    return { empty: (await readdir(directory)).length === 0, created: undefined }
+  }
+  let created = directory
+  for (let parent = dirname(directory); parent !== created && !(await exists(parent)); parent = dirname(parent)) created = parent
+  const below = dirname(created)
+  if (below !== created && !(await stat(below)).isDirectory()) {
+    throw new InputError(Inputs.DownloadPath, `${below} is a file, so ${directory} cannot be made.`)
+  }
+  return { empty: true, created }
+}
+
+/** download-path can take this backup: missing, or an empty directory (checked before the BACKUP runs). */
+export async function checkDownloadPath(directoryInput: string): Promise<void> {
+  const directory = resolve(directoryInput)
   try {
-    return (await readdir(directory)).length === 0
+    const { empty } = await inspectDirectory(directory)
+    if (!empty && !(await listLocalFiles(directory)).includes('BACKUP_MANIFEST')) {
+      throw new InputError(
+        Inputs.DownloadPath,
+        `${directory} is not empty and holds no backup. Use a new or empty directory, so old and new files are never mixed.`
+      )
+    }
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true
-    throw error
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
   }
 }
 
 /**
- * A directory holds this same backup when it has exactly these files at these sizes and the same
- * manifest bytes (the manifest names every data file and the backup's times).
+ * A directory holds this same backup when it has exactly these files with the same bytes: sizes
+ * first (cheap), then every file's SHA-256 against the stored one (a same-size corrupt file fails).
  */
 async function holdsSameBackup(session: Session, location: UserfileLocation, directory: string, files: PlannedFile[]): Promise<boolean> {
   const sizes = await Promise.all(
@@ -74,10 +146,10 @@ async function holdsSameBackup(session: Session, location: UserfileLocation, dir
   )
   if (sizes.some((size, i) => size !== files[i]?.size)) return false
   if ((await listLocalFiles(directory)).length !== files.length) return false
-  const manifest = files.find(file => file.relative === 'BACKUP_MANIFEST')
-  return (
-    manifest !== undefined && (await storedSha256(session, location, manifest)) === (await localSha256(join(directory, manifest.relative)))
-  )
+  for (const file of files) {
+    if ((await storedSha256(session, location, file)) !== (await localSha256(join(directory, file.relative)))) return false
+  }
+  return true
 }
 
 async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
@@ -107,10 +179,23 @@ export function manifestChecksum(manifest: Buffer): Buffer {
   return createHash('sha256').update(manifest).digest().subarray(0, 4)
 }
 
-async function verifyChecksums(directory: string, files: PlannedFile[]): Promise<void> {
+export interface DownloadOptions {
+  /** The cluster's version: from v20.2 every manifest has a checksum, so a missing one is an error. */
+  version?: CockroachVersion
+  warn?: (message: string) => void
+}
+
+async function verifyChecksums(directory: string, files: PlannedFile[], options: DownloadOptions): Promise<void> {
   for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
     const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`)
-    if (checksumFile === undefined) continue
+    if (checksumFile === undefined) {
+      const missing = `${file.relative} has no ${file.relative}-CHECKSUM next to it`
+      if (writesManifestChecksum(options.version)) {
+        throw new ActionError(`${missing}, which CockroachDB ${options.version?.text ?? ''} always writes: the backup is incomplete.`)
+      }
+      options.warn?.(`${missing}, so it cannot be checked.`)
+      continue
+    }
     const expected = await readFile(join(directory, checksumFile.relative))
     const actual = manifestChecksum(await readFile(join(directory, file.relative)))
     if (!actual.equals(expected)) {
@@ -126,7 +211,8 @@ export async function downloadBackup(
   location: UserfileLocation,
   backupPath: string,
   directoryInput: string,
-  log: (message: string) => void
+  log: (message: string) => void,
+  options: DownloadOptions = {}
 ): Promise<DownloadResult> {
   const directory = resolve(directoryInput)
   const files = await listFiles(session, location, backupPath)
@@ -136,20 +222,19 @@ export async function downloadBackup(
     )
   }
   const bytes = files.reduce((sum, file) => sum + file.size, 0)
-  if (!(await isEmptyOrMissing(directory))) {
+  const { empty, created } = await inspectDirectory(directory).catch((error: unknown) => {
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
+  })
+  if (!empty) {
     if (await holdsSameBackup(session, location, directory, files)) {
-      await verifyChecksums(directory, files)
+      await verifyChecksums(directory, files, options)
       log(`${directory} already holds this backup (${files.length} files); not downloading again.`)
-      return { directory, files: files.length, bytes }
+      return { directory, files: (await listLocalFiles(directory)).length, bytes }
     }
     throw new ActionError(
       `download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`
     )
   }
-  const createdRoot = !(await stat(directory).then(
-    () => true,
-    () => false
-  ))
   try {
     for (const file of files) {
       const target = join(directory, ...file.relative.split('/'))
@@ -158,14 +243,16 @@ export async function downloadBackup(
       await downloadFile(session, location, file, target + PARTIAL_SUFFIX)
       await rename(target + PARTIAL_SUFFIX, target)
     }
-    await verifyChecksums(directory, files)
+    await verifyChecksums(directory, files, options)
   } catch (error) {
-    // Nothing half-done is left behind: the directory was empty or missing, and a partial
-    // download must not look like a backup.
-    if (createdRoot) await rm(directory, { recursive: true, force: true })
+    // Nothing half-done is left behind, and nothing that was there before is touched: the
+    // directories this run made go (outermost first), or else what it wrote in the empty directory.
+    if (created !== undefined) await rm(created, { recursive: true, force: true })
     else await Promise.all((await readdir(directory)).map(entry => rm(join(directory, entry), { recursive: true, force: true })))
-    throw error
+    throw fileSystemError(error, Inputs.DownloadPath, directory)
   }
-  log(`Downloaded ${files.length} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`)
-  return { directory, files: files.length, bytes }
+  // The output counts what is on disk, not what was planned.
+  const onDisk = (await listLocalFiles(directory)).length
+  log(`Downloaded ${onDisk} files (${bytes} bytes) of backup ${backupPath} to ${directory}.`)
+  return { directory, files: onDisk, bytes }
 }

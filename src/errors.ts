@@ -22,6 +22,54 @@ export class ActionError extends Error {
   }
 }
 
+/** The workflow was cancelled (SIGINT/SIGTERM from the runner) while the action was doing something. */
+export class CancelledError extends ActionError {
+  constructor(
+    readonly signalName: string,
+    doing: string
+  ) {
+    super(`The workflow was cancelled (${signalName}) while ${doing}.`)
+    this.name = 'CancelledError'
+  }
+}
+
+/** The signal's name, as watchSignals gives it as the abort reason. */
+export function abortReason(signal: AbortSignal): string {
+  return typeof signal.reason === 'string' ? signal.reason : 'signal'
+}
+
+/**
+ * `work` unless the signal aborts first: then `onAbort` runs (to drop whatever is still waiting, a
+ * hung query's connection) and the result is a CancelledError. Never waits for `work` to give up.
+ */
+export async function unlessCancelled<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  doing: string,
+  onAbort: () => void = () => undefined
+): Promise<T> {
+  if (signal === undefined) return work
+  if (signal.aborted) {
+    work.catch(() => undefined) // abandoned: its own failure no longer matters
+    onAbort()
+    throw new CancelledError(abortReason(signal), doing)
+  }
+  let listener: (() => void) | undefined
+  const cancelled = new Promise<never>((_, reject) => {
+    listener = () => {
+      onAbort()
+      reject(new CancelledError(abortReason(signal), doing))
+    }
+    signal.addEventListener('abort', listener, { once: true })
+  })
+  work.catch(() => undefined) // if the cancel wins, the abandoned work's failure is not the story
+  try {
+    return await Promise.race([work, cancelled])
+  } finally {
+    if (listener) signal.removeEventListener('abort', listener)
+  }
+}
+
 /** The parts of a driver error worth showing: CockroachDB's message, SQLSTATE, detail and hint. */
 export interface DatabaseErrorFields {
   message: string
@@ -58,4 +106,28 @@ export function describeError(error: unknown): string {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EISDIR: 'a directory is in the way where a file belongs',
+  ENAMETOOLONG: 'the path (or one of its names) is too long for the file system',
+  EACCES: 'the runner user may not write there (permission denied)',
+  EPERM: 'the operation is not permitted there',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+  EEXIST: 'something already exists at that path',
+  ELOOP: 'the path has a loop of symbolic links'
+}
+
+/**
+ * A Node file-system error as a message naming the input and the path; anything else unchanged.
+ * `fallbackPath` is used when the error does not carry one.
+ */
+export function fileSystemError(error: unknown, input: string, fallbackPath: string): unknown {
+  if (!(error instanceof Error) || error instanceof ActionError || error instanceof InputError) return error
+  const { code, path } = error as NodeJS.ErrnoException
+  const problem = code === undefined ? undefined : FILE_SYSTEM_PROBLEMS[code]
+  if (problem === undefined) return error
+  return new InputError(input, `${path ?? fallbackPath}: ${problem} (${code ?? ''}).`)
 }

@@ -3,6 +3,7 @@
  * `core.getInput`. Every error names the input and what it accepts.
  */
 import * as core from '@actions/core'
+import * as log from './log.js'
 import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
 import { isUserfile, scheme, validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
@@ -219,7 +220,7 @@ function parseDownloadPath(value: string, collection: string | undefined): strin
 }
 
 /** Inputs that are allowed but probably not what the user meant. */
-export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }, warn: (message: string) => void = core.warning): void {
+export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }, warn: (message: string) => void = log.warning): void {
   if ('asOf' in inputs && inputs.asOf === undefined) {
     warn(
       'as-of-system-time is empty: the backup reads the present, which competes with foreground traffic. CockroachDB recommends at least -10s.'
@@ -236,7 +237,7 @@ export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }
  * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
  * repository any signed-in user can download: say so when they are not encrypted.
  */
-export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = core.notice): void {
+export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = log.notice): void {
   if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined) return
   notice(
     `${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`

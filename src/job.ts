@@ -6,10 +6,20 @@
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { QueryError, timedQuery, withFreshConnection } from './connection.js'
-import { ActionError, describeError } from './errors.js'
+import { ActionError, CancelledError, describeError } from './errors.js'
 import * as sql from './sql.js'
 
 export type JobId = string
+
+/** The job id a `… WITH detached` statement answered: INT8 digits, or the step stops here. */
+export function detachedJobId(rows: { job_id?: unknown }[], statement: 'BACKUP' | 'RESTORE'): JobId {
+  const jobId = rows[0]?.job_id
+  if (jobId === undefined || jobId === null) throw new ActionError(`${statement} … WITH detached returned no job id.`)
+  if (typeof jobId !== 'string' || !/^\d+$/.test(jobId)) {
+    throw new ActionError(`${statement} … WITH detached returned ${JSON.stringify(jobId)}, which is not a job id.`)
+  }
+  return jobId
+}
 
 export interface JobRow {
   status: string
@@ -152,7 +162,8 @@ function settle(label: string, jobId: JobId, row: JobRow): JobOutcome | undefine
   }
 }
 
-const CANCEL_TIMEOUT_MS = 4_000
+/** For the connection and for the statement: at most 5 s in all, inside the runner's 7.5 s grace period. */
+const CANCEL_TIMEOUT_MS = 2_500
 
 /** Cancels a job so nothing half-done is left running; on its own connection, the session may be mid-poll. */
 export async function cancelJob(connection: ConnectionSettings, jobId: JobId): Promise<string> {
@@ -186,8 +197,11 @@ export async function runJobToEnd(
   try {
     return await followJob(session, jobId, options)
   } catch (error) {
+    // A cancel that arrives while a status query hangs gives up on that query at once (Session),
+    // and the job is cancelled on a fresh connection.
     if (jobEnded(error)) throw error
     const cancelled = await cancelJob(connection, jobId)
+    if (error instanceof CancelledError) throw new JobError(`${error.message}\n${cancelled}`, 'signal')
     if (error instanceof JobError) throw new JobError(`${error.message}\n${cancelled}`, error.reason)
     const what = error instanceof ActionError ? error.message : `Unexpected error: ${describeError(error)}`
     const label = (options.label ?? 'Backup').toLowerCase()

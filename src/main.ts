@@ -1,11 +1,10 @@
-import * as core from '@actions/core'
 import { planBackup, takeBackup } from './backup.js'
 import { chooseBackupTime } from './backup-time.js'
 import { Inputs } from './constants.js'
-import { downloadBackup } from './download.js'
+import { checkDownloadPath, downloadBackup, type DownloadResult } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
-import { makeReport, reportFailedVerification, setOutputs, writeSummary } from './report.js'
-import { logLine } from './log-line.js'
+import * as log from './log.js'
+import { makeReport, reportFailedVerification, setBackupOutputs, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
@@ -13,36 +12,45 @@ import { verifyRestore } from './verify-restore.js'
 
 /** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
 export async function run(): Promise<void> {
-  await runStep(getInputs, async (inputs, session, signal) => {
-    const log = (message: string): void => core.info(logLine(message))
+  await runStep(getInputs, async (inputs, session, { signal, cleanup }) => {
     noticeAboutDownload(inputs)
+    // Refused before anything is sent to the cluster: a download-path that cannot take the backup.
+    if (inputs.downloadPath !== undefined) await checkDownloadPath(inputs.downloadPath)
     // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
-    const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log, signal })
-    log(`Backing up as of ${time.headline}.`)
+    const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log: log.info, signal })
+    log.info(`Backing up as of ${time.headline}.`)
     const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal,
-      log,
+      cleanup,
+      log: log.info,
       connection: inputs.connection
     })
-    const download =
-      inputs.downloadPath === undefined
-        ? undefined
-        : await downloadBackup(
-            session,
-            userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath),
-            result.path,
-            inputs.downloadPath,
-            log
-          )
+    let download: DownloadResult | undefined
+    if (inputs.downloadPath !== undefined) {
+      try {
+        download = await downloadBackup(
+          session,
+          userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath),
+          result.path,
+          inputs.downloadPath,
+          log.info,
+          { version: session.info.version, warn: log.warning }
+        )
+      } catch (error) {
+        // The backup exists and is verified: say where it is, then fail for the download.
+        setBackupOutputs(plan, result)
+        throw error
+      }
+    }
     const verification = inputs.verifyRestore
       ? await verifyRestore(session, plan, result, {
           timeoutMs: inputs.timeoutMs,
           waitTimeoutMs: inputs.waitTimeoutMs,
           signal,
-          log,
+          log: log.info,
           connection: inputs.connection
         }).catch(async (error: unknown) => {
           await reportFailedVerification(error)
@@ -62,14 +70,14 @@ export async function run(): Promise<void> {
             },
             inputs.keepBackups,
             result.path,
-            log
+            log.info
           )
     const report = makeReport(plan, result, session.info.versionText, {
       download,
       deletedBackups: retention?.deleted,
       verification
     })
-    log(
+    log.info(
       `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime} (${report.asOf}).`
     )
     setOutputs(report)

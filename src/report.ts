@@ -50,6 +50,17 @@ export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion
   }
 }
 
+/** What is known once the backup is verified, before (and whatever happens in) the download. */
+export function setBackupOutputs(plan: BackupPlan, result: BackupResult): void {
+  core.setOutput(Outputs.BackupPath, result.path)
+  core.setOutput(Outputs.Collection, plan.collectionForDisplay)
+  core.setOutput(Outputs.JobId, result.jobId)
+  core.setOutput(
+    Outputs.RestoreStatement,
+    sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined)
+  )
+}
+
 export function setOutputs(report: BackupReport): void {
   core.setOutput(Outputs.BackupPath, report.path)
   core.setOutput(Outputs.Collection, report.collection)
@@ -87,13 +98,13 @@ export async function writeSummary(report: BackupReport): Promise<void> {
       [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
       [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
       [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-      [{ data: 'Type', header: true }, { data: contents.backupType }],
-      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime}: ${escapeHtml(report.asOf)}` }],
-      [{ data: 'Job', header: true }, { data: report.jobId }],
+      [{ data: 'Type', header: true }, { data: escapeHtml(contents.backupType) }],
+      [{ data: 'Consistent as of', header: true }, { data: `${escapeHtml(contents.endTime)}: ${escapeHtml(report.asOf)}` }],
+      [{ data: 'Job', header: true }, { data: escapeHtml(report.jobId) }],
       // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
       // layer before it, so summing the chain would count a row changed in several layers repeatedly.
-      [{ data: `Rows in this ${contents.backupType} layer`, header: true }, { data: String(contents.rows) }],
-      [{ data: `Size of this ${contents.backupType} layer`, header: true }, { data: formatBytes(contents.bytes) }],
+      [{ data: `Rows in this ${escapeHtml(contents.backupType)} layer`, header: true }, { data: String(contents.rows) }],
+      [{ data: `Size of this ${escapeHtml(contents.backupType)} layer`, header: true }, { data: formatBytes(contents.bytes) }],
       [{ data: 'Layers in the chain', header: true }, { data: String(contents.layers) }],
       [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
       ...(report.download
@@ -170,6 +181,7 @@ export async function reportFailedVerification(error: unknown): Promise<void> {
   await core.summary.write()
 }
 
+/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
 export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }

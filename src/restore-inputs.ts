@@ -23,6 +23,21 @@ function checkText(input: string, text: string): string {
   return text
 }
 
+/**
+ * The upload writes under `<collection>/<backup-path>/` as given, while CockroachDB cleans the path
+ * before RESTORE reads it: with `..`, `.` or `//` the two could mean different folders.
+ */
+function canonicalBackupPath(path: string): string {
+  const parts = path.replace(/^\//, '').split('/')
+  if (parts.some(part => part === '' || part === '.' || part === '..' || part.includes('\\'))) {
+    throw new InputError(
+      RestoreInputs.BackupPath,
+      `${JSON.stringify(path)} is not a plain folder path: no empty, "." or ".." parts, no trailing slash (the backup action's backup-path output, e.g. /2024/05/07-141012.34).`
+    )
+  }
+  return path
+}
+
 export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): RestoreActionInputs {
   const read = (name: string): string => readRaw(name) ?? ''
   const shared = readSharedInputs(readRaw, mask)
@@ -43,7 +58,7 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
   }
   return {
     ...shared,
-    backupPath: checkText(RestoreInputs.BackupPath, backupPath),
+    backupPath: canonicalBackupPath(checkText(RestoreInputs.BackupPath, backupPath)),
     sourcePath: sourcePath === undefined ? undefined : checkText(RestoreInputs.SourcePath, sourcePath),
     newDbName: newDbName === undefined ? undefined : checkText(RestoreInputs.NewDbName, newDbName),
     dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from './log.js'
 import { getRestoreInputs } from './restore-inputs.js'
 import { setRestoreOutputs, writeRestoreSummary } from './restore-report.js'
 import { planRestore, takeRestore } from './restore.js'
@@ -6,16 +6,17 @@ import { runStep } from './step.js'
 
 /** The restore companion: (upload) → make room → RESTORE → follow → outputs and summary. */
 export async function runRestore(): Promise<void> {
-  await runStep(getRestoreInputs, async (inputs, session, signal) => {
+  await runStep(getRestoreInputs, async (inputs, session, { signal, cleanup }) => {
     const plan = planRestore(inputs, session.info.user)
     const result = await takeRestore(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal,
-      log: message => core.info(message),
+      cleanup,
+      log: log.info,
       connection: inputs.connection
     })
-    core.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
+    log.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
     setRestoreOutputs(result)
     await writeRestoreSummary(plan, result)
   })

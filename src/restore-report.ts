@@ -19,7 +19,7 @@ export async function writeRestoreSummary(plan: RestorePlan, result: RestoreResu
     .addTable([
       [{ data: 'Backup', header: true }, { data: `<code>${escapeHtml(plan.path)}</code>` }],
       [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(plan.collectionForDisplay)}</code>` }],
-      [{ data: 'Job', header: true }, { data: result.jobId }],
+      [{ data: 'Job', header: true }, { data: escapeHtml(result.jobId) }],
       [{ data: 'Rows', header: true }, { data: String(result.rows) }],
       ...(upload
         ? [

@@ -5,10 +5,12 @@
  */
 import { pathKey, type ShowBackupRow } from './backups.js'
 import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
+import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import { QueryError, type Session } from './connection.js'
 import { RestoreInputs } from './constants.js'
 import { ActionError, databaseErrorFields } from './errors.js'
+import { startDetachedJob } from './detached-job.js'
 import { runJobToEnd, type JobId } from './job.js'
 import type { RestoreActionInputs } from './restore-inputs.js'
 import * as sql from './sql.js'
@@ -30,6 +32,7 @@ export interface RestorePlan {
 
 export interface RestoreOptions {
   timeoutMs: number
+  cleanup?: StepCleanup
   waitTimeoutMs: number
   signal?: AbortSignal
   log: (message: string) => void
@@ -47,8 +50,6 @@ export interface RestoreResult {
   rows: number
   upload: UploadResult | undefined
 }
-
-const SHOW_BACKUP_TIMEOUT_MS = 10 * 60_000
 
 export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
   const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
@@ -98,17 +99,13 @@ export function restoredTables(plan: RestorePlan, rows: ShowBackupRow[]): Restor
   return [...tables].map(([name, count]) => ({ name, rows: count }))
 }
 
-async function readBackup(session: Session, plan: RestorePlan): Promise<ShowBackupRow[]> {
+/** SHOW BACKUP reads every layer's manifest: as long as the job may take. */
+async function readBackup(session: Session, plan: RestorePlan, timeoutMs: number): Promise<ShowBackupRow[]> {
   const statement = sql.showBackup(pathKey(plan.path), plan.collection, {
     checkFiles: false,
     encryptionPassphrase: plan.encryptionPassphrase
   })
-  const rows = await session.query<ShowBackupRow>(
-    statement,
-    [],
-    `reading backup ${plan.path} in ${plan.collectionForDisplay}`,
-    SHOW_BACKUP_TIMEOUT_MS
-  )
+  const rows = await session.query<ShowBackupRow>(statement, [], `reading backup ${plan.path} in ${plan.collectionForDisplay}`, timeoutMs)
   if (rows.length === 0) throw new ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`)
   return rows
 }
@@ -147,8 +144,8 @@ function existingDatabaseError(error: unknown): unknown {
   )
 }
 
-async function startRestore(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<JobId> {
-  const options: sql.RestoreStatementOptions = {
+async function startRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<JobId> {
+  const statement: sql.RestoreStatementOptions = {
     target: plan.target,
     path: plan.path,
     collection: plan.collection,
@@ -156,15 +153,18 @@ async function startRestore(session: Session, plan: RestorePlan, log: (message: 
     intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
     encryptionPassphrase: plan.encryptionPassphrase
   }
-  log(`Running: ${sql.restoreDetached({ ...options, collection: plan.collectionForDisplay }, true)}`)
-  const rows = await session
-    .query<{ job_id: string }>(sql.restoreDetached(options), [], `starting the restore from ${plan.path}`)
-    .catch((error: unknown) => {
-      throw existingDatabaseError(error)
-    })
-  const jobId = rows[0]?.job_id
-  if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
-  return jobId
+  const display = sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)
+  options.log(`Running: ${display}`)
+  return startDetachedJob(session, {
+    kind: 'RESTORE',
+    statement: sql.restoreDetached(statement),
+    display,
+    doing: `starting the restore from ${plan.path}`,
+    timeoutMs: options.timeoutMs,
+    cleanup: options.cleanup
+  }).catch((error: unknown) => {
+    throw existingDatabaseError(error)
+  })
 }
 
 export async function takeRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
@@ -173,11 +173,11 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
     // Any userfile statement makes CockroachDB create the two tables, with its own schema and grants.
     await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
     const location = userfileLocation(plan.collection, session.info.user, RestoreInputs.SourcePath)
-    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log)
+    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log, options.cleanup)
   }
-  const backup = await readBackup(session, plan)
+  const backup = await readBackup(session, plan, options.timeoutMs)
   await makeRoom(session, plan, options.log)
-  const jobId = await startRestore(session, plan, options.log)
+  const jobId = await startRestore(session, plan, options)
   options.log(`Restore job ${jobId} started.`)
   await runJobToEnd(session, jobId, options.connection, {
     timeoutMs: options.timeoutMs,

@@ -4,17 +4,25 @@
  */
 export interface SignalWatch {
   signal: AbortSignal
+  /** When the first signal came (Date.now()), or undefined. */
+  readonly abortedAt: number | undefined
   dispose(): void
 }
 
 export function watchSignals(names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): SignalWatch {
   const controller = new AbortController()
+  let abortedAt: number | undefined
   const onSignal = (name: NodeJS.Signals): void => {
-    if (!controller.signal.aborted) controller.abort(name)
+    if (controller.signal.aborted) return
+    abortedAt = Date.now()
+    controller.abort(name)
   }
   for (const name of names) process.on(name, onSignal)
   return {
     signal: controller.signal,
+    get abortedAt() {
+      return abortedAt
+    },
     dispose: () => {
       for (const name of names) process.off(name, onSignal)
     }

@@ -94,6 +94,16 @@ export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
  */
 export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
 
+/** The cluster's clock, for finding a job created after this moment. */
+export const CLUSTER_NOW = 'SELECT now() AS now'
+
+/**
+ * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
+ * supported interface (crdb_internal is restricted from v26.1); it lists the last 12 hours.
+ */
+export const RECENT_JOBS =
+  'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ'
+
 /** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
 export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
 

@@ -4,43 +4,71 @@
  * message the user can act on. The connection is closed and the signal handlers removed however
  * the step ends.
  */
-import * as core from '@actions/core'
 import { describeServer } from './connection-string.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
-import { ActionError, describeError, InputError } from './errors.js'
+import { StepCleanup, UNDO_BUDGET_MS } from './cleanup.js'
+import { abortReason, ActionError, CancelledError, describeError, InputError } from './errors.js'
 import { warnAboutInputs, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
+import * as log from './log.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
-function wantsContainerLogs(error: unknown): boolean {
-  return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal')
+function wantsContainerLogs(error: unknown, cancelled: boolean): boolean {
+  return !cancelled && !(error instanceof InputError)
 }
+
+/** What the work gets besides its inputs and session. */
+export interface StepContext {
+  /** Aborted on the first SIGINT/SIGTERM; every query of the session gives up at once. */
+  signal: AbortSignal
+  /** Where the work registers what must be undone if the step does not finish. */
+  cleanup: StepCleanup
+}
+
+function failureMessage(error: unknown, signal: AbortSignal): string {
+  const message = error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
+  const saysCancelled = error instanceof CancelledError || (error instanceof JobError && error.reason === 'signal')
+  // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
+  return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
+}
+
+/**
+ * After a signal, undoing must end before the runner's SIGTERM (7.5 s after SIGINT), whatever the
+ * work spent on stopping (cancelling its job, say); otherwise the usual budget.
+ */
+function undoBudget(abortedAt: number | undefined): number {
+  if (abortedAt === undefined) return UNDO_BUDGET_MS
+  return Math.max(500, Math.min(UNDO_BUDGET_MS, SIGTERM_AFTER_MS - 1_000 - (Date.now() - abortedAt)))
+}
+
+/** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */
+const SIGTERM_AFTER_MS = 7_500
 
 export async function runStep<I extends SharedInputs>(
   readInputs: () => I,
-  work: (inputs: I, session: Session, signal: AbortSignal) => Promise<void>
+  work: (inputs: I, session: Session, context: StepContext) => Promise<void>
 ): Promise<void> {
   const signals = watchSignals()
+  const cleanup = new StepCleanup()
   let inputs: I | undefined
   let session: Session | undefined
   try {
     inputs = readInputs()
     warnAboutInputs(inputs)
-    core.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
+    log.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
     session = await Session.open(inputs.connection, {
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal: signals.signal,
-      onRetry: (attempt, error) => core.debug(`Attempt ${attempt}: ${describeError(error)}`)
+      onRetry: (attempt, error) => log.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
-    core.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
-    await work(inputs, session, signals.signal)
+    log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
+    await work(inputs, session, { signal: signals.signal, cleanup })
   } catch (error) {
-    if (inputs?.container !== undefined && wantsContainerLogs(error)) await showContainerLogs(inputs.container)
-    core.setFailed(
-      error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
-    )
+    const undone = await cleanup.undoAll(undoBudget(signals.abortedAt))
+    if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted)) await showContainerLogs(inputs.container)
+    log.fail([failureMessage(error, signals.signal), ...undone].join('\n'))
   } finally {
     await session?.close()
     signals.dispose()

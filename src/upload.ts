@@ -5,9 +5,10 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import type { StepCleanup } from './cleanup.js'
 import type { Session } from './connection.js'
 import { manifestChecksum } from './download.js'
-import { ActionError, InputError } from './errors.js'
+import { ActionError, fileSystemError, InputError } from './errors.js'
 import { listLocalFiles } from './local-files.js'
 import { indexFolderName, joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
 
@@ -44,7 +45,8 @@ export async function uploadBackup(
   backupPath: string,
   sourceInput: string,
   input: string,
-  log: (message: string) => void
+  log: (message: string) => void,
+  cleanup?: StepCleanup
 ): Promise<UploadResult> {
   const directory = resolve(sourceInput)
   const isDirectory = await stat(directory).then(
@@ -52,7 +54,9 @@ export async function uploadBackup(
     () => false
   )
   if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
-  const files = await listLocalFiles(directory)
+  const files = await listLocalFiles(directory).catch((error: unknown) => {
+    throw fileSystemError(error, input, directory)
+  })
   if (!files.includes('BACKUP_MANIFEST'))
     throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
   const unsafe = files.find(file => !safeRelativePath(file))
@@ -65,7 +69,8 @@ export async function uploadBackup(
       location,
       join(directory, file),
       storedName(location, backupPath, file),
-      session.info.user
+      session.info.user,
+      cleanup
     )
     result[outcome === 'written' ? 'written' : 'unchanged']++
     if (outcome === 'written') result.bytes += (await stat(join(directory, file))).size

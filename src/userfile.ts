@@ -5,6 +5,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { open, stat } from 'node:fs/promises'
+import type { StepCleanup } from './cleanup.js'
 import type { Session } from './connection.js'
 import { ActionError, InputError } from './errors.js'
 import * as sql from './sql.js'
@@ -130,11 +131,16 @@ export function backupPrefixes(location: UserfileLocation, backupPath: string): 
   ]
 }
 
-/** A name from the cluster becomes a path only if it cannot climb out of the directory. */
+/**
+ * A name from the cluster becomes a path only if it cannot climb out of the directory. Control
+ * characters are refused too: CockroachDB never writes them, and a line break in a name is an attack.
+ */
 export function safeRelativePath(relative: string): boolean {
   const parts = relative.split('/')
   return (
-    relative !== '' && parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'))
+    relative !== '' &&
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !/[\x00-\x1f\x7f]/.test(part))
   )
 }
 
@@ -240,7 +246,8 @@ export async function writeStoredFile(
   location: UserfileLocation,
   localPath: string,
   filename: string,
-  user: string
+  user: string,
+  cleanup?: StepCleanup
 ): Promise<WriteOutcome> {
   const size = (await stat(localPath)).size
   const existing = await findStoredFile(session, location, filename)
@@ -255,6 +262,11 @@ export async function writeStoredFile(
   const fileId = randomUUID()
   const written: StoredFile = { filename: temporary, file_id: fileId, file_size: size }
   let inTransaction = false
+  // Registered before the row exists: a cancel can land while the INSERT is on its way.
+  const release = cleanup?.add({
+    what: `delete ${temporary} from ${location.tables.prefix}`,
+    run: () => deleteOnFreshSession(session, location, written)
+  })
   try {
     await session.query(sql.insertUserfile(location.tables.files), [temporary, fileId, size, user], `uploading ${filename}`)
     let offset = 0
@@ -282,11 +294,30 @@ export async function writeStoredFile(
     if (existing !== undefined) await deleteStoredFile(session, location, existing)
     await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`)
     await session.query('COMMIT', [], `renaming ${temporary}`)
+    release?.()
     return 'written'
   } catch (error) {
-    // Best effort: the failure itself is what the user needs to see.
+    // Best effort: the failure itself is what the user needs to see. After a cancel the session
+    // gives up at once, and the registered undo deletes the row on a fresh connection instead.
     if (inTransaction) await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
-    await deleteStoredFile(session, location, written).catch(() => undefined)
+    const deleted = await deleteStoredFile(session, location, written).then(
+      () => true,
+      () => false
+    )
+    if (deleted) release?.()
     throw error
+  }
+}
+
+const UNDO_CONNECTION_TIMEOUT_MS = 2_500
+
+/** Deletes a file this run wrote, on a connection of its own (the session may be cancelled or broken). */
+async function deleteOnFreshSession(session: Session, location: UserfileLocation, file: StoredFile): Promise<string | undefined> {
+  const fresh = await session.fresh(UNDO_CONNECTION_TIMEOUT_MS)
+  try {
+    await deleteStoredFile(fresh, location, file)
+    return `Deleted ${file.filename} from ${location.tables.prefix}.`
+  } finally {
+    await fresh.close()
   }
 }

@@ -103,6 +103,7 @@ export function describeMismatches(tables: TableCheck[]): string[] {
 
 const DROP_ATTEMPTS = 4
 const DROP_RETRY_MS = 750
+const FRESH_CONNECTION_TIMEOUT_MS = 2_500
 
 /**
  * A RESTORE that was cancelled or failed cleans up its own descriptors, and while it does, its
@@ -234,9 +235,17 @@ export async function verifyRestore(
     failure = error instanceof Error ? error : new Error(String(error))
   }
   const dropProblems: string[] = []
-  for (const name of owned) {
-    const problem = await dropScratch(session, name, options.log)
-    if (problem !== undefined) dropProblems.push(problem)
+  // After a failure (a cancelled workflow among them) this session may be cut off or stuck: the
+  // drops go over a fresh connection that no cancel interrupts.
+  const dropper =
+    failure === undefined || owned.length === 0 ? session : await session.fresh(FRESH_CONNECTION_TIMEOUT_MS).catch(() => session)
+  try {
+    for (const name of owned) {
+      const problem = await dropScratch(dropper, name, options.log)
+      if (problem !== undefined) dropProblems.push(problem)
+    }
+  } finally {
+    if (dropper !== session) await dropper.close()
   }
   if (failure !== undefined) {
     if (dropProblems.length === 0) throw failure

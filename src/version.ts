@@ -35,3 +35,13 @@ export function hasUseBackupsWithIds(version: CockroachVersion | undefined): boo
 export function supportsCheckFiles(version: CockroachVersion | undefined): boolean {
   return atLeast(version, 22, 2)
 }
+
+/**
+ * A missing BACKUP_MANIFEST-CHECKSUM is an error from v22.2: SHOW BACKUP … WITH check_files (which
+ * the action runs there) fails without one in every layer ("Error checking metadata file",
+ * pkg/backup/show.go). Readers in every version accept a manifest without one ("might be an old
+ * version", backupinfo/manifest_handling.go), so before v22.2 it is only a warning.
+ */
+export function writesManifestChecksum(version: CockroachVersion | undefined): boolean {
+  return atLeast(version, 22, 2)
+}

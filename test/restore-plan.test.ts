@@ -53,6 +53,24 @@ describe('getRestoreInputs', () => {
     expect(inputError({ database: 'bank' }).message).toMatch(/^Input 'backup-path': is required/)
   })
 
+  for (const path of [
+    '/2024/../2024/05/07-141012.34',
+    '/2024/./05/07-141012.34',
+    '//2024/05/07-141012.34',
+    '/2024/05//07',
+    '/2024/05/07/'
+  ]) {
+    it(`refuses the non-canonical backup-path ${path}: the upload and RESTORE could mean different folders`, () => {
+      expect(inputError({ database: 'bank', 'backup-path': path }).message).toMatch(/^Input 'backup-path': .* is not a plain folder path/)
+    })
+  }
+
+  it('accepts backup-path with or without the leading slash', () => {
+    for (const path of ['/2024/05/07-141012.34', '2024/05/07-141012.34', '/release-42']) {
+      expect(getRestoreInputs(read({ database: 'bank', 'backup-path': path }), () => undefined).backupPath).toBe(path)
+    }
+  })
+
   it('refuses new-db-name with several databases, and source-path with a non-userfile collection', () => {
     expect(inputError({ database: 'bank, shop', 'backup-path': '/x', 'new-db-name': 'b2' }).message).toMatch(
       /^Inputs 'new-db-name' and 'database'/

@@ -73,7 +73,7 @@ describe('a full backup of a database', () => {
     })
   }
 
-  it("sends the statements in order: session, the cluster's clock (twice, around the offset wait), list, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
+  it("sends the statements in order: session, the cluster's clock (twice, around the offset wait), list, clock, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
     const emu = await bankCluster('v23.2')
     await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     const statements = sent(emu)
@@ -83,7 +83,9 @@ describe('a full backup of a database', () => {
       'SELECT cluster_logical_timestamp()',
       'SELECT cluster_logical_timestamp()'
     ])
-    expect(statements[backupAt - 1]).toBe("SHOW BACKUPS IN 'userfile://defaultdb.public.userfiles_root/bank-backup'")
+    expect(statements[backupAt - 2]).toBe("SHOW BACKUPS IN 'userfile://defaultdb.public.userfiles_root/bank-backup'")
+    // The clock just before the statement: how its job is found if the statement never answers.
+    expect(statements[backupAt - 1]).toBe('SELECT now() AS now')
     const match =
       /^BACKUP DATABASE bank INTO 'userfile:\/\/defaultdb\.public\.userfiles_root\/bank-backup' AS OF SYSTEM TIME '(\d+)\.0000000000' WITH detached$/.exec(
         statements[backupAt] ?? ''
@@ -467,5 +469,34 @@ describe('secrets', () => {
     expect(result.outputs['restore-statement']).toContain("encryption_passphrase = '<encryption-passphrase>'")
     // The passphrase did reach CockroachDB.
     expect(emulator.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toContain(`encryption_passphrase = '${passphrase}'`)
+  })
+})
+
+describe('a BACKUP statement that answers only after the action stopped waiting (no orphaned job)', () => {
+  it("finds the job it started in SHOW JOBS and cancels it; another user's job is left alone", async () => {
+    const emu = await bankCluster('v23.2', 60_000)
+    // Someone else's backup, running at the same time.
+    const other = new pg.Client({ connectionString: emu.connectionString('carol') })
+    await other.connect()
+    await other.query(`BACKUP DATABASE bank INTO 'userfile://defaultdb.public.userfiles_carol/x' WITH detached`)
+    await other.end()
+    emu.setQueryDelay(10_000, /^BACKUP/, { answer: true })
+    const result = await runInProcess({ database: 'bank', timeout: '1', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    const error = errorsOf(result.stdout).join('\n')
+    expect(error).toMatch(/While starting the backup into .*: no answer within 1 s/)
+    const mine = [...emu.cluster.jobs.values()].find(job => job.user === 'root')
+    const theirs = [...emu.cluster.jobs.values()].find(job => job.user === 'carol')
+    expect(error).toContain(`Job ${mine?.id}, started by the BACKUP statement that never answered, was cancelled.`)
+    expect(['canceled', 'cancel-requested']).toContain(mine?.status)
+    expect(theirs?.status).toBe('running')
+    expect(sent(emu).filter(sql => sql.startsWith('CANCEL JOB'))).toEqual([`CANCEL JOB ${mine?.id}`])
+  })
+
+  it('cancels nothing when CockroachDB answered the statement with an error', async () => {
+    const emu = await bankCluster('v23.2', 60_000)
+    const result = await runInProcess({ database: 'nosuchdb', 'connection-string': emu.connectionString() })
+    expect(result.exitCode).toBe(1)
+    expect(sent(emu).some(sql => sql.includes('SHOW JOBS') || sql.startsWith('CANCEL JOB'))).toBe(false)
   })
 })

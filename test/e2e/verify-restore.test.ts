@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+import { foreignCommands } from '../support/workflow-commands.js'
 
 let emulator: Emulator | undefined
 afterEach(async () => {
@@ -159,8 +160,8 @@ describe('verify-restore', () => {
     })
     expect(errorsOf(run.stdout)).toEqual([])
     expect(run.outputs['verified']).toBe('true')
-    expect(run.stdout).toContain('Dropped the scratch database bank\\n::warning::pwned_verify_')
-    expect(run.stdout.split('\n').filter(line => line.startsWith('::') && !line.startsWith('::add-mask::'))).toEqual([])
+    expect(run.stdout).toContain('Dropped the scratch database bank\n::warning::pwned_verify_')
+    expect(foreignCommands(run.stdout)).toEqual([])
     expect(databases(emu)).toEqual([...BEFORE, name].sort())
   })
 })

@@ -8,12 +8,12 @@ import { addDatabase, createCluster, recordWrite, type Cluster, type DatabaseMod
 import { CrdbError } from './errors.js'
 import { JobRegistry, type JobFailure } from './jobs.js'
 import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
-import { CockroachHandler, sessionVariableDefaults, type EmulatorState, type StatementLogEntry } from './session.js'
+import { CockroachHandler, sessionVariableDefaults, type EmulatorState, type ResultTamper, type StatementLogEntry } from './session.js'
 import { WireServer, type TlsConfig } from './wire.js'
 
 export type { Cluster, DatabaseModel, Job, JobStatus, TableModel, TableSize, UserfileRow, PayloadRow, UserfileTables } from './cluster.js'
 export type { ProfileName, VersionProfile } from './profiles.js'
-export type { StatementLogEntry } from './session.js'
+export type { ResultTamper, StatementLogEntry } from './session.js'
 export type { TlsConfig } from './wire.js'
 export type { JobFailure } from './jobs.js'
 export { PROFILES, PROFILE_NAMES } from './profiles.js'
@@ -61,12 +61,25 @@ export interface Emulator {
   refuseStatements(pattern: RegExp, message: string, code: string, hint?: string): void
   /** cluster_logical_timestamp() answers this far ahead of the clock BACKUP is checked against (another node, behind a pooler). */
   setClockReadingLead(ms: number): void
-  /** Every statement waits this long before it runs. */
-  setQueryDelay(ms: number): void
   /** The next RESTORE job fails with this error when it completes. */
   failNextRestore(failure: JobFailure): void
   /** The next RESTORE creates `schema.table` with this many rows fewer than the backup holds. */
   loseRowsOnNextRestore(table: string, rows: number): void
+  /**
+   * Every statement (or only those matching `matching`, as sent) waits this long before it runs;
+   * with `{ answer: true }` it runs at once and only its answer waits.
+   */
+  setQueryDelay(ms: number, matching?: RegExp, options?: { answer?: boolean }): void
+  /**
+   * Statements matching `matching` fail as a syntax error whose detail echoes the statement, string
+   * literals included, as CockroachDB's syntax errors do (undefined turns it off).
+   */
+  rejectAsSyntaxError(matching: RegExp | undefined): void
+  /**
+   * A hostile cluster: every non-null value of every result passes through `tamper` (with its
+   * column's name) on its way out; undefined turns it off. The cluster's own state is unchanged.
+   */
+  tamperResults(tamper: ResultTamper | undefined): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
   pauseJobs(): void
   resumeJobs(): void
@@ -169,8 +182,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     setClockReadingLead(ms) {
       cluster.clockReadingLeadMs = ms
     },
-    setQueryDelay(ms) {
+    setQueryDelay(ms, matching, options) {
       state.queryDelayMs = ms
+      state.queryDelayMatching = matching
+      state.queryDelayAfter = options?.answer
+    },
+    rejectAsSyntaxError(matching) {
+      state.rejectSyntax = matching
+    },
+    tamperResults(tamper) {
+      state.tamper = tamper
     },
     pauseJobs() {
       jobs.paused = true

@@ -19,12 +19,23 @@ export type SelectItem = {
     | 'session_user'
     | 'version'
     | 'cluster_logical_timestamp'
+    | 'now'
     | Value
     | { column: string; encoding?: string; aggregate?: Aggregate }
   alias: string | undefined
 }
 
-export type JobsSource = { kind: 'crdb_internal.jobs'; jobId: Value | undefined } | { kind: 'show-job'; jobId: Value }
+/** `column = value` or `column >= value`, joined by AND: the filters the action puts on [SHOW JOBS]. */
+export interface JobCondition {
+  column: string
+  op: '=' | '>='
+  value: Value
+}
+
+export type JobsSource =
+  | { kind: 'crdb_internal.jobs'; jobId: Value | undefined }
+  | { kind: 'show-job'; jobId: Value }
+  | { kind: 'show-jobs'; where: JobCondition[] }
 
 export type TablePattern = { parts: string[]; star: boolean }
 
@@ -449,6 +460,11 @@ class Parser {
       this.expectPunct('(')
       this.expectPunct(')')
       expr = 'cluster_logical_timestamp'
+    } else if (this.isWord('now') && this.peek(1).kind === 'punct') {
+      this.pos++
+      this.expectPunct('(')
+      this.expectPunct(')')
+      expr = 'now'
     } else if (this.isWord('count') && this.peek(1).kind === 'punct') {
       this.pos++
       this.expectPunct('(')
@@ -495,6 +511,18 @@ class Parser {
   jobsSource(): JobsSource {
     if (this.acceptPunct('[')) {
       this.expectWord('show')
+      if (this.acceptWord('jobs')) {
+        this.expectPunct(']')
+        const where: JobCondition[] = []
+        if (this.acceptWord('where')) {
+          do {
+            const column = this.name()
+            const op = this.acceptPunct('>=') ? '>=' : (this.expectPunct('='), '=')
+            where.push({ column, op, value: this.value() })
+          } while (this.acceptWord('and'))
+        }
+        return { kind: 'show-jobs', where }
+      }
       this.expectWord('job')
       const jobId = this.value()
       this.expectPunct(']')

@@ -12,6 +12,7 @@ import {
   namesInternals,
   parseStatements,
   type BackupStatement,
+  type JobCondition,
   type ParsedStatement,
   type RestoreStatement,
   type Statement,
@@ -64,7 +65,18 @@ export interface EmulatorState {
   queryDelayMs: number
   /** Statements whose text matches fail with this error instead of running (a test control). */
   refusals: { matches: (sql: string) => boolean; error: CrdbError }[]
+  /** Only statements matching this wait (all when undefined). */
+  queryDelayMatching?: RegExp
+  /** The statement runs at once and only its answer waits (it is done when the client gives up). */
+  queryDelayAfter?: boolean
+  /** Statements matching this fail as a syntax error that echoes them (see Emulator.rejectAsSyntaxError). */
+  rejectSyntax?: RegExp
+  /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
+  tamper?: ResultTamper
 }
+
+/** Gets each non-null value of a result with its column's name; returns what is sent instead. */
+export type ResultTamper = (column: string, value: string) => string
 
 const BASE_JOB_COLUMNS: ColumnDef[] = [
   { name: 'job_id', type: 'INT8' },
@@ -123,6 +135,35 @@ function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
     execution_errors: '{}'
   }
   return columns.map(c => values[c.name] ?? null)
+}
+
+/**
+ * A syntax error at the statement's last token, with the detail CockroachDB's lexer adds
+ * (pkg/sql/parser/lexer.go, populateErrorDetails): `source SQL:`, the statement up to the end of
+ * that token's line, and a caret under the token. String literals, secrets included, are echoed.
+ */
+function echoingSyntaxError(sql: string): CrdbError {
+  const lastToken = /(\S+)\s*$/.exec(sql)
+  const position = lastToken?.index ?? 0
+  const lineStart = sql.lastIndexOf('\n', position) + 1
+  return new CrdbError(
+    `at or near "${(lastToken?.[1] ?? '').toLowerCase()}": syntax error`,
+    '42601',
+    `source SQL:\n${sql}\n${' '.repeat(position - lineStart)}^`
+  )
+}
+
+/** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
+function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
+  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }])[0] ?? null
+  if (cell === null) return false
+  if (condition.op === '=') return cell === value
+  const instant = (text: string): number => {
+    const iso = text.replace(' ', 'T')
+    if (/[+-]\d\d$/.test(iso)) return Date.parse(`${iso}:00`)
+    return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) // TIMESTAMP: UTC
+  }
+  return instant(cell) >= instant(value)
 }
 
 const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.name, type: PG_TYPE[c.type] }))
@@ -258,7 +299,10 @@ export class CockroachHandler implements WireHandler {
       columns: columns && toWire(columns),
       execute: async (params, protocol) => {
         this.log(session, parsed.sql, params, protocol)
-        if (this.state.queryDelayMs > 0) await sleep(this.state.queryDelayMs)
+        if (this.state.rejectSyntax?.test(parsed.sql)) throw echoingSyntaxError(parsed.sql)
+        const delayed = this.state.queryDelayMs > 0 && (this.state.queryDelayMatching?.test(parsed.sql) ?? true)
+        const delayAfter = delayed && this.state.queryDelayAfter === true
+        if (delayed && !delayAfter) await sleep(this.state.queryDelayMs)
         const refusal = this.state.refusals.find(r => r.matches(parsed.sql))
         if (refusal) throw refusal.error
         const text = (value: Value): string => {
@@ -271,7 +315,11 @@ export class CockroachHandler implements WireHandler {
         this.transactions.check(session, statement.kind === 'transaction' && statement.action !== 'begin')
         try {
           const { rows, tag } = await this.run(statement, text, session, parsed.sql)
-          return { columns: columns && toWire(columns), rows, commandTag: tag }
+          if (delayAfter) await sleep(this.state.queryDelayMs)
+          const tamper = this.state.tamper
+          const sent =
+            tamper && columns ? rows.map(row => row.map((cell, i) => (cell === null ? cell : tamper(columns[i]?.name ?? '', cell)))) : rows
+          return { columns: columns && toWire(columns), rows: sent, commandTag: tag }
         } catch (error) {
           this.transactions.failed(session)
           throw error
@@ -289,6 +337,7 @@ export class CockroachHandler implements WireHandler {
           if (item.expr === 'current_user' || item.expr === 'session_user') return { name: item.alias ?? item.expr, type: 'STRING' }
           if (item.expr === 'version') return { name: item.alias ?? 'version', type: 'STRING' }
           if (item.expr === 'cluster_logical_timestamp') return { name: item.alias ?? item.expr, type: 'DECIMAL' }
+          if (item.expr === 'now') return { name: item.alias ?? 'now', type: 'TIMESTAMPTZ' }
           if ('column' in item.expr) throw undefinedColumn(item.expr.column)
           return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
         })
@@ -348,6 +397,7 @@ export class CockroachHandler implements WireHandler {
           if (item.expr === 'version') return cluster.profile.versionString
           if (item.expr === 'cluster_logical_timestamp')
             return clusterLogicalTimestamp(cluster.now().getTime() + cluster.clockReadingLeadMs)
+          if (item.expr === 'now') return formatTimestamp(cluster.now().getTime(), 'TIMESTAMPTZ')
           return 'column' in item.expr ? null : text(item.expr)
         })
         return { rows: [row], tag: 'SELECT 1' }
@@ -355,6 +405,12 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs': {
         const columns = selectColumns(jobColumns(cluster), statement.columns)
         const source = statement.from
+        if (source.kind === 'show-jobs') {
+          const rows = [...cluster.jobs.values()]
+            .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
+            .map(job => jobRow(cluster, job, columns))
+          return { rows, tag: `SELECT ${rows.length}` }
+        }
         const wanted = source.jobId === undefined ? undefined : jobId(source.jobId)
         const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
         const rows = jobs.map(job => jobRow(cluster, job, columns))

@@ -1,0 +1,228 @@
+/**
+ * Cancellation in every phase, on the bundle, with the runner's sequence: SIGINT, SIGTERM 7.5 s
+ * later, SIGKILL 2.5 s after that. In each phase the step must stop on SIGINT, cancel the job it
+ * started, leave the runner's directory and the userfile tables as they were, and exit 1 saying the
+ * workflow was cancelled, before SIGTERM is due.
+ */
+import type { ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { reserveEmulatorPort, startEmulator, type Emulator } from '../emulator/index.js'
+import { ROOT, runBundledAction, type ActionRun } from '../support/run-action.js'
+import { errorsOf } from '../support/run-in-process.js'
+
+const emulators: Emulator[] = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map(emu => emu.close()))
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-cancel-'))
+  dirs.push(dir)
+  return dir
+}
+
+async function bank(options: { jobDurationMs?: number; bytes?: number } = {}): Promise<Emulator> {
+  const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })
+  emulators.push(emu)
+  emu.createDatabase('bank', { accounts: { rows: 1000, bytes: options.bytes ?? 64_000 } })
+  return emu
+}
+
+interface Cancelled extends ActionRun {
+  /** When SIGINT was sent; 0 if the trigger never came. */
+  interruptedAt: number
+  /** Whether the step was still running when SIGTERM (7.5 s after SIGINT) was due. */
+  sigtermSent: boolean
+  endedAt: number
+}
+
+/**
+ * Runs the bundle and, once `trigger` says so (given the output so far), cancels it as the runner
+ * does. `prepare` runs on the same stdout chunk just before SIGINT (to make a query hang, say).
+ */
+async function cancelWhen(
+  inputs: Record<string, string>,
+  trigger: (stdout: string) => boolean,
+  options: { script?: string; actionYml?: string; delayMs?: number; prepare?: () => void } = {}
+): Promise<Cancelled> {
+  let stdout = ''
+  let interruptedAt = 0
+  let sigtermSent = false
+  const timers: NodeJS.Timeout[] = []
+  const sequence = (child: ChildProcess): void => {
+    interruptedAt = Date.now()
+    child.kill('SIGINT')
+    timers.push(
+      setTimeout(() => {
+        if (child.exitCode !== null || child.signalCode !== null) return
+        sigtermSent = true
+        child.kill('SIGTERM')
+        timers.push(setTimeout(() => child.kill('SIGKILL'), 2500))
+      }, 7500)
+    )
+  }
+  const run = await runBundledAction({
+    inputs,
+    script: options.script,
+    actionYml: options.actionYml,
+    onStdout: (chunk, child) => {
+      stdout += chunk
+      if (interruptedAt !== 0 || !trigger(stdout)) return
+      options.prepare?.()
+      interruptedAt = -1
+      timers.push(setTimeout(() => sequence(child), options.delayMs ?? 300))
+    }
+  })
+  for (const timer of timers) clearTimeout(timer)
+  return { ...run, interruptedAt, sigtermSent, endedAt: Date.now() }
+}
+
+function expectCancelled(run: Cancelled, outputs: string[] = []): void {
+  expect(run.interruptedAt).toBeGreaterThan(0)
+  expect(run.signal).toBeNull()
+  expect(run.exitCode).toBe(1)
+  expect(run.sigtermSent).toBe(false)
+  expect(errorsOf(run.stdout).join('\n')).toMatch(/The workflow was cancelled \(SIGINT\)/)
+  expect(Object.keys(run.outputs).sort()).toEqual(outputs)
+}
+
+function cancels(emu: Emulator): string[] {
+  return emu.statements.filter(s => /^CANCEL JOB \d+$/.test(s.sql)).map(s => s.sql)
+}
+
+function userfileNames(emu: Emulator): string[] {
+  return [...emu.cluster.userfiles.values()].flatMap(tables => tables.files.map(file => file.filename)).sort()
+}
+
+describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM after 7.5 s, SIGKILL after 2.5 s more)', () => {
+  it('while connecting: says cancelled, not a wait-timeout', async () => {
+    const port = await reserveEmulatorPort() // nothing listens there
+    const run = await cancelWhen(
+      { database: 'bank', 'wait-timeout': '60', 'connection-string': `postgresql://root@127.0.0.1:${port}/defaultdb?sslmode=disable` },
+      out => out.includes('Connecting to CockroachDB')
+    )
+    expectCancelled(run)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(/cancelled \(SIGINT\) while connecting to CockroachDB/)
+    expect(error).not.toMatch(/within wait-timeout/)
+  })
+
+  it('while the BACKUP statement has not answered: the job it started is found in SHOW JOBS and cancelled', async () => {
+    const emu = await bank({ jobDurationMs: 60_000 })
+    // CockroachDB has made the job; its answer is what hangs.
+    emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
+    const run = await cancelWhen({ database: 'bank', 'connection-string': emu.connectionString() }, out => out.includes('Running: BACKUP'))
+    expectCancelled(run)
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(cancels(emu)).toEqual([`CANCEL JOB ${job?.id}`])
+    expect(['canceled', 'cancel-requested']).toContain(job?.status)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(
+      /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+    )
+  })
+
+  it('while the RESTORE statement has not answered: the same', async () => {
+    const emu = await bank({ jobDurationMs: 60_000 })
+    emu.setJobDuration(100)
+    const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(backup.exitCode).toBe(0)
+    emu.setJobDuration(60_000)
+    emu.setQueryDelay(60_000, /^RESTORE/, { answer: true })
+    const run = await cancelWhen(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'new-db-name': 'bank2',
+        'connection-string': emu.connectionString()
+      },
+      out => out.includes('Running: RESTORE'),
+      { script: join(ROOT, 'dist/restore/index.js'), actionYml: join(ROOT, 'restore/action.yml') }
+    )
+    expectCancelled(run)
+    const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
+    expect(cancels(emu)).toEqual([`CANCEL JOB ${restoreJob?.id}`])
+    expect(['canceled', 'cancel-requested']).toContain(restoreJob?.status)
+  })
+
+  it('while a job-status query hangs: CANCEL JOB goes out on a fresh connection at once', async () => {
+    const emu = await bank({ jobDurationMs: 60_000 })
+    const run = await cancelWhen(
+      { database: 'bank', 'connection-string': emu.connectionString() },
+      out => /Backup job \d+: running/.test(out),
+      { prepare: () => emu.setQueryDelay(60_000, /crdb_internal\.jobs|SHOW JOB/i) }
+    )
+    expectCancelled(run)
+    expect(cancels(emu)).toHaveLength(1)
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(['canceled', 'cancel-requested']).toContain(job?.status)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/Job \d+ was cancelled/)
+  })
+
+  it('while SHOW BACKUP hangs, with a timeout input far away', async () => {
+    const emu = await bank()
+    const run = await cancelWhen(
+      { database: 'bank', timeout: '3600', 'connection-string': emu.connectionString() },
+      out => /Backup job \d+: succeeded/.test(out),
+      { prepare: () => emu.setQueryDelay(60_000, /^SHOW BACKUP '/), delayMs: 500 }
+    )
+    expectCancelled(run)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/while reading backup/)
+  })
+
+  it('during a download: download-path and the directories it made are gone, the rest untouched', async () => {
+    const emu = await bank({ bytes: 9 * 1024 * 1024 })
+    const runner = tempDir()
+    mkdirSync(join(runner, 'kept'))
+    symlinkSync(join(runner, 'nowhere'), join(runner, 'dangling'))
+    const before = readdirSync(runner).sort()
+    const run = await cancelWhen(
+      { database: 'bank', 'download-path': join(runner, 'new', 'deep', 'backup'), 'connection-string': emu.connectionString() },
+      out => /Backup job \d+: succeeded/.test(out),
+      // The folders and the first .partial file are made; reading its bytes hangs.
+      { prepare: () => emu.setQueryDelay(60_000, /_upload_payload/), delayMs: 400 }
+    )
+    // The backup itself is whole and verified: where it is, is still reported.
+    expectCancelled(run, ['backup-path', 'collection', 'job-id', 'restore-statement'])
+    expect(errorsOf(run.stdout).join('\n')).toMatch(/while reading \/bank-backup\//)
+    expect(readdirSync(runner).sort()).toEqual(before)
+    expect(existsSync(join(runner, 'new'))).toBe(false)
+  })
+
+  it('during the restore upload: no .tmp row is left in userfile storage', async () => {
+    const source = await bank()
+    const downloaded = join(tempDir(), 'backup')
+    const backup = await runBundledAction({
+      inputs: { database: 'bank', 'download-path': downloaded, 'connection-string': source.connectionString() }
+    })
+    expect(backup.exitCode).toBe(0)
+    const target = await bank()
+    const run = await cancelWhen(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'source-path': downloaded,
+        'new-db-name': 'bank2',
+        'connection-string': target.connectionString()
+      },
+      out => out.includes('Connected as'),
+      {
+        script: join(ROOT, 'dist/restore/index.js'),
+        actionYml: join(ROOT, 'restore/action.yml'),
+        // Every chunk write hangs: the file row under its .tmp name is in, its bytes are not.
+        prepare: () => target.setQueryDelay(60_000, /INSERT INTO .*_upload_payload/),
+        delayMs: 500
+      }
+    )
+    expectCancelled(run)
+    expect(target.statements.some(s => /INSERT INTO .*_upload_files/.test(s.sql))).toBe(true)
+    // The first file's bytes never arrived: the storage is as empty as before the step.
+    expect(userfileNames(target)).toEqual([])
+    expect([...target.cluster.userfiles.values()].flatMap(tables => tables.payload)).toEqual([])
+  })
+})

@@ -1,0 +1,196 @@
+/**
+ * A hostile cluster and hostile inputs: every value the cluster sends (and every input) carries a
+ * line break followed by workflow commands. Whatever the action makes of it (success or a failure),
+ * the runner model must find no command in its output but the action's own, and the job summary
+ * no HTML from outside.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { runRestore } from '../../src/restore-main.js'
+import { startEmulator, type Emulator } from '../emulator/index.js'
+import { runBundledAction } from '../support/run-action.js'
+import { runInProcess } from '../support/run-in-process.js'
+import { foreignCommands } from '../support/workflow-commands.js'
+
+const emulators: Emulator[] = []
+const dirs: string[] = []
+
+afterEach(async () => {
+  await Promise.all(emulators.splice(0).map(emu => emu.close()))
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-hostile-'))
+  dirs.push(dir)
+  return dir
+}
+
+const ATTACK = '\n::warning::pwned\r::add-mask::pwned\r\n  ::set-output name=x::pwned\n##[set-env name=X]pwned <img src=x onerror=alert(1)>'
+
+async function bank(jobDurationMs = 150): Promise<Emulator> {
+  const emu = await startEmulator({ profile: 'v23.2', jobDurationMs })
+  emulators.push(emu)
+  emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 } })
+  return emu
+}
+
+function expectInert(run: { stdout: string; summary: string }): void {
+  expect(foreignCommands(run.stdout)).toEqual([])
+  expect(run.summary).not.toContain('<img')
+}
+
+/**
+ * Every column the action reads from the cluster during a backup and a download, and whether the
+ * tampered value reaches the log or the summary (the others only steer the action).
+ */
+const BACKUP_COLUMNS: [string, boolean][] = [
+  ['version', true],
+  ['current_user', true],
+  ['job_id', true],
+  ['status', true],
+  ['description', false],
+  ['error', true],
+  ['path', false],
+  ['database_name', true],
+  ['parent_schema_name', true],
+  ['object_name', true],
+  ['object_type', false],
+  ['backup_type', false],
+  ['start_time', false],
+  ['end_time', true],
+  ['filename', true]
+]
+
+describe('a cluster that puts workflow commands into every value it sends', () => {
+  for (const [column, shown] of BACKUP_COLUMNS) {
+    it(`backup with download: ${column}`, async () => {
+      const emu = await bank()
+      if (column === 'error') emu.failNextJob({ message: `disk full${ATTACK}` })
+      // A status only gets the attack while running, so the job can still end; a file name only
+      // on a data file, so the download gets that far.
+      const target = (name: string, value: string): boolean =>
+        name === column && (name !== 'status' || value === 'running') && (name !== 'filename' || value.endsWith('.sst'))
+      emu.tamperResults((name, value) => (target(name, value) ? value + ATTACK : value))
+      const run = await runInProcess({
+        database: 'bank',
+        'download-path': join(tempDir(), 'backup'),
+        timeout: '5',
+        'connection-string': emu.connectionString()
+      })
+      expectInert(run)
+      // Where the value is shown, the attack reached the output, or this test would prove nothing.
+      if (shown) expect(run.stdout + run.summary).toContain('pwned')
+    })
+  }
+
+  it('every column at once, during a restore', async () => {
+    const source = await bank()
+    const downloaded = join(tempDir(), 'backup')
+    const backup = await runInProcess({ database: 'bank', 'download-path': downloaded, 'connection-string': source.connectionString() })
+    expect(backup.exitCode).toBe(0)
+    const target = await bank()
+    target.tamperResults((name, value) => ((name === 'status' && value !== 'running') || name === 'job_id' ? value : value + ATTACK))
+    const run = await runInProcess(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'source-path': downloaded,
+        'new-db-name': 'bank2',
+        'connection-string': target.connectionString()
+      },
+      runRestore
+    )
+    expectInert(run)
+    expect(run.stdout).toContain('pwned')
+  })
+})
+
+describe('inputs that carry workflow commands', () => {
+  const attack = ATTACK.replaceAll('<img src=x onerror=alert(1)>', '')
+  const cases: [string, (emu: Emulator) => Record<string, string>][] = [
+    ['database', emu => ({ database: `bank${attack}`, 'connection-string': emu.connectionString() })],
+    ['tables', emu => ({ tables: `bank.public."acc${attack}"`, 'connection-string': emu.connectionString() })],
+    ['subdirectory', emu => ({ database: 'bank', subdirectory: `x${attack}`, 'connection-string': emu.connectionString() })],
+    [
+      'collection',
+      emu => ({
+        database: 'bank',
+        collection: `userfile://defaultdb.public.userfiles_root/b${attack}`,
+        'connection-string': emu.connectionString()
+      })
+    ],
+    ['connection-string user', emu => ({ database: 'bank', 'connection-string': emu.connectionString(`u${attack}`) })],
+    [
+      'download-path',
+      emu => ({ database: 'bank', 'download-path': join(tempDir(), `d${attack}`), 'connection-string': emu.connectionString() })
+    ],
+    ['as-of-system-time', emu => ({ database: 'bank', 'as-of-system-time': `-10s${attack}`, 'connection-string': emu.connectionString() })]
+  ]
+  for (const [name, inputs] of cases) {
+    it(`backup: ${name}`, async () => {
+      const emu = await bank()
+      const run = await runInProcess(inputs(emu))
+      expectInert(run)
+      expect(run.stdout).toContain('pwned')
+    })
+  }
+
+  const restoreCases: [string, (emu: Emulator, path: string) => Record<string, string>][] = [
+    [
+      'backup-path',
+      emu => ({ database: 'bank', 'backup-path': `/2024/01/01-000000.00${attack}`, 'connection-string': emu.connectionString() })
+    ],
+    [
+      'new-db-name',
+      (emu, path) => ({ database: 'bank', 'backup-path': path, 'new-db-name': `b${attack}`, 'connection-string': emu.connectionString() })
+    ],
+    [
+      'source-path',
+      (emu, path) => ({
+        database: 'bank',
+        'backup-path': path,
+        'source-path': join(tempDir(), `s${attack}`),
+        'connection-string': emu.connectionString()
+      })
+    ]
+  ]
+  for (const [name, inputs] of restoreCases) {
+    it(`restore: ${name}`, async () => {
+      const emu = await bank()
+      const backup = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+      expect(backup.exitCode).toBe(0)
+      const run = await runInProcess(inputs(emu, backup.outputs['backup-path'] ?? ''), runRestore)
+      expectInert(run)
+      expect(run.stdout).toContain('pwned')
+    })
+  }
+})
+
+describe('container logs', () => {
+  it('are shown, and nothing in them runs (the bundle, with a docker that prints commands)', async () => {
+    const bin = tempDir()
+    const docker = join(bin, 'docker')
+    writeFileSync(
+      docker,
+      `#!/bin/sh\nprintf 'node starting\\n::warning::pwned-stdout\\n::add-mask::pwned\\r::stop-commands::x\\n'\nprintf '::warning::pwned-stderr\\n' >&2\n`
+    )
+    chmodSync(docker, 0o755)
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        container: 'roach',
+        'wait-timeout': '1',
+        'connection-string': 'postgresql://root@127.0.0.1:1/defaultdb?sslmode=disable'
+      },
+      env: { PATH: `${bin}:${process.env['PATH'] ?? ''}` }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('::warning::pwned-stdout')
+    expect(run.stdout).toContain('::warning::pwned-stderr')
+    expect(foreignCommands(run.stdout)).toEqual([])
+    expect(foreignCommands(run.stderr)).toEqual([])
+  })
+})
