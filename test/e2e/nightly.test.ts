@@ -88,9 +88,7 @@ describe('the nightly example, bundled', () => {
     expect(scratchSeen).toBe(true)
     expect(run.exitCode).toBe(1)
     const [error] = errorsOf(run.stdout)
-    expect(error).toMatch(
-      /^The workflow was cancelled \(SIGTERM\) while checking verification restore job (\d+)\.\nJob \1 was cancelled\./
-    )
+    expect(error).toMatch(/^The workflow was cancelled \(SIGTERM\) while checking verification restore job (\d+)\.\nJob \1 was cancelled\./)
     const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
     expect(restoreJob?.status).toMatch(/^cancel(-requested|ed)$/)
     expect(run.outputs['verified']).toBe('false')
