@@ -36663,7 +36663,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
+const summary_summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -38806,6 +38806,7 @@ const defaults = lib.defaults
 /* harmony default export */ const esm = (lib);
 
 ;// CONCATENATED MODULE: ./src/sql.ts
+
 /**
  * Words CockroachDB will not read back as bare identifiers: the reserved and lookahead keywords of
  * pkg/sql/lexbase (reserved_keywords.go, predicates.go), plus a few from older releases. Quoting a
@@ -38951,6 +38952,50 @@ function dropDatabase(name) {
 }
 function dropTableIfExists(table) {
     return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`;
+}
+/** The index just past the quote that closes the one at `start` (a doubled quote stays inside). */
+function closingQuote(text, start, quote) {
+    for (let i = start + 1; i < text.length; i++) {
+        if (text[i] !== quote)
+            continue;
+        if (text[i + 1] === quote)
+            i++;
+        else
+            return i + 1;
+    }
+    return -1;
+}
+/**
+ * Any statement this module built, fit to show: the passphrase literal replaced, and credentials
+ * in storage URIs redacted. For the summary of a failed step, which shows the statement that was
+ * running whichever it was.
+ */
+function redactStatement(statement) {
+    let shown = '';
+    let i = 0;
+    while (i < statement.length) {
+        const quote = statement.charAt(i);
+        if (quote !== "'" && quote !== '"') {
+            shown += quote;
+            i++;
+            continue;
+        }
+        const end = closingQuote(statement, i, quote);
+        // Never show the rest of a literal that does not end: nothing this module builds has one.
+        if (end < 0)
+            return `${shown}${quote === "'" ? "'redacted'" : '"…"'}`;
+        const token = statement.slice(i, end);
+        if (quote === '"')
+            shown += token;
+        else if (/encryption_passphrase\s*=\s*$/i.test(shown))
+            shown += "'redacted'";
+        else {
+            const value = token.slice(1, -1).replaceAll("''", "'");
+            shown += value.includes('://') ? quoteLiteral(redactCollection(value)) : token;
+        }
+        i = end;
+    }
+    return shown;
 }
 
 ;// CONCATENATED MODULE: ./src/version.ts
@@ -39535,6 +39580,7 @@ async function takeBackup(session, plan, options) {
         reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
         pollIntervalMs: options.pollIntervalMs
     });
+    options.onVerify?.();
     const after = await listBackups(session, plan);
     const jobFolder = folderFromJobDescription(description);
     const latestFullEndTime = plan.destination.kind === 'latest' ? fullLayerEndTime(await backup_showBackup(session, plan, 'LATEST', false)) : undefined;
@@ -40223,45 +40269,78 @@ function formatBytes(bytes) {
     }
     return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
+/**
+ * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
+ * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
+ */
+function summaryTable(rows) {
+    const cell = (c) => {
+        const tag = c.header ? 'th' : 'td';
+        const align = c.align ? ` align="${c.align}"` : '';
+        return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`;
+    };
+    return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`;
+}
+/** A key/value table: keys as left-aligned headers. */
+function keyValueTable(rows) {
+    return summaryTable(rows.map(([key, value]) => [{ text: key, header: true, align: 'left' }, value]));
+}
+const code = (text) => ({ html: `<code>${escapeHtml(text)}</code>` });
+const number = (text) => ({ text, align: 'right' });
 async function writeSummary(report) {
     const { contents } = report;
     if (!process.env['GITHUB_STEP_SUMMARY'])
         return; // run outside Actions (npm start prints instead)
-    await summary
+    await summary_summary
         .addHeading('CockroachDB backup', 2)
-        .addTable([
-        [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
-        [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
-        [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-        [{ data: 'Type', header: true }, { data: contents.backupType }],
-        [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
-        [{ data: 'Job', header: true }, { data: report.jobId }],
-        [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
-        [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
-        [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
+        .addRaw(keyValueTable([
+        ['Backed up', { text: report.target }],
+        ['Path', code(report.path)],
+        ['Collection', code(report.collection)],
+        ['Type', { text: contents.backupType }],
+        ['Consistent as of', { text: `${contents.endTime} (AS OF SYSTEM TIME ${report.asOf})` }],
+        ['Job', { text: report.jobId }],
+        ['Rows', { text: String(contents.rows) }],
+        ['Size', { text: formatBytes(contents.bytes) }],
+        ['Cluster', { text: report.serverVersion }],
         ...(report.download
             ? [
                 [
-                    { data: 'Downloaded to', header: true },
+                    'Downloaded',
                     {
-                        data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
+                        text: `${report.download.files} files, ${formatBytes(report.download.bytes)}: ready for actions/upload-artifact (the download-path output)`
                     }
                 ]
             ]
             : [])
-    ])
+    ]))
         .addHeading('Objects', 3)
-        .addTable([
+        .addRaw(summaryTable([
         [
-            { data: 'Table', header: true },
-            { data: 'Rows', header: true },
-            { data: 'Size', header: true }
+            { text: 'Table', header: true, align: 'left' },
+            { text: 'Rows', header: true, align: 'right' },
+            { text: 'Size', header: true, align: 'right' }
         ],
-        ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
-    ])
+        ...contents.objects.map(o => [{ text: o.name }, number(String(o.rows)), number(formatBytes(o.bytes))])
+    ]))
         .addHeading('Restore', 3)
         .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
         .write();
+}
+async function writeFailureSummary(failure) {
+    if (!process.env['GITHUB_STEP_SUMMARY'])
+        return; // run outside Actions
+    const summary = summary_summary
+        .addHeading(`${failure.title} failed`, 2)
+        .addRaw(keyValueTable([
+        ['Phase', { text: failure.phase ?? 'Start' }],
+        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
+        ...(failure.jobId === undefined ? [] : [['Job', { text: failure.jobId }]]),
+        ...(failure.hint === undefined ? [] : [['Hint', { text: failure.hint }]])
+    ]));
+    if (failure.statement !== undefined)
+        summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql');
+    await summary.write();
 }
 function escapeHtml(text) {
     return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -40287,6 +40366,60 @@ async function showContainerLogs(container) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/progress.ts
+/**
+ * Where a step is, for two readers: the log, grouped by phase (connect, back up, verify,
+ * download), and the summary of a failed step (the phase, the statement that was running with
+ * its secrets redacted, and the job it started).
+ */
+
+
+class StepProgress {
+    phase;
+    /** The last statement sent, redacted. */
+    statement;
+    /** The statement that started a job (BACKUP/RESTORE … WITH detached), redacted. */
+    jobStatement;
+    jobId;
+    groupOpen = false;
+    /**
+     * Ends the previous phase's log group and opens this one. Not core.group: that needs each phase
+     * as one function, and the step between backing up and verifying lies inside takeBackup. It is
+     * the same ::group::/::endgroup:: pair.
+     */
+    enter(phase) {
+        this.endGroup();
+        startGroup(phase);
+        this.groupOpen = true;
+        this.phase = phase;
+    }
+    /** Closes the open group, so that the step's result (and ::error::) is shown outside it. */
+    endGroup() {
+        if (this.groupOpen)
+            endGroup();
+        this.groupOpen = false;
+    }
+    /**
+     * Notes each statement the session sends, and the job id a detached BACKUP or RESTORE returns.
+     * Wraps the one session's query method, so every statement is seen without the modules that
+     * send them taking part.
+     */
+    watch(session) {
+        const query = session.query.bind(session);
+        session.query = async (text, params, doing, timeoutMs) => {
+            const statement = redactStatement(text);
+            this.statement = statement;
+            const rows = await query(text, params, doing, timeoutMs);
+            const jobId = rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? rows[0].job_id : undefined;
+            if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
+                this.jobId = String(jobId);
+                this.jobStatement = statement;
+            }
+            return rows;
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/signals.ts
 function watchSignals(names = ['SIGINT', 'SIGTERM']) {
     const controller = new AbortController();
@@ -40309,9 +40442,11 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 /**
  * What every entry point of this repository does around its own work: read the inputs (secrets
  * masked first), connect once the cluster is ready, and fail the step in exactly one place with a
- * message the user can act on. The connection is closed and the signal handlers removed however
- * the step ends.
+ * message the user can act on, and a job summary saying what failed. The connection is closed and
+ * the signal handlers removed however the step ends.
  */
+
+
 
 
 
@@ -40324,26 +40459,62 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 function wantsContainerLogs(error) {
     return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal');
 }
-async function runStep(readInputs, work) {
+/**
+ * The failure's message without its "Hint:" lines, and the hint apart. ActionError appends its hint
+ * to the message; an error rethrown with more text (a job cancelled after a timeout) carries it inside.
+ */
+function splitHint(message) {
+    const lines = message.split('\n');
+    const hints = lines.filter(line => line.startsWith('Hint: ')).map(line => line.slice('Hint: '.length));
+    return {
+        message: lines.filter(line => !line.startsWith('Hint: ')).join('\n'),
+        hint: hints.length === 0 ? undefined : hints.join('\n')
+    };
+}
+/** The statement that was running when the step failed: the job's own for a job, the failed one for a query. */
+function failedStatement(error, progress) {
+    if (error instanceof JobError)
+        return progress.jobStatement;
+    if (error instanceof QueryError)
+        return progress.statement;
+    return undefined;
+}
+async function runStep(title, readInputs, work) {
     const signals = watchSignals();
+    const progress = new StepProgress();
     let inputs;
     let session;
     try {
+        progress.phase = 'Read the inputs';
         inputs = readInputs();
         warnAboutInputs(inputs);
-        info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`);
-        session = await Session.open(inputs.connection, {
-            waitTimeoutMs: inputs.waitTimeoutMs,
+        const connection = inputs.connection;
+        const waitTimeoutMs = inputs.waitTimeoutMs;
+        progress.enter('Connect');
+        info(`Connecting to CockroachDB at ${describeServer(connection)} (waiting up to ${waitTimeoutMs / 1000} s)…`);
+        session = await Session.open(connection, {
+            waitTimeoutMs,
             signal: signals.signal,
             onRetry: (attempt, error) => core_debug(`Attempt ${attempt}: ${describeError(error)}`)
         });
         info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`);
-        await work(inputs, session, signals.signal);
+        progress.watch(session);
+        await work(inputs, session, signals.signal, progress);
+        progress.endGroup();
     }
     catch (error) {
+        progress.endGroup();
         if (inputs?.container !== undefined && wantsContainerLogs(error))
             await showContainerLogs(inputs.container);
-        setFailed(error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`);
+        const message = error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`;
+        setFailed(message);
+        await writeFailureSummary({
+            title,
+            phase: progress.phase,
+            ...splitHint(message),
+            statement: failedStatement(error, progress),
+            jobId: progress.jobId
+        }).catch((summaryError) => warning(`Could not write the job summary: ${describeError(summaryError)}`));
     }
     finally {
         await session?.close();
@@ -40360,21 +40531,26 @@ async function runStep(readInputs, work) {
 
 
 
-/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+/** The backup action: back up → identify → verify → (download) → outputs and summary, each phase a log group. */
 async function run() {
-    await runStep(getInputs, async (inputs, session, signal) => {
+    await runStep('CockroachDB backup', getInputs, async (inputs, session, signal, progress) => {
         const log = (message) => info(message);
         const plan = planBackup(inputs, session.info.user);
+        progress.enter('Back up');
         const result = await takeBackup(session, plan, {
             timeoutMs: inputs.timeoutMs,
             waitTimeoutMs: inputs.waitTimeoutMs,
             signal,
             log,
-            connection: inputs.connection
+            connection: inputs.connection,
+            onVerify: () => progress.enter('Verify')
         });
+        if (inputs.downloadPath !== undefined)
+            progress.enter('Download');
         const download = inputs.downloadPath === undefined
             ? undefined
             : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
+        progress.endGroup();
         const report = makeReport(plan, result, session.info.versionText, download);
         log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);

@@ -62,6 +62,8 @@ export interface BackupOptions {
   log: (message: string) => void
   connection: ConnectionSettings
   pollIntervalMs?: (poll: number) => number
+  /** Called once the job has succeeded, before the new folder is identified and verified (a new log group). */
+  onVerify?: () => void
 }
 
 export interface BackupResult {
@@ -133,6 +135,7 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
     reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
     pollIntervalMs: options.pollIntervalMs
   })
+  options.onVerify?.()
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =

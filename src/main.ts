@@ -7,18 +7,21 @@ import { makeReport, setOutputs, writeSummary } from './report.js'
 import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
 
-/** The backup action: back up → identify → verify → (download) → outputs and summary. */
+/** The backup action: back up → identify → verify → (download) → outputs and summary, each phase a log group. */
 export async function run(): Promise<void> {
-  await runStep(getInputs, async (inputs, session, signal) => {
+  await runStep('CockroachDB backup', getInputs, async (inputs, session, signal, progress) => {
     const log = (message: string): void => core.info(message)
     const plan = planBackup(inputs, session.info.user)
+    progress.enter('Back up')
     const result = await takeBackup(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
       signal,
       log,
-      connection: inputs.connection
+      connection: inputs.connection,
+      onVerify: () => progress.enter('Verify')
     })
+    if (inputs.downloadPath !== undefined) progress.enter('Download')
     const download =
       inputs.downloadPath === undefined
         ? undefined
@@ -29,6 +32,7 @@ export async function run(): Promise<void> {
             inputs.downloadPath,
             log
           )
+    progress.endGroup()
     const report = makeReport(plan, result, session.info.versionText, download)
     log(
       `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`

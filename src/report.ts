@@ -66,44 +66,104 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
 }
 
+/** One cell of a summary table: plain text (escaped here), or HTML that is already safe. */
+export interface SummaryCell {
+  text?: string
+  html?: string
+  header?: boolean
+  align?: 'left' | 'right'
+}
+
+/**
+ * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
+ * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
+ */
+export function summaryTable(rows: SummaryCell[][]): string {
+  const cell = (c: SummaryCell): string => {
+    const tag = c.header ? 'th' : 'td'
+    const align = c.align ? ` align="${c.align}"` : ''
+    return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`
+  }
+  return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`
+}
+
+/** A key/value table: keys as left-aligned headers. */
+export function keyValueTable(rows: [string, SummaryCell][]): string {
+  return summaryTable(rows.map(([key, value]) => [{ text: key, header: true, align: 'left' }, value]))
+}
+
+export const code = (text: string): SummaryCell => ({ html: `<code>${escapeHtml(text)}</code>` })
+export const number = (text: string): SummaryCell => ({ text, align: 'right' })
+
 export async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
   if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
   await core.summary
     .addHeading('CockroachDB backup', 2)
-    .addTable([
-      [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
-      [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
-      [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-      [{ data: 'Type', header: true }, { data: contents.backupType }],
-      [{ data: 'Consistent as of', header: true }, { data: `${contents.endTime} (AS OF SYSTEM TIME ${escapeHtml(report.asOf)})` }],
-      [{ data: 'Job', header: true }, { data: report.jobId }],
-      [{ data: 'Rows', header: true }, { data: String(contents.rows) }],
-      [{ data: 'Size', header: true }, { data: formatBytes(contents.bytes) }],
-      [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
-      ...(report.download
-        ? [
-            [
-              { data: 'Downloaded to', header: true },
-              {
-                data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
-              }
-            ]
-          ]
-        : [])
-    ])
+    .addRaw(
+      keyValueTable([
+        ['Backed up', { text: report.target }],
+        ['Path', code(report.path)],
+        ['Collection', code(report.collection)],
+        ['Type', { text: contents.backupType }],
+        ['Consistent as of', { text: `${contents.endTime} (AS OF SYSTEM TIME ${report.asOf})` }],
+        ['Job', { text: report.jobId }],
+        ['Rows', { text: String(contents.rows) }],
+        ['Size', { text: formatBytes(contents.bytes) }],
+        ['Cluster', { text: report.serverVersion }],
+        ...(report.download
+          ? ([
+              [
+                'Downloaded',
+                {
+                  text: `${report.download.files} files, ${formatBytes(report.download.bytes)}: ready for actions/upload-artifact (the download-path output)`
+                }
+              ]
+            ] as [string, SummaryCell][])
+          : [])
+      ])
+    )
     .addHeading('Objects', 3)
-    .addTable([
-      [
-        { data: 'Table', header: true },
-        { data: 'Rows', header: true },
-        { data: 'Size', header: true }
-      ],
-      ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
-    ])
+    .addRaw(
+      summaryTable([
+        [
+          { text: 'Table', header: true, align: 'left' },
+          { text: 'Rows', header: true, align: 'right' },
+          { text: 'Size', header: true, align: 'right' }
+        ],
+        ...contents.objects.map(o => [{ text: o.name }, number(String(o.rows)), number(formatBytes(o.bytes))])
+      ])
+    )
     .addHeading('Restore', 3)
     .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
     .write()
+}
+
+/** What the summary of a failed step says: what failed, the statement, the job, the hint. */
+export interface FailureReport {
+  /** "CockroachDB backup", "CockroachDB restore". */
+  title: string
+  phase: string | undefined
+  message: string
+  statement: string | undefined
+  jobId: string | undefined
+  hint: string | undefined
+}
+
+export async function writeFailureSummary(failure: FailureReport): Promise<void> {
+  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions
+  const summary = core.summary
+    .addHeading(`${failure.title} failed`, 2)
+    .addRaw(
+      keyValueTable([
+        ['Phase', { text: failure.phase ?? 'Start' }],
+        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
+        ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][])),
+        ...(failure.hint === undefined ? [] : ([['Hint', { text: failure.hint }]] as [string, SummaryCell][]))
+      ])
+    )
+  if (failure.statement !== undefined) summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql')
+  await summary.write()
 }
 
 export function escapeHtml(text: string): string {

@@ -15,6 +15,24 @@ afterEach(async () => {
   emulator = undefined
 })
 
+/** The log's groups in order, checked to be closed before the next opens and before the step's result. */
+function groupsOf(stdout: string): string[] {
+  const groups: string[] = []
+  let open = false
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('::group::')) {
+      expect(open, `${line} opens inside another group`).toBe(false)
+      groups.push(line.slice('::group::'.length))
+      open = true
+    } else if (line.startsWith('::endgroup::')) {
+      expect(open, 'an ::endgroup:: without a group').toBe(true)
+      open = false
+    } else if (line.startsWith('::error::')) expect(open, 'the error is hidden inside a group').toBe(false)
+  }
+  expect(open, 'the last group is never closed').toBe(false)
+  return groups
+}
+
 async function bank(jobDurationMs: number, profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
   emulator = await startEmulator({ profile, jobDurationMs })
   emulator.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
@@ -32,6 +50,11 @@ describe('dist/index.js as the runner starts it', () => {
       expect(run.outputs['rows']).toBe('40')
       expect(run.outputs['restore-statement']).toContain(`RESTORE DATABASE bank FROM '${run.outputs['backup-path']}'`)
       expect(run.summary).toContain('<h2>CockroachDB backup</h2>')
+      expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up', 'Verify'])
+      // Key/value headers left-aligned, numbers right-aligned.
+      expect(run.summary).toContain(`<th align="left">Path</th><td><code>${run.outputs['backup-path']}</code></td>`)
+      expect(run.summary).toContain('<th align="right">Rows</th>')
+      expect(run.summary).toContain('<td>bank.public.accounts</td><td align="right">40</td>')
       // action.yml's default AS OF SYSTEM TIME reached CockroachDB.
       expect(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toContain("AS OF SYSTEM TIME '-10s' WITH detached")
     })
@@ -70,6 +93,38 @@ describe('dist/index.js as the runner starts it', () => {
     const [job] = [...emu.cluster.jobs.values()]
     expect(['canceled', 'cancel-requested']).toContain(job?.status)
     expect(run.outputs).toEqual({})
+    expect(run.summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(run.summary).toMatch(/<pre>The workflow was cancelled \(SIGTERM\) while backup job \d+ was running/)
+    expect(run.summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
+  })
+
+  it('writes a summary when it fails: what failed, the statement with its secrets redacted, the job and the hint', async () => {
+    const passphrase = "it's-a-passphrase"
+    const cloudSecret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY'
+    const emu = await bank(60_000)
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        collection: `s3://backups/bank?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&AWS_SECRET_ACCESS_KEY=${encodeURIComponent(cloudSecret)}`,
+        'encryption-passphrase': passphrase,
+        timeout: '1',
+        'connection-string': emu.connectionString()
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up'])
+    const [job] = [...emu.cluster.jobs.values()]
+    const { summary } = run
+    expect(summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(summary).toContain('<th align="left">Phase</th><td>Back up</td>')
+    expect(summary).toMatch(new RegExp(`<pre>Backup job ${job!.id} was still running when the timeout \\(1 s\\) was reached\\.`))
+    expect(summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
+    expect(summary).toContain('<th align="left">Hint</th><td>Raise the timeout input if jobs of this size take longer.</td>')
+    expect(summary).toContain(
+      "BACKUP DATABASE bank INTO 's3://backups/bank?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&amp;AWS_SECRET_ACCESS_KEY=redacted' AS OF SYSTEM TIME '-10s' WITH detached, encryption_passphrase = 'redacted'"
+    )
+    for (const secret of [passphrase, "it''s-a-passphrase", cloudSecret, encodeURIComponent(cloudSecret)])
+      expect(summary).not.toContain(secret)
   })
 
   it('keeps following the job after the connection drops, and succeeds when the job does', async () => {
