@@ -40543,8 +40543,12 @@ async function run() {
             signal,
             log,
             connection: inputs.connection,
-            onVerify: () => progress.enter('Verify')
+            onVerify: () => {
+                progress.enter('Verify');
+                log('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…');
+            }
         });
+        log(`Backup ${result.path} in ${plan.collectionForDisplay}: ${result.contents.rows} rows, ${result.contents.bytes} bytes, consistent as of ${result.contents.endTime}.`);
         if (inputs.downloadPath !== undefined)
             progress.enter('Download');
         const download = inputs.downloadPath === undefined
@@ -40552,7 +40556,6 @@ async function run() {
             : await downloadBackup(session, userfileLocation(plan.collection, session.info.user, Inputs.DownloadPath), result.path, inputs.downloadPath, log);
         progress.endGroup();
         const report = makeReport(plan, result, session.info.versionText, download);
-        log(`Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`);
         setOutputs(report);
         await writeSummary(report);
     });

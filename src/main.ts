@@ -19,8 +19,14 @@ export async function run(): Promise<void> {
       signal,
       log,
       connection: inputs.connection,
-      onVerify: () => progress.enter('Verify')
+      onVerify: () => {
+        progress.enter('Verify')
+        log('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…')
+      }
     })
+    log(
+      `Backup ${result.path} in ${plan.collectionForDisplay}: ${result.contents.rows} rows, ${result.contents.bytes} bytes, consistent as of ${result.contents.endTime}.`
+    )
     if (inputs.downloadPath !== undefined) progress.enter('Download')
     const download =
       inputs.downloadPath === undefined
@@ -34,9 +40,6 @@ export async function run(): Promise<void> {
           )
     progress.endGroup()
     const report = makeReport(plan, result, session.info.versionText, download)
-    log(
-      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime}.`
-    )
     setOutputs(report)
     await writeSummary(report)
   })

@@ -64,6 +64,7 @@ describe('download-path', () => {
       expect(run.summary).toContain(`${expected.size} files`)
       expect(run.summary).toContain('ready for actions/upload-artifact')
       expect(run.summary).not.toContain(target) // a runner path means nothing once the job is over
+      expect(run.stdout).toMatch(/::group::Verify\n[\s\S]*::endgroup::\n::group::Download\nDownloaded \d+ files/)
     })
   }
 
