@@ -476,3 +476,37 @@ describe("the README's examples", () => {
     expect(editedCopies.filter(copy => copy.text !== readWorkflow(copy.path))).toHaveLength(1)
   })
 })
+
+describe('CI', () => {
+  const ci = workflow('ci.yml')
+
+  it('runs once per change: on pull requests, and on pushes to main only', () => {
+    expect(ci.on).toEqual({ push: { branches: ['main'] }, pull_request: null })
+  })
+
+  it('check-dist runs the release’s dist check and uploads the dist/ it expected when that check fails', () => {
+    const steps = (ci.jobs['check-dist']?.steps ?? []) as (Step & { if?: string; name?: string })[]
+    const check = steps.find(step => step.id === 'check')
+    expect(check?.run).toBe('npx tsx scripts/release-checks.ts dist --out "$RUNNER_TEMP/expected-dist"')
+    const upload = steps.find(step => step.uses?.startsWith('actions/upload-artifact@'))
+    expect(upload?.if).toBe("failure() && steps.check.outcome == 'failure'")
+    expect(upload?.with?.['path']).toBe('${{ runner.temp }}/expected-dist')
+    expect(steps.indexOf(upload!)).toBeGreaterThan(steps.indexOf(check!))
+  })
+})
+
+describe('.github/dependabot.yml', () => {
+  const config = parse(readFileSync(join(root, '.github/dependabot.yml'), 'utf8')) as {
+    version: number
+    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[]
+  }
+
+  it('updates the npm packages and the workflows’ actions', () => {
+    expect(config.version).toBe(2)
+    expect(config.updates.map(update => [update['package-ecosystem'], update.directory])).toEqual([
+      ['npm', '/'],
+      ['github-actions', '/']
+    ])
+    for (const update of config.updates) expect(['daily', 'weekly', 'monthly']).toContain(update.schedule.interval)
+  })
+})
