@@ -121,6 +121,13 @@ describe('the restore companion', () => {
     expect(run.exitCode).toBe(1)
     expect(errorsOf(run.stdout).join('\n')).toMatch(/Restore job \d+ failed: simulated: restore ran out of disk/)
     expect(run.outputs).toEqual({})
+    const job = [...emu.cluster.jobs.values()].at(-1)!
+    expect(run.summary).toContain('<h2>CockroachDB restore failed</h2>')
+    expect(run.summary).toContain('<th align="left">Phase</th><td>Restore</td>')
+    expect(run.summary).toContain(`<th align="left">Job</th><td>${job.id}</td>`)
+    expect(run.summary).toContain(
+      `RESTORE DATABASE bank FROM '${backup['backup-path']}' IN 'userfile://defaultdb.public.userfiles_root/bank-backup' WITH detached, new_db_name = 'b2'`
+    )
   })
 
   it('round trip: backup and download from one cluster, upload and restore into a fresh one, files byte-identical', async () => {
