@@ -9,7 +9,7 @@ import { describeServer } from './connection-string.js'
 import { QueryError, Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
 import { ActionError, describeError, InputError } from './errors.js'
-import { warnAboutInputs, type SharedInputs } from './inputs.js'
+import { warnAboutInputs, type Read, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
 import { StepProgress } from './progress.js'
 import { writeFailureSummary } from './report.js'
@@ -40,18 +40,39 @@ function failedStatement(error: unknown, progress: StepProgress): string | undef
   return undefined
 }
 
+/**
+ * The text with every secret the inputs registered replaced by ***, in the forms a statement or an
+ * echoed error can carry it: as given, SQL-quoted (' doubled) and percent-encoded. The log is
+ * masked by the runner; the job summary is written by the action, so it redacts them itself.
+ */
+export function redactSecrets(text: string, secrets: string[]): string {
+  const forms = secrets.flatMap(secret => [secret, secret.replaceAll("'", "''"), encodeURIComponent(secret)])
+  return [...new Set(forms)]
+    .filter(form => form !== '')
+    .sort((a, b) => b.length - a.length)
+    .reduce((redacted, form) => redacted.replaceAll(form, '***'), text)
+}
+
 export interface StepWork<I> {
   (inputs: I, session: Session, signal: AbortSignal, progress: StepProgress): Promise<void>
 }
 
-export async function runStep<I extends SharedInputs>(title: string, readInputs: () => I, work: StepWork<I>): Promise<void> {
+export async function runStep<I extends SharedInputs>(
+  title: string,
+  readInputs: (readRaw: Read | undefined, mask: (secret: string) => void) => I,
+  work: StepWork<I>
+): Promise<void> {
   const signals = watchSignals()
   const progress = new StepProgress()
+  const secrets: string[] = []
   let inputs: I | undefined
   let session: Session | undefined
   try {
     progress.phase = 'Read the inputs'
-    inputs = readInputs()
+    inputs = readInputs(undefined, secret => {
+      secrets.push(secret)
+      core.setSecret(secret)
+    })
     warnAboutInputs(inputs)
     const connection = inputs.connection
     const waitTimeoutMs = inputs.waitTimeoutMs
@@ -72,11 +93,14 @@ export async function runStep<I extends SharedInputs>(title: string, readInputs:
     const message =
       error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
     core.setFailed(message)
+    const { message: what, hint } = splitHint(message)
+    const statement = failedStatement(error, progress)
     await writeFailureSummary({
       title,
       phase: progress.phase,
-      ...splitHint(message),
-      statement: failedStatement(error, progress),
+      message: redactSecrets(what, secrets),
+      hint: hint === undefined ? undefined : redactSecrets(hint, secrets),
+      statement: statement === undefined ? undefined : redactSecrets(statement, secrets),
       jobId: progress.jobId
     }).catch((summaryError: unknown) => core.warning(`Could not write the job summary: ${describeError(summaryError)}`))
   } finally {

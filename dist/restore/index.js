@@ -40656,14 +40656,30 @@ function failedStatement(error, progress) {
         return progress.statement;
     return undefined;
 }
+/**
+ * The text with every secret the inputs registered replaced by ***, in the forms a statement or an
+ * echoed error can carry it: as given, SQL-quoted (' doubled) and percent-encoded. The log is
+ * masked by the runner; the job summary is written by the action, so it redacts them itself.
+ */
+function redactSecrets(text, secrets) {
+    const forms = secrets.flatMap(secret => [secret, secret.replaceAll("'", "''"), encodeURIComponent(secret)]);
+    return [...new Set(forms)]
+        .filter(form => form !== '')
+        .sort((a, b) => b.length - a.length)
+        .reduce((redacted, form) => redacted.replaceAll(form, '***'), text);
+}
 async function runStep(title, readInputs, work) {
     const signals = watchSignals();
     const progress = new StepProgress();
+    const secrets = [];
     let inputs;
     let session;
     try {
         progress.phase = 'Read the inputs';
-        inputs = readInputs();
+        inputs = readInputs(undefined, secret => {
+            secrets.push(secret);
+            core_setSecret(secret);
+        });
         warnAboutInputs(inputs);
         const connection = inputs.connection;
         const waitTimeoutMs = inputs.waitTimeoutMs;
@@ -40685,11 +40701,14 @@ async function runStep(title, readInputs, work) {
             await showContainerLogs(inputs.container);
         const message = error instanceof errors_ActionError || error instanceof errors_InputError ? error.message : `Unexpected error: ${describeError(error)}`;
         setFailed(message);
+        const { message: what, hint } = splitHint(message);
+        const statement = failedStatement(error, progress);
         await writeFailureSummary({
             title,
             phase: progress.phase,
-            ...splitHint(message),
-            statement: failedStatement(error, progress),
+            message: redactSecrets(what, secrets),
+            hint: hint === undefined ? undefined : redactSecrets(hint, secrets),
+            statement: statement === undefined ? undefined : redactSecrets(statement, secrets),
             jobId: progress.jobId
         }).catch((summaryError) => warning(`Could not write the job summary: ${describeError(summaryError)}`));
     }
