@@ -353,7 +353,10 @@ describe('workflow conventions', () => {
  * The node20-based majors of the actions every workflow uses, from each action's own action.yml
  * (`runs.using`) at its major tag: checkout v4 (v5+ node24), setup-node v4 (v5+), upload-artifact
  * v5 (v6+), download-artifact v6 (v7+). Each still runs, but GitHub adds a "Node.js 20 is
- * deprecated" annotation to every run that uses one.
+ * deprecated" annotation to every run that uses one. Newest majors when checked (2026-11), all
+ * node24: actions/checkout v7 (v7.0.1, 3d3c42e5), actions/setup-node v7 (v7.0.0, 82076278),
+ * actions/upload-artifact v7 (v7.0.0, bbbca2dd), actions/download-artifact v8 (v8.0.1, 3e5f45b2);
+ * github/codeql-action v4 (init and analyze node24; v3 is node20).
  */
 const LAST_NODE20_MAJOR: Record<string, number> = {
   'actions/checkout': 4,
