@@ -40366,6 +40366,59 @@ async function showContainerLogs(container) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/failure-report.ts
+/**
+ * What the job summary of a failed step says, and nothing secret: the phase, the error without its
+ * hint, the hint, the statement that was running, the job it started.
+ */
+
+
+/**
+ * The failure's message without its "Hint:" lines, and the hint apart. ActionError appends its hint
+ * to the message; an error rethrown with more text (a job cancelled after a timeout) carries it inside.
+ */
+function splitHint(message) {
+    const lines = message.split('\n');
+    const hints = lines.filter(line => line.startsWith('Hint: ')).map(line => line.slice('Hint: '.length));
+    return {
+        message: lines.filter(line => !line.startsWith('Hint: ')).join('\n'),
+        hint: hints.length === 0 ? undefined : hints.join('\n')
+    };
+}
+/** The statement that was running when the step failed: the job's own for a job, the failed one for a query. */
+function failedStatement(error, progress) {
+    if (error instanceof JobError)
+        return progress.jobStatement;
+    if (error instanceof QueryError)
+        return progress.statement;
+    return undefined;
+}
+/**
+ * The text with every secret the inputs registered replaced by ***, in the forms a statement or an
+ * echoed error can carry it: as given, SQL-quoted (' doubled) and percent-encoded. The log is
+ * masked by the runner; the job summary is written by the action, so it redacts them itself.
+ */
+function redactSecrets(text, secrets) {
+    const forms = secrets.flatMap(secret => [secret, secret.replaceAll("'", "''"), encodeURIComponent(secret)]);
+    return [...new Set(forms)]
+        .filter(form => form !== '')
+        .sort((a, b) => b.length - a.length)
+        .reduce((redacted, form) => redacted.replaceAll(form, '***'), text);
+}
+/** The failure as the summary shows it, every registered secret redacted. */
+function failureReport(title, error, message, progress, secrets) {
+    const { message: what, hint } = splitHint(message);
+    const statement = failedStatement(error, progress);
+    return {
+        title,
+        phase: progress.phase,
+        message: redactSecrets(what, secrets),
+        hint: hint === undefined ? undefined : redactSecrets(hint, secrets),
+        statement: statement === undefined ? undefined : redactSecrets(statement, secrets),
+        jobId: progress.jobId
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/progress.ts
 /**
  * Where a step is, for two readers: the log, grouped by phase (connect, back up, verify,
@@ -40455,41 +40508,10 @@ function watchSignals(names = ['SIGINT', 'SIGTERM']) {
 
 
 
+
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
 function wantsContainerLogs(error) {
     return !(error instanceof InputError) && !(error instanceof JobError && error.reason === 'signal');
-}
-/**
- * The failure's message without its "Hint:" lines, and the hint apart. ActionError appends its hint
- * to the message; an error rethrown with more text (a job cancelled after a timeout) carries it inside.
- */
-function splitHint(message) {
-    const lines = message.split('\n');
-    const hints = lines.filter(line => line.startsWith('Hint: ')).map(line => line.slice('Hint: '.length));
-    return {
-        message: lines.filter(line => !line.startsWith('Hint: ')).join('\n'),
-        hint: hints.length === 0 ? undefined : hints.join('\n')
-    };
-}
-/** The statement that was running when the step failed: the job's own for a job, the failed one for a query. */
-function failedStatement(error, progress) {
-    if (error instanceof JobError)
-        return progress.jobStatement;
-    if (error instanceof QueryError)
-        return progress.statement;
-    return undefined;
-}
-/**
- * The text with every secret the inputs registered replaced by ***, in the forms a statement or an
- * echoed error can carry it: as given, SQL-quoted (' doubled) and percent-encoded. The log is
- * masked by the runner; the job summary is written by the action, so it redacts them itself.
- */
-function redactSecrets(text, secrets) {
-    const forms = secrets.flatMap(secret => [secret, secret.replaceAll("'", "''"), encodeURIComponent(secret)]);
-    return [...new Set(forms)]
-        .filter(form => form !== '')
-        .sort((a, b) => b.length - a.length)
-        .reduce((redacted, form) => redacted.replaceAll(form, '***'), text);
 }
 async function runStep(title, readInputs, work) {
     const signals = watchSignals();
@@ -40524,16 +40546,7 @@ async function runStep(title, readInputs, work) {
             await showContainerLogs(inputs.container);
         const message = error instanceof errors_ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`;
         setFailed(message);
-        const { message: what, hint } = splitHint(message);
-        const statement = failedStatement(error, progress);
-        await writeFailureSummary({
-            title,
-            phase: progress.phase,
-            message: redactSecrets(what, secrets),
-            hint: hint === undefined ? undefined : redactSecrets(hint, secrets),
-            statement: statement === undefined ? undefined : redactSecrets(statement, secrets),
-            jobId: progress.jobId
-        }).catch((summaryError) => warning(`Could not write the job summary: ${describeError(summaryError)}`));
+        await writeFailureSummary(failureReport(title, error, message, progress, secrets)).catch((summaryError) => warning(`Could not write the job summary: ${describeError(summaryError)}`));
     }
     finally {
         await session?.close();

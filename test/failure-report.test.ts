@@ -1,6 +1,6 @@
-/** src/step.ts: what the summary of a failed step may show. */
+/** src/failure-report.ts: what the summary of a failed step may show. */
 import { describe, expect, it } from 'vitest'
-import { redactSecrets } from '../src/step.js'
+import { redactSecrets, splitHint } from '../src/failure-report.js'
 
 describe('redactSecrets', () => {
   it('replaces a secret as given, SQL-quoted and percent-encoded', () => {
@@ -16,5 +16,13 @@ describe('redactSecrets', () => {
   it('replaces the longer of two overlapping secrets whole, and leaves text without secrets alone', () => {
     expect(redactSecrets('key abcdef', ['abc', 'abcdef'])).toBe('key ***')
     expect(redactSecrets('nothing secret here', ['abc', ''])).toBe('nothing secret here')
+  })
+
+  it('splitHint takes the Hint: lines out of the message, wherever they are', () => {
+    expect(splitHint('Job 1 was still running.\nHint: Raise the timeout.\nJob 1 was cancelled.')).toEqual({
+      message: 'Job 1 was still running.\nJob 1 was cancelled.',
+      hint: 'Raise the timeout.'
+    })
+    expect(splitHint('No hint here.')).toEqual({ message: 'No hint here.', hint: undefined })
   })
 })
