@@ -1,7 +1,8 @@
 /**
  * The README's inputs and outputs tables, generated from action.yml and restore/action.yml so they
  * cannot drift. `npm run docs` rewrites the README between each file's markers; a test fails when
- * they differ.
+ * they differ. It also copies each example workflow into the yaml block after its
+ * `<!-- example: examples/… -->` marker (test/workflows.test.ts lints those files and compares).
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parse } from 'yaml'
@@ -49,8 +50,17 @@ export function replaceGenerated(readme: string, file: string, generated: string
   return readme.slice(0, from) + generated + readme.slice(to + end(file).length)
 }
 
+/** Replaces the yaml block after each `<!-- example: <path> -->` marker with that file's text. */
+export function copyExamples(readme: string, read: (path: string) => string): string {
+  return readme.replace(
+    /(<!-- example: (examples\/[\w.-]+\.yml) -->\n+```yaml\n)[\s\S]*?```/g,
+    (_block, head: string, path: string) => `${head}${read(path)}\`\`\``
+  )
+}
+
 if (process.argv[1]?.endsWith('action-docs.ts')) {
   let readme = readFileSync('README.md', 'utf8')
   for (const file of ACTION_FILES) readme = replaceGenerated(readme, file, renderActionDocs(readFileSync(file, 'utf8'), file))
+  readme = copyExamples(readme, path => readFileSync(path, 'utf8'))
   writeFileSync('README.md', readme)
 }

@@ -69,6 +69,8 @@ export interface BackupOptions {
   log: (message: string) => void
   connection: ConnectionSettings
   pollIntervalMs?: (poll: number) => number
+  /** Called once the job has succeeded, before the new folder is identified and verified (a new log group). */
+  onVerify?: () => void
 }
 
 export interface BackupResult {
@@ -249,6 +251,7 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   }).catch((error: unknown) => {
     throw withLicenceHint(error)
   })
+  options.onVerify?.()
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =

@@ -64,6 +64,15 @@ export function fail(message: string): void {
   core.setFailed(message)
 }
 
+/** Opens a foldable group (closed by endGroup); the title is a command's data, so @actions/core escapes it. */
+export function startGroup(title: string): void {
+  core.startGroup(title)
+}
+
+export function endGroup(): void {
+  core.endGroup()
+}
+
 /** A foldable group; the title is a command's data, so @actions/core escapes it. */
 export async function group<T>(title: string, work: () => Promise<T>): Promise<T> {
   return core.group(title, work)

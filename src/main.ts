@@ -1,5 +1,5 @@
 import { planBackup, takeBackup } from './backup.js'
-import { chooseBackupTime } from './backup-time.js'
+import { chooseBackupTime, explainEndTime } from './backup-time.js'
 import { Inputs } from './constants.js'
 import { checkDownloadPath, downloadBackup, type DownloadResult } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
@@ -10,12 +10,16 @@ import { runStep } from './step.js'
 import { userfileLocation } from './userfile.js'
 import { verifyRestore } from './verify-restore.js'
 
-/** The backup action: back up → identify → verify → (download) → (verify-restore) → (keep-backups) → outputs and summary. */
+/**
+ * The backup action: back up → identify → verify → (download) → (verify-restore) →
+ * (keep-backups) → outputs and summary, each phase a log group.
+ */
 export async function run(): Promise<void> {
-  await runStep(getInputs, async (inputs, session, { signal, cleanup }) => {
+  await runStep('CockroachDB backup', getInputs, async (inputs, session, { signal, cleanup, progress }) => {
     noticeAboutDownload(inputs)
     // Refused before anything is sent to the cluster: a download-path that cannot take the backup.
     if (inputs.downloadPath !== undefined) await checkDownloadPath(inputs.downloadPath)
+    progress.enter('Back up')
     // First, before anything else takes time: "the step's start" is this reading of the cluster's clock.
     const time = await chooseBackupTime(session, inputs.asOf, { maxClockOffsetMs: inputs.maxClockOffsetMs, log: log.info, signal })
     log.info(`Backing up as of ${time.headline}.`)
@@ -26,10 +30,18 @@ export async function run(): Promise<void> {
       signal,
       cleanup,
       log: log.info,
-      connection: inputs.connection
+      connection: inputs.connection,
+      onVerify: () => {
+        progress.enter('Verify')
+        log.info('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…')
+      }
     })
+    log.info(
+      `Backup ${result.path} in ${plan.collectionForDisplay}: ${result.contents.rows} rows, ${result.contents.bytes} bytes, consistent as of ${result.contents.endTime} (${explainEndTime(plan.time, result.contents.endTime)}).`
+    )
     let download: DownloadResult | undefined
     if (inputs.downloadPath !== undefined) {
+      progress.enter('Download')
       try {
         download = await downloadBackup(
           session,
@@ -45,6 +57,7 @@ export async function run(): Promise<void> {
         throw error
       }
     }
+    if (inputs.verifyRestore) progress.enter('Verify by restoring')
     const verification = inputs.verifyRestore
       ? await verifyRestore(session, plan, result, {
           timeoutMs: inputs.timeoutMs,
@@ -58,6 +71,7 @@ export async function run(): Promise<void> {
         })
       : undefined
     // Last, so nothing is deleted unless the backup, its download and its verification succeeded.
+    if (inputs.keepBackups !== undefined) progress.enter('Keep backups')
     const retention =
       inputs.keepBackups === undefined
         ? undefined
@@ -72,14 +86,12 @@ export async function run(): Promise<void> {
             result.path,
             log.info
           )
+    progress.endGroup()
     const report = makeReport(plan, result, session.info.versionText, {
       download,
       deletedBackups: retention?.deleted,
       verification
     })
-    log.info(
-      `Backup ${report.path} in ${report.collection}: ${report.contents.rows} rows, ${report.contents.bytes} bytes, consistent as of ${report.contents.endTime} (${report.asOf}).`
-    )
     setOutputs(report)
     await writeSummary(report)
   })

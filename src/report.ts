@@ -89,57 +89,87 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
 }
 
+/** One cell of a summary table: plain text (escaped here), or HTML that is already safe. */
+export interface SummaryCell {
+  text?: string
+  html?: string
+  header?: boolean
+  align?: 'left' | 'right'
+}
+
+/**
+ * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
+ * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
+ */
+export function summaryTable(rows: SummaryCell[][]): string {
+  const cell = (c: SummaryCell): string => {
+    const tag = c.header ? 'th' : 'td'
+    const align = c.align ? ` align="${c.align}"` : ''
+    return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`
+  }
+  return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`
+}
+
+/** A key/value table: keys as left-aligned headers. */
+export function keyValueTable(rows: [string, SummaryCell][]): string {
+  return summaryTable(rows.map(([key, value]) => [{ text: key, header: true, align: 'left' }, value]))
+}
+
+export const code = (text: string): SummaryCell => ({ html: `<code>${escapeHtml(text)}</code>` })
+export const number = (text: string): SummaryCell => ({ text, align: 'right' })
+
 export async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
   if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
   core.summary
     .addHeading('CockroachDB backup', 2)
-    .addTable([
-      [{ data: 'Backed up', header: true }, { data: escapeHtml(report.target) }],
-      [{ data: 'Path', header: true }, { data: `<code>${escapeHtml(report.path)}</code>` }],
-      [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(report.collection)}</code>` }],
-      [{ data: 'Type', header: true }, { data: escapeHtml(contents.backupType) }],
-      [{ data: 'Consistent as of', header: true }, { data: `${escapeHtml(contents.endTime)}: ${escapeHtml(report.asOf)}` }],
-      [{ data: 'Job', header: true }, { data: escapeHtml(report.jobId) }],
-      // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
-      // layer before it, so summing the chain would count a row changed in several layers repeatedly.
-      [{ data: `Rows in this ${escapeHtml(contents.backupType)} layer`, header: true }, { data: String(contents.rows) }],
-      [{ data: `Size of this ${escapeHtml(contents.backupType)} layer`, header: true }, { data: formatBytes(contents.bytes) }],
-      [{ data: 'Layers in the chain', header: true }, { data: String(contents.layers) }],
-      [{ data: 'Cluster', header: true }, { data: escapeHtml(report.serverVersion) }],
-      ...(report.download
-        ? [
-            [
-              { data: 'Downloaded to', header: true },
-              {
-                data: `<code>${escapeHtml(report.download.directory)}</code> (${report.download.files} files, ${formatBytes(report.download.bytes)})`
-              }
-            ]
-          ]
-        : []),
-      ...(report.deletedBackups
-        ? [
-            [
-              { data: 'Deleted (keep-backups)', header: true },
-              {
-                data:
-                  report.deletedBackups.length === 0
-                    ? 'none'
-                    : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')
-              }
-            ]
-          ]
-        : [])
-    ])
+    .addRaw(
+      keyValueTable([
+        ['Backed up', { text: report.target }],
+        ['Path', code(report.path)],
+        ['Collection', code(report.collection)],
+        ['Type', { text: contents.backupType }],
+        ['Consistent as of', { text: `${contents.endTime}: ${report.asOf}` }],
+        ['Job', { text: report.jobId }],
+        // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the
+        // layer before it, so summing the chain would count a row changed in several layers repeatedly.
+        [`Rows in this ${contents.backupType} layer`, number(String(contents.rows))],
+        [`Size of this ${contents.backupType} layer`, number(formatBytes(contents.bytes))],
+        ['Layers in the chain', number(String(contents.layers))],
+        ['Cluster', { text: report.serverVersion }],
+        ...(report.download
+          ? ([
+              [
+                'Downloaded',
+                {
+                  text: `${report.download.files} files, ${formatBytes(report.download.bytes)}: ready for actions/upload-artifact (the download-path output)`
+                }
+              ]
+            ] as [string, SummaryCell][])
+          : []),
+        ...(report.deletedBackups
+          ? ([
+              [
+                'Deleted (keep-backups)',
+                report.deletedBackups.length === 0
+                  ? { text: 'none' }
+                  : { html: report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ') }
+              ]
+            ] as [string, SummaryCell][])
+          : [])
+      ])
+    )
     .addHeading('Objects', 3)
-    .addTable([
-      [
-        { data: 'Table', header: true },
-        { data: 'Rows in this layer', header: true },
-        { data: 'Size in this layer', header: true }
-      ],
-      ...contents.objects.map(o => [escapeHtml(o.name), String(o.rows), formatBytes(o.bytes)])
-    ])
+    .addRaw(
+      summaryTable([
+        [
+          { text: 'Table', header: true, align: 'left' },
+          { text: 'Rows in this layer', header: true, align: 'right' },
+          { text: 'Size in this layer', header: true, align: 'right' }
+        ],
+        ...contents.objects.map(o => [{ text: o.name }, number(String(o.rows)), number(formatBytes(o.bytes))])
+      ])
+    )
     .addHeading('Restore', 3)
     .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
   if (report.verification) addVerification(report.verification)
@@ -179,6 +209,33 @@ export async function reportFailedVerification(error: unknown): Promise<void> {
   if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY']) return
   addVerification(error.verification)
   await core.summary.write()
+}
+
+/** What the summary of a failed step says: what failed, the statement, the job, the hint. */
+export interface FailureReport {
+  /** "CockroachDB backup", "CockroachDB restore". */
+  title: string
+  phase: string | undefined
+  message: string
+  statement: string | undefined
+  jobId: string | undefined
+  hint: string | undefined
+}
+
+export async function writeFailureSummary(failure: FailureReport): Promise<void> {
+  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions
+  const summary = core.summary
+    .addHeading(`${failure.title} failed`, 2)
+    .addRaw(
+      keyValueTable([
+        ['Phase', { text: failure.phase ?? 'Start' }],
+        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
+        ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][])),
+        ...(failure.hint === undefined ? [] : ([['Hint', { text: failure.hint }]] as [string, SummaryCell][]))
+      ])
+    )
+  if (failure.statement !== undefined) summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql')
+  await summary.write()
 }
 
 /** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */

@@ -6,8 +6,9 @@ import { runStep } from './step.js'
 
 /** The restore companion: (upload) → make room → RESTORE → follow → outputs and summary. */
 export async function runRestore(): Promise<void> {
-  await runStep(getRestoreInputs, async (inputs, session, { signal, cleanup }) => {
+  await runStep('CockroachDB restore', getRestoreInputs, async (inputs, session, { signal, cleanup, progress }) => {
     const plan = planRestore(inputs, session.info.user)
+    progress.enter('Restore')
     const result = await takeRestore(session, plan, {
       timeoutMs: inputs.timeoutMs,
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -16,6 +17,7 @@ export async function runRestore(): Promise<void> {
       log: log.info,
       connection: inputs.connection
     })
+    progress.endGroup()
     log.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
     setRestoreOutputs(result)
     await writeRestoreSummary(plan, result)

@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { RestoreOutputs } from './constants.js'
 import type { RestorePlan, RestoreResult } from './restore.js'
-import { escapeHtml, formatBytes } from './report.js'
+import { code, formatBytes, keyValueTable, number, summaryTable, type SummaryCell } from './report.js'
 
 export function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)
@@ -16,27 +16,29 @@ export async function writeRestoreSummary(plan: RestorePlan, result: RestoreResu
   const upload = result.upload
   await core.summary
     .addHeading('CockroachDB restore', 2)
-    .addTable([
-      [{ data: 'Backup', header: true }, { data: `<code>${escapeHtml(plan.path)}</code>` }],
-      [{ data: 'Collection', header: true }, { data: `<code>${escapeHtml(plan.collectionForDisplay)}</code>` }],
-      [{ data: 'Job', header: true }, { data: escapeHtml(result.jobId) }],
-      [{ data: 'Rows', header: true }, { data: String(result.rows) }],
-      ...(upload
-        ? [
-            [
-              { data: 'Uploaded', header: true },
-              { data: `${upload.written} files (${formatBytes(upload.bytes)}), ${upload.unchanged} already there` }
-            ]
-          ]
-        : [])
-    ])
+    .addRaw(
+      keyValueTable([
+        ['Backup', code(plan.path)],
+        ['Collection', code(plan.collectionForDisplay)],
+        ['Job', { text: result.jobId }],
+        ['Rows', { text: String(result.rows) }],
+        ...(upload
+          ? ([['Uploaded', { text: `${upload.written} files (${formatBytes(upload.bytes)}), ${upload.unchanged} already there` }]] as [
+              string,
+              SummaryCell
+            ][])
+          : [])
+      ])
+    )
     .addHeading('Restored tables', 3)
-    .addTable([
-      [
-        { data: 'Table', header: true },
-        { data: 'Rows', header: true }
-      ],
-      ...result.tables.map(table => [escapeHtml(table.name), String(table.rows)])
-    ])
+    .addRaw(
+      summaryTable([
+        [
+          { text: 'Table', header: true, align: 'left' },
+          { text: 'Rows', header: true, align: 'right' }
+        ],
+        ...result.tables.map(table => [{ text: table.name }, number(String(table.rows))])
+      ])
+    )
     .write()
 }

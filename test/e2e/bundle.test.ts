@@ -18,6 +18,24 @@ afterEach(async () => {
   emulator = undefined
 })
 
+/** The log's groups in order, checked to be closed before the next opens and before the step's result. */
+function groupsOf(stdout: string): string[] {
+  const groups: string[] = []
+  let open = false
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('::group::')) {
+      expect(open, `${line} opens inside another group`).toBe(false)
+      groups.push(line.slice('::group::'.length))
+      open = true
+    } else if (line.startsWith('::endgroup::')) {
+      expect(open, 'an ::endgroup:: without a group').toBe(true)
+      open = false
+    } else if (line.startsWith('::error::')) expect(open, 'the error is hidden inside a group').toBe(false)
+  }
+  expect(open, 'the last group is never closed').toBe(false)
+  return groups
+}
+
 async function bank(jobDurationMs: number, profile: ProfileName = 'v23.2'): Promise<Emulator> {
   emulator = await startEmulator({ profile, jobDurationMs })
   emulator.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
@@ -35,6 +53,11 @@ describe('dist/index.js as the runner starts it', () => {
       expect(run.outputs['rows']).toBe('40')
       expect(run.outputs['restore-statement']).toContain(`RESTORE DATABASE bank FROM '${run.outputs['backup-path']}'`)
       expect(run.summary).toContain('<h2>CockroachDB backup</h2>')
+      expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up', 'Verify'])
+      // Key/value headers left-aligned, numbers right-aligned.
+      expect(run.summary).toContain(`<th align="left">Path</th><td><code>${run.outputs['backup-path']}</code></td>`)
+      expect(run.summary).toContain('<th align="right">Rows in this layer</th>')
+      expect(run.summary).toContain('<td>bank.public.accounts</td><td align="right">40</td>')
       // action.yml's default AS OF SYSTEM TIME (step-start) reached CockroachDB as a decimal HLC timestamp.
       expect(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql).toMatch(/ AS OF SYSTEM TIME '\d{19}\.0000000000' WITH detached$/)
       expect(run.stdout).toMatch(/Backing up as of \S+Z: the step's start \S+Z plus the 0\.50 s maximum clock offset/)
@@ -74,6 +97,39 @@ describe('dist/index.js as the runner starts it', () => {
     const [job] = [...emu.cluster.jobs.values()]
     expect(['canceled', 'cancel-requested']).toContain(job?.status)
     expect(run.outputs).toEqual({})
+    expect(run.summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(run.summary).toMatch(/<pre>The workflow was cancelled \(SIGTERM\) while backup job \d+ was running/)
+    expect(run.summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
+  })
+
+  it('writes a summary when it fails: what failed, the statement with its secrets redacted, the job and the hint', async () => {
+    const passphrase = "it's-a-passphrase"
+    const cloudSecret = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYzEXAMPLEKEY'
+    const emu = await bank(60_000)
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        collection: `s3://backups/bank?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&AWS_SECRET_ACCESS_KEY=${encodeURIComponent(cloudSecret)}`,
+        'encryption-passphrase': passphrase,
+        timeout: '1',
+        'connection-string': emu.connectionString()
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up'])
+    const [job] = [...emu.cluster.jobs.values()]
+    const { summary } = run
+    expect(summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(summary).toContain('<th align="left">Phase</th><td>Back up</td>')
+    expect(summary).toMatch(new RegExp(`<pre>Backup job ${job!.id} was still running when the timeout \\(1 s\\) was reached\\.`))
+    expect(summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
+    expect(summary).toContain('<th align="left">Hint</th><td>Raise the timeout input if jobs of this size take longer.</td>')
+    // The summary is HTML: quotes are escaped like every other character with a meaning there.
+    expect(summary).toMatch(
+      /BACKUP DATABASE bank INTO &#39;s3:\/\/backups\/bank\?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&amp;AWS_SECRET_ACCESS_KEY=redacted&#39; AS OF SYSTEM TIME &#39;\d+\.0000000000&#39; WITH detached, encryption_passphrase = &#39;redacted&#39;/
+    )
+    for (const secret of [passphrase, "it''s-a-passphrase", cloudSecret, encodeURIComponent(cloudSecret)])
+      expect(summary).not.toContain(secret)
   })
 
   it('keeps following the job after the connection drops, and succeeds when the job does', async () => {

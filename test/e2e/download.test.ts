@@ -69,7 +69,10 @@ describe('download-path', () => {
       expect(outputs['downloaded-bytes']).toBe(String([...expected.values()].reduce((sum, b) => sum + b.length, 0)))
       const manifest = readFileSync(join(target, 'BACKUP_MANIFEST'))
       expect(manifestChecksum(manifest).equals(readFileSync(join(target, 'BACKUP_MANIFEST-CHECKSUM')))).toBe(true)
-      expect(run.summary).toContain('Downloaded to')
+      expect(run.summary).toContain(`${expected.size} files`)
+      expect(run.summary).toContain('ready for actions/upload-artifact')
+      expect(run.summary).not.toContain(target) // a runner path means nothing once the job is over
+      expect(run.stdout).toMatch(/::group::Verify\n[\s\S]*::endgroup::\n::group::Download\nDownloaded \d+ files/)
     })
   }
 

@@ -151,6 +151,14 @@ describe('the restore companion', () => {
     expect(run.exitCode).toBe(1)
     expect(errorsOf(run.stdout).join('\n')).toMatch(/Restore job \d+ failed: simulated: restore ran out of disk/)
     expect(run.outputs).toEqual({})
+    const job = [...emu.cluster.jobs.values()].at(-1)!
+    expect(run.summary).toContain('<h2>CockroachDB restore failed</h2>')
+    expect(run.summary).toContain('<th align="left">Phase</th><td>Restore</td>')
+    expect(run.summary).toContain(`<th align="left">Job</th><td>${job.id}</td>`)
+    // The summary is HTML: quotes are escaped like every other character with a meaning there.
+    expect(run.summary).toContain(
+      `RESTORE DATABASE bank FROM &#39;${backup['backup-path']}&#39; IN &#39;userfile://defaultdb.public.userfiles_root/bank-backup&#39; WITH detached, new_db_name = &#39;b2&#39;`
+    )
   })
 
   for (const profile of ['v23.2', 'v26.2'] as const) {

@@ -1,0 +1,57 @@
+/**
+ * Where a step is, for two readers: the log, grouped by phase (connect, back up, verify,
+ * download), and the summary of a failed step (the phase, the statement that was running with
+ * its secrets redacted, and the job it started).
+ */
+import type { Session } from './connection.js'
+import * as log from './log.js'
+import * as sql from './sql.js'
+
+export class StepProgress {
+  phase: string | undefined
+  /** The last statement sent, redacted. */
+  statement: string | undefined
+  /** The statement that started a job (BACKUP/RESTORE … WITH detached), redacted. */
+  jobStatement: string | undefined
+  jobId: string | undefined
+  private groupOpen = false
+
+  /**
+   * Ends the previous phase's log group and opens this one. Not core.group: that needs each phase
+   * as one function, and the step between backing up and verifying lies inside takeBackup. It is
+   * the same ::group::/::endgroup:: pair.
+   */
+  enter(phase: string): void {
+    this.endGroup()
+    log.startGroup(phase)
+    this.groupOpen = true
+    this.phase = phase
+  }
+
+  /** Closes the open group, so that the step's result (and ::error::) is shown outside it. */
+  endGroup(): void {
+    if (this.groupOpen) log.endGroup()
+    this.groupOpen = false
+  }
+
+  /**
+   * Notes each statement the session sends, and the job id a detached BACKUP or RESTORE returns.
+   * Wraps the one session's query method, so every statement is seen without the modules that
+   * send them taking part.
+   */
+  watch(session: Session): void {
+    const query = session.query.bind(session)
+    session.query = async <Row extends object>(text: string, params: unknown[], doing: string, timeoutMs?: number): Promise<Row[]> => {
+      const statement = sql.redactStatement(text)
+      this.statement = statement
+      const rows = await query<Row>(text, params, doing, timeoutMs)
+      const jobId: unknown =
+        rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? (rows[0] as { job_id?: unknown }).job_id : undefined
+      if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
+        this.jobId = String(jobId)
+        this.jobStatement = statement
+      }
+      return rows
+    }
+  }
+}
