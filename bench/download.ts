@@ -40,16 +40,19 @@ const TIME = '/usr/bin/time'
 
 interface Options {
   sizesMiB: number[]
+  /** A backup of this many 20 KiB files as well (0: none). */
+  smallFiles: number
   runs: number | undefined
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizesMiB: [10, 100, 1024], runs: undefined }
+  const options: Options = { sizesMiB: [32, 512, 1024], smallFiles: 1000, runs: undefined }
   for (const arg of argv) {
     const [key, value = ''] = arg.split('=', 2)
     if (key === '--sizes') options.sizesMiB = value.split(',').map(Number)
     else if (key === '--runs') options.runs = Number(value)
-    else throw new Error(`unknown argument ${arg} (use --sizes=10,100,1024 in MiB, --runs=N)`)
+    else if (key === '--small-files') options.smallFiles = Number(value)
+    else throw new Error(`unknown argument ${arg} (use --sizes=32,512,1024 in MiB, --small-files=1000, --runs=N)`)
   }
   if (options.sizesMiB.some(size => !Number.isInteger(size) || size < 1)) throw new Error('--sizes takes whole MiB, comma-separated')
   if (options.runs !== undefined && !(Number.isInteger(options.runs) && options.runs >= 1))
@@ -57,7 +60,46 @@ function parseArgs(argv: string[]): Options {
   return options
 }
 
-const runsFor = (sizeMiB: number, options: Options): number => options.runs ?? (sizeMiB >= 1024 ? 3 : 5)
+const runsFor = (bytes: number, options: Options): number => options.runs ?? (bytes >= 1024 * MiB ? 3 : 5)
+
+/** One backup folder to download: its path in the collection, its total size, and how to store it. */
+interface Dataset {
+  label: string
+  path: string
+  bytes: number
+  store: (db: pg.Client) => Promise<StoredBackupFile[]>
+}
+
+const SMALL_FILE_BYTES = 20 * 1024
+
+function datasets(options: Options): Dataset[] {
+  const big = options.sizesMiB.map(sizeMiB => ({
+    label: label(sizeMiB),
+    path: backupPath(sizeMiB),
+    bytes: sizeMiB * MiB,
+    store: (db: pg.Client) => storeBackup(db, sizeMiB)
+  }))
+  if (options.smallFiles === 0) return big
+  const count = options.smallFiles
+  const small: Dataset = {
+    label: `${count} × 20 KiB`,
+    path: `/bench-${count}-small`,
+    bytes: count * SMALL_FILE_BYTES,
+    store: async db => {
+      const files: StoredBackupFile[] = []
+      for (let n = 0; n < count; n++) {
+        const name = n === 0 ? 'BACKUP_MANIFEST' : `data/${String(n).padStart(5, '0')}.sst`
+        files.push({
+          name,
+          fileId: await storeFile(db, `/bench/bench-${count}-small/${name}`, pseudoRandomBytes(SMALL_FILE_BYTES, n)),
+          size: SMALL_FILE_BYTES
+        })
+      }
+      return files
+    }
+  }
+  return [...big, small]
+}
 const label = (sizeMiB: number): string => (sizeMiB % 1024 === 0 ? `${sizeMiB / 1024} GiB` : `${sizeMiB} MiB`)
 const backupPath = (sizeMiB: number): string => `/bench-${sizeMiB}MiB`
 
@@ -153,14 +195,14 @@ async function childDownload(
   bundle: string,
   mode: Mode,
   url: string,
-  sizeMiB: number,
+  dataset: Dataset,
   scratch: string,
   hash = false
 ): Promise<Measurement & { sha256?: string }> {
   const directory = join(scratch, mode)
   try {
-    const report = await runChild(bundle, [mode, url, COLLECTION, backupPath(sizeMiB), directory], scratch, hash ? { BENCH_HASH: '1' } : {})
-    if (report.bytes !== sizeMiB * MiB) throw new Error(`${mode} downloaded ${report.bytes} bytes, not ${sizeMiB * MiB}`)
+    const report = await runChild(bundle, [mode, url, COLLECTION, dataset.path, directory], scratch, hash ? { BENCH_HASH: '1' } : {})
+    if (report.bytes !== dataset.bytes) throw new Error(`${mode} downloaded ${report.bytes} bytes, not ${dataset.bytes}`)
     return {
       seconds: report.seconds,
       maxRssKiB: report.maxRssKiB,
@@ -214,7 +256,7 @@ const CONTENDERS = ['action', 'psqlBinary'] as const
 type Contender = (typeof CONTENDERS)[number]
 
 interface SizeResult {
-  sizeMiB: number
+  dataset: Dataset
   runs: number
   measured: Record<Contender, Measurement[]>
 }
@@ -236,16 +278,17 @@ const spread = (values: number[], format: (value: number) => string): string => 
 }
 
 function tables(results: SizeResult[], nodeBaselineKiB: number): string {
-  const rows = results.map(({ sizeMiB, runs, measured: m }) => {
+  const rows = results.map(({ dataset, runs, measured: m }) => {
+    const sizeMiB = dataset.bytes / MiB
     // Each round measured both back to back, so the ratio is taken per round.
     const ratios = m.action.map((action, i) => m.psqlBinary[i]!.seconds / action.seconds)
     const action = m.action.map(x => x.seconds)
     const psql = m.psqlBinary.map(x => x.seconds)
     const rssOnTop = peakKiB(m.action) - nodeBaselineKiB
-    return `| ${label(sizeMiB)} | ${runs} | ${spread(action, s)} | ${(sizeMiB / median(action)).toFixed(0)} | ${spread(psql, s)} | ${(sizeMiB / median(psql)).toFixed(0)} | ${spread(ratios, r => r.toFixed(2))} | ${mib(peakKiB(m.action))} (+${mib(rssOnTop)}) | ${mib(peakKiB(m.psqlBinary))} |`
+    return `| ${dataset.label} | ${runs} | ${spread(action, s)} | ${(sizeMiB / median(action)).toFixed(0)} | ${spread(psql, s)} | ${(sizeMiB / median(psql)).toFixed(0)} | ${spread(ratios, r => r.toFixed(2))} | ${mib(peakKiB(m.action))} (+${mib(rssOnTop)}) | ${mib(peakKiB(m.psqlBinary))} |`
   })
   return [
-    '| size | rounds | action s (min / median / max) | action MiB/s | psql binary s (min / median / max) | psql MiB/s | ratio psql/action per round (min / median / max; target ≥ 0.75) | action peak RSS MiB (+ above the idle bundle; target ≤ +64) | psql peak RSS MiB |',
+    '| backup | rounds | action s (min / median / max) | action MiB/s | psql binary s (min / median / max) | psql MiB/s | ratio psql/action per round (min / median / max; target ≥ 0.75, ≥ 0.5 for small files) | action peak RSS MiB (+ above the idle bundle; target ≤ +64) | psql peak RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows
   ].join('\n')
@@ -309,22 +352,22 @@ async function main(): Promise<void> {
     log(`Node baseline (bundle loaded, nothing done): ${mib(nodeBaselineKiB)} MiB`)
 
     const results: SizeResult[] = []
-    for (const sizeMiB of options.sizesMiB) {
+    for (const dataset of datasets(options)) {
       const loadStarted = performance.now()
-      const files = await storeBackup(db, sizeMiB)
+      const files = await dataset.store(db)
       await db.query(`VACUUM ANALYZE ${PAYLOAD_TABLE}`)
-      log(`${label(sizeMiB)}: ${files.length} files stored in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`)
+      log(`${dataset.label}: ${files.length} files stored in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`)
       const measure: Record<Contender, () => Promise<Measurement>> = {
-        action: () => childDownload(bundle, 'download', url, sizeMiB, scratch),
+        action: () => childDownload(bundle, 'download', url, dataset, scratch),
         psqlBinary: () => psqlCopy(url, files, 'binary', scratch)
       }
       // One unmeasured round warms the caches and checks the downloaded bytes against what was stored.
-      const downloaded = (await childDownload(bundle, 'download', url, sizeMiB, scratch, true)).sha256
-      if (downloaded !== (await storedDigest(db, files))) throw new Error(`${label(sizeMiB)}: the download differs from the stored bytes`)
+      const downloaded = (await childDownload(bundle, 'download', url, dataset, scratch, true)).sha256
+      if (downloaded !== (await storedDigest(db, files))) throw new Error(`${dataset.label}: the download differs from the stored bytes`)
       await measure.psqlBinary()
       const result: SizeResult = {
-        sizeMiB,
-        runs: runsFor(sizeMiB, options),
+        dataset,
+        runs: runsFor(dataset.bytes, options),
         measured: { action: [], psqlBinary: [] }
       }
       for (let i = 0; i < result.runs; i++) {
