@@ -13,7 +13,7 @@ import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { downloadBackup } from '../src/download.js'
+import { downloadBackup } from '../src/backup/download.js'
 import { listLocalFiles } from '../src/local-files.js'
 import { userfileLocation } from '../src/userfile.js'
 

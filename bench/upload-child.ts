@@ -9,7 +9,7 @@
  */
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { uploadBackup } from '../src/upload.js'
+import { uploadBackup } from '../src/restore/upload.js'
 import { userfileLocation } from '../src/userfile.js'
 
 async function main(): Promise<void> {

@@ -16,7 +16,7 @@ import { warnAboutInputs, type Read, type SharedInputs } from './inputs.js'
 import { JobError } from './job.js'
 import * as log from './log.js'
 import { StepProgress } from './progress.js'
-import { writeFailureSummary } from './report.js'
+import { writeFailureSummary } from './summary.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */

@@ -1,9 +1,9 @@
 /** The restore companion's inputs and its pure planning, without a server. */
 import { describe, expect, it } from 'vitest'
-import type { ShowBackupRow } from '../src/backups.js'
+import type { ShowBackupRow } from '../src/backup-listing.js'
 import { InputError } from '../src/errors.js'
-import { getRestoreInputs } from '../src/restore-inputs.js'
-import { planRestore, restoredTables } from '../src/restore.js'
+import { getRestoreInputs } from '../src/restore/inputs.js'
+import { planRestore, restoredTables } from '../src/restore/plan.js'
 import * as sql from '../src/sql.js'
 
 const read = (values: Record<string, string>) => (name: string) => values[name]

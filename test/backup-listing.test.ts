@@ -1,5 +1,5 @@
 /**
- * src/backups.ts: SHOW BACKUPS paths in both formats, the folder a detached job's description names
+ * src/backup-listing.ts: SHOW BACKUPS paths in both formats, the folder a detached job's description names
  * (docs/cockroachdb-facts.md §3), identifying the new backup, and summing SHOW BACKUP rows.
  */
 import { describe, expect, it } from 'vitest'
@@ -16,7 +16,7 @@ import {
   summarizeBackup,
   type IdentifyInput,
   type ShowBackupRow
-} from '../src/backups.js'
+} from '../src/backup-listing.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const OLD = '/2024/05/06-120000.00'

@@ -17,12 +17,12 @@
  * costs ten seconds on every run; this costs the offset (about 0.5 s, BENCHMARKS.md). Relative and
  * absolute times stay available, honoured exactly as given, for clusters with live traffic.
  */
-import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from './as-of-system-time.js'
-import type { Session } from './connection.js'
-import { ActionError } from './errors.js'
+import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../as-of-system-time.js'
+import type { Session } from '../connection.js'
+import { ActionError } from '../errors.js'
 import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, type Hlc } from './hlc.js'
-import { Inputs } from './constants.js'
-import * as sql from './sql.js'
+import { Inputs } from '../constants.js'
+import * as sql from '../sql.js'
 
 export interface BackupTime {
   /** What the input asked for. */

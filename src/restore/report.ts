@@ -1,8 +1,8 @@
 /** The restore companion's outputs and job summary, written only once the restore job succeeded. */
 import * as core from '@actions/core'
-import { RestoreOutputs } from './constants.js'
-import type { RestorePlan, RestoreResult } from './restore.js'
-import { code, formatBytes, keyValueTable, number, summaryTable, type SummaryCell } from './report.js'
+import { RestoreOutputs } from '../constants.js'
+import type { RestorePlan, RestoreResult } from './plan.js'
+import { code, formatBytes, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
 
 export function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)

@@ -5,12 +5,12 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { StepCleanup } from './cleanup.js'
-import type { Session } from './connection.js'
-import { manifestChecksum } from './download.js'
-import { ActionError, fileSystemError, InputError } from './errors.js'
-import { listLocalFiles } from './local-files.js'
-import { indexFolderName, joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
+import type { StepCleanup } from '../cleanup.js'
+import type { Session } from '../connection.js'
+import { manifestChecksum } from '../backup/download.js'
+import { ActionError, fileSystemError, InputError } from '../errors.js'
+import { listLocalFiles } from '../local-files.js'
+import { indexFolderName, joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from '../userfile.js'
 
 export interface UploadResult {
   files: number

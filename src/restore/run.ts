@@ -1,8 +1,8 @@
-import * as log from './log.js'
-import { getRestoreInputs } from './restore-inputs.js'
-import { setRestoreOutputs, writeRestoreSummary } from './restore-report.js'
-import { planRestore, takeRestore } from './restore.js'
-import { runStep } from './step.js'
+import * as log from '../log.js'
+import { getRestoreInputs } from './inputs.js'
+import { setRestoreOutputs, writeRestoreSummary } from './report.js'
+import { planRestore, takeRestore } from './plan.js'
+import { runStep } from '../step.js'
 
 /** The restore companion: (upload) → make room → RESTORE → follow → outputs and summary. */
 export async function runRestore(): Promise<void> {

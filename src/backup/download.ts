@@ -9,9 +9,9 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
-import { Inputs } from './constants.js'
-import { ActionError, fileSystemError, InputError } from './errors.js'
-import { listLocalFiles } from './local-files.js'
+import { Inputs } from '../constants.js'
+import { ActionError, fileSystemError, InputError } from '../errors.js'
+import { listLocalFiles } from '../local-files.js'
 import {
   backupPrefixes,
   joinPath,
@@ -21,9 +21,9 @@ import {
   storedSha256,
   type PlannedStoredFile,
   type UserfileLocation
-} from './userfile.js'
-import type { Session } from './connection.js'
-import { writesManifestChecksum, type CockroachVersion } from './version.js'
+} from '../userfile.js'
+import type { Session } from '../connection.js'
+import { writesManifestChecksum, type CockroachVersion } from '../version.js'
 
 export interface DownloadResult {
   directory: string

@@ -2,7 +2,7 @@
  * One backup, start to finish on an open session: list the collection, run BACKUP … WITH detached,
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
-import type { ExplicitAsOf } from './as-of-system-time.js'
+import type { ExplicitAsOf } from '../as-of-system-time.js'
 import { describeBackupTime, type BackupTime } from './backup-time.js'
 import {
   folderFromJobDescription,
@@ -14,18 +14,18 @@ import {
   type BackupContents,
   type Destination,
   type ShowBackupRow
-} from './backups.js'
-import { defaultCollection, redactCollection, resolveUser } from './collection.js'
-import type { StepCleanup } from './cleanup.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { ActionError } from './errors.js'
-import { startDetachedJob } from './detached-job.js'
-import { JobError, runJobToEnd, type JobId } from './job.js'
-import * as sql from './sql.js'
+} from '../backup-listing.js'
+import { defaultCollection, redactCollection, resolveUser } from '../collection.js'
+import type { StepCleanup } from '../cleanup.js'
+import type { ConnectionSettings } from '../connection-string.js'
+import { QueryError, type Session } from '../connection.js'
+import { ActionError } from '../errors.js'
+import { startDetachedJob } from '../detached-job.js'
+import { JobError, runJobToEnd, type JobId } from '../job.js'
+import * as sql from '../sql.js'
 import type { ActionInputs } from './inputs.js'
-import { firstDatabase, type BackupTarget } from './targets.js'
-import { supportsCheckFiles } from './version.js'
+import { firstDatabase, type BackupTarget } from '../targets.js'
+import { supportsCheckFiles } from '../version.js'
 
 export interface BackupPlan {
   target: BackupTarget

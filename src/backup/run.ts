@@ -1,13 +1,13 @@
-import { planBackup, takeBackup } from './backup.js'
+import { planBackup, takeBackup } from './plan.js'
 import { chooseBackupTime, explainEndTime } from './backup-time.js'
-import { Inputs } from './constants.js'
+import { Inputs } from '../constants.js'
 import { checkDownloadPath, downloadBackup, type DownloadResult } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
-import * as log from './log.js'
+import * as log from '../log.js'
 import { makeReport, reportFailedVerification, setBackupOutputs, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
-import { runStep } from './step.js'
-import { userfileLocation } from './userfile.js'
+import { runStep } from '../step.js'
+import { userfileLocation } from '../userfile.js'
 import { verifyRestore } from './verify-restore.js'
 
 /**

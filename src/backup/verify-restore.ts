@@ -3,14 +3,14 @@
  * following each RESTORE job like the backup job, and comparing each restored table's row count
  * with SHOW BACKUP's. The scratch databases are dropped however it ends.
  */
-import type { BackupPlan, BackupResult } from './backup.js'
-import { pathKey, type ShowBackupRow } from './backups.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { ActionError, describeError } from './errors.js'
-import { runJobToEnd, type JobId } from './job.js'
-import * as sql from './sql.js'
-import type { BackupTarget } from './targets.js'
+import type { BackupPlan, BackupResult } from './plan.js'
+import { pathKey, type ShowBackupRow } from '../backup-listing.js'
+import type { ConnectionSettings } from '../connection-string.js'
+import { QueryError, type Session } from '../connection.js'
+import { ActionError, describeError } from '../errors.js'
+import { runJobToEnd, type JobId } from '../job.js'
+import * as sql from '../sql.js'
+import type { BackupTarget } from '../targets.js'
 
 export interface VerifyOptions {
   timeoutMs: number

@@ -3,20 +3,20 @@
  * read the backup (SHOW BACKUP), make room for it (or refuse), run RESTORE … WITH detached and
  * follow the job like a backup job.
  */
-import { pathKey, type ShowBackupRow } from './backups.js'
-import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
-import type { StepCleanup } from './cleanup.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { RestoreInputs } from './constants.js'
-import { ActionError, databaseErrorFields } from './errors.js'
-import { startDetachedJob } from './detached-job.js'
-import { runJobToEnd, type JobId } from './job.js'
-import type { RestoreActionInputs } from './restore-inputs.js'
-import * as sql from './sql.js'
-import { firstDatabase, type BackupTarget, type TableName } from './targets.js'
+import { pathKey, type ShowBackupRow } from '../backup-listing.js'
+import { defaultCollection, isUserfile, redactCollection, resolveUser } from '../collection.js'
+import type { StepCleanup } from '../cleanup.js'
+import type { ConnectionSettings } from '../connection-string.js'
+import { QueryError, type Session } from '../connection.js'
+import { RestoreInputs } from '../constants.js'
+import { ActionError, databaseErrorFields } from '../errors.js'
+import { startDetachedJob } from '../detached-job.js'
+import { runJobToEnd, type JobId } from '../job.js'
+import type { RestoreActionInputs } from './inputs.js'
+import * as sql from '../sql.js'
+import { firstDatabase, type BackupTarget, type TableName } from '../targets.js'
 import { uploadBackup, type UploadResult } from './upload.js'
-import { userfileLocation } from './userfile.js'
+import { userfileLocation } from '../userfile.js'
 
 export interface RestorePlan {
   target: BackupTarget
