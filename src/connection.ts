@@ -8,6 +8,7 @@ import type { ConnectionSettings, SslMode } from './connection-string.js'
 import { describeServer } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
+import { sleep } from './signals.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
@@ -96,20 +97,6 @@ export function isRetriableConnectError(error: unknown): boolean {
 }
 
 const SSL_REFUSED = 'The server does not support SSL connections'
-
-/** Waits `ms`, or less if the signal aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    if (signal?.aborted) return resolve()
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
 
 async function connectOnce(settings: ConnectionSettings, timeoutMs: number, signal?: AbortSignal): Promise<pg.Client> {
   const attempts = sslAttempts(settings)

@@ -7,7 +7,7 @@ import * as log from './log.js'
 import type { AsOfSystemTime } from './as-of-system-time.js'
 import { validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
-import { DEFAULT_CONNECTION_STRING, Inputs } from './constants.js'
+import { DEFAULT_CONNECTION_STRING, DEFAULT_TIMEOUT_SECONDS, DEFAULT_WAIT_TIMEOUT_SECONDS, Inputs } from './constants.js'
 import { InputError } from './errors.js'
 import { secretsIn } from './secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
@@ -138,8 +138,8 @@ export function readSharedInputs(readRaw: Read, mask: (secret: string) => void):
     target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
     collection: collection === undefined ? undefined : validateCollection(collection),
     encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
-    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
-    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
+    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), DEFAULT_WAIT_TIMEOUT_SECONDS, true),
+    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), DEFAULT_TIMEOUT_SECONDS, false),
     container: parseContainer(read(Inputs.Container))
   }
 }

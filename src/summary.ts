@@ -1,6 +1,11 @@
 /** The job summary's building blocks: HTML escaping, byte sizes, tables, and the failure summary. */
 import * as core from '@actions/core'
 
+/** Whether there is a job summary to write: not when run outside Actions (npm start prints instead). */
+export function hasJobSummary(): boolean {
+  return Boolean(process.env['GITHUB_STEP_SUMMARY'])
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
   let value = bytes
@@ -53,7 +58,7 @@ export interface FailureReport {
 }
 
 export async function writeFailureSummary(failure: FailureReport): Promise<void> {
-  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions
+  if (!hasJobSummary()) return
   const summary = core.summary
     .addHeading(`${failure.title} failed`, 2)
     .addRaw(

@@ -4,7 +4,7 @@ import { explainEndTime } from './backup-time.js'
 import type { BackupPlan, BackupResult } from './plan.js'
 import type { BackupContents } from '../backup-listing.js'
 import * as sql from '../sql.js'
-import { code, escapeHtml, formatBytes, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
+import { code, escapeHtml, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
 import { describeTarget } from '../targets.js'
 import { Outputs } from '../constants.js'
 import type { DownloadResult } from './download.js'
@@ -81,7 +81,7 @@ export function setOutputs(report: BackupReport): void {
 
 export async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
-  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
+  if (!hasJobSummary()) return
   core.summary
     .addHeading('CockroachDB backup', 2)
     .addRaw(
@@ -167,7 +167,7 @@ function addVerification(verification: Verification): void {
 /** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
 export async function reportFailedVerification(error: unknown): Promise<void> {
   core.setOutput(Outputs.Verified, 'false')
-  if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY']) return
+  if (!(error instanceof VerificationError) || !hasJobSummary()) return
   addVerification(error.verification)
   await core.summary.write()
 }

@@ -6,18 +6,11 @@ import { runStep } from '../step.js'
 
 /** The restore companion: (upload) → make room → RESTORE → follow → outputs and summary. */
 export async function runRestore(): Promise<void> {
-  await runStep('CockroachDB restore', getRestoreInputs, async (inputs, session, { signal, cleanup, progress }) => {
+  await runStep('CockroachDB restore', getRestoreInputs, async (inputs, session, context) => {
     const plan = planRestore(inputs, session.info.user)
-    progress.enter('Restore')
-    const result = await takeRestore(session, plan, {
-      timeoutMs: inputs.timeoutMs,
-      waitTimeoutMs: inputs.waitTimeoutMs,
-      signal,
-      cleanup,
-      log: log.info,
-      connection: inputs.connection
-    })
-    progress.endGroup()
+    context.progress.enter('Restore')
+    const result = await takeRestore(session, plan, context)
+    context.progress.endGroup()
     log.info(`Restored ${result.tables.length} tables (${result.rows} rows) from ${plan.path}.`)
     setRestoreOutputs(result)
     await writeRestoreSummary(plan, result)
