@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { backupFilePrefixes, deleteBackup, planRetention } from '../src/backup/retention.js'
-import { userfileLocation } from '../src/userfile.js'
+import { userfileLocation } from '../src/userfile-location.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
 import { CHUNK, createUserfileTables, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
 

@@ -7,7 +7,7 @@ import * as log from '../log.js'
 import { makeReport, reportFailedVerification, setBackupOutputs, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
 import { runStep } from '../step.js'
-import { userfileLocation } from '../userfile.js'
+import { userfileLocation } from '../userfile-location.js'
 import { verifyRestore } from './verify-restore.js'
 
 /**

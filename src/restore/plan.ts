@@ -15,7 +15,7 @@ import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type UploadResult } from './upload.js'
-import { userfileLocation } from '../userfile.js'
+import { userfileLocation } from '../userfile-location.js'
 
 export interface RestorePlan extends BackupAddress {
   target: BackupTarget

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { Session } from '../../src/connection.js'
 import { parseConnectionString } from '../../src/connection-string.js'
 import { downloadBackup } from '../../src/backup/download.js'
-import { userfileLocation } from '../../src/userfile.js'
+import { userfileLocation } from '../../src/userfile-location.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 
