@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_NAME } from '../src/constants.js'
 import { connectionStringSecrets, describeServer, parseConnectionString, type ConnectionSettings } from '../src/connection-string.js'
 import { sslAttempts } from '../src/connection.js'
-import { InputError } from '../src/errors.js'
+import { expectInputError } from './support/input-error.js'
 
 const CA = '-----BEGIN CERTIFICATE-----\nTUlJQ2Zha2VDQQ==\n-----END CERTIFICATE-----\n'
 const CERT = '-----BEGIN CERTIFICATE-----\nY2xpZW50\n-----END CERTIFICATE-----\n'
@@ -36,13 +36,7 @@ afterAll(() => {
 })
 
 function refusal(raw: string): string {
-  try {
-    parseConnectionString(raw)
-  } catch (error) {
-    if (error instanceof InputError) return error.message
-    throw error
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`)
+  return expectInputError(() => parseConnectionString(raw), JSON.stringify(raw)).message
 }
 
 describe('parseConnectionString', () => {
