@@ -1,10 +1,10 @@
 /**
- * The only module that talks to node-postgres: TLS options the libpq way, the readiness wait, and a
- * Session whose queries fail with what the action was doing.
+ * The only module that talks to node-postgres: the readiness wait, and a Session whose queries fail
+ * with what the action was doing (connect-policy.ts reads the errors).
  */
-import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
-import type { ConnectionSettings, SslMode } from './connection-string.js'
+import type { ConnectionSettings } from './connection-string.js'
+import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED, sslAttempts, type SslOption } from './connect-policy.js'
 import { describeServer } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
@@ -12,6 +12,9 @@ import { sleep } from './signals.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
+
+export { isRetriableConnectError, QueryError, sslAttempts }
+
 const TIMESTAMP_OIDS = new Set([1114, 1184])
 type Parser = (oid: number, format?: 'text' | 'binary') => (value: string) => unknown
 const builtin = pg.types.getTypeParser as Parser
@@ -35,27 +38,6 @@ export function timedQuery(text: string, values: unknown[], timeoutMs: number): 
 }
 const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000
 
-type SslOption = false | ConnectionOptions
-
-/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
-export function sslAttempts(settings: ConnectionSettings): SslOption[] {
-  const { ca, cert, key } = settings.tls
-  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
-  const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
-  const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }
-  const verifyFull: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host }
-  const byMode: Record<SslMode, SslOption[]> = {
-    disable: [false],
-    allow: [false, unverified],
-    prefer: [unverified, false],
-    // libpq: with a root certificate given, require behaves as verify-ca.
-    require: [ca ? verifyCa : unverified],
-    'verify-ca': [verifyCa],
-    'verify-full': [verifyFull]
-  }
-  return byMode[settings.sslMode]
-}
-
 function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeoutMs: number): pg.ClientConfig {
   return {
     host: settings.host,
@@ -71,32 +53,6 @@ function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeo
     types
   }
 }
-
-/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EPIPE',
-  '57P01',
-  '57P03',
-  '08006',
-  '08001',
-  '08003'
-])
-const RETRIABLE_MESSAGES =
-  /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i
-
-export function isRetriableConnectError(error: unknown): boolean {
-  const { code, message } = databaseErrorFields(error)
-  return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message)
-}
-
-const SSL_REFUSED = 'The server does not support SSL connections'
 
 async function connectOnce(settings: ConnectionSettings, timeoutMs: number, signal?: AbortSignal): Promise<pg.Client> {
   const attempts = sslAttempts(settings)
@@ -169,15 +125,6 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
       delayMs = Math.min(MAX_RETRY_DELAY_MS, Math.round(delayMs * 1.6))
     }
   }
-}
-
-function connectHint(error: unknown): string | undefined {
-  const { code, message } = databaseErrorFields(error)
-  if (code === '28P01' || code === '28000') return 'Check the user name and password in connection-string.'
-  if (message === SSL_REFUSED) return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.'
-  if (/certificate|self.signed|altname|CERT_/i.test(message))
-    return 'Check sslrootcert and the sslmode (verify-full also checks the host name).'
-  return undefined
 }
 
 export interface SessionInfo {
@@ -360,25 +307,6 @@ export class Session {
 
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined) // closing after a failure must not hide it
-  }
-}
-
-/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
-export class QueryError extends ActionError {
-  readonly code: string | undefined
-  constructor(message: string, cause: unknown) {
-    super(message, undefined, { cause })
-    this.code = databaseErrorFields(cause).code
-  }
-
-  /** The connection broke (rather than CockroachDB refusing the statement). */
-  get connectionLost(): boolean {
-    return (
-      isRetriableConnectError(this.cause) ||
-      /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(
-        databaseErrorFields(this.cause).message
-      )
-    )
   }
 }
 

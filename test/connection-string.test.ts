@@ -54,8 +54,7 @@ describe('parseConnectionString', () => {
       sslMode: 'verify-full',
       tls: { ca: CA, cert: CERT, key: KEY },
       applicationName: 'ci',
-      options: '-c statement_timeout=0',
-      secrets: ['s3cret']
+      options: '-c statement_timeout=0'
     })
   })
 
@@ -79,8 +78,7 @@ describe('parseConnectionString', () => {
       sslMode: 'prefer',
       tls: { ca: undefined, cert: undefined, key: undefined },
       applicationName: APPLICATION_NAME,
-      options: undefined,
-      secrets: []
+      options: undefined
     })
     expect(parseConnectionString('postgres://root@localhost/')).toMatchObject({
       host: 'localhost',
@@ -104,7 +102,10 @@ describe('parseConnectionString', () => {
   it('decodes a percent-encoded user, password and database', () => {
     const settings = parseConnectionString('postgresql://ci%2Dbot%40corp:p%40ss%2Fw%3Ard@localhost/my%20db')
     expect(settings).toMatchObject({ user: 'ci-bot@corp', password: 'p@ss/w:rd', database: 'my db' })
-    expect(settings.secrets).toEqual(['p%40ss%2Fw%3Ard', 'p@ss/w:rd'])
+    expect(connectionStringSecrets('postgresql://ci%2Dbot%40corp:p%40ss%2Fw%3Ard@localhost/my%20db')).toEqual([
+      'p%40ss%2Fw%3Ard',
+      'p@ss/w:rd'
+    ])
   })
 
   it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])('accepts sslmode=%s', mode => {

@@ -5,7 +5,6 @@
 import type { ExplicitAsOf } from '../as-of-system-time.js'
 import { describeBackupTime, type BackupTime } from './backup-time.js'
 import {
-  folderFromJobDescription,
   fullLayerEndTime,
   identifyBackup,
   matchesFolderName,
@@ -14,6 +13,7 @@ import {
   type Destination
 } from '../backup-listing.js'
 import { resolveCollection } from '../collection.js'
+import { folderFromJobDescription } from '../job-description.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError } from '../errors.js'
 import { startDetachedJob } from '../detached-job.js'
