@@ -8,6 +8,7 @@ import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED, sslAttem
 import { describeServer } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
+import { pumpRows } from './row-stream.js'
 import { sleep } from './signals.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
@@ -197,11 +198,8 @@ export class Session {
    * result format: BYTES arrive as Buffers, INT8 as strings. It relies on the carried pg-protocol
    * patch (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8;
    * and it needs parameters, since node-postgres sends parameterless statements over the simple
-   * protocol, which has no binary results. While a row's
-   * promise is pending the socket is paused, so at most about one row is held in memory however
-   * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
-   * not on the whole query). After a failure the connection is closed, since the query may still
-   * be sending rows on it.
+   * protocol, which has no binary results. Rows are pumped as row-stream.ts says: one at a time,
+   * failing after `idleTimeoutMs` without a row, the connection closed after a failure.
    */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
   async streamBinary<Row extends object>(
@@ -216,58 +214,14 @@ export class Session {
     const query = new pg.Query<Row>(config)
     const socket = this.client.connection.stream
     const client = this.client
-    const signal = this.signal
-    let onAbort: (() => void) | undefined
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let settled = false
-        let timer: NodeJS.Timeout | undefined
-        let consumed: Promise<void> = Promise.resolve()
-        const fail = (error: unknown): void => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          socket.resume()
-          void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
-          reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
-        }
-        const arm = (): void => {
-          clearTimeout(timer)
-          timer = setTimeout(
-            () =>
-              fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
-            idleTimeoutMs
-          )
-        }
-        query.on('row', (row: Row) => {
-          if (settled) return
-          arm()
-          socket.pause()
-          consumed = consumed.then(() => (settled ? undefined : onRow(row)))
-          consumed.then(() => {
-            if (!settled) socket.resume()
-          }, fail)
-        })
-        query.on('error', fail)
-        if (signal !== undefined) {
-          onAbort = (): void => fail(new CancelledError(abortReason(signal), doing))
-          if (signal.aborted) return onAbort()
-          signal.addEventListener('abort', onAbort, { once: true })
-        }
-        query.on('end', () => {
-          consumed.then(() => {
-            if (settled) return
-            settled = true
-            clearTimeout(timer)
-            resolve()
-          }, fail)
-        })
-        arm()
-        void this.client.query(query)
-      })
-    } finally {
-      if (onAbort) signal?.removeEventListener('abort', onAbort)
-    }
+    await pumpRows<Row>(query, socket, {
+      doing,
+      idleTimeoutMs,
+      signal: this.signal,
+      onRow,
+      abandon: () => void client.end().catch(() => undefined),
+      start: () => void client.query(query)
+    })
   }
 
   private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {

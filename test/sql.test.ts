@@ -11,6 +11,7 @@ import { planBackup } from '../src/backup/plan.js'
 import { InputError } from '../src/errors.js'
 import { getInputs, type ActionInputs } from '../src/backup/inputs.js'
 import * as sql from '../src/sql.js'
+import { redactStatement } from '../src/redact-statement.js'
 import type { BackupTarget } from '../src/targets.js'
 import { SqlSyntaxError, tokenize, type Token } from './support/sql-tokenizer.js'
 
@@ -777,7 +778,7 @@ describe('redactStatement (the statement shown in the summary of a failed step)'
   it('replaces the passphrase and the credentials in a storage URI, and leaves the rest as sent', () => {
     const passphrase = 'it\'s a "secret"'
     const collection = 's3://bucket/bank?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=sec%2Fret'
-    const shown = sql.redactStatement(backupWith(collection, passphrase))
+    const shown = redactStatement(backupWith(collection, passphrase))
     expect(shown).toBe(
       "BACKUP DATABASE bank INTO 's3://bucket/bank?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=redacted' WITH detached, encryption_passphrase = 'redacted'"
     )
@@ -787,26 +788,26 @@ describe('redactStatement (the statement shown in the summary of a failed step)'
 
   it('agrees with the redacted text the builders make for the log', () => {
     const options = { collection: 'userfile:///bank-backup', encryptionPassphrase: "p'w", checkFiles: true }
-    expect(sql.redactStatement(sql.showBackup('/2024/05/07-141012.34', options.collection, options))).toBe(
+    expect(redactStatement(sql.showBackup('/2024/05/07-141012.34', options.collection, options))).toBe(
       sql.showBackup('/2024/05/07-141012.34', options.collection, options, true)
     )
   })
 
   it('keeps quotes inside identifiers and doubled quotes inside literals apart from the literal that follows', () => {
     const statement = `SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'x''y'`
-    expect(sql.redactStatement(statement)).toBe(`SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'redacted'`)
-    expect(sql.redactStatement(`SELECT "we'ird" FROM t WHERE a = 'b'`)).toBe(`SELECT "we'ird" FROM t WHERE a = 'b'`)
+    expect(redactStatement(statement)).toBe(`SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'redacted'`)
+    expect(redactStatement(`SELECT "we'ird" FROM t WHERE a = 'b'`)).toBe(`SELECT "we'ird" FROM t WHERE a = 'b'`)
   })
 
   it('never shows the rest of a literal that does not end', () => {
-    expect(sql.redactStatement("SELECT 'unterminated secret")).toBe("SELECT 'redacted'")
+    expect(redactStatement("SELECT 'unterminated secret")).toBe("SELECT 'redacted'")
   })
 
   it('redacts every passphrase the property generator makes', () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1 }).filter(s => !s.includes('\0')),
-        passphrase => sql.redactStatement(backupWith('userfile:///b', passphrase)) === sql.redactStatement(backupWith('userfile:///b', 'x'))
+        passphrase => redactStatement(backupWith('userfile:///b', passphrase)) === redactStatement(backupWith('userfile:///b', 'x'))
       )
     )
   })
