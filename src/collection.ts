@@ -5,6 +5,7 @@
 import { Inputs } from './constants.js'
 import { userInfoPassword } from './connection-string.js'
 import { InputError } from './errors.js'
+import { firstDatabase, type BackupTarget } from './targets.js'
 
 export const USER_PLACEHOLDER = '$user'
 
@@ -109,4 +110,16 @@ export function uriSecrets(uri: string): UriSecrets {
 
 export function redactCollection(uri: string): string {
   return uriSecrets(uri).redacted
+}
+
+/** A collection as sent to CockroachDB (`$user` resolved), and as shown in messages (credentials redacted). */
+export interface ResolvedCollection {
+  collection: string
+  collectionForDisplay: string
+}
+
+/** The collection input, or the default for the first database, with `$user` resolved for the session user. */
+export function resolveCollection(inputs: { collection: string | undefined; target: BackupTarget }, user: string): ResolvedCollection {
+  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), user)
+  return { collection, collectionForDisplay: redactCollection(collection) }
 }

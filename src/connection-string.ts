@@ -22,8 +22,6 @@ export interface ConnectionSettings {
   tls: TlsMaterial
   applicationName: string
   options: string | undefined
-  /** Password as written and decoded, for masking. */
-  secrets: string[]
 }
 
 const DEFAULT_PORT = 26257
@@ -109,8 +107,7 @@ export function parseConnectionString(raw: string): ConnectionSettings {
       key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
     },
     applicationName: params.get('application_name') ?? APPLICATION_NAME,
-    options: params.get('options') ?? undefined,
-    secrets: connectionStringSecrets(text)
+    options: params.get('options') ?? undefined
   }
 }
 

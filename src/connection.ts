@@ -1,16 +1,21 @@
 /**
- * The only module that talks to node-postgres: TLS options the libpq way, the readiness wait, and a
- * Session whose queries fail with what the action was doing.
+ * The only module that talks to node-postgres: the readiness wait, and a Session whose queries fail
+ * with what the action was doing (connect-policy.ts reads the errors).
  */
-import type { ConnectionOptions } from 'node:tls'
 import pg from 'pg'
-import type { ConnectionSettings, SslMode } from './connection-string.js'
+import type { ConnectionSettings } from './connection-string.js'
+import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED, sslAttempts, type SslOption } from './connect-policy.js'
 import { describeServer } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
+import { pumpRows } from './row-stream.js'
+import { sleep } from './signals.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
+
+export { isRetriableConnectError, QueryError, sslAttempts }
+
 const TIMESTAMP_OIDS = new Set([1114, 1184])
 type Parser = (oid: number, format?: 'text' | 'binary') => (value: string) => unknown
 const builtin = pg.types.getTypeParser as Parser
@@ -34,27 +39,6 @@ export function timedQuery(text: string, values: unknown[], timeoutMs: number): 
 }
 const CONNECT_ATTEMPT_TIMEOUT_MS = 5_000
 
-type SslOption = false | ConnectionOptions
-
-/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
-export function sslAttempts(settings: ConnectionSettings): SslOption[] {
-  const { ca, cert, key } = settings.tls
-  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
-  const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
-  const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }
-  const verifyFull: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host }
-  const byMode: Record<SslMode, SslOption[]> = {
-    disable: [false],
-    allow: [false, unverified],
-    prefer: [unverified, false],
-    // libpq: with a root certificate given, require behaves as verify-ca.
-    require: [ca ? verifyCa : unverified],
-    'verify-ca': [verifyCa],
-    'verify-full': [verifyFull]
-  }
-  return byMode[settings.sslMode]
-}
-
 function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeoutMs: number): pg.ClientConfig {
   return {
     host: settings.host,
@@ -69,46 +53,6 @@ function clientConfig(settings: ConnectionSettings, ssl: SslOption, connectTimeo
     keepAlive: true,
     types
   }
-}
-
-/** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
-const RETRIABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'EPIPE',
-  '57P01',
-  '57P03',
-  '08006',
-  '08001',
-  '08003'
-])
-const RETRIABLE_MESSAGES =
-  /Connection terminated|timeout expired|ECONNRESET|socket hang up|server is not accepting clients|node is (draining|shutting down)|not yet ready/i
-
-export function isRetriableConnectError(error: unknown): boolean {
-  const { code, message } = databaseErrorFields(error)
-  return (code !== undefined && RETRIABLE_CODES.has(code)) || RETRIABLE_MESSAGES.test(message)
-}
-
-const SSL_REFUSED = 'The server does not support SSL connections'
-
-/** Waits `ms`, or less if the signal aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    if (signal?.aborted) return resolve()
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
 }
 
 async function connectOnce(settings: ConnectionSettings, timeoutMs: number, signal?: AbortSignal): Promise<pg.Client> {
@@ -184,15 +128,6 @@ export async function connectWhenReady(settings: ConnectionSettings, options: Wa
   }
 }
 
-function connectHint(error: unknown): string | undefined {
-  const { code, message } = databaseErrorFields(error)
-  if (code === '28P01' || code === '28000') return 'Check the user name and password in connection-string.'
-  if (message === SSL_REFUSED) return 'The server does not offer TLS (an --insecure cluster?): use sslmode=disable.'
-  if (/certificate|self.signed|altname|CERT_/i.test(message))
-    return 'Check sslrootcert and the sslmode (verify-full also checks the host name).'
-  return undefined
-}
-
 export interface SessionInfo {
   user: string
   version: CockroachVersion | undefined
@@ -263,11 +198,8 @@ export class Session {
    * result format: BYTES arrive as Buffers, INT8 as strings. It relies on the carried pg-protocol
    * patch (patches/, brianc/node-postgres#3495), without which binary fields are decoded as UTF-8;
    * and it needs parameters, since node-postgres sends parameterless statements over the simple
-   * protocol, which has no binary results. While a row's
-   * promise is pending the socket is paused, so at most about one row is held in memory however
-   * many the query returns. Fails when no row arrives for `idleTimeoutMs` (a timeout on progress,
-   * not on the whole query). After a failure the connection is closed, since the query may still
-   * be sending rows on it.
+   * protocol, which has no binary results. Rows are pumped as row-stream.ts says: one at a time,
+   * failing after `idleTimeoutMs` without a row, the connection closed after a failure.
    */
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the row shape, as with query()
   async streamBinary<Row extends object>(
@@ -282,58 +214,14 @@ export class Session {
     const query = new pg.Query<Row>(config)
     const socket = this.client.connection.stream
     const client = this.client
-    const signal = this.signal
-    let onAbort: (() => void) | undefined
-    try {
-      await new Promise<void>((resolve, reject) => {
-        let settled = false
-        let timer: NodeJS.Timeout | undefined
-        let consumed: Promise<void> = Promise.resolve()
-        const fail = (error: unknown): void => {
-          if (settled) return
-          settled = true
-          clearTimeout(timer)
-          socket.resume()
-          void client.end().catch(() => undefined) // the query may still be streaming; this connection is done
-          reject(error instanceof ActionError ? error : new QueryError(`While ${doing}: ${describeError(error)}`, error))
-        }
-        const arm = (): void => {
-          clearTimeout(timer)
-          timer = setTimeout(
-            () =>
-              fail(new QueryError(`While ${doing}: no data for ${Math.round(idleTimeoutMs / 1000)} s`, new Error('Query read timeout'))),
-            idleTimeoutMs
-          )
-        }
-        query.on('row', (row: Row) => {
-          if (settled) return
-          arm()
-          socket.pause()
-          consumed = consumed.then(() => (settled ? undefined : onRow(row)))
-          consumed.then(() => {
-            if (!settled) socket.resume()
-          }, fail)
-        })
-        query.on('error', fail)
-        if (signal !== undefined) {
-          onAbort = (): void => fail(new CancelledError(abortReason(signal), doing))
-          if (signal.aborted) return onAbort()
-          signal.addEventListener('abort', onAbort, { once: true })
-        }
-        query.on('end', () => {
-          consumed.then(() => {
-            if (settled) return
-            settled = true
-            clearTimeout(timer)
-            resolve()
-          }, fail)
-        })
-        arm()
-        void this.client.query(query)
-      })
-    } finally {
-      if (onAbort) signal?.removeEventListener('abort', onAbort)
-    }
+    await pumpRows<Row>(query, socket, {
+      doing,
+      idleTimeoutMs,
+      signal: this.signal,
+      onRow,
+      abandon: () => void client.end().catch(() => undefined),
+      start: () => void client.query(query)
+    })
   }
 
   private async run<Row extends object>(config: pg.QueryConfig, doing: string, timeoutMs: number): Promise<Row[]> {
@@ -373,25 +261,6 @@ export class Session {
 
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined) // closing after a failure must not hide it
-  }
-}
-
-/** A failed statement: the message says what was being done; `cause` keeps the driver error. */
-export class QueryError extends ActionError {
-  readonly code: string | undefined
-  constructor(message: string, cause: unknown) {
-    super(message, undefined, { cause })
-    this.code = databaseErrorFields(cause).code
-  }
-
-  /** The connection broke (rather than CockroachDB refusing the statement). */
-  get connectionLost(): boolean {
-    return (
-      isRetriableConnectError(this.cause) ||
-      /Connection terminated|Client has encountered a connection error|not queryable|Query read timeout/i.test(
-        databaseErrorFields(this.cause).message
-      )
-    )
   }
 }
 

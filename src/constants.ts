@@ -39,6 +39,8 @@ export enum Outputs {
 
 export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defaultdb?sslmode=disable'
 export const DEFAULT_AS_OF_SYSTEM_TIME = 'step-start'
+export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60
+export const DEFAULT_TIMEOUT_SECONDS = 3600
 /** CockroachDB's default `--max-offset` (pkg/cli/cliflags MaxOffset; base.DefaultMaxClockOffset). */
 export const DEFAULT_MAX_CLOCK_OFFSET_SECONDS = 0.5
 export const APPLICATION_NAME = 'cockroach-userfile-backup-action'

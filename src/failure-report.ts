@@ -5,7 +5,7 @@
 import { QueryError } from './connection.js'
 import { JobError } from './job.js'
 import type { StepProgress } from './progress.js'
-import type { FailureReport } from './report.js'
+import type { FailureReport } from './summary.js'
 
 /**
  * The failure's message without its "Hint:" lines, and the hint apart. ActionError appends its hint

@@ -1,13 +1,13 @@
 /**
- * Reads every input once, validates it and returns one typed object. Nothing after this reads
+ * Reads every input both actions share once, validates it and returns one typed object. Nothing after this reads
  * `core.getInput`. Every error names the input and what it accepts.
  */
 import * as core from '@actions/core'
 import * as log from './log.js'
-import { parseAsOfSystemTime, type AsOfSystemTime } from './as-of-system-time.js'
-import { isUserfile, scheme, validateCollection } from './collection.js'
+import type { AsOfSystemTime } from './as-of-system-time.js'
+import { validateCollection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from './constants.js'
+import { DEFAULT_CONNECTION_STRING, DEFAULT_TIMEOUT_SECONDS, DEFAULT_WAIT_TIMEOUT_SECONDS, Inputs } from './constants.js'
 import { InputError } from './errors.js'
 import { secretsIn } from './secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
@@ -23,21 +23,6 @@ export interface SharedInputs {
   waitTimeoutMs: number
   timeoutMs: number
   container: string | undefined
-}
-
-export interface ActionInputs extends SharedInputs {
-  asOf: AsOfSystemTime | undefined
-  /** The cluster's `--max-offset`: how far a write's timestamp may be ahead of the clock the step reads. */
-  maxClockOffsetMs: number
-  subdirectory: string | undefined
-  incremental: boolean
-  revisionHistory: boolean
-  /** Where to copy the backup's files; only for userfile collections. */
-  downloadPath: string | undefined
-  /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
-  keepBackups: number | undefined
-  /** Restore the new backup into scratch databases and compare row counts. */
-  verifyRestore: boolean
 }
 
 /** An input's value, or undefined when the runner did not set it at all (not even to ''). */
@@ -99,16 +84,6 @@ export function optional(value: string): string | undefined {
   return text === '' ? undefined : text
 }
 
-function parseSubdirectory(value: string): string | undefined {
-  const text = optional(value)
-  if (text === undefined) return undefined
-  if (text.includes('\0')) throw new InputError(Inputs.Subdirectory, 'cannot contain a NUL character.')
-  if (text.toUpperCase() === 'LATEST') {
-    throw new InputError(Inputs.Subdirectory, 'to append to the latest backup, set incremental: true instead.')
-  }
-  return text
-}
-
 const CONTAINER = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,254}$/
 
 function parseContainer(value: string): string | undefined {
@@ -163,60 +138,10 @@ export function readSharedInputs(readRaw: Read, mask: (secret: string) => void):
     target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
     collection: collection === undefined ? undefined : validateCollection(collection),
     encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
-    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), 60, true),
-    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), 3600, false),
+    waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), DEFAULT_WAIT_TIMEOUT_SECONDS, true),
+    timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), DEFAULT_TIMEOUT_SECONDS, false),
     container: parseContainer(read(Inputs.Container))
   }
-}
-
-export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
-  const read = (name: string): string => readRaw(name) ?? ''
-  const shared = readSharedInputs(readRaw, mask)
-  return {
-    ...shared,
-    // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
-    asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
-    maxClockOffsetMs: parseSeconds(Inputs.MaxClockOffset, read(Inputs.MaxClockOffset), DEFAULT_MAX_CLOCK_OFFSET_SECONDS, true),
-    subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
-    incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
-    revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
-    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
-    keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
-    verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
-  }
-}
-
-const MAX_KEEP_BACKUPS = 10_000
-
-function parseKeepBackups(value: string, collection: string | undefined): number | undefined {
-  const text = optional(value)
-  if (text === undefined) return undefined
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
-    throw new InputError(
-      Inputs.KeepBackups,
-      `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`
-    )
-  }
-  if (collection !== undefined && !isUserfile(collection)) {
-    throw new InputError(
-      Inputs.KeepBackups,
-      `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`
-    )
-  }
-  return Number(text)
-}
-
-function parseDownloadPath(value: string, collection: string | undefined): string | undefined {
-  const path = optional(value)
-  if (path === undefined) return undefined
-  if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
-  if (collection !== undefined && !isUserfile(collection)) {
-    throw new InputError(
-      Inputs.DownloadPath,
-      `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`
-    )
-  }
-  return path
 }
 
 /** Inputs that are allowed but probably not what the user meant. */
@@ -231,15 +156,4 @@ export function warnAboutInputs(inputs: SharedInputs & { asOf?: AsOfSystemTime }
       `A CA certificate is given, but sslmode=${inputs.connection.sslMode} does not check the server against it: use sslmode=verify-full.`
     )
   }
-}
-
-/**
- * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
- * repository any signed-in user can download: say so when they are not encrypted.
- */
-export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = log.notice): void {
-  if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined) return
-  notice(
-    `${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`
-  )
 }

@@ -3,6 +3,7 @@
  * drops (the job keeps running on the cluster), and stops at the timeout or on cancel. Whenever it
  * stops following for any reason but the job's own end, it cancels the job.
  */
+import type { StepCleanup } from './cleanup.js'
 import type { ConnectionSettings } from './connection-string.js'
 import type { Session } from './connection.js'
 import { QueryError, timedQuery, withFreshConnection } from './connection.js'
@@ -207,4 +208,30 @@ export async function runJobToEnd(
     const label = (options.label ?? 'Backup').toLowerCase()
     throw new ActionError(`${what}\nThe action stopped following ${label} job ${jobId}. ${cancelled}`, undefined, { cause: error })
   }
+}
+
+/** What every job a step runs is given: the inputs' timeouts, the connection to reconnect with, the log. */
+export interface JobContext {
+  timeoutMs: number
+  waitTimeoutMs: number
+  /** Aborted on the first SIGINT/SIGTERM. */
+  signal?: AbortSignal
+  /** Where a job that may have started unanswered is registered to be cancelled. */
+  cleanup?: StepCleanup
+  log: (message: string) => void
+  connection: ConnectionSettings
+  /** For tests; production uses defaultPollInterval. */
+  pollIntervalMs?: (poll: number) => number
+}
+
+/** runJobToEnd with the step's context: reconnects for up to wait-timeout, and never less than 10 s. */
+export async function followToEnd(session: Session, jobId: JobId, context: JobContext, label: string): Promise<JobOutcome> {
+  return runJobToEnd(session, jobId, context.connection, {
+    timeoutMs: context.timeoutMs,
+    signal: context.signal,
+    log: context.log,
+    reconnectTimeoutMs: Math.max(context.waitTimeoutMs, 10_000),
+    pollIntervalMs: context.pollIntervalMs,
+    label
+  })
 }

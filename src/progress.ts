@@ -5,7 +5,7 @@
  */
 import type { Session } from './connection.js'
 import * as log from './log.js'
-import * as sql from './sql.js'
+import { redactStatement } from './redact-statement.js'
 
 export class StepProgress {
   phase: string | undefined
@@ -42,7 +42,7 @@ export class StepProgress {
   watch(session: Session): void {
     const query = session.query.bind(session)
     session.query = async <Row extends object>(text: string, params: unknown[], doing: string, timeoutMs?: number): Promise<Row[]> => {
-      const statement = sql.redactStatement(text)
+      const statement = redactStatement(text)
       this.statement = statement
       const rows = await query<Row>(text, params, doing, timeoutMs)
       const jobId: unknown =

@@ -28,3 +28,17 @@ export function watchSignals(names: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): S
     }
   }
 }
+
+/** Waits `ms`, or less if the signal aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    if (signal?.aborted) return resolve()
+    const done = (): void => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

@@ -3,7 +3,6 @@
  * string through quoteLiteral; nothing a user typed reaches a statement any other way.
  */
 import type { ExplicitAsOf } from './as-of-system-time.js'
-import { redactCollection } from './collection.js'
 import type { BackupTarget, TableName } from './targets.js'
 
 /**
@@ -271,44 +270,4 @@ export function createDatabase(name: string): string {
 /** The rows of one table, named in full so the session's database does not matter. */
 export function countRows(database: string, schema: string, table: string): string {
   return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`
-}
-
-/** The index just past the quote that closes the one at `start` (a doubled quote stays inside). */
-function closingQuote(text: string, start: number, quote: string): number {
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] !== quote) continue
-    if (text[i + 1] === quote) i++
-    else return i + 1
-  }
-  return -1
-}
-
-/**
- * Any statement this module built, fit to show: the passphrase literal replaced, and credentials
- * in storage URIs redacted. For the summary of a failed step, which shows the statement that was
- * running whichever it was.
- */
-export function redactStatement(statement: string): string {
-  let shown = ''
-  let i = 0
-  while (i < statement.length) {
-    const quote = statement.charAt(i)
-    if (quote !== "'" && quote !== '"') {
-      shown += quote
-      i++
-      continue
-    }
-    const end = closingQuote(statement, i, quote)
-    // Never show the rest of a literal that does not end: nothing this module builds has one.
-    if (end < 0) return `${shown}${quote === "'" ? "'redacted'" : '"…"'}`
-    const token = statement.slice(i, end)
-    if (quote === '"') shown += token
-    else if (/encryption_passphrase\s*=\s*$/i.test(shown)) shown += "'redacted'"
-    else {
-      const value = token.slice(1, -1).replaceAll("''", "'")
-      shown += value.includes('://') ? quoteLiteral(redactCollection(value)) : token
-    }
-    i = end
-  }
-  return shown
 }

@@ -13,10 +13,10 @@ import { showContainerLogs } from './container-logs.js'
 import { abortReason, ActionError, CancelledError, describeError, InputError } from './errors.js'
 import { failureReport } from './failure-report.js'
 import { warnAboutInputs, type Read, type SharedInputs } from './inputs.js'
-import { JobError } from './job.js'
+import { JobError, type JobContext } from './job.js'
 import * as log from './log.js'
 import { StepProgress } from './progress.js'
-import { writeFailureSummary } from './report.js'
+import { writeFailureSummary } from './summary.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
@@ -24,8 +24,8 @@ function wantsContainerLogs(error: unknown, cancelled: boolean): boolean {
   return !cancelled && !(error instanceof InputError)
 }
 
-/** What the work gets besides its inputs and session. */
-export interface StepContext {
+/** What the work gets besides its inputs and session: every job it runs takes this context as it is. */
+export interface StepContext extends JobContext {
   /** Aborted on the first SIGINT/SIGTERM; every query of the session gives up at once. */
   signal: AbortSignal
   /** Where the work registers what must be undone if the step does not finish. */
@@ -80,7 +80,8 @@ export async function runStep<I extends SharedInputs>(
     })
     log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
     progress.watch(session)
-    await work(inputs, session, { signal: signals.signal, cleanup, progress })
+    const { timeoutMs, waitTimeoutMs, connection } = inputs
+    await work(inputs, session, { signal: signals.signal, cleanup, progress, log: log.info, connection, timeoutMs, waitTimeoutMs })
     progress.endGroup()
   } catch (error) {
     progress.endGroup()

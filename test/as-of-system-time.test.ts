@@ -1,16 +1,10 @@
 /** src/as-of-system-time.ts: the forms pkg/sql/sem/asof accepts for BACKUP, checked before connecting. */
 import { describe, expect, it } from 'vitest'
 import { describeAsOf, parseAsOfSystemTime, type AsOfSystemTime } from '../src/as-of-system-time.js'
-import { InputError } from '../src/errors.js'
+import { expectInputError } from './support/input-error.js'
 
 function refusal(value: string): string {
-  try {
-    parseAsOfSystemTime(value)
-  } catch (error) {
-    if (error instanceof InputError) return error.message
-    throw error
-  }
-  throw new Error(`expected ${JSON.stringify(value)} to be refused`)
+  return expectInputError(() => parseAsOfSystemTime(value), JSON.stringify(value)).message
 }
 
 describe('parseAsOfSystemTime accepts', () => {

@@ -1,9 +1,9 @@
 /** src/backup-time.ts against the emulator's clock: which time is chosen, the wait, and what the log says. */
 import { afterEach, describe, expect, it } from 'vitest'
-import { chooseBackupTime, explainEndTime } from '../src/backup-time.js'
+import { chooseBackupTime, explainEndTime } from '../src/backup/backup-time.js'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { formatHlc, hlcToIso } from '../src/hlc.js'
+import { formatHlc, hlcToIso } from '../src/backup/hlc.js'
 import { startEmulator, type Emulator } from './emulator/index.js'
 
 let emulator: Emulator | undefined

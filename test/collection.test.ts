@@ -1,16 +1,10 @@
 /** src/collection.ts: the collection URI, its default, `$user`, and keeping its credentials out of logs. */
 import { describe, expect, it } from 'vitest'
 import { defaultCollection, isUserfile, redactCollection, resolveUser, scheme, uriSecrets, validateCollection } from '../src/collection.js'
-import { InputError } from '../src/errors.js'
+import { expectInputError } from './support/input-error.js'
 
 function refusal(raw: string): string {
-  try {
-    validateCollection(raw)
-  } catch (error) {
-    if (error instanceof InputError) return error.message
-    throw error
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`)
+  return expectInputError(() => validateCollection(raw), JSON.stringify(raw)).message
 }
 
 describe('validateCollection', () => {

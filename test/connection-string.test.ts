@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_NAME } from '../src/constants.js'
 import { connectionStringSecrets, describeServer, parseConnectionString, type ConnectionSettings } from '../src/connection-string.js'
 import { sslAttempts } from '../src/connection.js'
-import { InputError } from '../src/errors.js'
+import { expectInputError } from './support/input-error.js'
 
 const CA = '-----BEGIN CERTIFICATE-----\nTUlJQ2Zha2VDQQ==\n-----END CERTIFICATE-----\n'
 const CERT = '-----BEGIN CERTIFICATE-----\nY2xpZW50\n-----END CERTIFICATE-----\n'
@@ -36,13 +36,7 @@ afterAll(() => {
 })
 
 function refusal(raw: string): string {
-  try {
-    parseConnectionString(raw)
-  } catch (error) {
-    if (error instanceof InputError) return error.message
-    throw error
-  }
-  throw new Error(`expected ${JSON.stringify(raw)} to be refused`)
+  return expectInputError(() => parseConnectionString(raw), JSON.stringify(raw)).message
 }
 
 describe('parseConnectionString', () => {
@@ -60,8 +54,7 @@ describe('parseConnectionString', () => {
       sslMode: 'verify-full',
       tls: { ca: CA, cert: CERT, key: KEY },
       applicationName: 'ci',
-      options: '-c statement_timeout=0',
-      secrets: ['s3cret']
+      options: '-c statement_timeout=0'
     })
   })
 
@@ -85,8 +78,7 @@ describe('parseConnectionString', () => {
       sslMode: 'prefer',
       tls: { ca: undefined, cert: undefined, key: undefined },
       applicationName: APPLICATION_NAME,
-      options: undefined,
-      secrets: []
+      options: undefined
     })
     expect(parseConnectionString('postgres://root@localhost/')).toMatchObject({
       host: 'localhost',
@@ -110,7 +102,10 @@ describe('parseConnectionString', () => {
   it('decodes a percent-encoded user, password and database', () => {
     const settings = parseConnectionString('postgresql://ci%2Dbot%40corp:p%40ss%2Fw%3Ard@localhost/my%20db')
     expect(settings).toMatchObject({ user: 'ci-bot@corp', password: 'p@ss/w:rd', database: 'my db' })
-    expect(settings.secrets).toEqual(['p%40ss%2Fw%3Ard', 'p@ss/w:rd'])
+    expect(connectionStringSecrets('postgresql://ci%2Dbot%40corp:p%40ss%2Fw%3Ard@localhost/my%20db')).toEqual([
+      'p%40ss%2Fw%3Ard',
+      'p@ss/w:rd'
+    ])
   })
 
   it.each(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])('accepts sslmode=%s', mode => {

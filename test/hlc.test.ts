@@ -1,6 +1,6 @@
 /** src/hlc.ts: CockroachDB's decimal HLC timestamps, kept exact as bigint. */
 import { describe, expect, it } from 'vitest'
-import { addMs, formatHlc, hlcFromDate, hlcToIso, msBetween, notBefore, parseHlc } from '../src/hlc.js'
+import { addMs, formatHlc, hlcFromDate, hlcToIso, msBetween, notBefore, parseHlc } from '../src/backup/hlc.js'
 
 describe('decimal HLC timestamps', () => {
   it('parse and format back to the text cluster_logical_timestamp() returns, beyond 2^53 without loss', () => {

@@ -1,12 +1,12 @@
 /**
- * src/inputs.ts: getInputs with a fake reader (undefined = the runner did not set the input) and a
+ * src/backup/inputs.ts: getInputs with a fake reader (undefined = the runner did not set the input) and a
  * recording mask. Every refusal names its input; every secret is masked before anything can fail.
  */
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONNECTION_STRING, Inputs } from '../src/constants.js'
 import { parseConnectionString } from '../src/connection-string.js'
 import { InputError } from '../src/errors.js'
-import { getInputs, type ActionInputs } from '../src/inputs.js'
+import { getInputs, type ActionInputs } from '../src/backup/inputs.js'
 import { actionDefaults } from './support/run-action.js'
 
 type Values = Partial<Record<Inputs, string>>

@@ -1,6 +1,6 @@
-/** src/report.ts: the job summary's tables. */
+/** src/summary.ts: the job summary's tables. */
 import { describe, expect, it } from 'vitest'
-import { code, keyValueTable, number, summaryTable } from '../src/report.js'
+import { code, keyValueTable, number, summaryTable } from '../src/summary.js'
 
 describe('summary tables', () => {
   it('left-align the keys of a key/value table, and escape every text cell', () => {

@@ -1,21 +1,16 @@
 /** The restore companion's inputs and its pure planning, without a server. */
 import { describe, expect, it } from 'vitest'
-import type { ShowBackupRow } from '../src/backups.js'
+import type { ShowBackupRow } from '../src/backup-listing.js'
 import { InputError } from '../src/errors.js'
-import { getRestoreInputs } from '../src/restore-inputs.js'
-import { planRestore, restoredTables } from '../src/restore.js'
+import { expectInputError } from './support/input-error.js'
+import { getRestoreInputs } from '../src/restore/inputs.js'
+import { planRestore, restoredTables } from '../src/restore/plan.js'
 import * as sql from '../src/sql.js'
 
 const read = (values: Record<string, string>) => (name: string) => values[name]
 
 function inputError(values: Record<string, string>): InputError {
-  try {
-    getRestoreInputs(read(values), () => undefined)
-  } catch (error) {
-    if (error instanceof InputError) return error
-    throw error
-  }
-  throw new Error('expected an InputError')
+  return expectInputError(() => getRestoreInputs(read(values), () => undefined))
 }
 
 function row(

@@ -6,32 +6,15 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { AsOfSystemTime, ExplicitAsOf } from '../src/as-of-system-time.js'
-import type { BackupTime } from '../src/backup-time.js'
-import { planBackup } from '../src/backup.js'
+import type { BackupTime } from '../src/backup/backup-time.js'
+import { planBackup } from '../src/backup/plan.js'
 import { InputError } from '../src/errors.js'
-import { getInputs, type ActionInputs } from '../src/inputs.js'
+import { getInputs, type ActionInputs } from '../src/backup/inputs.js'
 import * as sql from '../src/sql.js'
+import { redactStatement } from '../src/redact-statement.js'
 import type { BackupTarget } from '../src/targets.js'
 import { SqlSyntaxError, tokenize, type Token } from './support/sql-tokenizer.js'
-
-/**
- * The oracle for "must be quoted": reserved and lookahead keywords of pkg/sql/lexbase, copied from
- * docs/cockroachdb-facts.md §8 (not from src/sql.ts).
- */
-const RESERVED = new Set(
-  `all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit boolean both
-  box2d case cast char character characteristics check coalesce cockroachdb_extra_reserved_keyword collate collation
-  column concurrently constraint create cross current_catalog current_date current_role current_schema current_time
-  current_timestamp current_user dec decimal default deferrable desc distinct do else end except exists extract
-  extract_duration false family fetch float for foreign from full geography geometry grant greatest group grouping
-  having if iferror ifnull ilike in index initially inner int integer intersect interval into is iserror isnull join
-  lateral leading least left like limit localtime localtimestamp natural none not nothing notnull null nullif numeric
-  offset on only or order out outer overlaps overlay placing point polygon position precision primary real references
-  returning right row select session_user similar smallint some string substring symmetric table then time timestamp
-  timestamptz timetz to trailing treat trim true union unique user using values varbit varchar variadic virtual when
-  where window with work
-  of ordinality generated reset role tenant set`.split(/\s+/)
-)
+import { parseBackup, Reader, RESERVED, type ParsedBackup } from './support/backup-reader.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 
@@ -59,150 +42,6 @@ function options(overrides: Partial<sql.BackupStatementOptions> = {}): sql.Backu
 // A reader for the BACKUP statements the builder makes, on top of the tokenizer.
 
 type Destination = sql.BackupStatementOptions['destination']
-
-interface ParsedBackup {
-  target: { kind: 'databases'; names: string[] } | { kind: 'tables'; names: string[][] }
-  destination: Destination
-  collection: string
-  asOf: { kind: 'literal'; value: string } | { kind: 'follower-read' } | undefined
-  options: { name: string; value?: string }[]
-}
-
-class Reader {
-  private index = 0
-  constructor(private readonly tokens: Token[]) {}
-
-  peek(): Token | undefined {
-    return this.tokens[this.index]
-  }
-
-  next(what: string): Token {
-    const token = this.tokens[this.index++]
-    if (token === undefined) throw new Error(`expected ${what}, found the end`)
-    return token
-  }
-
-  isWord(word: string): boolean {
-    const token = this.peek()
-    return token?.kind === 'word' && token.value === word
-  }
-
-  isPunctuation(text: string): boolean {
-    const token = this.peek()
-    return token?.kind === 'punctuation' && token.text === text
-  }
-
-  word(word: string): void {
-    const token = this.next(word)
-    if (token.kind !== 'word' || token.value !== word) throw new Error(`expected ${word}, found ${token.text}`)
-  }
-
-  punctuation(text: string): void {
-    const token = this.next(text)
-    if (token.kind !== 'punctuation' || token.text !== text) throw new Error(`expected ${text}, found ${token.text}`)
-  }
-
-  string(): string {
-    const token = this.next('a string literal')
-    if (token.kind !== 'string') throw new Error(`expected a string literal, found ${token.kind} ${token.text}`)
-    return token.value
-  }
-
-  /** A name: a quoted identifier, or a bare word CockroachDB reads back unchanged (not reserved). */
-  identifier(): string {
-    const token = this.next('a name')
-    if (token.kind === 'identifier') return token.value
-    if (token.kind !== 'word') throw new Error(`expected a name, found ${token.kind} ${token.text}`)
-    if (token.text !== token.value || RESERVED.has(token.value)) throw new Error(`bare ${token.text} would not read back as itself`)
-    return token.value
-  }
-
-  end(): void {
-    const token = this.peek()
-    if (token !== undefined) throw new Error(`unexpected ${token.kind} ${token.text} after the statement`)
-  }
-}
-
-function parseBackup(statement: string): ParsedBackup {
-  const r = new Reader(tokenize(statement))
-  r.word('backup')
-  let target: ParsedBackup['target']
-  if (r.isWord('database')) {
-    r.word('database')
-    const names = [r.identifier()]
-    while (r.isPunctuation(',')) {
-      r.punctuation(',')
-      names.push(r.identifier())
-    }
-    target = { kind: 'databases', names }
-  } else {
-    r.word('table')
-    const names: string[][] = []
-    do {
-      if (names.length > 0) r.punctuation(',')
-      const parts = [r.identifier()]
-      while (r.isPunctuation('.')) {
-        r.punctuation('.')
-        if (r.isPunctuation('*')) {
-          r.punctuation('*')
-          parts.push('*')
-          break
-        }
-        parts.push(r.identifier())
-      }
-      names.push(parts)
-    } while (r.isPunctuation(','))
-    target = { kind: 'tables', names }
-  }
-  r.word('into')
-  let destination: Destination
-  let collection: string
-  if (r.isWord('latest')) {
-    r.word('latest')
-    r.word('in')
-    destination = { kind: 'latest' }
-    collection = r.string()
-  } else {
-    const first = r.string()
-    if (r.isWord('in')) {
-      r.word('in')
-      destination = { kind: 'subdirectory', name: first }
-      collection = r.string()
-    } else {
-      destination = { kind: 'new' }
-      collection = first
-    }
-  }
-  let asOf: ParsedBackup['asOf']
-  if (r.isWord('as')) {
-    for (const word of ['as', 'of', 'system', 'time']) r.word(word)
-    if (r.isWord('follower_read_timestamp')) {
-      r.word('follower_read_timestamp')
-      r.punctuation('(')
-      r.punctuation(')')
-      asOf = { kind: 'follower-read' }
-    } else {
-      asOf = { kind: 'literal', value: r.string() }
-    }
-  }
-  const opts: ParsedBackup['options'] = []
-  if (r.isWord('with')) {
-    r.word('with')
-    do {
-      if (opts.length > 0) r.punctuation(',')
-      const name = r.next('an option')
-      if (name.kind !== 'word') throw new Error(`expected an option, found ${name.text}`)
-      if (r.isPunctuation('=')) {
-        r.punctuation('=')
-        opts.push({ name: name.value, value: r.string() })
-      } else {
-        opts.push({ name: name.value })
-      }
-    } while (r.isPunctuation(','))
-  }
-  r.end()
-  return { target, destination, collection, asOf, options: opts }
-}
 
 /** What parseBackup should read back from a statement built with these options. */
 function expected(o: sql.BackupStatementOptions, passphraseAs?: string): ParsedBackup {
@@ -777,7 +616,7 @@ describe('redactStatement (the statement shown in the summary of a failed step)'
   it('replaces the passphrase and the credentials in a storage URI, and leaves the rest as sent', () => {
     const passphrase = 'it\'s a "secret"'
     const collection = 's3://bucket/bank?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=sec%2Fret'
-    const shown = sql.redactStatement(backupWith(collection, passphrase))
+    const shown = redactStatement(backupWith(collection, passphrase))
     expect(shown).toBe(
       "BACKUP DATABASE bank INTO 's3://bucket/bank?AWS_ACCESS_KEY_ID=AKIA&AWS_SECRET_ACCESS_KEY=redacted' WITH detached, encryption_passphrase = 'redacted'"
     )
@@ -787,26 +626,26 @@ describe('redactStatement (the statement shown in the summary of a failed step)'
 
   it('agrees with the redacted text the builders make for the log', () => {
     const options = { collection: 'userfile:///bank-backup', encryptionPassphrase: "p'w", checkFiles: true }
-    expect(sql.redactStatement(sql.showBackup('/2024/05/07-141012.34', options.collection, options))).toBe(
+    expect(redactStatement(sql.showBackup('/2024/05/07-141012.34', options.collection, options))).toBe(
       sql.showBackup('/2024/05/07-141012.34', options.collection, options, true)
     )
   })
 
   it('keeps quotes inside identifiers and doubled quotes inside literals apart from the literal that follows', () => {
     const statement = `SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'x''y'`
-    expect(sql.redactStatement(statement)).toBe(`SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'redacted'`)
-    expect(sql.redactStatement(`SELECT "we'ird" FROM t WHERE a = 'b'`)).toBe(`SELECT "we'ird" FROM t WHERE a = 'b'`)
+    expect(redactStatement(statement)).toBe(`SHOW BACKUP FROM '/a''b' IN 'userfile:///x' WITH encryption_passphrase = 'redacted'`)
+    expect(redactStatement(`SELECT "we'ird" FROM t WHERE a = 'b'`)).toBe(`SELECT "we'ird" FROM t WHERE a = 'b'`)
   })
 
   it('never shows the rest of a literal that does not end', () => {
-    expect(sql.redactStatement("SELECT 'unterminated secret")).toBe("SELECT 'redacted'")
+    expect(redactStatement("SELECT 'unterminated secret")).toBe("SELECT 'redacted'")
   })
 
   it('redacts every passphrase the property generator makes', () => {
     fc.assert(
       fc.property(
         fc.string({ minLength: 1 }).filter(s => !s.includes('\0')),
-        passphrase => sql.redactStatement(backupWith('userfile:///b', passphrase)) === sql.redactStatement(backupWith('userfile:///b', 'x'))
+        passphrase => redactStatement(backupWith('userfile:///b', passphrase)) === redactStatement(backupWith('userfile:///b', 'x'))
       )
     )
   })

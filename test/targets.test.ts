@@ -1,18 +1,10 @@
 /** src/targets.ts: the database and tables inputs, split and checked without a server. */
 import { describe, expect, it } from 'vitest'
 import { Inputs } from '../src/constants.js'
-import { InputError } from '../src/errors.js'
+import { expectInputError } from './support/input-error.js'
 import { describeTarget, firstDatabase, parseDatabases, parseTables, splitList, splitQualifiedName } from '../src/targets.js'
 
-function inputError(run: () => unknown): InputError {
-  try {
-    run()
-  } catch (error) {
-    if (error instanceof InputError) return error
-    throw error
-  }
-  throw new Error('expected an InputError')
-}
+const inputError = expectInputError
 
 describe('splitList', () => {
   it('splits on commas and every kind of line break, trims, and drops empty items', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseConnectionString, type ConnectionSettings } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { ActionError } from '../src/errors.js'
-import { getInputs } from '../src/inputs.js'
+import { getInputs } from '../src/backup/inputs.js'
 import { createTestCertificates, type TestCertificates } from './support/certs.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
 

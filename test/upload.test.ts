@@ -10,9 +10,10 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { downloadBackup, manifestChecksum } from '../src/download.js'
-import { storedName, uploadBackup } from '../src/upload.js'
-import { backupPrefixes, userfileLocation } from '../src/userfile.js'
+import { manifestChecksum } from '../src/backup-folder.js'
+import { downloadBackup } from '../src/backup/download.js'
+import { uploadBackup } from '../src/restore/upload.js'
+import { userfileLocation } from '../src/userfile-location.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
 import { CHUNK, createUserfileTables, pseudoRandomBytes } from './support/userfile-tables.js'
 
@@ -119,7 +120,7 @@ describe('uploadBackup against real PostgreSQL', () => {
     writeFolder(source, 10)
     writeFileSync(join(source, 'BACKUP_MANIFEST-CHECKSUM'), Buffer.from([0, 0, 0, 0]))
     await expect(uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)).rejects.toThrow(
-      /does not match its checksum/
+      /BACKUP_MANIFEST does not match BACKUP_MANIFEST-CHECKSUM/
     )
     expect(await storedRows()).toEqual([])
   })
@@ -165,29 +166,5 @@ describe('uploadBackup against real PostgreSQL', () => {
     } finally {
       await check.end()
     }
-  })
-})
-
-describe('where each local file goes (the inverse of the download layout)', () => {
-  const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root', 'collection')
-  const path = '/2024/05/07-141012.34'
-
-  it('puts top-level files in the backup folder, incrementals/ under incrementals, index/ under metadata/index', () => {
-    expect(storedName(location, path, 'BACKUP_MANIFEST')).toBe('/bank-backup/2024/05/07-141012.34/BACKUP_MANIFEST')
-    expect(storedName(location, path, 'incrementals/20240507/150000.00/BACKUP_MANIFEST')).toBe(
-      '/bank-backup/incrementals/2024/05/07-141012.34/20240507/150000.00/BACKUP_MANIFEST'
-    )
-    // pkg/backup/backupdest/backup_index.go: flattenSubdirForIndex turns the folder's / into -.
-    expect(storedName(location, path, 'index/9999_0_20240507-141012.34_metadata.pb')).toBe(
-      '/bank-backup/metadata/index/2024-05-07-141012.34/9999_0_20240507-141012.34_metadata.pb'
-    )
-  })
-
-  it('lists the same three places for the download', () => {
-    expect(backupPrefixes(location, path)).toEqual([
-      { stored: '/bank-backup/2024/05/07-141012.34/', local: '' },
-      { stored: '/bank-backup/incrementals/2024/05/07-141012.34/', local: 'incrementals/' },
-      { stored: '/bank-backup/metadata/index/2024-05-07-141012.34/', local: 'index/' }
-    ])
   })
 })

@@ -1,7 +1,7 @@
 /** verify-restore's pure parts: one scratch restore per source database, and what SHOW BACKUP expects. */
 import { describe, expect, it } from 'vitest'
-import type { ShowBackupRow } from '../src/backups.js'
-import { describeMismatches, expectedTables, scratchRestores } from '../src/verify-restore.js'
+import type { ShowBackupRow } from '../src/backup-listing.js'
+import { describeMismatches, expectedTables, scratchRestores } from '../src/backup/verify-restore.js'
 
 function row(database: string, schema: string, table: string, rows: number, end = '2024-05-07 14:10:12.34'): ShowBackupRow {
   return {

@@ -45,7 +45,7 @@ const DATE_FOLDER_WITH_SLASH = /^\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
 const DATE_FOLDER_WITHOUT_SLASH = /^\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/
 
 describe('a full backup of a database', () => {
-  // v21.1 stands for early-2021 code whose listing drops the slash; its own test is in emulator.test.ts.
+  // v21.1 stands for early-2021 code whose listing drops the slash; its own test is in test/emulator/backup.test.ts.
   for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1')) {
     it(`on ${profile}: sets every output from what CockroachDB reports`, async () => {
       const emu = await bankCluster(profile)

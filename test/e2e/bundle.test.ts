@@ -159,8 +159,7 @@ describe('dist/index.js as the runner starts it', () => {
       onStdout: chunk => {
         if (!paused && /Backup job \d+ started/.test(chunk)) {
           paused = true
-          emu.pauseJobs() // stop its progress, and mark it as PAUSE JOB would
-          for (const job of emu.cluster.jobs.values()) job.status = 'paused'
+          emu.pauseJob()
         }
       }
     })

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { manifestChecksum } from '../../src/download.js'
+import { manifestChecksum } from '../../src/backup-folder.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'

@@ -82,6 +82,8 @@ export interface Emulator {
   tamperResults(tamper: ResultTamper | undefined): void
   /** Running jobs stop advancing (status stays running) until resumeJobs(). */
   pauseJobs(): void
+  /** The running jobs are paused as PAUSE JOB would: their status becomes paused and they stop advancing. */
+  pauseJob(): void
   resumeJobs(): void
   /** Another writer's full backup of the user databases appears in `collection`; returns its folder. */
   addConcurrentBackup(collection: string, endTime?: Date): string
@@ -198,6 +200,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     resumeJobs() {
       jobs.paused = false
+    },
+    pauseJob() {
+      jobs.paused = true
+      for (const job of cluster.jobs.values()) if (job.status === 'running') job.status = 'paused'
     },
     addConcurrentBackup(collection, endTime) {
       foreignJobs++

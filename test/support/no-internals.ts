@@ -10,7 +10,7 @@ const INTERNAL_NAME = /\b(crdb_internal|system)\s*\.|"(crdb_internal|system)"\s*
 
 export function expectNoInternalsInAnyStatement(): void {
   afterAll(() => {
-    // Filtered runs (-t) may send nothing; that statements are collected at all is checked in emulator.test.ts.
+    // Filtered runs (-t) may send nothing; that statements are collected at all is checked in test/emulator/session.test.ts.
     const statements = statementsReceivedByAllEmulators().map(s => s.redactedSql)
     expect(statements.filter(sql => INTERNAL_NAME.test(sql))).toEqual([])
   })

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { run } from '../../src/main.js'
+import { run } from '../../src/backup/run.js'
 import { inputEnv, parseOutputFile, type ActionRun } from './run-action.js'
 
 // @actions/core remembers the summary file's path after its first write, so every in-process run

@@ -1,11 +1,10 @@
 /**
- * src/backups.ts: SHOW BACKUPS paths in both formats, the folder a detached job's description names
- * (docs/cockroachdb-facts.md §3), identifying the new backup, and summing SHOW BACKUP rows.
+ * src/backup-listing.ts: SHOW BACKUPS paths in both formats, identifying the new backup, and summing
+ * SHOW BACKUP rows.
  */
 import { describe, expect, it } from 'vitest'
 import {
   folderForEndTime,
-  folderFromJobDescription,
   fullLayerEndTime,
   identifyBackup,
   matchesFolderName,
@@ -16,9 +15,8 @@ import {
   summarizeBackup,
   type IdentifyInput,
   type ShowBackupRow
-} from '../src/backups.js'
+} from '../src/backup-listing.js'
 
-const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const OLD = '/2024/05/06-120000.00'
 const NEW = '/2024/05/07-141012.34'
 const OTHER = '/2024/05/07-141013.01'
@@ -37,44 +35,6 @@ describe('pathKey, samePath, newPaths', () => {
     expect(newPaths([OLD], ['2024/05/06-120000.00', '2024/05/07-141012.34'])).toEqual(['2024/05/07-141012.34'])
     expect(newPaths([OLD, NEW], [OLD, NEW])).toEqual([])
     expect(newPaths([], [OLD, NEW])).toEqual([OLD, NEW])
-  })
-})
-
-describe('folderFromJobDescription', () => {
-  it.each<[string, string]>([
-    [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`, NEW],
-    [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (detached)`, NEW],
-    [
-      `BACKUP TABLE bank.public.accounts, bank.public.transfers INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`,
-      NEW
-    ],
-    [`BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`, 'LATEST'],
-    [`BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH detached`, '/release-42'],
-    [`BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' WITH revision_history, encryption_passphrase = '*****', detached`, NEW],
-    [`BACKUP DATABASE bank INTO '${NEW}' IN 'userfile:///it''s-backup' AS OF SYSTEM TIME '-10s' WITH detached`, NEW],
-    [`BACKUP DATABASE bank INTO '/it''s' IN '${COLLECTION}' WITH detached`, "/it's"],
-    [`backup database bank into '${NEW}' in '${COLLECTION}'`, NEW]
-  ])('%s → %j', (description, folder) => {
-    expect(folderFromJobDescription(description)).toBe(folder)
-  })
-
-  it.each([null, undefined, '', `BACKUP DATABASE bank TO '${COLLECTION}'`, `RESTORE DATABASE bank FROM '${NEW}' IN '${COLLECTION}'`])(
-    'finds nothing in %j',
-    description => {
-      expect(folderFromJobDescription(description)).toBeUndefined()
-    }
-  )
-
-  it("reads the e'…' literal CockroachDB prints for a collection holding a quote", () => {
-    // lexbase.EncodeSQLStringWithFlags switches to e'…' with \' for ', \, control and non-ASCII
-    // characters (pkg/sql/lexbase/encode.go); it never prints '' inside a literal.
-    const description = `BACKUP DATABASE bank INTO '${NEW}' IN e'userfile:///o\\'brien-backup' AS OF SYSTEM TIME '-10s' WITH OPTIONS (detached)`
-    expect(folderFromJobDescription(description)).toBe(NEW)
-  })
-
-  it('is not fooled by INTO … IN inside a quoted database name', () => {
-    const description = `BACKUP DATABASE "a INTO '/x' IN 'b" INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
-    expect(folderFromJobDescription(description)).toBe(NEW)
   })
 })
 

@@ -3,10 +3,10 @@
  * action reads them, plus what to restore from and how.
  */
 import * as core from '@actions/core'
-import { isUserfile, scheme } from './collection.js'
-import { Inputs, RestoreInputs } from './constants.js'
-import { InputError } from './errors.js'
-import { optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from './inputs.js'
+import { isUserfile, scheme } from '../collection.js'
+import { Inputs, RestoreInputs } from '../constants.js'
+import { InputError } from '../errors.js'
+import { optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
 
 export interface RestoreActionInputs extends SharedInputs {
   /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */

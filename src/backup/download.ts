@@ -9,21 +9,14 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
-import { Inputs } from './constants.js'
-import { ActionError, fileSystemError, InputError } from './errors.js'
-import { listLocalFiles } from './local-files.js'
-import {
-  backupPrefixes,
-  joinPath,
-  listStoredFiles,
-  readStoredFile,
-  safeRelativePath,
-  storedSha256,
-  type PlannedStoredFile,
-  type UserfileLocation
-} from './userfile.js'
-import type { Session } from './connection.js'
-import { writesManifestChecksum, type CockroachVersion } from './version.js'
+import { Inputs } from '../constants.js'
+import { ActionError, fileSystemError, InputError } from '../errors.js'
+import { backupPrefixes, checkManifests, listLocalFiles, localName, type ChecksumOptions } from '../backup-folder.js'
+import { listStoredFiles, readStoredFile, storedSha256, type PlannedStoredFile } from '../userfile.js'
+import { joinPath, type UserfileLocation } from '../userfile-location.js'
+import type { Session } from '../connection.js'
+
+export type DownloadOptions = ChecksumOptions
 
 export interface DownloadResult {
   directory: string
@@ -42,8 +35,8 @@ async function listFiles(session: Session, location: UserfileLocation, backupPat
   const planned: PlannedFile[] = []
   for (const prefix of backupPrefixes(location, backupPath)) {
     for (const stored of await listStoredFiles(session, location, prefix.stored)) {
-      const relative = prefix.local + stored.filename.slice(prefix.stored.length)
-      if (!stored.filename.startsWith(prefix.stored) || !safeRelativePath(relative)) {
+      const relative = localName(prefix, stored.filename)
+      if (relative === undefined) {
         throw new ActionError(`Refusing to download ${JSON.stringify(stored.filename)}: it is not a plain path inside the backup folder.`)
       }
       planned.push({ stored, size: Number(stored.file_size), relative })
@@ -174,38 +167,6 @@ async function localSha256(path: string): Promise<string> {
     .digest('hex')
 }
 
-/** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
-export function manifestChecksum(manifest: Buffer): Buffer {
-  return createHash('sha256').update(manifest).digest().subarray(0, 4)
-}
-
-export interface DownloadOptions {
-  /** The cluster's version: from v20.2 every manifest has a checksum, so a missing one is an error. */
-  version?: CockroachVersion
-  warn?: (message: string) => void
-}
-
-async function verifyChecksums(directory: string, files: PlannedFile[], options: DownloadOptions): Promise<void> {
-  for (const file of files.filter(f => f.relative.endsWith('BACKUP_MANIFEST'))) {
-    const checksumFile = files.find(f => f.relative === `${file.relative}-CHECKSUM`)
-    if (checksumFile === undefined) {
-      const missing = `${file.relative} has no ${file.relative}-CHECKSUM next to it`
-      if (writesManifestChecksum(options.version)) {
-        throw new ActionError(`${missing}, which CockroachDB ${options.version?.text ?? ''} always writes: the backup is incomplete.`)
-      }
-      options.warn?.(`${missing}, so it cannot be checked.`)
-      continue
-    }
-    const expected = await readFile(join(directory, checksumFile.relative))
-    const actual = manifestChecksum(await readFile(join(directory, file.relative)))
-    if (!actual.equals(expected)) {
-      throw new ActionError(
-        `${file.relative} does not match ${checksumFile.relative} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`
-      )
-    }
-  }
-}
-
 export async function downloadBackup(
   session: Session,
   location: UserfileLocation,
@@ -227,7 +188,11 @@ export async function downloadBackup(
   })
   if (!empty) {
     if (await holdsSameBackup(session, location, directory, files)) {
-      await verifyChecksums(directory, files, options)
+      await checkManifests(
+        directory,
+        files.map(file => file.relative),
+        options
+      )
       log(`${directory} already holds this backup (${files.length} files); not downloading again.`)
       return { directory, files: (await listLocalFiles(directory)).length, bytes }
     }
@@ -243,7 +208,11 @@ export async function downloadBackup(
       await downloadFile(session, location, file, target + PARTIAL_SUFFIX)
       await rename(target + PARTIAL_SUFFIX, target)
     }
-    await verifyChecksums(directory, files, options)
+    await checkManifests(
+      directory,
+      files.map(file => file.relative),
+      options
+    )
   } catch (error) {
     // Nothing half-done is left behind, and nothing that was there before is touched: the
     // directories this run made go (outermost first), or else what it wrote in the empty directory.

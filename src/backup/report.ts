@@ -1,11 +1,12 @@
 /** The step's outputs and job summary, written only once the backup is verified. */
 import * as core from '@actions/core'
 import { explainEndTime } from './backup-time.js'
-import type { BackupPlan, BackupResult } from './backup.js'
-import type { BackupContents } from './backups.js'
-import * as sql from './sql.js'
-import { describeTarget } from './targets.js'
-import { Outputs } from './constants.js'
+import type { BackupPlan, BackupResult } from './plan.js'
+import type { BackupContents } from '../backup-listing.js'
+import * as sql from '../sql.js'
+import { code, escapeHtml, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
+import { describeTarget } from '../targets.js'
+import { Outputs } from '../constants.js'
 import type { DownloadResult } from './download.js'
 import { VerificationError, type Verification } from './verify-restore.js'
 
@@ -78,49 +79,9 @@ export function setOutputs(report: BackupReport): void {
   if (report.verification) core.setOutput(Outputs.Verified, String(report.verification.verified))
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
-}
-
-/** One cell of a summary table: plain text (escaped here), or HTML that is already safe. */
-export interface SummaryCell {
-  text?: string
-  html?: string
-  header?: boolean
-  align?: 'left' | 'right'
-}
-
-/**
- * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
- * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
- */
-export function summaryTable(rows: SummaryCell[][]): string {
-  const cell = (c: SummaryCell): string => {
-    const tag = c.header ? 'th' : 'td'
-    const align = c.align ? ` align="${c.align}"` : ''
-    return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`
-  }
-  return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`
-}
-
-/** A key/value table: keys as left-aligned headers. */
-export function keyValueTable(rows: [string, SummaryCell][]): string {
-  return summaryTable(rows.map(([key, value]) => [{ text: key, header: true, align: 'left' }, value]))
-}
-
-export const code = (text: string): SummaryCell => ({ html: `<code>${escapeHtml(text)}</code>` })
-export const number = (text: string): SummaryCell => ({ text, align: 'right' })
-
 export async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
-  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions (npm start prints instead)
+  if (!hasJobSummary()) return
   core.summary
     .addHeading('CockroachDB backup', 2)
     .addRaw(
@@ -206,39 +167,7 @@ function addVerification(verification: Verification): void {
 /** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
 export async function reportFailedVerification(error: unknown): Promise<void> {
   core.setOutput(Outputs.Verified, 'false')
-  if (!(error instanceof VerificationError) || !process.env['GITHUB_STEP_SUMMARY']) return
+  if (!(error instanceof VerificationError) || !hasJobSummary()) return
   addVerification(error.verification)
   await core.summary.write()
-}
-
-/** What the summary of a failed step says: what failed, the statement, the job, the hint. */
-export interface FailureReport {
-  /** "CockroachDB backup", "CockroachDB restore". */
-  title: string
-  phase: string | undefined
-  message: string
-  statement: string | undefined
-  jobId: string | undefined
-  hint: string | undefined
-}
-
-export async function writeFailureSummary(failure: FailureReport): Promise<void> {
-  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions
-  const summary = core.summary
-    .addHeading(`${failure.title} failed`, 2)
-    .addRaw(
-      keyValueTable([
-        ['Phase', { text: failure.phase ?? 'Start' }],
-        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
-        ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][])),
-        ...(failure.hint === undefined ? [] : ([['Hint', { text: failure.hint }]] as [string, SummaryCell][]))
-      ])
-    )
-  if (failure.statement !== undefined) summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql')
-  await summary.write()
-}
-
-/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
-export function escapeHtml(text: string): string {
-  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
 }

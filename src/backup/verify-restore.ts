@@ -3,23 +3,14 @@
  * following each RESTORE job like the backup job, and comparing each restored table's row count
  * with SHOW BACKUP's. The scratch databases are dropped however it ends.
  */
-import type { BackupPlan, BackupResult } from './backup.js'
-import { pathKey, type ShowBackupRow } from './backups.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { ActionError, describeError } from './errors.js'
-import { runJobToEnd, type JobId } from './job.js'
-import * as sql from './sql.js'
-import type { BackupTarget } from './targets.js'
-
-export interface VerifyOptions {
-  timeoutMs: number
-  waitTimeoutMs: number
-  signal?: AbortSignal
-  log: (message: string) => void
-  connection: ConnectionSettings
-  pollIntervalMs?: (poll: number) => number
-}
+import type { BackupPlan, BackupResult } from './plan.js'
+import { pathKey, type ShowBackupRow } from '../backup-listing.js'
+import { QueryError, type Session } from '../connection.js'
+import { ActionError, describeError } from '../errors.js'
+import { followToEnd, type JobContext, type JobId } from '../job.js'
+import { showBackup } from '../show-backup.js'
+import * as sql from '../sql.js'
+import type { BackupTarget } from '../targets.js'
 
 export interface TableCheck {
   /** `db.schema.table` as backed up. */
@@ -124,11 +115,6 @@ async function dropScratch(session: Session, name: string, log: (message: string
   return `The scratch database ${name} could not be dropped (${describeError(lastError)}); drop it by hand: ${sql.dropDatabaseIfExists(name)}`
 }
 
-async function readBackup(session: Session, plan: BackupPlan, path: string): Promise<ShowBackupRow[]> {
-  const statement = sql.showBackup(pathKey(path), plan.collection, { checkFiles: false, encryptionPassphrase: plan.encryptionPassphrase })
-  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} before verifying it`, 10 * 60_000)
-}
-
 const DUPLICATE_DATABASE = '42P04'
 
 async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promise<T> {
@@ -148,7 +134,7 @@ async function restoreOne(
   plan: BackupPlan,
   path: string,
   restore: ScratchRestore,
-  options: VerifyOptions,
+  options: JobContext,
   owned: string[]
 ): Promise<JobId> {
   // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
@@ -178,14 +164,7 @@ async function restoreOne(
   // From here the scratch database is this restore's: RESTORE refuses a database that exists.
   if (!owned.includes(restore.scratch)) owned.push(restore.scratch)
   options.log(`Verification restore job ${jobId} started (into ${restore.scratch}).`)
-  await runJobToEnd(session, jobId, options.connection, {
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-    pollIntervalMs: options.pollIntervalMs,
-    label: 'Verification restore'
-  })
+  await followToEnd(session, jobId, options, 'Verification restore')
   return jobId
 }
 
@@ -214,13 +193,8 @@ async function countRestored(
 }
 
 /** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
-export async function verifyRestore(
-  session: Session,
-  plan: BackupPlan,
-  result: BackupResult,
-  options: VerifyOptions
-): Promise<Verification> {
-  const backupRows = await readBackup(session, plan, result.path)
+export async function verifyRestore(session: Session, plan: BackupPlan, result: BackupResult, options: JobContext): Promise<Verification> {
+  const backupRows = await showBackup(session, plan, result.path, { checkFiles: false, timeoutMs: options.timeoutMs })
   const owned: string[] = []
   const verification: Verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] }
   let failure: Error | undefined

@@ -17,12 +17,13 @@
  * costs ten seconds on every run; this costs the offset (about 0.5 s, BENCHMARKS.md). Relative and
  * absolute times stay available, honoured exactly as given, for clusters with live traffic.
  */
-import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from './as-of-system-time.js'
-import type { Session } from './connection.js'
-import { ActionError } from './errors.js'
+import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../as-of-system-time.js'
+import type { Session } from '../connection.js'
+import { ActionError } from '../errors.js'
 import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, type Hlc } from './hlc.js'
-import { Inputs } from './constants.js'
-import * as sql from './sql.js'
+import { Inputs } from '../constants.js'
+import * as sql from '../sql.js'
+import { sleep } from '../signals.js'
 
 export interface BackupTime {
   /** What the input asked for. */
@@ -57,19 +58,6 @@ async function readClusterTime(session: Session): Promise<Hlc> {
   const hlc = text === undefined ? undefined : parseHlc(text)
   if (hlc === undefined) throw new ActionError(`cluster_logical_timestamp() returned ${JSON.stringify(text)}, not a decimal timestamp.`)
   return hlc
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise(resolve => {
-    if (signal?.aborted) return resolve()
-    const done = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, { once: true })
-  })
 }
 
 function seconds(ms: number): string {

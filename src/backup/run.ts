@@ -1,13 +1,13 @@
-import { planBackup, takeBackup } from './backup.js'
+import { planBackup, takeBackup } from './plan.js'
 import { chooseBackupTime, explainEndTime } from './backup-time.js'
-import { Inputs } from './constants.js'
+import { Inputs } from '../constants.js'
 import { checkDownloadPath, downloadBackup, type DownloadResult } from './download.js'
 import { getInputs, noticeAboutDownload } from './inputs.js'
-import * as log from './log.js'
+import * as log from '../log.js'
 import { makeReport, reportFailedVerification, setBackupOutputs, setOutputs, writeSummary } from './report.js'
 import { applyRetention } from './retention.js'
-import { runStep } from './step.js'
-import { userfileLocation } from './userfile.js'
+import { runStep } from '../step.js'
+import { userfileLocation } from '../userfile-location.js'
 import { verifyRestore } from './verify-restore.js'
 
 /**
@@ -15,7 +15,8 @@ import { verifyRestore } from './verify-restore.js'
  * (keep-backups) → outputs and summary, each phase a log group.
  */
 export async function run(): Promise<void> {
-  await runStep('CockroachDB backup', getInputs, async (inputs, session, { signal, cleanup, progress }) => {
+  await runStep('CockroachDB backup', getInputs, async (inputs, session, context) => {
+    const { signal, progress } = context
     noticeAboutDownload(inputs)
     // Refused before anything is sent to the cluster: a download-path that cannot take the backup.
     if (inputs.downloadPath !== undefined) await checkDownloadPath(inputs.downloadPath)
@@ -25,12 +26,7 @@ export async function run(): Promise<void> {
     log.info(`Backing up as of ${time.headline}.`)
     const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, {
-      timeoutMs: inputs.timeoutMs,
-      waitTimeoutMs: inputs.waitTimeoutMs,
-      signal,
-      cleanup,
-      log: log.info,
-      connection: inputs.connection,
+      ...context,
       onVerify: () => {
         progress.enter('Verify')
         log.info('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…')
@@ -59,13 +55,7 @@ export async function run(): Promise<void> {
     }
     if (inputs.verifyRestore) progress.enter('Verify by restoring')
     const verification = inputs.verifyRestore
-      ? await verifyRestore(session, plan, result, {
-          timeoutMs: inputs.timeoutMs,
-          waitTimeoutMs: inputs.waitTimeoutMs,
-          signal,
-          log: log.info,
-          connection: inputs.connection
-        }).catch(async (error: unknown) => {
+      ? await verifyRestore(session, plan, result, context).catch(async (error: unknown) => {
           await reportFailedVerification(error)
           throw error
         })

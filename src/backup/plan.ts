@@ -2,43 +2,35 @@
  * One backup, start to finish on an open session: list the collection, run BACKUP … WITH detached,
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
-import type { ExplicitAsOf } from './as-of-system-time.js'
+import type { ExplicitAsOf } from '../as-of-system-time.js'
 import { describeBackupTime, type BackupTime } from './backup-time.js'
 import {
-  folderFromJobDescription,
   fullLayerEndTime,
   identifyBackup,
   matchesFolderName,
-  pathKey,
   summarizeBackup,
   type BackupContents,
-  type Destination,
-  type ShowBackupRow
-} from './backups.js'
-import { defaultCollection, redactCollection, resolveUser } from './collection.js'
-import type { StepCleanup } from './cleanup.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { ActionError } from './errors.js'
-import { startDetachedJob } from './detached-job.js'
-import { JobError, runJobToEnd, type JobId } from './job.js'
-import * as sql from './sql.js'
+  type Destination
+} from '../backup-listing.js'
+import { resolveCollection } from '../collection.js'
+import { folderFromJobDescription } from '../job-description.js'
+import { QueryError, type Session } from '../connection.js'
+import { ActionError } from '../errors.js'
+import { startDetachedJob } from '../detached-job.js'
+import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
+import { showBackup, type BackupAddress } from '../show-backup.js'
+import * as sql from '../sql.js'
 import type { ActionInputs } from './inputs.js'
-import { firstDatabase, type BackupTarget } from './targets.js'
-import { supportsCheckFiles } from './version.js'
+import type { BackupTarget } from '../targets.js'
+import { supportsCheckFiles } from '../version.js'
 
-export interface BackupPlan {
+export interface BackupPlan extends BackupAddress {
   target: BackupTarget
-  /** Resolved (`$user` replaced), as sent to CockroachDB. */
-  collection: string
-  /** Credentials redacted, for messages. */
-  collectionForDisplay: string
   destination: Destination
   asOf: ExplicitAsOf | undefined
   /** Which time was chosen and why (backup-time.ts). */
   time: BackupTime
   revisionHistory: boolean
-  encryptionPassphrase: string | undefined
 }
 
 function destinationOf(inputs: ActionInputs): Destination {
@@ -48,11 +40,9 @@ function destinationOf(inputs: ActionInputs): Destination {
 
 /** What to back up where, once the session user is known (for `$user`). */
 export function planBackup(inputs: ActionInputs, sessionUser: string, time: BackupTime): BackupPlan {
-  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
   return {
     target: inputs.target,
-    collection,
-    collectionForDisplay: redactCollection(collection),
+    ...resolveCollection(inputs, sessionUser),
     destination: destinationOf(inputs),
     asOf: time.asOf,
     time,
@@ -61,14 +51,7 @@ export function planBackup(inputs: ActionInputs, sessionUser: string, time: Back
   }
 }
 
-export interface BackupOptions {
-  timeoutMs: number
-  cleanup?: StepCleanup
-  waitTimeoutMs: number
-  signal?: AbortSignal
-  log: (message: string) => void
-  connection: ConnectionSettings
-  pollIntervalMs?: (poll: number) => number
+export interface BackupOptions extends JobContext {
   /** Called once the job has succeeded, before the new folder is identified and verified (a new log group). */
   onVerify?: () => void
 }
@@ -199,25 +182,9 @@ async function startBackup(session: Session, plan: BackupPlan, options: BackupOp
   }
 }
 
-/** SHOW BACKUP reads every layer's manifest (and with check_files every file): as long as the job may take. */
-async function showBackup(
-  session: Session,
-  plan: BackupPlan,
-  path: string,
-  checkFiles: boolean,
-  timeoutMs: number
-): Promise<ShowBackupRow[]> {
-  // Always with the leading slash: v25.4+ can refuse a slashless path (cockroach issue #172292).
-  const statement = sql.showBackup(path === 'LATEST' ? path : pathKey(path), plan.collection, {
-    checkFiles,
-    encryptionPassphrase: plan.encryptionPassphrase
-  })
-  return session.query<ShowBackupRow>(statement, [], `reading backup ${path} in ${plan.collectionForDisplay}`, timeoutMs)
-}
-
 /** SHOW BACKUP (with check_files where supported): the backup is readable, whole, and the one this job wrote. */
 async function verify(session: Session, plan: BackupPlan, path: string, timeoutMs: number): Promise<BackupContents> {
-  const rows = await showBackup(session, plan, path, supportsCheckFiles(session.info.version), timeoutMs)
+  const rows = await showBackup(session, plan, path, { checkFiles: supportsCheckFiles(session.info.version), timeoutMs })
   const contents = summarizeBackup(rows)
   if (contents === undefined) throw new ActionError(`SHOW BACKUP '${path}' returned no rows: the backup is empty or unreadable.`)
   if (!matchesFolderName(path, rows)) {
@@ -242,20 +209,16 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   }
   const jobId = await startBackup(session, plan, options)
   options.log(`Backup job ${jobId} started.`)
-  const { description } = await runJobToEnd(session, jobId, options.connection, {
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-    pollIntervalMs: options.pollIntervalMs
-  }).catch((error: unknown) => {
+  const { description } = await followToEnd(session, jobId, options, 'Backup').catch((error: unknown) => {
     throw withLicenceHint(error)
   })
   options.onVerify?.()
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =
-    plan.destination.kind === 'latest' ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', false, options.timeoutMs)) : undefined
+    plan.destination.kind === 'latest'
+      ? fullLayerEndTime(await showBackup(session, plan, 'LATEST', { checkFiles: false, timeoutMs: options.timeoutMs }))
+      : undefined
   const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime })
   if (!identified.ok) throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`)
   const contents = await verify(session, plan, identified.path, options.timeoutMs)

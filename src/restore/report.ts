@@ -1,8 +1,8 @@
 /** The restore companion's outputs and job summary, written only once the restore job succeeded. */
 import * as core from '@actions/core'
-import { RestoreOutputs } from './constants.js'
-import type { RestorePlan, RestoreResult } from './restore.js'
-import { code, formatBytes, keyValueTable, number, summaryTable, type SummaryCell } from './report.js'
+import { RestoreOutputs } from '../constants.js'
+import type { RestorePlan, RestoreResult } from './plan.js'
+import { code, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
 
 export function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)
@@ -12,7 +12,7 @@ export function setRestoreOutputs(result: RestoreResult): void {
 }
 
 export async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Promise<void> {
-  if (!process.env['GITHUB_STEP_SUMMARY']) return // run outside Actions
+  if (!hasJobSummary()) return
   const upload = result.upload
   await core.summary
     .addHeading('CockroachDB restore', 2)

@@ -3,40 +3,26 @@
  * read the backup (SHOW BACKUP), make room for it (or refuse), run RESTORE … WITH detached and
  * follow the job like a backup job.
  */
-import { pathKey, type ShowBackupRow } from './backups.js'
-import { defaultCollection, isUserfile, redactCollection, resolveUser } from './collection.js'
-import type { StepCleanup } from './cleanup.js'
-import type { ConnectionSettings } from './connection-string.js'
-import { QueryError, type Session } from './connection.js'
-import { RestoreInputs } from './constants.js'
-import { ActionError, databaseErrorFields } from './errors.js'
-import { startDetachedJob } from './detached-job.js'
-import { runJobToEnd, type JobId } from './job.js'
-import type { RestoreActionInputs } from './restore-inputs.js'
-import * as sql from './sql.js'
-import { firstDatabase, type BackupTarget, type TableName } from './targets.js'
+import type { ShowBackupRow } from '../backup-listing.js'
+import { isUserfile, resolveCollection } from '../collection.js'
+import { QueryError, type Session } from '../connection.js'
+import { RestoreInputs } from '../constants.js'
+import { ActionError, databaseErrorFields } from '../errors.js'
+import { startDetachedJob } from '../detached-job.js'
+import { followToEnd, type JobContext, type JobId } from '../job.js'
+import type { RestoreActionInputs } from './inputs.js'
+import { showBackup, type BackupAddress } from '../show-backup.js'
+import * as sql from '../sql.js'
+import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type UploadResult } from './upload.js'
-import { userfileLocation } from './userfile.js'
+import { userfileLocation } from '../userfile-location.js'
 
-export interface RestorePlan {
+export interface RestorePlan extends BackupAddress {
   target: BackupTarget
   path: string
-  /** Resolved (`$user` replaced), as sent to CockroachDB. */
-  collection: string
-  collectionForDisplay: string
   newDbName: string | undefined
   dropExisting: boolean
-  encryptionPassphrase: string | undefined
   sourcePath: string | undefined
-}
-
-export interface RestoreOptions {
-  timeoutMs: number
-  cleanup?: StepCleanup
-  waitTimeoutMs: number
-  signal?: AbortSignal
-  log: (message: string) => void
-  connection: ConnectionSettings
 }
 
 export interface RestoredTable {
@@ -52,15 +38,14 @@ export interface RestoreResult {
 }
 
 export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
-  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), sessionUser)
-  if (inputs.sourcePath !== undefined && !isUserfile(collection)) {
-    throw new ActionError(`source-path uploads into userfile storage, but the collection is ${redactCollection(collection)}.`)
+  const resolved = resolveCollection(inputs, sessionUser)
+  if (inputs.sourcePath !== undefined && !isUserfile(resolved.collection)) {
+    throw new ActionError(`source-path uploads into userfile storage, but the collection is ${resolved.collectionForDisplay}.`)
   }
   return {
     target: inputs.target,
     path: inputs.backupPath,
-    collection,
-    collectionForDisplay: redactCollection(collection),
+    ...resolved,
     newDbName: inputs.newDbName,
     dropExisting: inputs.dropExisting,
     encryptionPassphrase: inputs.encryptionPassphrase,
@@ -99,13 +84,8 @@ export function restoredTables(plan: RestorePlan, rows: ShowBackupRow[]): Restor
   return [...tables].map(([name, count]) => ({ name, rows: count }))
 }
 
-/** SHOW BACKUP reads every layer's manifest: as long as the job may take. */
 async function readBackup(session: Session, plan: RestorePlan, timeoutMs: number): Promise<ShowBackupRow[]> {
-  const statement = sql.showBackup(pathKey(plan.path), plan.collection, {
-    checkFiles: false,
-    encryptionPassphrase: plan.encryptionPassphrase
-  })
-  const rows = await session.query<ShowBackupRow>(statement, [], `reading backup ${plan.path} in ${plan.collectionForDisplay}`, timeoutMs)
+  const rows = await showBackup(session, plan, plan.path, { checkFiles: false, timeoutMs })
   if (rows.length === 0) throw new ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`)
   return rows
 }
@@ -144,7 +124,7 @@ function existingDatabaseError(error: unknown): unknown {
   )
 }
 
-async function startRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<JobId> {
+async function startRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<JobId> {
   const statement: sql.RestoreStatementOptions = {
     target: plan.target,
     path: plan.path,
@@ -167,7 +147,7 @@ async function startRestore(session: Session, plan: RestorePlan, options: Restor
   })
 }
 
-export async function takeRestore(session: Session, plan: RestorePlan, options: RestoreOptions): Promise<RestoreResult> {
+export async function takeRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<RestoreResult> {
   let upload: UploadResult | undefined
   if (plan.sourcePath !== undefined) {
     // Any userfile statement makes CockroachDB create the two tables, with its own schema and grants.
@@ -179,13 +159,7 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
   await makeRoom(session, plan, options.log)
   const jobId = await startRestore(session, plan, options)
   options.log(`Restore job ${jobId} started.`)
-  await runJobToEnd(session, jobId, options.connection, {
-    timeoutMs: options.timeoutMs,
-    signal: options.signal,
-    log: options.log,
-    reconnectTimeoutMs: Math.max(options.waitTimeoutMs, 10_000),
-    label: 'Restore'
-  })
+  await followToEnd(session, jobId, options, 'Restore')
   const tables = restoredTables(plan, backup)
   return { jobId, tables, rows: tables.reduce((sum, table) => sum + table.rows, 0), upload }
 }

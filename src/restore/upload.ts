@@ -3,40 +3,20 @@
  * wrote it, so RESTORE … FROM '<backup-path>' IN '<collection>' finds it: the folder's files under
  * `<collection>/<backup-path>/`, its `incrementals/` under `<collection>/incrementals/<backup-path>/`.
  */
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { StepCleanup } from './cleanup.js'
-import type { Session } from './connection.js'
-import { manifestChecksum } from './download.js'
-import { ActionError, fileSystemError, InputError } from './errors.js'
-import { listLocalFiles } from './local-files.js'
-import { indexFolderName, joinPath, safeRelativePath, writeStoredFile, type UserfileLocation } from './userfile.js'
+import type { StepCleanup } from '../cleanup.js'
+import type { Session } from '../connection.js'
+import { checkManifests, listLocalFiles, storedName } from '../backup-folder.js'
+import { fileSystemError, InputError } from '../errors.js'
+import { writeStoredFile } from '../userfile.js'
+import { joinPath, safeRelativePath, type UserfileLocation } from '../userfile-location.js'
 
 export interface UploadResult {
   files: number
   written: number
   unchanged: number
   bytes: number
-}
-
-/** Where a local file goes in the collection (the inverse of the download's layout). */
-export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
-  const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
-  if (layer !== undefined) return `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
-  const indexEntry = /^index\/(.+)$/.exec(relative)?.[1]
-  if (indexEntry !== undefined) return `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/${indexEntry}`
-  return `${joinPath(location.path, backupPath)}/${relative}`
-}
-
-/** A folder whose manifest does not match its checksum is refused before anything is written. */
-async function checkManifests(directory: string, files: string[]): Promise<void> {
-  for (const manifest of files.filter(file => file.endsWith('BACKUP_MANIFEST'))) {
-    if (!files.includes(`${manifest}-CHECKSUM`)) continue
-    const expected = await readFile(join(directory, `${manifest}-CHECKSUM`))
-    if (!manifestChecksum(await readFile(join(directory, manifest))).equals(expected)) {
-      throw new ActionError(`${join(directory, manifest)} does not match its checksum: the downloaded backup is corrupt.`)
-    }
-  }
 }
 
 export async function uploadBackup(

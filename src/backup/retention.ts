@@ -3,11 +3,13 @@
  * each with its incremental layers and its backup-index entries, so only the newest ones remain.
  * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
  */
-import { pathKey, samePath } from './backups.js'
-import type { Session } from './connection.js'
-import { ActionError } from './errors.js'
-import * as sql from './sql.js'
-import { backupPrefixes, likePrefix, listStoredFiles, type UserfileLocation } from './userfile.js'
+import { pathKey, samePath } from '../backup-listing.js'
+import type { Session } from '../connection.js'
+import { ActionError } from '../errors.js'
+import * as sql from '../sql.js'
+import { backupPrefixes } from '../backup-folder.js'
+import { listStoredFiles } from '../userfile.js'
+import { likePrefix, type UserfileLocation } from '../userfile-location.js'
 
 /** A folder BACKUP … INTO '<collection>' chose itself, named after its end time (backupbase.DateBasedIntoFolderName). */
 const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/

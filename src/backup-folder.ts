@@ -1,0 +1,91 @@
+/**
+ * The one format download and upload agree on: where a backup's files live in the collection and
+ * where they sit in a local folder (both ways), and the manifest checksum that proves a folder whole.
+ */
+import { createHash } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ActionError } from './errors.js'
+import { joinPath, safeRelativePath, type UserfileLocation } from './userfile-location.js'
+import { writesManifestChecksum, type CockroachVersion } from './version.js'
+
+/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
+export function indexFolderName(backupPath: string): string {
+  return backupPath.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
+}
+
+/**
+ * Where a backup's files live in the collection: its folder, (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest), and (v25.4+) one backup
+ * index entry per layer under `metadata/index/<folder with - for />` (backup_index.go). Locally
+ * the folder's files sit at the top, the layers under `incrementals/` and the index entries under
+ * `index/`, so a restore elsewhere carries the chain's index with it.
+ */
+export function backupPrefixes(location: UserfileLocation, backupPath: string): { stored: string; local: string }[] {
+  return [
+    { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
+    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' },
+    { stored: `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/`, local: 'index/' }
+  ]
+}
+
+/** Where a local file goes in the collection: the inverse of localName. */
+export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
+  const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
+  if (layer !== undefined) return `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
+  const indexEntry = /^index\/(.+)$/.exec(relative)?.[1]
+  if (indexEntry !== undefined) return `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/${indexEntry}`
+  return `${joinPath(location.path, backupPath)}/${relative}`
+}
+
+/** Where a stored file found under `prefix` goes locally, or undefined when it is no plain path inside the folder. */
+export function localName(prefix: { stored: string; local: string }, filename: string): string | undefined {
+  const relative = prefix.local + filename.slice(prefix.stored.length)
+  return filename.startsWith(prefix.stored) && safeRelativePath(relative) ? relative : undefined
+}
+
+/** Files under a directory, as sorted relative paths with / separators. */
+export async function listLocalFiles(directory: string, prefix = ''): Promise<string[]> {
+  const entries = await readdir(join(directory, prefix), { withFileTypes: true })
+  const nested: string[][] = []
+  for (const entry of entries) {
+    if (entry.isDirectory()) nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`))
+    else if (entry.isFile()) nested.push([`${prefix}${entry.name}`])
+    else
+      throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
+  }
+  return nested.flat().sort()
+}
+
+/** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */
+export function manifestChecksum(manifest: Buffer): Buffer {
+  return createHash('sha256').update(manifest).digest().subarray(0, 4)
+}
+
+export interface ChecksumOptions {
+  /** The cluster's version: from v22.2 every manifest has a checksum, so a missing one is an error. */
+  version?: CockroachVersion
+  warn?: (message: string) => void
+}
+
+/** Every manifest in the folder (`files` relative to it) against its checksum file. */
+export async function checkManifests(directory: string, files: string[], options: ChecksumOptions = {}): Promise<void> {
+  for (const manifest of files.filter(file => file.endsWith('BACKUP_MANIFEST'))) {
+    const checksum = `${manifest}-CHECKSUM`
+    if (!files.includes(checksum)) {
+      const missing = `${manifest} has no ${checksum} next to it`
+      if (writesManifestChecksum(options.version)) {
+        throw new ActionError(`${missing}, which CockroachDB ${options.version?.text ?? ''} always writes: the backup is incomplete.`)
+      }
+      options.warn?.(`${missing}, so it cannot be checked.`)
+      continue
+    }
+    const expected = await readFile(join(directory, checksum))
+    const actual = manifestChecksum(await readFile(join(directory, manifest)))
+    if (!actual.equals(expected)) {
+      throw new ActionError(
+        `${manifest} does not match ${checksum} (expected ${expected.toString('hex')}, got ${actual.toString('hex')}): the backup is corrupt.`
+      )
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/** The backup action's inputs: the shared ones, then what only a backup takes. */
+import * as core from '@actions/core'
+import { parseAsOfSystemTime, type AsOfSystemTime } from '../as-of-system-time.js'
+import { isUserfile, scheme } from '../collection.js'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../constants.js'
+import { InputError } from '../errors.js'
+import { optional, parseBoolean, parseSeconds, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import * as log from '../log.js'
+
+export interface ActionInputs extends SharedInputs {
+  asOf: AsOfSystemTime | undefined
+  /** The cluster's `--max-offset`: how far a write's timestamp may be ahead of the clock the step reads. */
+  maxClockOffsetMs: number
+  subdirectory: string | undefined
+  incremental: boolean
+  revisionHistory: boolean
+  /** Where to copy the backup's files; only for userfile collections. */
+  downloadPath: string | undefined
+  /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
+  keepBackups: number | undefined
+  /** Restore the new backup into scratch databases and compare row counts. */
+  verifyRestore: boolean
+}
+
+function parseSubdirectory(value: string): string | undefined {
+  const text = optional(value)
+  if (text === undefined) return undefined
+  if (text.includes('\0')) throw new InputError(Inputs.Subdirectory, 'cannot contain a NUL character.')
+  if (text.toUpperCase() === 'LATEST') {
+    throw new InputError(Inputs.Subdirectory, 'to append to the latest backup, set incremental: true instead.')
+  }
+  return text
+}
+
+export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
+  const read = (name: string): string => readRaw(name) ?? ''
+  const shared = readSharedInputs(readRaw, mask)
+  return {
+    ...shared,
+    // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
+    asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
+    maxClockOffsetMs: parseSeconds(Inputs.MaxClockOffset, read(Inputs.MaxClockOffset), DEFAULT_MAX_CLOCK_OFFSET_SECONDS, true),
+    subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
+    incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
+    revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
+    downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
+    keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
+    verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
+  }
+}
+
+const MAX_KEEP_BACKUPS = 10_000
+
+function parseKeepBackups(value: string, collection: string | undefined): number | undefined {
+  const text = optional(value)
+  if (text === undefined) return undefined
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
+    throw new InputError(
+      Inputs.KeepBackups,
+      `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`
+    )
+  }
+  if (collection !== undefined && !isUserfile(collection)) {
+    throw new InputError(
+      Inputs.KeepBackups,
+      `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`
+    )
+  }
+  return Number(text)
+}
+
+function parseDownloadPath(value: string, collection: string | undefined): string | undefined {
+  const path = optional(value)
+  if (path === undefined) return undefined
+  if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
+  if (collection !== undefined && !isUserfile(collection)) {
+    throw new InputError(
+      Inputs.DownloadPath,
+      `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`
+    )
+  }
+  return path
+}
+
+/**
+ * Downloaded files end up wherever the workflow puts them, usually an artifact, which on a public
+ * repository any signed-in user can download: say so when they are not encrypted.
+ */
+export function noticeAboutDownload(inputs: ActionInputs, notice: (message: string) => void = log.notice): void {
+  if (inputs.downloadPath === undefined || inputs.encryptionPassphrase !== undefined) return
+  notice(
+    `${Inputs.DownloadPath} is set without ${Inputs.EncryptionPassphrase}: the downloaded backup files are not encrypted, and anyone who can read them (an artifact of a public repository: any signed-in GitHub user) can read the data. Set ${Inputs.EncryptionPassphrase} from a secret.`
+  )
+}

@@ -1,3 +1,0 @@
-import { runRestore } from './restore-main.js'
-
-void runRestore()

@@ -1,0 +1,79 @@
+/** The job summary's building blocks: HTML escaping, byte sizes, tables, and the failure summary. */
+import * as core from '@actions/core'
+
+/** Whether there is a job summary to write: not when run outside Actions (npm start prints instead). */
+export function hasJobSummary(): boolean {
+  return Boolean(process.env['GITHUB_STEP_SUMMARY'])
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
+}
+
+/** One cell of a summary table: plain text (escaped here), or HTML that is already safe. */
+export interface SummaryCell {
+  text?: string
+  html?: string
+  header?: boolean
+  align?: 'left' | 'right'
+}
+
+/**
+ * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
+ * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
+ */
+export function summaryTable(rows: SummaryCell[][]): string {
+  const cell = (c: SummaryCell): string => {
+    const tag = c.header ? 'th' : 'td'
+    const align = c.align ? ` align="${c.align}"` : ''
+    return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`
+  }
+  return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`
+}
+
+/** A key/value table: keys as left-aligned headers. */
+export function keyValueTable(rows: [string, SummaryCell][]): string {
+  return summaryTable(rows.map(([key, value]) => [{ text: key, header: true, align: 'left' }, value]))
+}
+
+export const code = (text: string): SummaryCell => ({ html: `<code>${escapeHtml(text)}</code>` })
+export const number = (text: string): SummaryCell => ({ text, align: 'right' })
+
+/** What the summary of a failed step says: what failed, the statement, the job, the hint. */
+export interface FailureReport {
+  /** "CockroachDB backup", "CockroachDB restore". */
+  title: string
+  phase: string | undefined
+  message: string
+  statement: string | undefined
+  jobId: string | undefined
+  hint: string | undefined
+}
+
+export async function writeFailureSummary(failure: FailureReport): Promise<void> {
+  if (!hasJobSummary()) return
+  const summary = core.summary
+    .addHeading(`${failure.title} failed`, 2)
+    .addRaw(
+      keyValueTable([
+        ['Phase', { text: failure.phase ?? 'Start' }],
+        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
+        ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][])),
+        ...(failure.hint === undefined ? [] : ([['Hint', { text: failure.hint }]] as [string, SummaryCell][]))
+      ])
+    )
+  if (failure.statement !== undefined) summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql')
+  await summary.write()
+}
+
+/** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */
+export function escapeHtml(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;')
+}

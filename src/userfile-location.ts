@@ -1,0 +1,103 @@
+/**
+ * Where userfile storage keeps a collection, without a server: a URI's host is the qualified table
+ * prefix of `<prefix>_upload_files` and `<prefix>_upload_payload` (pkg/cloud/userfile), its path the
+ * collection's folder; plus the name rules every stored and local path must follow.
+ */
+import { InputError } from './errors.js'
+import * as sql from './sql.js'
+
+export interface UserfileTables {
+  /** Quoted, ready for SQL. */
+  files: string
+  payload: string
+  /** The prefix as a person would write it, for messages. */
+  prefix: string
+}
+
+export interface UserfileLocation {
+  tables: UserfileTables
+  /** The collection's path inside the storage, as stored: `/bank-backup`, or `/` at the root. */
+  path: string
+}
+
+/** One part of a qualified name as CockroachDB reads it: quoted parts literally, bare ones lower-cased. */
+function parseNameParts(prefix: string): string[] {
+  const parts: string[] = []
+  let rest = prefix
+  while (rest !== '') {
+    let part: string
+    if (rest.startsWith('"')) {
+      let i = 1
+      part = ''
+      for (;;) {
+        if (i >= rest.length) throw new Error('unterminated quote')
+        if (rest[i] === '"') {
+          if (rest[i + 1] !== '"') break
+          part += '"'
+          i += 2
+        } else {
+          part += rest.charAt(i)
+          i++
+        }
+      }
+      rest = rest.slice(i + 1)
+    } else {
+      const dot = rest.indexOf('.')
+      part = (dot === -1 ? rest : rest.slice(0, dot)).toLowerCase()
+      rest = dot === -1 ? '' : rest.slice(dot)
+    }
+    if (part === '') throw new Error('empty name part')
+    parts.push(part)
+    if (rest.startsWith('.')) rest = rest.slice(1)
+    else if (rest !== '') throw new Error('expected a dot')
+  }
+  return parts
+}
+
+/**
+ * The tables behind a userfile URI. An empty host means the session user's default space,
+ * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ */
+export function userfileLocation(collection: string, sessionUser: string, input: string): UserfileLocation {
+  const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection)
+  if (!match) throw new InputError(input, 'is for userfile:// collections only; other storages are already outside the cluster.')
+  const host = decodeURIComponent(match[1] ?? '')
+  const path = decodeURIComponent(match[2] ?? '')
+  let parts: string[]
+  try {
+    parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host)
+  } catch (error) {
+    throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`)
+  }
+  if (parts.length < 1 || parts.length > 3)
+    throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`)
+  const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
+  return {
+    tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },
+    path: path === '' ? '/' : path
+  }
+}
+
+/** Go's path.Join for the two pieces CockroachDB joins: the collection path and a backup folder. */
+export function joinPath(base: string, folder: string): string {
+  const joined = `${base}/${folder}`.split('/').filter(part => part !== '' && part !== '.')
+  return `/${joined.join('/')}`
+}
+
+/** A LIKE pattern matching exactly the names that start with `prefix` (\ is the default escape). */
+export function likePrefix(prefix: string): string {
+  return `${prefix.replace(/[\\%_]/g, match => `\\${match}`)}%`
+}
+
+/**
+ * A name from the cluster becomes a path only if it cannot climb out of the directory. Control
+ * characters are refused too: CockroachDB never writes them, and a line break in a name is an attack.
+ */
+export function safeRelativePath(relative: string): boolean {
+  const parts = relative.split('/')
+  return (
+    relative !== '' &&
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    parts.every(part => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !/[\x00-\x1f\x7f]/.test(part))
+  )
+}

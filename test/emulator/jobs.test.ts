@@ -1,0 +1,104 @@
+/** The emulator's job lifecycle (SHOW JOB, pause, cancel, failure), through the real `pg` driver. */
+import { describe, expect, it } from 'vitest'
+import { COLLECTION, emulator, connect, failure, pollJob, detachedBackup, paths } from '../support/emulator-client.js'
+
+describe('jobs', () => {
+  it('shows SHOW JOB with its column set and answers SELECT … FROM [SHOW JOB n]', async () => {
+    const client = await connect(await emulator())
+    const { jobId } = await detachedBackup(client, `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+    const job = await client.query(`SHOW JOB ${jobId}`)
+    expect(job.fields.map(f => f.name)).toEqual([
+      'job_id',
+      'job_type',
+      'description',
+      'statement',
+      'user_name',
+      'status',
+      'running_status',
+      'created',
+      'started',
+      'finished',
+      'modified',
+      'fraction_completed',
+      'error',
+      'coordinator_id',
+      'trace_id',
+      'last_run',
+      'next_run',
+      'num_runs',
+      'execution_errors'
+    ])
+    expect(job.rows[0]).toMatchObject({ job_id: jobId, job_type: 'BACKUP', user_name: 'root', status: 'succeeded' })
+    const selected = await client.query(`SELECT status, fraction_completed, error FROM [SHOW JOB ${jobId}]`)
+    expect(selected.rows).toEqual([{ status: 'succeeded', fraction_completed: '1', error: '' }])
+    const unknown = await failure(client.query(`SELECT nope FROM [SHOW JOB ${jobId}]`))
+    expect([unknown.code, unknown.message]).toEqual(['42703', 'column "nope" does not exist'])
+  })
+
+  it('fails the next job with the injected error, in the job and in a waiting statement', async () => {
+    const emu = await emulator()
+    const client = await connect(emu)
+    emu.failNextJob({ message: 'simulated: out of disk' })
+    const { history } = await detachedBackup(client, `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+    expect(history.at(-1)).toMatchObject({ status: 'failed', error: 'simulated: out of disk' })
+    emu.failNextJob({ message: 'simulated: node lost', code: '40001' })
+    const error = await failure(client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`))
+    expect([error.code, error.message]).toEqual(['40001', 'simulated: node lost'])
+    expect(await paths(client)).toEqual([])
+  })
+
+  it('cancels a running job and answers CANCEL JOB as CockroachDB does for other states', async () => {
+    const emu = await emulator({ jobDurationMs: 5_000 })
+    const client = await connect(emu)
+    const { rows } = await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+    const jobId = rows[0].job_id as string
+    const cancel = await client.query({ text: 'CANCEL JOB $1', values: [jobId] })
+    expect(cancel.command).toBe('CANCEL')
+    expect(emu.cluster.jobs.get(jobId)?.status).toBe('cancel-requested')
+    await client.query(`CANCEL JOB ${jobId}`)
+    const history = await pollJob(client, jobId)
+    expect(history.at(-1)).toMatchObject({ status: 'canceled', error: '' })
+    await client.query(`CANCEL JOB ${jobId}`)
+    emu.setJobDuration(10)
+    const done = await detachedBackup(client, `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+    const finished = await failure(client.query(`CANCEL JOB ${done.jobId}`))
+    expect([finished.code, finished.message]).toEqual(['XXUUU', 'job with status succeeded cannot be requested to be canceled'])
+    expect((await failure(client.query('CANCEL JOB 123'))).message).toBe('job with ID 123 does not exist')
+  })
+
+  it('ends a waiting BACKUP with "job canceled by user" when its job is canceled elsewhere', async () => {
+    const emu = await emulator({ jobDurationMs: 5_000 })
+    const waiting = (await connect(emu)).query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
+    const other = await connect(emu)
+    for (let i = 0; i < 100 && emu.cluster.jobs.size === 0; i++) await new Promise(r => setTimeout(r, 5))
+    const [job] = [...emu.cluster.jobs.values()]
+    await other.query(`CANCEL JOB ${job?.id}`)
+    const error = await failure(waiting)
+    expect(error.message).toBe('job canceled by user')
+  })
+
+  it('keeps a job running when connections drop, and pauses jobs on request', async () => {
+    const emu = await emulator({ jobDurationMs: 150 })
+    const client = await connect(emu)
+    client.on('error', () => undefined)
+    const { rows } = await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+    emu.pauseJobs()
+    emu.dropConnections()
+    await new Promise(r => setTimeout(r, 250))
+    const jobId = rows[0].job_id as string
+    expect(emu.cluster.jobs.get(jobId)?.status).toBe('running')
+    emu.resumeJobs()
+    const again = await connect(emu)
+    expect((await pollJob(again, jobId)).at(-1)?.status).toBe('succeeded')
+    expect(await paths(again)).toHaveLength(1)
+  })
+
+  it('slows every statement down with setQueryDelay', async () => {
+    const emu = await emulator()
+    const client = await connect(emu)
+    emu.setQueryDelay(150)
+    const started = Date.now()
+    await client.query('SELECT 1')
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140)
+  })
+})
