@@ -136,12 +136,19 @@ export interface SessionInfo {
 
 type TypeParserLookup = pg.CustomTypesConfig['getTypeParser']
 
-/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them). */
+/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them), and a binary UUID is read. */
 const BINARY_TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((...[oid, format]: Parameters<TypeParserLookup>): unknown =>
-    oid === pg.types.builtins.BYTEA && format === 'binary'
-      ? (value: Buffer): Buffer => value
-      : (pg.types.getTypeParser(oid, format) as unknown)) as TypeParserLookup
+  getTypeParser: ((...[oid, format]: Parameters<TypeParserLookup>): unknown => {
+    if (format === 'binary' && oid === pg.types.builtins.BYTEA) return (value: Buffer): Buffer => value
+    // A UUID's 16 bytes, written as text the way the text format does (node-postgres has no binary UUID parser).
+    if (format === 'binary' && oid === pg.types.builtins.UUID) return uuidText
+    return pg.types.getTypeParser(oid, format) as unknown
+  }) as TypeParserLookup
+}
+
+function uuidText(value: Buffer): string {
+  const hex = value.toString('hex')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /** Session variables the action depends on, set on every connection it opens (also after a reconnect). */

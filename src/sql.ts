@@ -181,6 +181,11 @@ export function readUserfileChunks(payloadTable: string): string {
   return `SELECT byte_offset, payload FROM ${payloadTable} WHERE file_id = $1 ORDER BY byte_offset`
 }
 
+/** Every chunk of several small files in one streamed query, file by file and in order within each. */
+export function readUserfileChunksOfFiles(payloadTable: string): string {
+  return `SELECT file_id, byte_offset, payload FROM ${payloadTable} WHERE file_id = ANY($1::UUID[]) ORDER BY file_id, byte_offset`
+}
+
 /** One stored file by name. */
 export function findUserfile(filesTable: string): string {
   return `SELECT filename, file_id, file_size FROM ${filesTable} WHERE filename = $1`

@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve, sep } from 'node:path'
 import { Inputs } from '../constants.js'
 import { ActionError, fileSystemError, InputError } from '../errors.js'
 import { backupPrefixes, checkManifests, listLocalFiles, localName, type ChecksumOptions } from '../backup-folder.js'
-import { listStoredFiles, readStoredFile, storedSha256, type PlannedStoredFile } from '../userfile.js'
+import { listStoredFiles, readStoredFile, readStoredFiles, storedSha256, type PlannedStoredFile } from '../userfile.js'
 import { joinPath, type UserfileLocation } from '../userfile-location.js'
 import type { Session } from '../connection.js'
 
@@ -145,6 +145,34 @@ async function holdsSameBackup(session: Session, location: UserfileLocation, dir
   return true
 }
 
+/** Files up to this size are read in groups; larger ones stream on their own. */
+const SMALL_FILE_BYTES = 1024 * 1024
+/** A group holds at most this many bytes in memory, and this many files. */
+const BATCH_BYTES = 16 * 1024 * 1024
+const BATCH_FILES = 256
+
+/** Consecutive small files grouped (in listing order); every larger file alone. */
+function batches(files: PlannedFile[]): PlannedFile[][] {
+  const groups: PlannedFile[][] = []
+  let current: PlannedFile[] = []
+  let bytes = 0
+  for (const file of files) {
+    if (file.size > SMALL_FILE_BYTES) {
+      groups.push([file])
+      continue
+    }
+    if (current.length === BATCH_FILES || bytes + file.size > BATCH_BYTES) {
+      groups.push(current)
+      current = []
+      bytes = 0
+    }
+    current.push(file)
+    bytes += file.size
+  }
+  if (current.length > 0) groups.push(current)
+  return groups
+}
+
 async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
   const stream = createWriteStream(target, { flags: 'wx' })
   let streamError: Error | undefined
@@ -201,12 +229,30 @@ export async function downloadBackup(
     )
   }
   try {
-    for (const file of files) {
+    const made = new Set<string>()
+    const targetOf = async (file: PlannedFile): Promise<string> => {
       const target = join(directory, ...file.relative.split('/'))
       if (!target.startsWith(directory + sep)) throw new ActionError(`Refusing to write outside ${directory}: ${file.relative}`)
-      await mkdir(dirname(target), { recursive: true })
-      await downloadFile(session, location, file, target + PARTIAL_SUFFIX)
-      await rename(target + PARTIAL_SUFFIX, target)
+      if (!made.has(dirname(target))) await mkdir(dirname(target), { recursive: true })
+      made.add(dirname(target))
+      return target
+    }
+    for (const batch of batches(files)) {
+      const [first] = batch
+      if (batch.length === 1 && first !== undefined && first.size > SMALL_FILE_BYTES) {
+        const target = await targetOf(first)
+        await downloadFile(session, location, first, target + PARTIAL_SUFFIX)
+        await rename(target + PARTIAL_SUFFIX, target)
+        continue
+      }
+      // Small files: one query for the group, then each file written in one call.
+      const chunks = new Map<PlannedStoredFile, Buffer[]>(batch.map(file => [file, []]))
+      await readStoredFiles(session, location, batch, (file, chunk) => chunks.get(file)?.push(chunk))
+      for (const file of batch) {
+        const target = await targetOf(file)
+        await writeFile(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
+        await rename(target + PARTIAL_SUFFIX, target)
+      }
     }
     await checkManifests(
       directory,

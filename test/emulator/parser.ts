@@ -71,7 +71,11 @@ export interface ShowBackupStatement {
 }
 
 /** `column = v`, `column >= v`, `column LIKE v` or `column IN (SELECT c FROM t WHERE …)`, joined by AND. */
-export type Condition = { column: string; op: '=' | '>=' | 'like'; value: Value } | { column: string; op: 'in'; subquery: Subquery }
+export type Condition =
+  | { column: string; op: '=' | '>=' | 'like'; value: Value }
+  | { column: string; op: 'in'; subquery: Subquery }
+  /** `column = ANY($n)`: the placeholder holds an array (`{a,b}` in text form). */
+  | { column: string; op: 'any'; value: Value }
 
 /** `SELECT column FROM table WHERE …` inside `IN (…)`: how keep-backups deletes a folder's chunks. */
 export interface Subquery {
@@ -87,7 +91,8 @@ export interface SelectUserfileStatement {
   table: string[]
   columns: { column: string; encoding?: string; aggregate?: Aggregate; name: string }[]
   where: Condition[]
-  orderBy: string | undefined
+  /** The ORDER BY columns, first to last (none: storage order). */
+  orderBy: string[]
   limit: Value | undefined
 }
 
@@ -210,7 +215,10 @@ class Parser {
       this.maxPlaceholder = Math.max(this.maxPlaceholder, token.index)
     } else this.fail()
     this.pos++
-    if (this.acceptPunct('::')) this.name()
+    if (this.acceptPunct('::')) {
+      this.name()
+      if (this.acceptPunct('[')) this.expectPunct(']') // an array type: UUID[]
+    }
     return value
   }
 
@@ -291,10 +299,11 @@ class Parser {
       return { column: expr.column, encoding: expr.encoding, aggregate: expr.aggregate, name }
     })
     const where = this.where()
-    let orderBy: string | undefined
+    const orderBy: string[] = []
     if (this.acceptWord('order')) {
       this.expectWord('by')
-      orderBy = this.name()
+      do orderBy.push(this.name())
+      while (this.acceptPunct(','))
     }
     const limit = this.acceptWord('limit') ? this.value() : undefined
     return { kind: 'select-userfile', table, columns, where, orderBy, limit }
@@ -316,6 +325,12 @@ class Parser {
         continue
       }
       const op = this.acceptPunct('=') ? '=' : this.acceptPunct('>=') ? '>=' : this.acceptWord('like') ? 'like' : this.fail()
+      if (op === '=' && this.acceptWord('any')) {
+        this.expectPunct('(')
+        where.push({ column, op: 'any', value: this.value() })
+        this.expectPunct(')')
+        continue
+      }
       where.push({ column, op, value: this.value() })
     } while (this.acceptWord('and'))
     return where

@@ -68,6 +68,7 @@ function asRecord(which: Which, row: UserfileRow | PayloadRow): Record_ {
 /** Whether a row meets every condition; an `IN (SELECT …)` reads the other table's current rows. */
 function meetsAll(cluster: Cluster, record: Record_, where: Condition[], text: (value: Value) => string): boolean {
   return where.every(condition => {
+    if (condition.op === 'any') return arrayElements(text(condition.value)).includes(String(record[condition.column]))
     if (condition.op !== 'in') return matches(record, condition, text(condition.value))
     const cell = record[condition.column]
     if (cell === undefined) throw undefinedColumn(condition.column)
@@ -84,7 +85,14 @@ function meetsAll(cluster: Cluster, record: Record_, where: Condition[], text: (
   })
 }
 
-function matches(record: Record_, condition: Exclude<Condition, { op: 'in' }>, value: string): boolean {
+/** An array parameter in text form, `{a,b}` or `{"a","b"}` (how node-postgres sends a JS array); only plain elements. */
+function arrayElements(text: string): string[] {
+  if (!text.startsWith('{') || !text.endsWith('}')) throw new CrdbError(`could not parse "${text.slice(0, 20)}" as type uuid[]`, '22P02')
+  const body = text.slice(1, -1)
+  return body === '' ? [] : body.split(',').map(element => element.replace(/^"(.*)"$/, '$1'))
+}
+
+function matches(record: Record_, condition: Exclude<Condition, { op: 'in' | 'any' }>, value: string): boolean {
   const cell = record[condition.column]
   if (cell === undefined) throw undefinedColumn(condition.column)
   if (condition.op === 'like') return likeToRegExp(value).test(String(cell))
@@ -117,13 +125,13 @@ export function selectUserfile(cluster: Cluster, statement: SelectUserfileStatem
   const { tables, which } = findTables(cluster, statement.table)
   const source: (UserfileRow | PayloadRow)[] = which === 'files' ? tables.files : tables.payload
   let records = source.map(row => asRecord(which, row)).filter(record => meetsAll(cluster, record, statement.where, text))
-  const order = statement.orderBy
-  if (order !== undefined) {
-    records = records.sort((a, b) => {
-      const [x, y] = [a[order], b[order]]
-      if (x === undefined) throw undefinedColumn(order)
-      return typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0
-    })
+  const compare = (a: Record_, b: Record_, column: string): number => {
+    const [x, y] = [a[column], b[column]]
+    if (x === undefined) throw undefinedColumn(column)
+    return typeof x === 'number' && typeof y === 'number' ? x - y : String(x) < String(y) ? -1 : String(x) > String(y) ? 1 : 0
+  }
+  if (statement.orderBy.length > 0) {
+    records = records.sort((a, b) => statement.orderBy.reduce((order, column) => order || compare(a, b, column), 0))
   }
   if (statement.limit !== undefined) records = records.slice(0, Number(text(statement.limit)))
   userfileSelectColumns(cluster, statement) // the same checks as Describe

@@ -134,7 +134,7 @@ function protocolViolation(text: string): WireFailure {
  * (pkg/sql/pgwire/types.go, writeBinaryDatum; docs/cockroachdb-facts.md).
  */
 function binaryCapable(type: PgType): boolean {
-  return type === 'int8' || type === 'float8' || type === 'bool' || type === 'text' || type === 'bytea'
+  return type === 'int8' || type === 'float8' || type === 'bool' || type === 'text' || type === 'bytea' || type === 'uuid'
 }
 
 function encodeBinary(type: PgType, text: string): Buffer {
@@ -151,6 +151,9 @@ function encodeBinary(type: PgType, text: string): Buffer {
     }
     case 'bool':
       return Buffer.from([text === 't' ? 1 : 0])
+    case 'uuid':
+      // writeBinaryDatumNotNull: a UUID's 16 bytes (v.GetBytes()).
+      return Buffer.from(text.replaceAll('-', ''), 'hex')
     case 'bytea':
       if (!text.startsWith('\\x')) throw new Error(`a bytea cell is not in hex form: ${text.slice(0, 10)}`)
       return Buffer.from(text.slice(2), 'hex')
