@@ -71,8 +71,8 @@ function validJobId(jobId: string): string {
 }
 
 /**
- * One job's state through SHOW JOB, the supported interface: v26.1+ refuses crdb_internal and
- * system to ordinary sessions (PR #158085). SHOW JOB has these columns in every version from v21.2
+ * One job's state through SHOW JOB, the supported interface: v26.1+ refuses the internal schemas
+ * to ordinary sessions (PR #158085). SHOW JOB has these columns in every version from v21.2
  * (pkg/sql/delegate/show_jobs.go). The id is inlined, not bound: the delegate prints the id
  * expression into the query it builds, and a placeholder there was not confirmed for every version.
  */
@@ -88,7 +88,7 @@ export function jobStatus(jobId: string): string {
 export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 
 /**
- * The gateway's HLC time as a decimal (`<ns>.<logical>`): a builtin outside crdb_internal, so not
+ * The gateway's HLC time as a decimal (`<ns>.<logical>`): an ordinary builtin, not an internal table, so not
  * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
  * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
  */
@@ -99,13 +99,11 @@ export const CLUSTER_NOW = 'SELECT now() AS now'
 
 /**
  * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
- * supported interface (crdb_internal is restricted from v26.1); it lists the last 12 hours.
+ * supported interface (the internal schemas are restricted from v26.1); it lists the last 12 hours.
  */
 export const RECENT_JOBS =
   'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ'
 
-/** crdb_internal.jobs has these columns in every supported version (see docs/cockroachdb-facts.md). */
-export const JOB_STATUS = 'SELECT status, fraction_completed, error, description FROM crdb_internal.jobs WHERE job_id = $1'
 
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`

@@ -4,12 +4,12 @@
  */
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { backupFilePrefixes, deleteBackup, planRetention } from '../src/backup/retention.js'
 import { userfileLocation } from '../src/userfile-location.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
-import { CHUNK, createUserfileTables, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
+import { freshUserfileDatabase } from './support/userfile-database.js'
+import { CHUNK, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
 
 describe('planRetention', () => {
   const listed = ['/2024/05/01-020000.00', '/2024/05/03-020000.00', '/release-42', '/2024/05/02-020000.00', '/2024/05/04-020000.00']
@@ -95,13 +95,7 @@ describe('deleteBackup on PostgreSQL with userfile tables', () => {
   })
 
   beforeEach(async () => {
-    await server.query('DROP DATABASE IF EXISTS defaultdb WITH (FORCE)')
-    await server.query('CREATE DATABASE defaultdb')
-    const url = server.url({ database: 'defaultdb', sslmode: 'disable' })
-    admin = new pg.Client({ connectionString: url })
-    await admin.connect()
-    await createUserfileTables(admin)
-    session = await Session.open(parseConnectionString(url), { waitTimeoutMs: 5000 })
+    ;({ admin, session } = await freshUserfileDatabase(server))
   })
 
   afterEach(async () => {

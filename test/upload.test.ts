@@ -15,7 +15,8 @@ import { downloadBackup } from '../src/backup/download.js'
 import { uploadBackup } from '../src/restore/upload.js'
 import { userfileLocation } from '../src/userfile-location.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
-import { CHUNK, createUserfileTables, pseudoRandomBytes } from './support/userfile-tables.js'
+import { freshUserfileDatabase } from './support/userfile-database.js'
+import { CHUNK, pseudoRandomBytes } from './support/userfile-tables.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const BACKUP = '/2024/05/07-141012.34'
@@ -34,14 +35,7 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  await server.query('DROP DATABASE IF EXISTS defaultdb WITH (FORCE)')
-  await server.query('CREATE DATABASE defaultdb')
-  const url = server.url({ database: 'defaultdb', sslmode: 'disable' })
-  admin = new pg.Client({ connectionString: url })
-  admin.on('error', () => undefined) // terminateBackends kills this connection too
-  await admin.connect()
-  await createUserfileTables(admin)
-  session = await Session.open(parseConnectionString(url), { waitTimeoutMs: 5000 })
+  ;({ admin, session } = await freshUserfileDatabase(server))
   workdir = mkdtempSync(join(tmpdir(), 'upload-test-'))
 })
 

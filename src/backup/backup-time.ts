@@ -10,7 +10,7 @@
  * out. The step's start plus the offset is later than every such write. It is also later than
  * some writes made after the step started; that costs nothing, since the backup is still one
  * consistent snapshot. The offset is a node start flag, not a cluster setting, and no supported
- * SQL shows it (crdb_internal is restricted from v26.1), so it is an input: 0.5 s unless the
+ * SQL shows it (the internal schemas are restricted from v26.1), so it is an input: 0.5 s unless the
  * cluster runs with another `--max-offset`, 0 for a single node.
  *
  * Why not keep `-10s` and wait until it falls after the step's start (the issue's option b): that

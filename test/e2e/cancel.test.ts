@@ -5,27 +5,15 @@
  * workflow was cancelled, before SIGTERM is due.
  */
 import type { ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { reserveEmulatorPort, startEmulator, type Emulator } from '../emulator/index.js'
 import { ROOT, runBundledAction, type ActionRun } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf } from '../support/run-in-process.js'
 
-const emulators: Emulator[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map(emu => emu.close()))
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-cancel-'))
-  dirs.push(dir)
-  return dir
-}
+const { emulators, tempDir } = scratchPerTest('e2e-cancel-')
 
 async function bank(options: { jobDurationMs?: number; bytes?: number } = {}): Promise<Emulator> {
   const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })

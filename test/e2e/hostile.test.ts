@@ -4,29 +4,17 @@
  * the runner model must find no command in its output but the action's own, and the job summary
  * no HTML from outside.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { chmodSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore/run.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { runBundledAction } from '../support/run-action.js'
 import { runInProcess } from '../support/run-in-process.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { foreignCommands } from '../support/workflow-commands.js'
 
-const emulators: Emulator[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map(emu => emu.close()))
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-hostile-'))
-  dirs.push(dir)
-  return dir
-}
+const { emulators, tempDir } = scratchPerTest('e2e-hostile-')
 
 const ATTACK = '\n::warning::pwned\r::add-mask::pwned\r\n  ::set-output name=x::pwned\n##[set-env name=X]pwned <img src=x onerror=alert(1)>'
 

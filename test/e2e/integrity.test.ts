@@ -4,8 +4,7 @@
  * backup, download-path checked before the BACKUP runs, outputs kept when only the download fails,
  * and Node's file-system errors turned into messages naming the input and the path.
  */
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, lstatSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Session } from '../../src/connection.js'
@@ -13,23 +12,16 @@ import { parseConnectionString } from '../../src/connection-string.js'
 import { downloadBackup } from '../../src/backup/download.js'
 import { userfileLocation } from '../../src/userfile-location.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 
-const emulators: Emulator[] = []
-const dirs: string[] = []
+const { emulators, tempDir } = scratchPerTest('e2e-integrity-')
 const sessions: Session[] = []
 
+// Registered after the scratch's hook, so it runs first: sessions close before their emulators.
 afterEach(async () => {
   await Promise.all(sessions.splice(0).map(session => session.close()))
-  await Promise.all(emulators.splice(0).map(emu => emu.close()))
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 })
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-integrity-'))
-  dirs.push(dir)
-  return dir
-}
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 

@@ -3,25 +3,18 @@
  * database refused or dropped, a failed job, and the full round trip — backup and download from one
  * cluster, upload and restore into a second — with byte-identical files.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore/run.js'
 import { PROFILE_NAMES, startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { ROOT, runBundledAction } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 
 expectNoInternalsInAnyStatement()
 
-const emulators: Emulator[] = []
-const dirs: string[] = []
-
-afterEach(async () => {
-  await Promise.all(emulators.splice(0).map(emu => emu.close()))
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { emulators, tempDir } = scratchPerTest('e2e-restore-')
 
 async function cluster(profile: ProfileName = 'v23.2', jobDurationMs = 150): Promise<Emulator> {
   const emu = await startEmulator({ profile, jobDurationMs })
@@ -164,8 +157,7 @@ describe('the restore companion', () => {
   for (const profile of ['v23.2', 'v26.2'] as const) {
     it(`round trip on ${profile}: backup and download from one cluster, upload and restore into a fresh one, files (and index entries) byte-identical`, async () => {
       const source = await cluster(profile)
-      const dir = mkdtempSync(join(tmpdir(), 'round-trip-'))
-      dirs.push(dir)
+      const dir = tempDir()
       const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
       const target = await cluster(profile)
       const run = await restore({
@@ -191,8 +183,7 @@ describe('the restore companion', () => {
 
   it('leaves no half file under a real name when the connection drops mid-upload', async () => {
     const source = await cluster()
-    const dir = mkdtempSync(join(tmpdir(), 'interrupted-'))
-    dirs.push(dir)
+    const dir = tempDir()
     source.createDatabase('big', { t: { rows: 10, bytes: 24 * 1024 * 1024 } })
     const backup = await runInProcess({
       database: 'big',
