@@ -5,6 +5,7 @@
 import { QueryError } from './connection.js'
 import { JobError } from './job.js'
 import type { StepProgress } from './progress.js'
+import { secretForms } from './secrets.js'
 import type { FailureReport } from './summary.js'
 
 /**
@@ -28,14 +29,12 @@ function failedStatement(error: unknown, progress: StepProgress): string | undef
 }
 
 /**
- * The text with every secret the inputs registered replaced by ***, in the forms a statement or an
- * echoed error can carry it: as given, SQL-quoted (' doubled) and percent-encoded. The log is
- * masked by the runner; the job summary is written by the action, so it redacts them itself.
+ * The text with every secret the inputs registered replaced by ***, in every form a statement or an
+ * echoed error can carry it (secretForms). The log is masked by the runner; the job summary is
+ * written by the action, so it redacts them itself.
  */
 export function redactSecrets(text: string, secrets: string[]): string {
-  const forms = secrets.flatMap(secret => [secret, secret.replaceAll("'", "''"), encodeURIComponent(secret)])
-  return [...new Set(forms)]
-    .filter(form => form !== '')
+  return [...new Set(secrets.flatMap(secretForms))]
     .sort((a, b) => b.length - a.length)
     .reduce((redacted, form) => redacted.replaceAll(form, '***'), text)
 }

@@ -104,7 +104,6 @@ export const CLUSTER_NOW = 'SELECT now() AS now'
 export const RECENT_JOBS =
   'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ'
 
-
 export function showBackups(collection: string): string {
   return `SHOW BACKUPS IN ${quoteLiteral(collection)}`
 }

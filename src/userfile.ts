@@ -37,8 +37,39 @@ export async function listStoredFiles(session: Session, location: UserfileLocati
 }
 
 /**
- * Streams one stored file to `sink` in order, checking that its chunks are contiguous and add up to
- * its recorded size. One query per file; `sink` is awaited before the next chunk is read.
+ * One stored file's chunks as they arrive: each must start where the last ended, and together they
+ * must add up to the size recorded in the files table.
+ */
+class ChunkCheck {
+  bytes = 0
+  constructor(
+    readonly file: PlannedStoredFile,
+    private readonly location: UserfileLocation
+  ) {}
+
+  /** Whether this chunk is within the recorded size (chunks past it are only counted, for the error). */
+  accept(byteOffset: string, payload: Buffer): boolean {
+    if (Number(byteOffset) !== this.bytes) {
+      throw new ActionError(
+        `${this.file.stored.filename} has a gap or overlap at byte ${this.bytes} (the next chunk starts at ${byteOffset}).`
+      )
+    }
+    this.bytes += payload.length
+    return this.bytes <= this.file.size
+  }
+
+  finish(): void {
+    if (this.bytes !== this.file.size) {
+      throw new ActionError(
+        `${this.file.stored.filename} is ${this.file.size} bytes in ${this.location.tables.prefix}_upload_files, but its chunks hold ${this.bytes}.`
+      )
+    }
+  }
+}
+
+/**
+ * Streams one stored file to `sink` in order, checked as it goes (ChunkCheck). One query per file;
+ * `sink` is awaited before the next chunk is read.
  */
 export async function readStoredFile(
   session: Session,
@@ -46,7 +77,7 @@ export async function readStoredFile(
   file: PlannedStoredFile,
   sink: (chunk: Buffer) => Promise<void>
 ): Promise<void> {
-  let written = 0
+  const check = new ChunkCheck(file, location)
   if (file.size > 0) {
     await session.streamBinary<{ byte_offset: string; payload: Buffer }>(
       sql.readUserfileChunks(location.tables.payload),
@@ -54,28 +85,17 @@ export async function readStoredFile(
       `reading ${file.stored.filename}`,
       READ_IDLE_TIMEOUT_MS,
       async row => {
-        if (Number(row.byte_offset) !== written) {
-          throw new ActionError(
-            `${file.stored.filename} has a gap or overlap at byte ${written} (the next chunk starts at ${row.byte_offset}).`
-          )
-        }
-        written += row.payload.length
-        if (written > file.size) return // reported below, with the total
-        await sink(row.payload)
+        if (check.accept(row.byte_offset, row.payload)) await sink(row.payload)
       }
     )
   }
-  if (written !== file.size) {
-    throw new ActionError(
-      `${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${written}.`
-    )
-  }
+  check.finish()
 }
 
 /**
  * Several stored files in one streamed query: `sink` gets each chunk with its file, in order within
- * each file, with the same contiguity and size checks as readStoredFile. For small files, where a
- * query per file would cost more than the bytes.
+ * each file, checked as readStoredFile checks them. For small files, where a query per file would
+ * cost more than the bytes.
  */
 export async function readStoredFiles(
   session: Session,
@@ -83,32 +103,20 @@ export async function readStoredFiles(
   files: PlannedStoredFile[],
   sink: (file: PlannedStoredFile, chunk: Buffer) => void
 ): Promise<void> {
-  const written = new Map(files.map(file => [file.stored.file_id, { file, bytes: 0 }]))
+  const checks = new Map(files.map(file => [file.stored.file_id, new ChunkCheck(file, location)]))
   await session.streamBinary<{ file_id: string; byte_offset: string; payload: Buffer }>(
     sql.readUserfileChunksOfFiles(location.tables.payload),
     [files.map(file => file.stored.file_id)],
     `reading ${files.length} files from ${location.tables.prefix}`,
     READ_IDLE_TIMEOUT_MS,
     row => {
-      const entry = written.get(row.file_id)
-      if (entry === undefined) throw new ActionError(`A chunk of file id ${row.file_id} came back, which was not asked for.`)
-      if (Number(row.byte_offset) !== entry.bytes) {
-        throw new ActionError(
-          `${entry.file.stored.filename} has a gap or overlap at byte ${entry.bytes} (the next chunk starts at ${row.byte_offset}).`
-        )
-      }
-      entry.bytes += row.payload.length
-      if (entry.bytes <= entry.file.size) sink(entry.file, row.payload)
+      const check = checks.get(row.file_id)
+      if (check === undefined) throw new ActionError(`A chunk of file id ${row.file_id} came back, which was not asked for.`)
+      if (check.accept(row.byte_offset, row.payload)) sink(check.file, row.payload)
       return Promise.resolve()
     }
   )
-  for (const { file, bytes } of written.values()) {
-    if (bytes !== file.size) {
-      throw new ActionError(
-        `${file.stored.filename} is ${file.size} bytes in ${location.tables.prefix}_upload_files, but its chunks hold ${bytes}.`
-      )
-    }
-  }
+  for (const check of checks.values()) check.finish()
 }
 
 export async function storedSha256(session: Session, location: UserfileLocation, file: PlannedStoredFile): Promise<string> {
