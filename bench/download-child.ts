@@ -45,7 +45,7 @@ async function download(mode: Mode, url: string, collection: string, backupPath:
   const session = await Session.open(settings, { waitTimeoutMs: 10_000 })
   const close = (): Promise<void> => session.close()
   try {
-    const location = userfileLocation(collection, settings.user, 'download-path')
+    const location = userfileLocation(collection, settings.user)
     const result = await downloadBackup(session, location, backupPath, directory, () => undefined)
     const seconds = (performance.now() - started) / 1000
     const maxRssKiB = process.resourceUsage().maxRSS

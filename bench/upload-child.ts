@@ -9,6 +9,7 @@
  */
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
+import { readLocalBackupFolder } from '../src/backup-folder.js'
 import { uploadBackup } from '../src/restore/upload.js'
 import { userfileLocation } from '../src/userfile-location.js'
 
@@ -22,8 +23,8 @@ async function main(): Promise<void> {
   const started = performance.now()
   const session = await Session.open(parseConnectionString(url), { waitTimeoutMs: 10_000 })
   try {
-    const location = userfileLocation(collection, session.info.user, 'source-path')
-    const result = await uploadBackup(session, location, '/2024/05/07-141012.34', directory, 'source-path', () => undefined)
+    const location = userfileLocation(collection, session.info.user)
+    const result = await uploadBackup(session, location, '/2024/05/07-141012.34', await readLocalBackupFolder(directory), () => undefined)
     const seconds = (performance.now() - started) / 1000
     console.log(JSON.stringify({ seconds, maxRssKiB: process.resourceUsage().maxRSS, written: result.written, bytes: result.bytes }))
   } finally {

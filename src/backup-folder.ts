@@ -3,7 +3,7 @@
  * where they sit in a local folder (both ways), and the manifest checksum that proves a folder whole.
  */
 import { createHash } from 'node:crypto'
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionError } from './errors.js'
 import { joinPath, safeRelativePath, type UserfileLocation } from './userfile-location.js'
@@ -88,4 +88,29 @@ export async function checkManifests(directory: string, files: string[], options
       )
     }
   }
+}
+
+/** A backup folder on the runner, as download-path wrote it: its directory and its files, relative. */
+export interface LocalBackupFolder {
+  directory: string
+  files: string[]
+}
+
+/**
+ * A downloaded backup folder, checked: a directory holding a BACKUP_MANIFEST, only plain names,
+ * and every manifest matching its checksum.
+ */
+export async function readLocalBackupFolder(directory: string): Promise<LocalBackupFolder> {
+  const isDirectory = await stat(directory).then(
+    s => s.isDirectory(),
+    () => false
+  )
+  if (!isDirectory) throw new ActionError(`${directory} is not a directory.`)
+  const files = await listLocalFiles(directory)
+  if (!files.includes('BACKUP_MANIFEST'))
+    throw new ActionError(`${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
+  const unsafe = files.find(file => !safeRelativePath(file))
+  if (unsafe !== undefined) throw new ActionError(`${JSON.stringify(unsafe)} is not a plain file name.`)
+  await checkManifests(directory, files)
+  return { directory, files }
 }

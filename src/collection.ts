@@ -1,11 +1,21 @@
 /**
- * The backup collection URI: its default, `$user` resolution, and keeping its credentials out of
- * logs and outputs. The URI itself is passed to CockroachDB as written (quoted as a literal).
+ * The backup collection URI: read once from its input (its scheme, its default), `$user` resolved
+ * for the session user, its userfile tables, and its credentials kept out of logs and outputs. The
+ * URI itself is passed to CockroachDB as written (quoted as a literal).
  */
 import { Inputs } from './constants.js'
 import { userInfoPassword } from './connection-string.js'
 import { InputError } from './errors.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
+import { userfileLocation, type UserfileLocation } from './userfile-location.js'
+
+/** The collection input, read once. */
+export interface Collection {
+  /** As written, or the default userfile collection named after the first database; `$user` not yet resolved. */
+  uri: string
+  /** Lower-case: userfile, nodelocal, s3, gs, azure, … */
+  scheme: string
+}
 
 export const USER_PLACEHOLDER = '$user'
 
@@ -13,7 +23,7 @@ const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
 /** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
 const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i
 
-export function validateCollection(raw: string): string {
+function validateCollection(raw: string): string {
   const value = raw.trim()
   if (value.includes('\0')) throw new InputError(Inputs.Collection, 'cannot contain a NUL character.')
   if (!SCHEME.test(value)) {
@@ -26,12 +36,25 @@ export function validateCollection(raw: string): string {
   return value
 }
 
-export function scheme(collection: string): string {
+function scheme(collection: string): string {
   return SCHEME.exec(collection)?.[1]?.toLowerCase() ?? ''
 }
 
-export function isUserfile(collection: string): boolean {
-  return scheme(collection) === 'userfile'
+/** The collection input (blank means the default) as a value that knows its scheme. */
+export function parseCollection(raw: string | undefined, target: BackupTarget): Collection {
+  const uri = raw === undefined || raw.trim() === '' ? defaultCollection(firstDatabase(target)) : validateCollection(raw)
+  return { uri, scheme: scheme(uri) }
+}
+
+/**
+ * For inputs that work on userfile storage from the runner (download-path, keep-backups,
+ * source-path): refuses another scheme with the input's own reason, and a userfile URI whose host
+ * names no tables, before anything connects. A `$user` in the host is checked as a plain name here;
+ * the session user's own name is checked again when the collection is resolved.
+ */
+export function requireUserfile(collection: Collection, refuse: (scheme: string) => InputError): void {
+  if (collection.scheme !== 'userfile') throw refuse(collection.scheme)
+  locateUserfile(resolveUser(collection.uri, 'root'), 'root')
 }
 
 export function defaultCollection(database: string): string {
@@ -118,8 +141,17 @@ export interface ResolvedCollection {
   collectionForDisplay: string
 }
 
-/** The collection input, or the default for the first database, with `$user` resolved for the session user. */
-export function resolveCollection(inputs: { collection: string | undefined; target: BackupTarget }, user: string): ResolvedCollection {
-  const collection = resolveUser(inputs.collection ?? defaultCollection(firstDatabase(inputs.target)), user)
-  return { collection, collectionForDisplay: redactCollection(collection) }
+/** The collection with `$user` resolved for the session user. */
+export function resolveCollection(collection: Collection, user: string): ResolvedCollection {
+  const uri = resolveUser(collection.uri, user)
+  return { collection: uri, collectionForDisplay: redactCollection(uri) }
+}
+
+/** The userfile tables and folder of a resolved collection; a host that names no table is the collection input's fault. */
+export function locateUserfile(resolved: string, user: string): UserfileLocation {
+  try {
+    return userfileLocation(resolved, user)
+  } catch (error) {
+    throw new InputError(Inputs.Collection, `${redactCollection(resolved)}: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }

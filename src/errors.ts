@@ -121,13 +121,19 @@ const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
 }
 
 /**
- * A Node file-system error as a message naming the input and the path; anything else unchanged.
+ * A Node file-system error as a message naming the path and the problem; anything else unchanged.
  * `fallbackPath` is used when the error does not carry one.
  */
-export function fileSystemError(error: unknown, input: string, fallbackPath: string): unknown {
+export function fileSystemError(error: unknown, fallbackPath: string): unknown {
   if (!(error instanceof Error) || error instanceof ActionError || error instanceof InputError) return error
   const { code, path } = error as NodeJS.ErrnoException
   const problem = code === undefined ? undefined : FILE_SYSTEM_PROBLEMS[code]
   if (problem === undefined) return error
-  return new InputError(input, `${path ?? fallbackPath}: ${problem} (${code ?? ''}).`)
+  return new ActionError(`${path ?? fallbackPath}: ${problem} (${code ?? ''}).`)
+}
+
+/** A local path checked while the inputs are read: what it says of the path becomes the input's error. */
+export function asInputError(error: unknown, input: string, path: string): unknown {
+  const explained = fileSystemError(error, path)
+  return explained instanceof ActionError ? new InputError(input, explained.message) : explained
 }

@@ -5,7 +5,7 @@
 import * as core from '@actions/core'
 import * as log from './log.js'
 import type { AsOfSystemTime } from './as-of-system-time.js'
-import { validateCollection } from './collection.js'
+import { parseCollection, type Collection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
 import { DEFAULT_CONNECTION_STRING, DEFAULT_TIMEOUT_SECONDS, DEFAULT_WAIT_TIMEOUT_SECONDS, Inputs } from './constants.js'
 import { InputError } from './errors.js'
@@ -17,8 +17,7 @@ import { parseDatabases, parseTables, type BackupTarget } from './targets.js'
 export interface SharedInputs {
   connection: ConnectionSettings
   target: BackupTarget
-  /** As written, `$user` not yet resolved; undefined means the default userfile collection. */
-  collection: string | undefined
+  collection: Collection
   encryptionPassphrase: string | undefined
   waitTimeoutMs: number
   timeoutMs: number
@@ -131,12 +130,13 @@ export function readSharedInputs(readRaw: Read, mask: (secret: string) => void):
     collection: read(Inputs.Collection),
     pems: [read(Inputs.CaCert), read(Inputs.ClientCert), read(Inputs.ClientKey)]
   }).forEach(mask)
-  const collection = optional(read(Inputs.Collection))
   const connection = parseConnectionString(optional(read(Inputs.ConnectionString)) ?? DEFAULT_CONNECTION_STRING)
+  const tls = tlsFromInputs(read, connection.tls)
+  const target = parseTarget(read(Inputs.Database), read(Inputs.Tables))
   return {
-    connection: { ...connection, tls: tlsFromInputs(read, connection.tls) },
-    target: parseTarget(read(Inputs.Database), read(Inputs.Tables)),
-    collection: collection === undefined ? undefined : validateCollection(collection),
+    connection: { ...connection, tls },
+    target,
+    collection: parseCollection(read(Inputs.Collection), target),
     encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
     waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), DEFAULT_WAIT_TIMEOUT_SECONDS, true),
     timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), DEFAULT_TIMEOUT_SECONDS, false),

@@ -55,7 +55,7 @@ function undoBudget(abortedAt: number | undefined): number {
 
 export async function runStep<I extends SharedInputs>(
   title: string,
-  readInputs: (readRaw: Read | undefined, mask: (secret: string) => void) => I,
+  readInputs: (readRaw: Read | undefined, mask: (secret: string) => void) => I | Promise<I>,
   work: (inputs: I, session: Session, context: StepContext) => Promise<void>
 ): Promise<void> {
   const signals = watchSignals()
@@ -66,7 +66,7 @@ export async function runStep<I extends SharedInputs>(
   let session: Session | undefined
   try {
     progress.phase = 'Read the inputs'
-    inputs = readInputs(undefined, secret => {
+    inputs = await readInputs(undefined, secret => {
       secrets.push(secret)
       core.setSecret(secret)
     })

@@ -3,7 +3,6 @@
  * prefix of `<prefix>_upload_files` and `<prefix>_upload_payload` (pkg/cloud/userfile), its path the
  * collection's folder; plus the name rules every stored and local path must follow.
  */
-import { InputError } from './errors.js'
 import * as sql from './sql.js'
 
 export interface UserfileTables {
@@ -57,20 +56,22 @@ function parseNameParts(prefix: string): string[] {
 /**
  * The tables behind a userfile URI. An empty host means the session user's default space,
  * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ * Throws when the URI is not userfile or its host is not a table name.
  */
-export function userfileLocation(collection: string, sessionUser: string, input: string): UserfileLocation {
+export function userfileLocation(collection: string, sessionUser: string): UserfileLocation {
   const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection)
-  if (!match) throw new InputError(input, 'is for userfile:// collections only; other storages are already outside the cluster.')
+  if (!match) throw new Error('not a userfile:// URI without query or fragment')
   const host = decodeURIComponent(match[1] ?? '')
   const path = decodeURIComponent(match[2] ?? '')
   let parts: string[]
   try {
     parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host)
   } catch (error) {
-    throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name (${String(error)}).`)
+    throw new Error(
+      `the table prefix ${JSON.stringify(host)} is not a table name (${error instanceof Error ? error.message : String(error)}).`
+    )
   }
-  if (parts.length < 1 || parts.length > 3)
-    throw new InputError(input, `the collection's table prefix ${JSON.stringify(host)} is not a table name.`)
+  if (parts.length > 3) throw new Error(`the table prefix ${JSON.stringify(host)} is not a table name (more than 3 parts).`)
   const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
   return {
     tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },

@@ -4,7 +4,7 @@ import { backupPrefixes, localName, storedName } from '../src/backup-folder.js'
 import { userfileLocation } from '../src/userfile-location.js'
 
 describe('where each local file goes, and back', () => {
-  const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root', 'collection')
+  const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root')
   const path = '/2024/05/07-141012.34'
 
   it('puts top-level files in the backup folder, incrementals/ under incrementals, index/ under metadata/index', () => {

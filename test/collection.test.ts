@@ -1,30 +1,52 @@
 /** src/collection.ts: the collection URI, its default, `$user`, and keeping its credentials out of logs. */
 import { describe, expect, it } from 'vitest'
-import { defaultCollection, isUserfile, redactCollection, resolveUser, scheme, uriSecrets, validateCollection } from '../src/collection.js'
+import {
+  defaultCollection,
+  locateUserfile,
+  parseCollection,
+  redactCollection,
+  requireUserfile,
+  resolveCollection,
+  resolveUser,
+  uriSecrets
+} from '../src/collection.js'
+import { InputError } from '../src/errors.js'
+import type { BackupTarget } from '../src/targets.js'
 import { expectInputError } from './support/input-error.js'
 
+const BANK: BackupTarget = { kind: 'databases', databases: ['bank'] }
+
 function refusal(raw: string): string {
-  return expectInputError(() => validateCollection(raw), JSON.stringify(raw)).message
+  return expectInputError(() => parseCollection(raw, BANK), JSON.stringify(raw)).message
 }
 
-describe('validateCollection', () => {
+describe('parseCollection', () => {
   it.each([
-    'userfile://defaultdb.public.userfiles_$user/bank-backup',
-    'userfile:///bank-backup',
-    'nodelocal://1/backups',
-    's3://bucket/path?AUTH=implicit',
-    'gs://b/p',
-    'azure://c/p',
-    'USERFILE:///x'
-  ])('accepts %j', uri => {
-    expect(validateCollection(uri)).toBe(uri)
+    ['userfile://defaultdb.public.userfiles_$user/bank-backup', 'userfile'],
+    ['userfile:///bank-backup', 'userfile'],
+    ['nodelocal://1/backups', 'nodelocal'],
+    ['s3://bucket/path?AUTH=implicit', 's3'],
+    ['gs://b/p', 'gs'],
+    ['azure://c/p', 'azure'],
+    ['USERFILE:///x', 'userfile']
+  ])('accepts %j as a %s collection', (uri, scheme) => {
+    expect(parseCollection(uri, BANK)).toEqual({ uri, scheme })
   })
 
   it('trims surrounding space', () => {
-    expect(validateCollection('  userfile:///x \n')).toBe('userfile:///x')
+    expect(parseCollection('  userfile:///x \n', BANK).uri).toBe('userfile:///x')
   })
 
-  it.each(['bank-backup', '/bank-backup', 'userfile:/x', '://x', '1http://x', ''])('refuses %j, naming the input and examples', uri => {
+  it('is the default userfile collection of the first database when blank or unset', () => {
+    const expected = { uri: 'userfile://defaultdb.public.userfiles_$user/bank-backup', scheme: 'userfile' }
+    expect(parseCollection(undefined, BANK)).toEqual(expected)
+    expect(parseCollection(' ', BANK)).toEqual(expected)
+    expect(parseCollection(undefined, { kind: 'tables', tables: [{ parts: ['shop', 'orders'] }] }).uri).toBe(
+      'userfile://defaultdb.public.userfiles_$user/shop-backup'
+    )
+  })
+
+  it.each(['bank-backup', '/bank-backup', 'userfile:/x', '://x', '1http://x'])('refuses %j, naming the input and examples', uri => {
     const message = refusal(uri)
     expect(message).toMatch(/^Input 'collection': must be a storage URI/)
     expect(message).toContain('userfile://')
@@ -35,12 +57,39 @@ describe('validateCollection', () => {
   })
 })
 
-describe('scheme and isUserfile', () => {
-  it('reads the scheme case-insensitively', () => {
-    expect(scheme('UserFile:///x')).toBe('userfile')
-    expect(isUserfile('userfile:///x')).toBe(true)
-    expect(isUserfile('nodelocal://1/x')).toBe(false)
-    expect(scheme('no scheme')).toBe('')
+describe('requireUserfile', () => {
+  const refuse = (scheme: string) => new InputError('download-path', `not for ${scheme}`)
+
+  it("refuses another scheme with the caller's reason", () => {
+    expect(() => requireUserfile(parseCollection('nodelocal://1/x', BANK), refuse)).toThrow("Input 'download-path': not for nodelocal")
+  })
+
+  it('accepts the default and a userfile collection whose host names tables', () => {
+    expect(() => requireUserfile(parseCollection(undefined, BANK), refuse)).not.toThrow()
+    expect(() => requireUserfile(parseCollection('userfile://mydb.public.files_$user/x', BANK), refuse)).not.toThrow()
+  })
+
+  it('refuses a userfile host that names no table, as the collection input', () => {
+    const error = expectInputError(() => requireUserfile(parseCollection('userfile://a.b.c.d/x', BANK), refuse))
+    expect(error.inputs).toEqual(['collection'])
+    expect(error.message).toContain('is not a table name')
+  })
+})
+
+describe('resolveCollection and locateUserfile', () => {
+  it('resolves $user for the session user and redacts credentials for display', () => {
+    const collection = parseCollection('s3://b/$user?AWS_SECRET_ACCESS_KEY=k', BANK)
+    expect(resolveCollection(collection, 'ci')).toEqual({
+      collection: 's3://b/ci?AWS_SECRET_ACCESS_KEY=k',
+      collectionForDisplay: 's3://b/ci?AWS_SECRET_ACCESS_KEY=redacted'
+    })
+  })
+
+  it("blames the collection input when the session user's name breaks the table prefix", () => {
+    const { collection } = resolveCollection(parseCollection('userfile://mydb.public.files_$user/x', BANK), 'deploy.user')
+    const error = expectInputError(() => locateUserfile(collection, 'deploy.user'))
+    expect(error.inputs).toEqual(['collection'])
+    expect(error.message).toContain('is not a table name')
   })
 })
 

@@ -46,7 +46,7 @@ afterEach(async () => {
   rmSync(workdir, { recursive: true, force: true })
 })
 
-const location = () => userfileLocation(COLLECTION, 'root', 'download-path')
+const location = () => userfileLocation(COLLECTION, 'root')
 const download = (directory = join(workdir, 'backup')) =>
   downloadBackup(session, location(), BACKUP, directory, message => logs.push(message))
 

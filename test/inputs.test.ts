@@ -2,6 +2,7 @@
  * src/backup/inputs.ts: getInputs with a fake reader (undefined = the runner did not set the input) and a
  * recording mask. Every refusal names its input; every secret is masked before anything can fail.
  */
+import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CONNECTION_STRING, Inputs } from '../src/constants.js'
 import { parseConnectionString } from '../src/connection-string.js'
@@ -53,7 +54,7 @@ describe('defaults', () => {
   const expectedDefaults = {
     connection: parseConnectionString(DEFAULT_CONNECTION_STRING),
     target: { kind: 'databases', databases: ['bank'] },
-    collection: undefined,
+    collection: { uri: 'userfile://defaultdb.public.userfiles_$user/bank-backup', scheme: 'userfile' },
     asOf: { kind: 'step-start' },
     maxClockOffsetMs: 500,
     subdirectory: undefined,
@@ -184,10 +185,10 @@ describe('seconds', () => {
     expect(refused({ ...BANK, [Inputs.Timeout]: '0.0' })).toMatch(/^Input 'timeout': .*out of range/)
   })
 
-  it('does not let a tiny timeout round down to 0 ms', () => {
-    const { inputs, error } = run({ ...BANK, [Inputs.Timeout]: '0.0001' })
-    if (error !== undefined) expect(error.message).toMatch(/^Input 'timeout': /)
-    else expect(inputs?.timeoutMs).toBeGreaterThan(0)
+  it('rounds a tiny timeout up to 1 ms, never down to 0', () => {
+    expect(ok({ ...BANK, [Inputs.Timeout]: '0.0001' }).timeoutMs).toBe(1)
+    expect(ok({ ...BANK, [Inputs.Timeout]: '0.0011' }).timeoutMs).toBe(2)
+    expect(ok({ ...BANK, [Inputs.WaitTimeout]: '0.0001' }).waitTimeoutMs).toBe(1)
   })
 
   it.each<[Inputs, string]>([
@@ -240,9 +241,10 @@ describe('subdirectory, passphrase, collection', () => {
   })
 
   it('keeps the collection as written ($user unresolved) and refuses a non-URI', () => {
-    expect(ok({ ...BANK, [Inputs.Collection]: ' userfile://defaultdb.public.userfiles_$user/x ' }).collection).toBe(
-      'userfile://defaultdb.public.userfiles_$user/x'
-    )
+    expect(ok({ ...BANK, [Inputs.Collection]: ' userfile://defaultdb.public.userfiles_$user/x ' }).collection).toEqual({
+      uri: 'userfile://defaultdb.public.userfiles_$user/x',
+      scheme: 'userfile'
+    })
     expect(refused({ ...BANK, [Inputs.Collection]: 'bank-backup' })).toMatch(/^Input 'collection': /)
   })
 })
@@ -319,10 +321,17 @@ describe('masking', () => {
 
 describe('download-path', () => {
   it('is for userfile collections (the default one included) only', () => {
-    expect(ok({ ...BANK, [Inputs.DownloadPath]: ' backup-files ' }).downloadPath).toBe('backup-files')
-    expect(ok({ ...BANK, [Inputs.Collection]: 'userfile:///x', [Inputs.DownloadPath]: 'out' }).downloadPath).toBe('out')
+    expect(ok({ ...BANK, [Inputs.DownloadPath]: ' backup-files ' }).downloadPath).toBe(resolve('backup-files'))
+    expect(ok({ ...BANK, [Inputs.Collection]: 'userfile:///x', [Inputs.DownloadPath]: 'out' }).downloadPath).toBe(resolve('out'))
     expect(refused({ ...BANK, [Inputs.Collection]: 's3://bucket/p?AUTH=implicit', [Inputs.DownloadPath]: 'out' })).toMatch(
       /^Input 'download-path': .*userfile/
     )
+  })
+
+  it('refuses, before connecting, a userfile collection whose host names no tables, as the collection input', () => {
+    const odd = { ...BANK, [Inputs.Collection]: 'userfile://a.b.c.d/x' }
+    expect(ok(odd).collection.scheme).toBe('userfile') // without a download, CockroachDB judges the URI itself
+    expect(refused({ ...odd, [Inputs.DownloadPath]: 'out' })).toMatch(/^Input 'collection': userfile:\/\/a\.b\.c\.d\/x: the table prefix/)
+    expect(refused({ ...odd, [Inputs.KeepBackups]: '3' })).toMatch(/^Input 'collection': .*is not a table name/)
   })
 })

@@ -49,7 +49,7 @@ describe('planRetention', () => {
 
 describe('the stored names of one backup', () => {
   it('are its folder, its incrementals and its backup-index directory, each ending in a slash', () => {
-    const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root', 'keep-backups')
+    const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root')
     expect(backupFilePrefixes(location, '/2024/05/01-020000.00')).toEqual([
       '/bank-backup/2024/05/01-020000.00/',
       '/bank-backup/incrementals/2024/05/01-020000.00/',
@@ -58,7 +58,7 @@ describe('the stored names of one backup', () => {
   })
 
   it('at the storage root, and for a slashless listing', () => {
-    const location = userfileLocation('userfile://defaultdb.public.userfiles_root', 'root', 'keep-backups')
+    const location = userfileLocation('userfile://defaultdb.public.userfiles_root', 'root')
     expect(backupFilePrefixes(location, '2024/05/01-020000.00')[2]).toBe('/metadata/index/2024-05-01-020000.00/')
     expect(backupFilePrefixes(location, '2024/05/01-020000.00')[0]).toBe('/2024/05/01-020000.00/')
   })
@@ -134,7 +134,7 @@ describe('deleteBackup on PostgreSQL with userfile tables', () => {
     return Number((await admin.query<{ n: string }>('SELECT count(*) AS n FROM userfiles_root_upload_payload')).rows[0]?.n)
   }
 
-  const location = () => userfileLocation('userfile://userfiles_root/bank_backup', 'root', 'keep-backups')
+  const location = () => userfileLocation('userfile://userfiles_root/bank_backup', 'root')
 
   it('removes exactly the backup, its incrementals and its index entries, and their chunks', async () => {
     await seed()

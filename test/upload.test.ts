@@ -10,8 +10,9 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
-import { manifestChecksum } from '../src/backup-folder.js'
+import { manifestChecksum, readLocalBackupFolder } from '../src/backup-folder.js'
 import { downloadBackup } from '../src/backup/download.js'
+import { readRestoreInputs } from '../src/restore/inputs.js'
 import { uploadBackup } from '../src/restore/upload.js'
 import { userfileLocation } from '../src/userfile-location.js'
 import { startPostgres, type PostgresServer } from './support/postgres.js'
@@ -45,7 +46,7 @@ afterEach(async () => {
   rmSync(workdir, { recursive: true, force: true })
 })
 
-const location = () => userfileLocation(COLLECTION, 'postgres', 'source-path')
+const location = () => userfileLocation(COLLECTION, 'postgres')
 
 function writeFolder(dir: string, dataSize: number): Map<string, Buffer> {
   const manifest = pseudoRandomBytes(50_000, 11)
@@ -71,7 +72,7 @@ describe('uploadBackup against real PostgreSQL', () => {
   it('lays the files out as CockroachDB does, in 4 MiB chunks, and downloads back byte for byte', async () => {
     const source = join(workdir, 'source')
     const files = writeFolder(source, 2 * CHUNK + 777)
-    const result = await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    const result = await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     expect(result).toEqual({ files: 5, written: 5, unchanged: 0, bytes: [...files.values()].reduce((s, b) => s + b.length, 0) })
     expect((await storedRows()).map(row => row.filename)).toEqual([
       '/bank-backup/2024/05/07-141012.34/BACKUP-STATISTICS',
@@ -97,10 +98,10 @@ describe('uploadBackup against real PostgreSQL', () => {
   it('leaves an identical file alone and replaces a different one', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 1000)
-    await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     const before = await storedRows()
     writeFileSync(join(source, 'data/1.sst'), pseudoRandomBytes(1000, 99)) // same size, other bytes
-    const result = await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    const result = await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     expect(result).toMatchObject({ written: 1, unchanged: 4 })
     const after = await storedRows()
     const id = (rows: typeof before, suffix: string) => rows.find(row => row.filename.endsWith(suffix))?.file_id
@@ -109,27 +110,33 @@ describe('uploadBackup against real PostgreSQL', () => {
     expect(after).toHaveLength(before.length)
   })
 
-  it('refuses a folder whose manifest does not match its checksum, writing nothing', async () => {
+  it('refuses a folder whose manifest does not match its checksum before anything is written', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 10)
     writeFileSync(join(source, 'BACKUP_MANIFEST-CHECKSUM'), Buffer.from([0, 0, 0, 0]))
-    await expect(uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)).rejects.toThrow(
-      /BACKUP_MANIFEST does not match BACKUP_MANIFEST-CHECKSUM/
-    )
+    await expect(readLocalBackupFolder(source)).rejects.toThrow(/BACKUP_MANIFEST does not match BACKUP_MANIFEST-CHECKSUM/)
     expect(await storedRows()).toEqual([])
   })
 
-  it('refuses a folder without BACKUP_MANIFEST, naming the input', async () => {
+  it('refuses a folder without BACKUP_MANIFEST, and a source-path that is no directory, naming the input', async () => {
     mkdirSync(join(workdir, 'empty'))
-    await expect(uploadBackup(session, location(), BACKUP, join(workdir, 'empty'), 'source-path', () => undefined)).rejects.toThrow(
+    writeFileSync(join(workdir, 'file'), 'x')
+    const read = (sourcePath: string) => (name: string) => ({ database: 'bank', 'backup-path': BACKUP, 'source-path': sourcePath })[name]
+    await expect(readRestoreInputs(read(join(workdir, 'empty')), () => undefined)).rejects.toThrow(
       /^Input 'source-path': .*holds no BACKUP_MANIFEST/
     )
+    await expect(readRestoreInputs(read(join(workdir, 'file')), () => undefined)).rejects.toThrow(
+      /^Input 'source-path': .*file is not a directory/
+    )
+    const source = join(workdir, 'source')
+    writeFolder(source, 10)
+    expect((await readRestoreInputs(read(source), () => undefined)).sourcePath).toBe(source)
   })
 
   it('never leaves a half file under its real name when the connection dies mid-upload, and a rerun cleans up', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 20 * CHUNK)
-    const pending = uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+    const pending = uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     pending.catch(() => undefined) // asserted below
     for (let i = 0; i < 500; i++) {
       const { rows } = await admin.query<{ n: string }>(
@@ -151,7 +158,7 @@ describe('uploadBackup against real PostgreSQL', () => {
       session = await Session.open(parseConnectionString(server.url({ database: 'defaultdb', sslmode: 'disable' })), {
         waitTimeoutMs: 5000
       })
-      await uploadBackup(session, location(), BACKUP, source, 'source-path', () => undefined)
+      await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
       const after = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(
         row => row.filename
       )

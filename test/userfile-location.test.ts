@@ -1,6 +1,5 @@
 /** src/userfile-location.ts: a userfile URI → its tables and path, LIKE prefixes and safe names, without a server. */
 import { describe, expect, it } from 'vitest'
-import { InputError } from '../src/errors.js'
 import { joinPath, likePrefix, safeRelativePath, userfileLocation } from '../src/userfile-location.js'
 
 describe('userfileLocation', () => {
@@ -30,22 +29,19 @@ describe('userfileLocation', () => {
     ],
     ['userfile://"My DB".public.f/b', 'root', '"My DB".public.f_upload_files', '"My DB".public.f_upload_payload', '/b']
   ])('%s as %s', (collection, user, files, payload, path) => {
-    const location = userfileLocation(collection, user, 'collection')
+    const location = userfileLocation(collection, user)
     expect(location.tables.files).toBe(files)
     expect(location.tables.payload).toBe(payload)
     expect(location.path).toBe(path)
   })
 
   it.each([
-    ['s3://bucket/x', 'is for userfile:// collections only'],
-    ['userfile://a.b.c.d/x', 'is not a table name'],
-    ['userfile://"open/x', 'is not a table name'],
-    ['userfile://a..b/x', 'is not a table name']
-  ])('refuses %s, naming the input', (collection, message) => {
-    const refuse = () => userfileLocation(collection, 'root', 'keep-backups')
-    expect(refuse).toThrow(InputError)
-    expect(refuse).toThrow(message)
-    expect(refuse).toThrow('keep-backups')
+    ['s3://bucket/x', 'not a userfile:// URI'],
+    ['userfile://a.b.c.d/x', 'is not a table name (more than 3 parts)'],
+    ['userfile://"open/x', 'is not a table name (unterminated quote)'],
+    ['userfile://a..b/x', 'is not a table name (empty name part)']
+  ])('refuses %s, saying why', (collection, message) => {
+    expect(() => userfileLocation(collection, 'root')).toThrow(message)
   })
 })
 

@@ -7,14 +7,14 @@
 import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { dirname, join, resolve, sep } from 'node:path'
-import { Inputs } from '../constants.js'
-import { ActionError, fileSystemError, InputError } from '../errors.js'
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { dirname, join, sep } from 'node:path'
+import { ActionError, fileSystemError } from '../errors.js'
 import { backupPrefixes, checkManifests, listLocalFiles, localName, type ChecksumOptions } from '../backup-folder.js'
 import { listStoredFiles, readStoredFile, readStoredFiles, storedSha256, type PlannedStoredFile } from '../userfile.js'
 import { joinPath, type UserfileLocation } from '../userfile-location.js'
 import type { Session } from '../connection.js'
+import { inspectDirectory } from './download-directory.js'
 
 export type DownloadOptions = ChecksumOptions
 
@@ -71,56 +71,6 @@ function refuseCollisions(files: PlannedFile[]): void {
         )
       }
     }
-  }
-}
-
-const exists = (path: string): Promise<boolean> =>
-  lstat(path).then(
-    () => true,
-    (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false
-      throw error
-    }
-  )
-
-/**
- * What is at download-path before anything is written. A dangling symbolic link or a file is the
- * user's and is refused (never replaced, never removed); a link to a directory is followed.
- * `created` is the outermost directory this run will have to make (and remove on failure).
- */
-async function inspectDirectory(directory: string): Promise<{ empty: boolean; created: string | undefined }> {
-  if (await exists(directory)) {
-    const target = await stat(directory).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new InputError(Inputs.DownloadPath, `${directory} is a symbolic link to something that does not exist.`)
-      }
-      throw error
-    })
-    if (!target.isDirectory()) throw new InputError(Inputs.DownloadPath, `${directory} exists and is not a directory.`)
-    return { empty: (await readdir(directory)).length === 0, created: undefined }
-  }
-  let created = directory
-  for (let parent = dirname(directory); parent !== created && !(await exists(parent)); parent = dirname(parent)) created = parent
-  const below = dirname(created)
-  if (below !== created && !(await stat(below)).isDirectory()) {
-    throw new InputError(Inputs.DownloadPath, `${below} is a file, so ${directory} cannot be made.`)
-  }
-  return { empty: true, created }
-}
-
-/** download-path can take this backup: missing, or an empty directory (checked before the BACKUP runs). */
-export async function checkDownloadPath(directoryInput: string): Promise<void> {
-  const directory = resolve(directoryInput)
-  try {
-    const { empty } = await inspectDirectory(directory)
-    if (!empty && !(await listLocalFiles(directory)).includes('BACKUP_MANIFEST')) {
-      throw new InputError(
-        Inputs.DownloadPath,
-        `${directory} is not empty and holds no backup. Use a new or empty directory, so old and new files are never mixed.`
-      )
-    }
-  } catch (error) {
-    throw fileSystemError(error, Inputs.DownloadPath, directory)
   }
 }
 
@@ -195,15 +145,15 @@ async function localSha256(path: string): Promise<string> {
     .digest('hex')
 }
 
+/** Downloads backup `backupPath` into `directory`, an absolute path (the inputs resolve it). */
 export async function downloadBackup(
   session: Session,
   location: UserfileLocation,
   backupPath: string,
-  directoryInput: string,
+  directory: string,
   log: (message: string) => void,
   options: DownloadOptions = {}
 ): Promise<DownloadResult> {
-  const directory = resolve(directoryInput)
   const files = await listFiles(session, location, backupPath)
   if (!files.some(file => file.relative === 'BACKUP_MANIFEST')) {
     throw new ActionError(
@@ -212,7 +162,7 @@ export async function downloadBackup(
   }
   const bytes = files.reduce((sum, file) => sum + file.size, 0)
   const { empty, created } = await inspectDirectory(directory).catch((error: unknown) => {
-    throw fileSystemError(error, Inputs.DownloadPath, directory)
+    throw fileSystemError(error, directory)
   })
   if (!empty) {
     if (await holdsSameBackup(session, location, directory, files)) {
@@ -264,7 +214,7 @@ export async function downloadBackup(
     // directories this run made go (outermost first), or else what it wrote in the empty directory.
     if (created !== undefined) await rm(created, { recursive: true, force: true })
     else await Promise.all((await readdir(directory)).map(entry => rm(join(directory, entry), { recursive: true, force: true })))
-    throw fileSystemError(error, Inputs.DownloadPath, directory)
+    throw fileSystemError(error, directory)
   }
   // The output counts what is on disk, not what was planned.
   const onDisk = (await listLocalFiles(directory)).length

@@ -1,9 +1,11 @@
 /** The backup action's inputs: the shared ones, then what only a backup takes. */
+import { resolve } from 'node:path'
 import * as core from '@actions/core'
 import { parseAsOfSystemTime, type AsOfSystemTime } from '../as-of-system-time.js'
-import { isUserfile, scheme } from '../collection.js'
+import { requireUserfile, type Collection } from '../collection.js'
 import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../constants.js'
-import { InputError } from '../errors.js'
+import { asInputError, InputError } from '../errors.js'
+import { checkDownloadDirectory } from './download-directory.js'
 import { optional, parseBoolean, parseSeconds, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
 import * as log from '../log.js'
 
@@ -14,7 +16,7 @@ export interface ActionInputs extends SharedInputs {
   subdirectory: string | undefined
   incremental: boolean
   revisionHistory: boolean
-  /** Where to copy the backup's files; only for userfile collections. */
+  /** Where to copy the backup's files, as an absolute path; only for userfile collections. */
   downloadPath: string | undefined
   /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
   keepBackups: number | undefined
@@ -51,7 +53,7 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
 
 const MAX_KEEP_BACKUPS = 10_000
 
-function parseKeepBackups(value: string, collection: string | undefined): number | undefined {
+function parseKeepBackups(value: string, collection: Collection): number | undefined {
   const text = optional(value)
   if (text === undefined) return undefined
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_KEEP_BACKUPS) {
@@ -60,26 +62,40 @@ function parseKeepBackups(value: string, collection: string | undefined): number
       `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_KEEP_BACKUPS} (empty keeps every backup).`
     )
   }
-  if (collection !== undefined && !isUserfile(collection)) {
-    throw new InputError(
-      Inputs.KeepBackups,
-      `is for userfile:// collections only; for a ${scheme(collection)}:// collection, bucket lifecycle rules (object expiry) are the right tool.`
-    )
-  }
+  requireUserfile(
+    collection,
+    scheme =>
+      new InputError(
+        Inputs.KeepBackups,
+        `is for userfile:// collections only; for a ${scheme}:// collection, bucket lifecycle rules (object expiry) are the right tool.`
+      )
+  )
   return Number(text)
 }
 
-function parseDownloadPath(value: string, collection: string | undefined): string | undefined {
+function parseDownloadPath(value: string, collection: Collection): string | undefined {
   const path = optional(value)
   if (path === undefined) return undefined
   if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
-  if (collection !== undefined && !isUserfile(collection)) {
-    throw new InputError(
-      Inputs.DownloadPath,
-      `is for userfile:// collections only; a ${scheme(collection)}:// collection is already outside the cluster.`
-    )
+  requireUserfile(
+    collection,
+    scheme =>
+      new InputError(Inputs.DownloadPath, `is for userfile:// collections only; a ${scheme}:// collection is already outside the cluster.`)
+  )
+  return resolve(path)
+}
+
+/** The inputs, and then what they say of the runner's disk: download-path must be able to take the backup. */
+export async function readInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): Promise<ActionInputs> {
+  const inputs = getInputs(readRaw, mask)
+  const directory = inputs.downloadPath
+  if (directory !== undefined) {
+    await checkDownloadDirectory(directory).catch((error: unknown) => {
+      throw asInputError(error, Inputs.DownloadPath, directory)
+    })
   }
-  return path
+  noticeAboutDownload(inputs)
+  return inputs
 }
 
 /**

@@ -3,7 +3,7 @@
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
 import type { ExplicitAsOf } from '../as-of-system-time.js'
-import { describeBackupTime, type BackupTime } from './backup-time.js'
+import { describeBackupTime, explainEndTime, type BackupTime } from './backup-time.js'
 import {
   fullLayerEndTime,
   identifyBackup,
@@ -12,7 +12,7 @@ import {
   type BackupContents,
   type Destination
 } from '../backup-listing.js'
-import { resolveCollection } from '../collection.js'
+import { locateUserfile, resolveCollection } from '../collection.js'
 import { folderFromJobDescription } from '../job-description.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError } from '../errors.js'
@@ -21,7 +21,9 @@ import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { ActionInputs } from './inputs.js'
+import type { StepProgress } from '../progress.js'
 import type { BackupTarget } from '../targets.js'
+import type { UserfileLocation } from '../userfile-location.js'
 import { supportsCheckFiles } from '../version.js'
 
 export interface BackupPlan extends BackupAddress {
@@ -31,6 +33,11 @@ export interface BackupPlan extends BackupAddress {
   /** Which time was chosen and why (backup-time.ts). */
   time: BackupTime
   revisionHistory: boolean
+  /** download-path: the directory the verified backup is copied into, and where its files are stored. */
+  download: { directory: string; location: UserfileLocation } | undefined
+  verifyRestore: boolean
+  /** keep-backups: how many full backups stay, and where the collection's files are stored. */
+  retention: { keep: number; location: UserfileLocation } | undefined
 }
 
 function destinationOf(inputs: ActionInputs): Destination {
@@ -38,22 +45,28 @@ function destinationOf(inputs: ActionInputs): Destination {
   return inputs.incremental ? { kind: 'latest' } : { kind: 'new' }
 }
 
-/** What to back up where, once the session user is known (for `$user`). */
+/** What to back up where, and what to do with it, once the session user (for `$user`) and the time are known. */
 export function planBackup(inputs: ActionInputs, sessionUser: string, time: BackupTime): BackupPlan {
+  const resolved = resolveCollection(inputs.collection, sessionUser)
+  const needsFiles = inputs.downloadPath !== undefined || inputs.keepBackups !== undefined
+  const location = needsFiles ? locateUserfile(resolved.collection, sessionUser) : undefined
   return {
     target: inputs.target,
-    ...resolveCollection(inputs, sessionUser),
+    ...resolved,
     destination: destinationOf(inputs),
     asOf: time.asOf,
     time,
     revisionHistory: inputs.revisionHistory,
-    encryptionPassphrase: inputs.encryptionPassphrase
+    encryptionPassphrase: inputs.encryptionPassphrase,
+    download: inputs.downloadPath === undefined || location === undefined ? undefined : { directory: inputs.downloadPath, location },
+    verifyRestore: inputs.verifyRestore,
+    retention: inputs.keepBackups === undefined || location === undefined ? undefined : { keep: inputs.keepBackups, location }
   }
 }
 
 export interface BackupOptions extends JobContext {
-  /** Called once the job has succeeded, before the new folder is identified and verified (a new log group). */
-  onVerify?: () => void
+  /** The log's phase groups: verification gets its own. */
+  progress?: StepProgress
 }
 
 export interface BackupResult {
@@ -200,6 +213,7 @@ async function verify(session: Session, plan: BackupPlan, path: string, timeoutM
 }
 
 export async function takeBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<BackupResult> {
+  options.log(`Backing up as of ${plan.time.headline}.`)
   const before = await listBackups(session, plan)
   if (plan.destination.kind === 'latest' && before.length === 0) {
     throw new ActionError(
@@ -212,7 +226,8 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   const { description } = await followToEnd(session, jobId, options, 'Backup').catch((error: unknown) => {
     throw withLicenceHint(error)
   })
-  options.onVerify?.()
+  options.progress?.enter('Verify')
+  options.log('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…')
   const after = await listBackups(session, plan)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =
@@ -222,5 +237,8 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   const identified = identifyBackup({ destination: plan.destination, before, after, jobFolder, latestFullEndTime })
   if (!identified.ok) throw new ActionError(`Backup job ${jobId} succeeded, but its folder cannot be identified: ${identified.reason}`)
   const contents = await verify(session, plan, identified.path, options.timeoutMs)
+  options.log(
+    `Backup ${identified.path} in ${plan.collectionForDisplay}: ${contents.rows} rows, ${contents.bytes} bytes, consistent as of ${contents.endTime} (${explainEndTime(plan.time, contents.endTime)}).`
+  )
   return { path: identified.path, jobId, contents }
 }

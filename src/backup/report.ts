@@ -35,7 +35,7 @@ export interface AfterBackup {
   verification?: Verification
 }
 
-export function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, after: AfterBackup = {}): BackupReport {
+function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, after: AfterBackup): BackupReport {
   return {
     path: result.path,
     collection: plan.collectionForDisplay,
@@ -62,7 +62,7 @@ export function setBackupOutputs(plan: BackupPlan, result: BackupResult): void {
   )
 }
 
-export function setOutputs(report: BackupReport): void {
+function setOutputs(report: BackupReport): void {
   core.setOutput(Outputs.BackupPath, report.path)
   core.setOutput(Outputs.Collection, report.collection)
   core.setOutput(Outputs.JobId, report.jobId)
@@ -79,7 +79,7 @@ export function setOutputs(report: BackupReport): void {
   if (report.verification) core.setOutput(Outputs.Verified, String(report.verification.verified))
 }
 
-export async function writeSummary(report: BackupReport): Promise<void> {
+async function writeSummary(report: BackupReport): Promise<void> {
   const { contents } = report
   if (!hasJobSummary()) return
   core.summary
@@ -162,6 +162,13 @@ function addVerification(verification: Verification): void {
       check.expected === undefined ? 'restored' : check.expected === check.actual ? 'match' : '<strong>differs</strong>'
     ])
   ])
+}
+
+/** The step's outputs and job summary for a backup that succeeded with everything the inputs asked for. */
+export async function reportBackup(plan: BackupPlan, result: BackupResult, after: AfterBackup, serverVersion: string): Promise<void> {
+  const report = makeReport(plan, result, serverVersion, after)
+  setOutputs(report)
+  await writeSummary(report)
 }
 
 /** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */

@@ -4,6 +4,7 @@
  * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
  */
 import { pathKey, samePath } from '../backup-listing.js'
+import type { ResolvedCollection } from '../collection.js'
 import type { Session } from '../connection.js'
 import { ActionError } from '../errors.js'
 import * as sql from '../sql.js'
@@ -81,15 +82,15 @@ export interface RetentionResult {
 /** Lists the collection, then deletes what planRetention says, oldest first. */
 export async function applyRetention(
   session: Session,
-  collection: { uri: string; forDisplay: string; location: UserfileLocation },
+  collection: ResolvedCollection & { location: UserfileLocation },
   keep: number,
   justMade: string,
   log: (message: string) => void
 ): Promise<RetentionResult> {
   const listed = await session.query<{ path: string }>(
-    sql.showBackups(collection.uri),
+    sql.showBackups(collection.collection),
     [],
-    `listing backups in ${collection.forDisplay} before deleting old ones`
+    `listing backups in ${collection.collectionForDisplay} before deleting old ones`
   )
   const plan = planRetention(
     listed.map(row => row.path),
@@ -109,6 +110,6 @@ export async function applyRetention(
       )
     }
   }
-  if (plan.removed.length === 0) log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.forDisplay}, none to delete.`)
+  if (plan.removed.length === 0) log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.collectionForDisplay}, none to delete.`)
   return { plan, deleted }
 }

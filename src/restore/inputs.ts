@@ -2,16 +2,18 @@
  * The restore companion's inputs (restore/action.yml): the shared ones read exactly as the backup
  * action reads them, plus what to restore from and how.
  */
+import { resolve } from 'node:path'
 import * as core from '@actions/core'
-import { isUserfile, scheme } from '../collection.js'
+import { readLocalBackupFolder } from '../backup-folder.js'
+import { requireUserfile } from '../collection.js'
 import { Inputs, RestoreInputs } from '../constants.js'
-import { InputError } from '../errors.js'
+import { asInputError, InputError } from '../errors.js'
 import { optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
 
 export interface RestoreActionInputs extends SharedInputs {
   /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */
   backupPath: string
-  /** A directory `download-path` produced, to upload into the collection first. */
+  /** A directory `download-path` produced, to upload into the collection first; absolute. */
   sourcePath: string | undefined
   newDbName: string | undefined
   dropExisting: boolean
@@ -46,10 +48,14 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
     throw new InputError(RestoreInputs.BackupPath, "is required: the backup action's backup-path output, e.g. /2024/05/07-141012.34.")
   }
   const sourcePath = optional(read(RestoreInputs.SourcePath))
-  if (sourcePath !== undefined && shared.collection !== undefined && !isUserfile(shared.collection)) {
-    throw new InputError(
-      [RestoreInputs.SourcePath, Inputs.Collection],
-      `source-path uploads into userfile storage; a ${scheme(shared.collection)}:// collection is read by CockroachDB directly.`
+  if (sourcePath !== undefined) {
+    requireUserfile(
+      shared.collection,
+      scheme =>
+        new InputError(
+          [RestoreInputs.SourcePath, Inputs.Collection],
+          `source-path uploads into userfile storage; a ${scheme}:// collection is read by CockroachDB directly.`
+        )
     )
   }
   const newDbName = optional(read(RestoreInputs.NewDbName))
@@ -59,8 +65,23 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
   return {
     ...shared,
     backupPath: canonicalBackupPath(checkText(RestoreInputs.BackupPath, backupPath)),
-    sourcePath: sourcePath === undefined ? undefined : checkText(RestoreInputs.SourcePath, sourcePath),
+    sourcePath: sourcePath === undefined ? undefined : resolve(checkText(RestoreInputs.SourcePath, sourcePath)),
     newDbName: newDbName === undefined ? undefined : checkText(RestoreInputs.NewDbName, newDbName),
     dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
   }
+}
+
+/** The inputs, and then what they say of the runner's disk: source-path must hold a whole downloaded backup. */
+export async function readRestoreInputs(
+  readRaw: Read = readInput,
+  mask: (secret: string) => void = core.setSecret
+): Promise<RestoreActionInputs> {
+  const inputs = getRestoreInputs(readRaw, mask)
+  const directory = inputs.sourcePath
+  if (directory !== undefined) {
+    await readLocalBackupFolder(directory).catch((error: unknown) => {
+      throw asInputError(error, RestoreInputs.SourcePath, directory)
+    })
+  }
+  return inputs
 }

@@ -4,10 +4,11 @@
  * follow the job like a backup job.
  */
 import type { ShowBackupRow } from '../backup-listing.js'
-import { isUserfile, resolveCollection } from '../collection.js'
+import { readLocalBackupFolder } from '../backup-folder.js'
+import { locateUserfile, resolveCollection } from '../collection.js'
 import { QueryError, type Session } from '../connection.js'
 import { RestoreInputs } from '../constants.js'
-import { ActionError, databaseErrorFields } from '../errors.js'
+import { ActionError, databaseErrorFields, fileSystemError } from '../errors.js'
 import { startDetachedJob } from '../detached-job.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
 import type { RestoreActionInputs } from './inputs.js'
@@ -15,14 +16,15 @@ import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type UploadResult } from './upload.js'
-import { userfileLocation } from '../userfile-location.js'
+import type { UserfileLocation } from '../userfile-location.js'
 
 export interface RestorePlan extends BackupAddress {
   target: BackupTarget
   path: string
   newDbName: string | undefined
   dropExisting: boolean
-  sourcePath: string | undefined
+  /** source-path: the downloaded folder to put into the collection first, and where its files go. */
+  upload: { directory: string; location: UserfileLocation } | undefined
 }
 
 export interface RestoredTable {
@@ -38,10 +40,11 @@ export interface RestoreResult {
 }
 
 export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
-  const resolved = resolveCollection(inputs, sessionUser)
-  if (inputs.sourcePath !== undefined && !isUserfile(resolved.collection)) {
-    throw new ActionError(`source-path uploads into userfile storage, but the collection is ${resolved.collectionForDisplay}.`)
-  }
+  const resolved = resolveCollection(inputs.collection, sessionUser)
+  const upload =
+    inputs.sourcePath === undefined
+      ? undefined
+      : { directory: inputs.sourcePath, location: locateUserfile(resolved.collection, sessionUser) }
   return {
     target: inputs.target,
     path: inputs.backupPath,
@@ -49,7 +52,7 @@ export function planRestore(inputs: RestoreActionInputs, sessionUser: string): R
     newDbName: inputs.newDbName,
     dropExisting: inputs.dropExisting,
     encryptionPassphrase: inputs.encryptionPassphrase,
-    sourcePath: inputs.sourcePath
+    upload
   }
 }
 
@@ -147,19 +150,27 @@ async function startRestore(session: Session, plan: RestorePlan, options: JobCon
   })
 }
 
+/** Any userfile statement makes CockroachDB create the two tables, with its own schema and grants; then the files go in. */
+async function upload(session: Session, plan: RestorePlan, options: JobContext): Promise<UploadResult | undefined> {
+  if (plan.upload === undefined) return undefined
+  const { directory, location } = plan.upload
+  await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
+  // Checked with the inputs; read again, as the workflow may have changed it since.
+  const folder = await readLocalBackupFolder(directory).catch((error: unknown) => {
+    throw fileSystemError(error, directory)
+  })
+  return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup)
+}
+
 export async function takeRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<RestoreResult> {
-  let upload: UploadResult | undefined
-  if (plan.sourcePath !== undefined) {
-    // Any userfile statement makes CockroachDB create the two tables, with its own schema and grants.
-    await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
-    const location = userfileLocation(plan.collection, session.info.user, RestoreInputs.SourcePath)
-    upload = await uploadBackup(session, location, plan.path, plan.sourcePath, RestoreInputs.SourcePath, options.log, options.cleanup)
-  }
+  const uploaded = await upload(session, plan, options)
   const backup = await readBackup(session, plan, options.timeoutMs)
   await makeRoom(session, plan, options.log)
   const jobId = await startRestore(session, plan, options)
   options.log(`Restore job ${jobId} started.`)
   await followToEnd(session, jobId, options, 'Restore')
   const tables = restoredTables(plan, backup)
-  return { jobId, tables, rows: tables.reduce((sum, table) => sum + table.rows, 0), upload }
+  const rows = tables.reduce((sum, table) => sum + table.rows, 0)
+  options.log(`Restored ${tables.length} tables (${rows} rows) from ${plan.path}.`)
+  return { jobId, tables, rows, upload: uploaded }
 }

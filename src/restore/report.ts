@@ -4,14 +4,14 @@ import { RestoreOutputs } from '../constants.js'
 import type { RestorePlan, RestoreResult } from './plan.js'
 import { code, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
 
-export function setRestoreOutputs(result: RestoreResult): void {
+function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)
   core.setOutput(RestoreOutputs.RestoredTables, result.tables.map(table => table.name).join(','))
   core.setOutput(RestoreOutputs.Rows, String(result.rows))
   core.setOutput(RestoreOutputs.UploadedFiles, String(result.upload?.written ?? 0))
 }
 
-export async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Promise<void> {
+async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Promise<void> {
   if (!hasJobSummary()) return
   const upload = result.upload
   await core.summary
@@ -41,4 +41,10 @@ export async function writeRestoreSummary(plan: RestorePlan, result: RestoreResu
       ])
     )
     .write()
+}
+
+/** The step's outputs and job summary for a restore whose job succeeded. */
+export async function reportRestore(plan: RestorePlan, result: RestoreResult): Promise<void> {
+  setRestoreOutputs(result)
+  await writeRestoreSummary(plan, result)
 }

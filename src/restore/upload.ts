@@ -4,13 +4,12 @@
  * `<collection>/<backup-path>/`, its `incrementals/` under `<collection>/incrementals/<backup-path>/`.
  */
 import { stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { StepCleanup } from '../cleanup.js'
 import type { Session } from '../connection.js'
-import { checkManifests, listLocalFiles, storedName } from '../backup-folder.js'
-import { fileSystemError, InputError } from '../errors.js'
+import { storedName, type LocalBackupFolder } from '../backup-folder.js'
 import { writeStoredFile } from '../userfile.js'
-import { joinPath, safeRelativePath, type UserfileLocation } from '../userfile-location.js'
+import { joinPath, type UserfileLocation } from '../userfile-location.js'
 
 export interface UploadResult {
   files: number
@@ -19,29 +18,15 @@ export interface UploadResult {
   bytes: number
 }
 
+/** Uploads a checked local backup folder as backup `backupPath` of the collection at `location`. */
 export async function uploadBackup(
   session: Session,
   location: UserfileLocation,
   backupPath: string,
-  sourceInput: string,
-  input: string,
+  { directory, files }: LocalBackupFolder,
   log: (message: string) => void,
   cleanup?: StepCleanup
 ): Promise<UploadResult> {
-  const directory = resolve(sourceInput)
-  const isDirectory = await stat(directory).then(
-    s => s.isDirectory(),
-    () => false
-  )
-  if (!isDirectory) throw new InputError(input, `${directory} is not a directory.`)
-  const files = await listLocalFiles(directory).catch((error: unknown) => {
-    throw fileSystemError(error, input, directory)
-  })
-  if (!files.includes('BACKUP_MANIFEST'))
-    throw new InputError(input, `${directory} holds no BACKUP_MANIFEST: it is not a downloaded backup folder.`)
-  const unsafe = files.find(file => !safeRelativePath(file))
-  if (unsafe !== undefined) throw new InputError(input, `${JSON.stringify(unsafe)} is not a plain file name.`)
-  await checkManifests(directory, files)
   const result: UploadResult = { files: files.length, written: 0, unchanged: 0, bytes: 0 }
   for (const file of files) {
     const outcome = await writeStoredFile(

@@ -57,7 +57,7 @@ function addStoredFile(emu: Emulator, filename: string, content: Buffer): void {
 
 async function download(emu: Emulator, path: string, directory: string, warnings: string[] = []) {
   const s = await session(emu)
-  return downloadBackup(s, userfileLocation(COLLECTION, 'root', 'download-path'), path, directory, () => undefined, {
+  return downloadBackup(s, userfileLocation(COLLECTION, 'root'), path, directory, () => undefined, {
     version: s.info.version,
     warn: message => warnings.push(message)
   })
