@@ -18,7 +18,7 @@ import {
   type Manifest,
   type ManifestTable
 } from './manifest.js'
-import type { BackupStatement, BackupTargets, TablePattern } from './parser.js'
+import type { BackupStatement, BackupTargets, TablePattern } from './statements.js'
 import { openStorage, type Storage } from './storage.js'
 
 export interface TableRef {

@@ -8,20 +8,12 @@ import { addDatabase, type Cluster, type Job } from './cluster.js'
 import { CrdbError, internalsRestricted, invalidInt, passwordFailed, syntaxError, undefinedColumn, unknownVariable } from './errors.js'
 import type { JobRegistry } from './jobs.js'
 import { redactSecrets } from './lexer.js'
-import {
-  namesInternals,
-  parseStatements,
-  type BackupStatement,
-  type JobCondition,
-  type ParsedStatement,
-  type RestoreStatement,
-  type Statement,
-  type Value
-} from './parser.js'
+import { namesInternals, parseStatements } from './parser.js'
 import type { ColumnType, VersionProfile } from './profiles.js'
 import { formatTimestamp, showBackup, showBackupColumns, showBackups, showBackupsWithIds, type ColumnDef, type Row } from './show.js'
 import { openStorage } from './storage.js'
 import { applyRestore, planRestore } from './restore.js'
+import type { BackupStatement, JobCondition, ParsedStatement, RestoreStatement, Statement, Value } from './statements.js'
 import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
 import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
