@@ -1,6 +1,6 @@
 /**
  * CockroachDB's side of a connection: authentication, the parameters it reports, and each parsed
- * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
+ * statement turned into columns, rows and a command tag. The wire protocol lives in wire-server.ts.
  */
 import { clusterLogicalTimestamp } from './asof.js'
 import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
