@@ -45,6 +45,13 @@ export function showBackupsWithIds(cluster: Cluster, storage: Storage): Row[] {
     .map(entry => entry.row)
 }
 
+/** SHOW BACKUPS IN's header with use_backups_with_ids on (pkg/backup/show.go showBackupsWithIDsHeader). */
+export const BACKUPS_WITH_IDS_COLUMNS: ColumnDef[] = [
+  { name: 'id', type: 'STRING' },
+  { name: 'backup_time', type: 'TIMESTAMPTZ' },
+  { name: 'revision_start_time', type: 'TIMESTAMPTZ' }
+]
+
 export function showBackupColumns(cluster: Cluster, checkFiles: boolean): ColumnDef[] {
   const time = cluster.profile.showBackupTimestampType
   const columns: ColumnDef[] = [
