@@ -2,7 +2,8 @@
  * SHOW BACKUPS IN and SHOW BACKUP … IN, read from the collection's files the way CockroachDB reads
  * them (pkg/ccl/backupccl/show.go, pkg/backup/show.go; backupdest.ListFullBackupsInCollection).
  */
-import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest, sanitizeUri } from './backup.js'
+import { sanitizeUri } from './backup.js'
+import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { Manifest } from './manifest.js'
