@@ -1,40 +1,27 @@
 /**
  * BACKUP: planning (AS OF SYSTEM TIME, targets, destination), the job description, and the files
  * a finished job writes. Sources: pkg/ccl/backupccl/backup_planning.go and backupdest/
- * backup_destination.go (pkg/backup/… from v24.3), backupresolver/targets.go; see
- * docs/cockroachdb-facts.md §3, §6, §12, §13.
+ * backup_destination.go (pkg/backup/… from v24.3); see docs/cockroachdb-facts.md §3, §6, §12, §13.
+ * Target resolution is in backup-targets.ts, the collection's folder layout in backup-layout.ts.
  */
 import { evalAsOf, gcThresholdError } from './asof.js'
-import { databaseAsOf, sizeAsOf, tablesAsOf, type Cluster, type DatabaseModel } from './cluster.js'
-import { CrdbError, licenceRequired, SQLSTATE } from './errors.js'
 import {
-  decodeManifest,
-  deriveKey,
-  encodeManifest,
-  encrypt,
-  manifestChecksum,
-  pseudoRandomBytes,
-  saltFor,
-  type Manifest,
-  type ManifestTable
-} from './manifest.js'
-import type { BackupStatement, BackupTargets, TablePattern } from './parser.js'
+  backupKey,
+  fullBackupFolder,
+  incrementalFolder,
+  layerFolders,
+  noLatestBackup,
+  readLatest,
+  readManifest,
+  writeIndexEntry,
+  writeLatest
+} from './backup-layout.js'
+import { resolveTargets, type ResolvedTargets } from './backup-targets.js'
+import { sizeAsOf, type Cluster } from './cluster.js'
+import { CrdbError, licenceRequired } from './errors.js'
+import { encodeManifest, encrypt, manifestChecksum, pseudoRandomBytes, saltFor, type Manifest, type ManifestTable } from './manifest.js'
+import type { BackupStatement } from './statements.js'
 import { openStorage, type Storage } from './storage.js'
-
-export interface TableRef {
-  database: string
-  schema: string
-  name: string
-}
-
-export interface ResolvedTargets {
-  fullCluster: boolean
-  databases: string[]
-  schemas: { database: string; name: string }[]
-  tables: TableRef[]
-  /** The target list as the job description prints it (`DATABASE bank`, `TABLE bank.public.t`). */
-  text: string
-}
 
 /** Where the statement asked the backup to go, with the folder fixed at planning time. */
 export type PlannedDestination = { kind: 'new'; folder: string } | { kind: 'latest' } | { kind: 'subdir'; folder: string }
@@ -64,109 +51,6 @@ export interface BackupResult {
   bytes: number
 }
 
-/** The UTC fields Go's layouts use; hundredths are truncated, as Go's `.00` does. */
-function utc(ms: number): { year: string; month: string; day: string; clock: string } {
-  const d = new Date(ms)
-  const two = (n: number): string => String(n).padStart(2, '0')
-  const clock = `${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}.${two(Math.floor(d.getUTCMilliseconds() / 10))}`
-  return { year: String(d.getUTCFullYear()), month: two(d.getUTCMonth() + 1), day: two(d.getUTCDate()), clock }
-}
-
-/** Go layout `/2006/01/02-150405.00` in UTC (backupbase.DateBasedIntoFolderName). */
-export function fullBackupFolder(ms: number): string {
-  const t = utc(ms)
-  return `/${t.year}/${t.month}/${t.day}-${t.clock}`
-}
-
-/** `20060102/150405.00` (backupbase.DateBasedIncFolderName, no leading slash), or `20060102-150405.00`. */
-function incrementalStamp(ms: number, separator: '/' | '-'): string {
-  const t = utc(ms)
-  return `${t.year}${t.month}${t.day}${separator}${t.clock}`
-}
-
-/** The folder of an incremental layer, relative to the collection (facts §13). */
-function incrementalFolder(cluster: Cluster, fullFolder: string, startMs: number, endMs: number): string {
-  switch (cluster.profile.incrementalLayout) {
-    case 'inside-full':
-      return `${fullFolder}/${incrementalStamp(endMs, '/')}`
-    case 'incrementals-dir':
-      return `/incrementals${fullFolder}/${incrementalStamp(endMs, '/')}`
-    case 'incrementals-dir-with-start':
-      return `/incrementals${fullFolder}/${incrementalStamp(endMs, '/')}-${incrementalStamp(startMs, '-')}`
-  }
-}
-
-/** An incremental layer's stamp: `20240507/150000.00`, optionally `-<start>` (v25.2+). */
-const INCREMENTAL_STAMP = /^\d{8}\/\d{6}\.\d{2}(-\d{8}-\d{6}\.\d{2})?$/
-
-/** The full layer's folder, then each incremental layer's, oldest first (old and new locations). */
-export function layerFolders(storage: Storage, fullFolder: string): string[] {
-  const parents = [`${fullFolder}/`, `/incrementals${fullFolder}/`]
-  const incrementals: { folder: string; stamp: string }[] = []
-  for (const name of storage.list()) {
-    const absolute = name.startsWith('/') ? name : `/${name}`
-    if (!absolute.endsWith('/BACKUP_MANIFEST')) continue
-    const folder = absolute.slice(0, -'/BACKUP_MANIFEST'.length)
-    const parent = parents.find(p => folder.startsWith(p))
-    const stamp = parent === undefined ? undefined : folder.slice(parent.length)
-    if (stamp !== undefined && INCREMENTAL_STAMP.test(stamp)) incrementals.push({ folder, stamp })
-  }
-  incrementals.sort((a, b) => (a.stamp < b.stamp ? -1 : a.stamp > b.stamp ? 1 : 0))
-  return [fullFolder, ...incrementals.map(i => i.folder)]
-}
-
-/** The key for a backup, from the salt in the full backup's ENCRYPTION-INFO. */
-export function backupKey(storage: Storage, fullFolder: string, passphrase: string | undefined): Buffer | undefined {
-  if (passphrase === undefined) return undefined
-  const salt = storage.read(`${fullFolder}/ENCRYPTION-INFO`)
-  if (!salt) throw new CrdbError('could not find or read encryption information: no ENCRYPTION-INFO files found')
-  return deriveKey(passphrase, salt)
-}
-
-export function readManifest(storage: Storage, folder: string, key: Buffer | undefined): Manifest {
-  const bytes = storage.read(`${folder}/BACKUP_MANIFEST`)
-  if (!bytes) throw storage.missing(`${folder}/BACKUP_MANIFEST`)
-  return decodeManifest(bytes, key)
-}
-
-/** The newest `metadata/latest/LATEST-…` file (names sort newest first), else the root LATEST. */
-export function readLatest(storage: Storage): string | undefined {
-  const newest = storage
-    .list()
-    .map(name => name.replace(/^\/?/, '/'))
-    .filter(name => name.startsWith('/metadata/latest/LATEST-'))
-    .sort()[0]
-  return (storage.read(newest ?? '/LATEST') ?? storage.read('/LATEST'))?.toString('utf8')
-}
-
-/** backupdest.ReadLatestFile's error when there is no LATEST file (58P01). */
-export function noLatestBackup(storage: Storage): CrdbError {
-  return new CrdbError(
-    `path does not contain a completed latest backup: LATEST file could not be read in base or metadata directory: ${storage.missing('/LATEST').message}`,
-    SQLSTATE.undefinedFile
-  )
-}
-
-function writeLatest(cluster: Cluster, storage: Storage, fullFolder: string, nowMs: number): void {
-  const content = Buffer.from(fullFolder)
-  if (cluster.profile.latestFiles.root) storage.write('/LATEST', content)
-  if (cluster.profile.latestFiles.metadataDir) {
-    // Descending-encoded time, so that the newest file lists first (backupdest.WriteNewLatestFile).
-    const descending = (0xffffffffffffffffn - BigInt(nowMs) * 1_000_000n).toString(16).padStart(16, '0')
-    storage.write(`/metadata/latest/LATEST-${descending}`, content)
-  }
-}
-
-/** A few of CockroachDB's reserved keywords (facts §8); enough for the names tests use. */
-const RESERVED = new Set(
-  'all and as backup check column database default from grant in index into select table to user where with'.split(' ')
-)
-
-/** lexbase.EncodeRestrictedSQLIdent: bare when it can be, else double-quoted. */
-export function formatIdentifier(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`
-}
-
 export function formatString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }
@@ -177,87 +61,6 @@ export function sanitizeUri(uri: string): string {
   let out = uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/@]*@/i, '$1:redacted@')
   for (const secret of secrets) out = out.replace(new RegExp(`([?&]${secret}=)[^&]*`), '$1redacted')
   return out
-}
-
-function resolveFailure(cluster: Cluster, inner: string): CrdbError {
-  const suffix = cluster.profile.resolveErrorMentionsRestoreTimestamp
-    ? ', or invalid RESTORE timestamp: supplied backups do not cover requested time'
-    : ''
-  return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`)
-}
-
-/** Every table of the database that existed at `ms`. */
-function allTables(database: DatabaseModel, ms: number): TableRef[] {
-  return [...database.schemas].flatMap(([schema, tables]) =>
-    [...(tablesAsOf(tables, ms)?.keys() ?? [])].map(name => ({ database: database.name, schema, name }))
-  )
-}
-
-/**
- * backupresolver: fills in what a pattern leaves out. `t` and `*` are in the session's database and
- * `public`; a two-part name is `schema.table` when the session's database has that schema, else
- * `database.table` in `public`. Names resolve against the descriptors as of the backup's time
- * (`ms`), so a database or table created later does not exist for this BACKUP.
- */
-function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: string, ms: number): { tables: TableRef[]; text: string } {
-  const names = pattern.star ? [...pattern.parts, '*'] : pattern.parts
-  const written = names.map(p => (p === '*' ? p : formatIdentifier(p))).join('.')
-  const [first = '', second = '', third = ''] = names
-  const [database, schema, last] =
-    names.length === 3
-      ? [first, second, third]
-      : names.length === 1
-        ? [currentDb, 'public', first]
-        : databaseAsOf(cluster, currentDb, ms)?.schemas.has(first)
-          ? [currentDb, first, second]
-          : [first, 'public', second]
-  const tables = tablesAsOf(databaseAsOf(cluster, database, ms)?.schemas.get(schema), ms)
-  if (pattern.star) {
-    if (!tables) throw resolveFailure(cluster, 'target database or schema does not exist')
-    return {
-      tables: [...tables.keys()].map(name => ({ database, schema, name })),
-      text: `${formatIdentifier(database)}.${formatIdentifier(schema)}.*`
-    }
-  }
-  if (!tables?.has(last)) throw resolveFailure(cluster, `table "${written}" does not exist`)
-  return { tables: [{ database, schema, name: last }], text: [database, schema, last].map(formatIdentifier).join('.') }
-}
-
-function resolveTargets(cluster: Cluster, targets: BackupTargets, currentDb: string, ms: number): ResolvedTargets {
-  let tables: TableRef[]
-  let text: string
-  if (targets.kind === 'cluster') {
-    tables = [...cluster.databases.keys()].flatMap(name => {
-      const database = databaseAsOf(cluster, name, ms)
-      return database ? allTables(database, ms) : []
-    })
-    text = ''
-  } else if (targets.kind === 'databases') {
-    tables = targets.names.flatMap(name => {
-      const database = databaseAsOf(cluster, name, ms)
-      if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`)
-      return allTables(database, ms)
-    })
-    text = `DATABASE ${targets.names.map(formatIdentifier).join(', ')}`
-  } else {
-    const resolved = targets.patterns.map(p => resolvePattern(cluster, p, currentDb, ms))
-    tables = resolved.flatMap(r => r.tables)
-    text = `TABLE ${resolved.map(r => r.text).join(', ')}`
-  }
-  const databases =
-    targets.kind === 'cluster'
-      ? [...cluster.databases.keys()]
-      : targets.kind === 'databases'
-        ? [...targets.names]
-        : [...new Set(tables.map(t => t.database))]
-  const schemas =
-    targets.kind === 'tables'
-      ? [...new Set(tables.map(t => `${t.database}\0${t.schema}`))].map(key => {
-          const [database = '', name = ''] = key.split('\0')
-          return { database, name }
-        })
-      : databases.flatMap(database => [...(cluster.databases.get(database)?.schemas.keys() ?? [])].map(name => ({ database, name })))
-  return { fullCluster: targets.kind === 'cluster', databases, schemas, tables, text }
 }
 
 export interface PlanInput {
@@ -412,33 +215,6 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
   if (cluster.profile.writesBackupIndex) writeIndexEntry(storage, fullFolder, resolved.folder, manifest)
   writeLatest(cluster, storage, fullFolder, cluster.now().getTime())
   return { rows: tables.reduce((n, t) => n + t.rows, 0), indexEntries: 0, bytes: tables.reduce((n, t) => n + t.bytes, 0) }
-}
-
-/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
-export function flattenSubdirForIndex(subdir: string): string {
-  return subdir.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
-}
-
-/** `20060102-150405.00`-style UTC stamp for index file names (layout approximate, facts §16). */
-function indexStamp(ms: number): string {
-  const iso = new Date(ms).toISOString()
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 22)}`
-}
-
-/**
- * WriteBackupIndexMetadata (v25.4+): `metadata/index/<flattened full subdir>/<descending end>_<start
- * or 0>_<end>_metadata.pb`, unencrypted, holding the layer's start, end and path. An incremental
- * writes one only when its full backup has one (shouldWriteIndex). The proto is stood in for by
- * JSON; names sort newest first, as EncodeDescendingTS makes them.
- */
-function writeIndexEntry(storage: Storage, fullFolder: string, layerFolder: string, manifest: Manifest): void {
-  const dir = `/metadata/index/${flattenSubdirForIndex(fullFolder)}`
-  const isFull = manifest.startTimeMs === null
-  if (!isFull && !storage.list().some(name => name.replace(/^\/?/, '/').startsWith(`${dir}/`))) return
-  const descending = String(8_640_000_000_000_000 - manifest.endTimeMs).padStart(16, '0')
-  const start = manifest.startTimeMs === null ? '0' : indexStamp(manifest.startTimeMs)
-  const name = `${dir}/${descending}_${start}_${indexStamp(manifest.endTimeMs)}_metadata.pb`
-  storage.write(name, Buffer.from(JSON.stringify({ startTimeMs: manifest.startTimeMs, endTimeMs: manifest.endTimeMs, path: layerFolder })))
 }
 
 /** Another writer's full backup of every user database, as if taken at `endTimeMs`. */

@@ -39,6 +39,22 @@ export function syntaxError(near: string): CrdbError {
   return new CrdbError(`at or near "${near}": syntax error`, SQLSTATE.syntax)
 }
 
+/**
+ * A syntax error at the statement's last token, with the detail CockroachDB's lexer adds
+ * (pkg/sql/parser/lexer.go, populateErrorDetails): `source SQL:`, the statement up to the end of
+ * that token's line, and a caret under the token. String literals, secrets included, are echoed.
+ */
+export function echoingSyntaxError(sql: string): CrdbError {
+  const lastToken = /(\S+)\s*$/.exec(sql)
+  const position = lastToken?.index ?? 0
+  const lineStart = sql.lastIndexOf('\n', position) + 1
+  return new CrdbError(
+    `at or near "${(lastToken?.[1] ?? '').toLowerCase()}": syntax error`,
+    '42601',
+    `source SQL:\n${sql}\n${' '.repeat(position - lineStart)}^`
+  )
+}
+
 export function passwordFailed(user: string): CrdbError {
   return new CrdbError(`password authentication failed for user ${user}`, SQLSTATE.invalidPassword)
 }

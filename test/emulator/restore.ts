@@ -7,7 +7,7 @@
  */
 import { addDatabase, type Cluster, type TableModel, type TableSize } from './cluster.js'
 import { CrdbError } from './errors.js'
-import type { RestoreStatement, Value } from './parser.js'
+import type { RestoreStatement, Value } from './statements.js'
 import { showBackup, showBackupColumns } from './show.js'
 import { openStorage } from './storage.js'
 

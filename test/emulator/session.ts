@@ -1,27 +1,37 @@
 /**
  * CockroachDB's side of a connection: authentication, the parameters it reports, and each parsed
- * statement turned into columns, rows and a command tag. The wire protocol lives in wire.ts.
+ * statement turned into columns, rows and a command tag. The wire protocol lives in wire-server.ts.
  */
 import { clusterLogicalTimestamp } from './asof.js'
-import { describeBackup, planBackup, resolveDestination, writeBackup } from './backup.js'
-import { addDatabase, type Cluster, type Job } from './cluster.js'
-import { CrdbError, internalsRestricted, invalidInt, passwordFailed, syntaxError, undefinedColumn, unknownVariable } from './errors.js'
-import type { JobRegistry } from './jobs.js'
-import { redactSecrets } from './lexer.js'
+import { backupResultColumns, runBackup, runRestore } from './backup-restore-sql.js'
+import { createDatabase, dropDatabase, dropTable, selectDatabases, selectTables } from './catalog-sql.js'
+import type { Cluster } from './cluster.js'
 import {
-  namesInternals,
-  parseStatements,
-  type BackupStatement,
-  type JobCondition,
-  type ParsedStatement,
-  type RestoreStatement,
-  type Statement,
-  type Value
-} from './parser.js'
+  CrdbError,
+  echoingSyntaxError,
+  internalsRestricted,
+  passwordFailed,
+  syntaxError,
+  undefinedColumn,
+  unknownVariable
+} from './errors.js'
+import type { JobRegistry } from './jobs.js'
+import { jobColumns, jobIdOf, selectColumns, selectJobs, showJob } from './jobs-sql.js'
+import { redactSecrets } from './lexer.js'
+import { namesInternals, parseStatements } from './parser.js'
 import type { ColumnType, VersionProfile } from './profiles.js'
-import { formatTimestamp, showBackup, showBackupColumns, showBackups, showBackupsWithIds, type ColumnDef, type Row } from './show.js'
+import {
+  BACKUPS_WITH_IDS_COLUMNS,
+  formatTimestamp,
+  showBackup,
+  showBackupColumns,
+  showBackups,
+  showBackupsWithIds,
+  type ColumnDef,
+  type Row
+} from './show.js'
 import { openStorage } from './storage.js'
-import { applyRestore, planRestore } from './restore.js'
+import type { ParsedStatement, Statement, Value } from './statements.js'
 import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
 import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
@@ -78,113 +88,7 @@ export interface EmulatorState {
 /** Gets each non-null value of a result with its column's name; returns what is sent instead. */
 export type ResultTamper = (column: string, value: string) => string
 
-const BASE_JOB_COLUMNS: ColumnDef[] = [
-  { name: 'job_id', type: 'INT8' },
-  { name: 'job_type', type: 'STRING' },
-  { name: 'description', type: 'STRING' },
-  { name: 'statement', type: 'STRING' },
-  { name: 'user_name', type: 'STRING' },
-  { name: 'status', type: 'STRING' },
-  { name: 'running_status', type: 'STRING' },
-  { name: 'created', type: 'TIMESTAMP' },
-  { name: 'started', type: 'TIMESTAMP' },
-  { name: 'finished', type: 'TIMESTAMP' },
-  { name: 'modified', type: 'TIMESTAMP' },
-  { name: 'fraction_completed', type: 'FLOAT8' },
-  { name: 'error', type: 'STRING' },
-  { name: 'coordinator_id', type: 'INT8' }
-]
-
-const EXECUTION_JOB_COLUMNS: ColumnDef[] = [
-  { name: 'trace_id', type: 'INT8' },
-  { name: 'last_run', type: 'TIMESTAMP' },
-  { name: 'next_run', type: 'TIMESTAMP' },
-  { name: 'num_runs', type: 'INT8' },
-  { name: 'execution_errors', type: 'STRING[]' }
-]
-
-/** SHOW JOB's columns (pkg/sql/delegate/show_jobs.go); crdb_internal.jobs has at least these. */
-function jobColumns(cluster: Cluster): ColumnDef[] {
-  const time = cluster.profile.jobsTimestampType
-  const columns = [...BASE_JOB_COLUMNS, ...(cluster.profile.showJobHasExecutionColumns ? EXECUTION_JOB_COLUMNS : [])]
-  return columns.map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
-}
-
-function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
-  const time = cluster.profile.jobsTimestampType
-  const ts = (d: Date | undefined): string | null => (d ? formatTimestamp(d.getTime(), time) : null)
-  const values: Record<string, string | null> = {
-    job_id: job.id,
-    job_type: job.type,
-    description: job.description,
-    statement: '',
-    user_name: job.user,
-    status: job.status,
-    running_status: null,
-    created: ts(job.created),
-    started: ts(job.started),
-    finished: ts(job.finished),
-    modified: ts(job.modified),
-    fraction_completed: String(job.fractionCompleted),
-    error: job.error,
-    coordinator_id: '1',
-    trace_id: '0',
-    last_run: ts(job.started),
-    next_run: null,
-    num_runs: '1',
-    execution_errors: '{}'
-  }
-  return columns.map(c => values[c.name] ?? null)
-}
-
-/**
- * A syntax error at the statement's last token, with the detail CockroachDB's lexer adds
- * (pkg/sql/parser/lexer.go, populateErrorDetails): `source SQL:`, the statement up to the end of
- * that token's line, and a caret under the token. String literals, secrets included, are echoed.
- */
-function echoingSyntaxError(sql: string): CrdbError {
-  const lastToken = /(\S+)\s*$/.exec(sql)
-  const position = lastToken?.index ?? 0
-  const lineStart = sql.lastIndexOf('\n', position) + 1
-  return new CrdbError(
-    `at or near "${(lastToken?.[1] ?? '').toLowerCase()}": syntax error`,
-    '42601',
-    `source SQL:\n${sql}\n${' '.repeat(position - lineStart)}^`
-  )
-}
-
-/** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
-function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
-  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }])[0] ?? null
-  if (cell === null) return false
-  if (condition.op === '=') return cell === value
-  const instant = (text: string): number => {
-    const iso = text.replace(' ', 'T')
-    if (/[+-]\d\d$/.test(iso)) return Date.parse(`${iso}:00`)
-    return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) // TIMESTAMP: UTC
-  }
-  return instant(cell) >= instant(value)
-}
-
 const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.name, type: PG_TYPE[c.type] }))
-
-function selectColumns(all: ColumnDef[], wanted: string[] | '*'): ColumnDef[] {
-  if (wanted === '*') return all
-  return wanted.map(name => {
-    const column = all.find(c => c.name === name)
-    if (!column) throw undefinedColumn(name)
-    return column
-  })
-}
-
-/** BACKUP and RESTORE share their result headers (jobs.BulkJobExecutionResultHeader / BackupRestoreJobResultHeader). */
-function backupResultColumns(cluster: Cluster, statement: { options: { detached: boolean } }): ColumnDef[] {
-  if (statement.options.detached) return [{ name: 'job_id', type: 'INT8' }]
-  return cluster.profile.backupResultColumns.split(',').map(name => ({
-    name,
-    type: name === 'status' ? 'STRING' : name === 'fraction_completed' ? 'FLOAT8' : 'INT8'
-  }))
-}
 
 /** The session variables the emulator models, with this version's defaults; absent where the version lacks one. */
 export function sessionVariableDefaults(profile: VersionProfile): Map<string, string> {
@@ -197,13 +101,6 @@ export function sessionVariableDefaults(profile: VersionProfile): Map<string, st
 }
 
 const BOOLEAN_WORDS: Record<string, string> = { true: 'true', on: 'true', false: 'false', off: 'false' }
-
-/** SHOW BACKUPS IN's header with use_backups_with_ids on (pkg/backup/show.go showBackupsWithIDsHeader). */
-const BACKUPS_WITH_IDS_COLUMNS: ColumnDef[] = [
-  { name: 'id', type: 'STRING' },
-  { name: 'backup_time', type: 'TIMESTAMPTZ' },
-  { name: 'revision_start_time', type: 'TIMESTAMPTZ' }
-]
 
 const sleep = (ms: number): Promise<void> =>
   new Promise(resolve => {
@@ -385,11 +282,6 @@ export class CockroachHandler implements WireHandler {
     sql: string
   ): Promise<{ rows: Row[]; tag: string }> {
     const cluster = this.cluster
-    const jobId = (value: Value): string => {
-      const id = text(value).trim()
-      if (!/^-?\d+$/.test(id)) throw invalidInt(id)
-      return id
-    }
     switch (statement.kind) {
       case 'select': {
         const row = statement.items.map(item => {
@@ -402,32 +294,17 @@ export class CockroachHandler implements WireHandler {
         })
         return { rows: [row], tag: 'SELECT 1' }
       }
-      case 'select-jobs': {
-        const columns = selectColumns(jobColumns(cluster), statement.columns)
-        const source = statement.from
-        if (source.kind === 'show-jobs') {
-          const rows = [...cluster.jobs.values()]
-            .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
-            .map(job => jobRow(cluster, job, columns))
-          return { rows, tag: `SELECT ${rows.length}` }
-        }
-        const wanted = source.jobId === undefined ? undefined : jobId(source.jobId)
-        const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
-        const rows = jobs.map(job => jobRow(cluster, job, columns))
-        return { rows, tag: `SELECT ${rows.length}` }
-      }
+      case 'select-jobs':
+        return selectJobs(cluster, statement, text)
       case 'select-userfile': {
         if (isTableCount(statement)) return { rows: countTableRows(cluster, statement), tag: 'SELECT 1' }
         const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }
-      case 'show-job': {
-        const job = cluster.jobs.get(jobId(statement.jobId))
-        const rows = job ? [jobRow(cluster, job, jobColumns(cluster))] : []
-        return { rows, tag: `SHOW JOBS ${rows.length}` }
-      }
+      case 'show-job':
+        return showJob(cluster, statement.jobId, text)
       case 'cancel-job':
-        this.state.jobs.cancel(jobId(statement.jobId))
+        this.state.jobs.cancel(jobIdOf(statement.jobId, text))
         return { rows: [], tag: 'CANCEL JOBS 1' }
       case 'show-backups': {
         const storage = openStorage(cluster, text(statement.collection), session.user)
@@ -453,48 +330,19 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SHOW BACKUP ${rows.length}` }
       }
       case 'backup':
-        return this.backup(statement, text, session)
+        return runBackup(cluster, this.state.jobs, statement, text, session)
       case 'restore':
-        return this.restore(statement, text, session, sql)
-      case 'select-databases': {
-        const wanted = statement.name && text(statement.name)
-        // v22.2+ (pkg/sql/delegate/show_databases.go): only databases the user may CONNECT to.
-        const visible = (name: string): boolean =>
-          !cluster.profile.showDatabasesNeedsConnect || session.user === 'root' || !cluster.connectRevoked.has(name)
-        const names = [...cluster.databases.keys()].filter(name => (wanted === undefined || name === wanted) && visible(name)).sort()
-        return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
-      }
-      case 'select-tables': {
-        // SHOW TABLES FROM db.schema, or FROM db (its public schema); the present, not a past time.
-        const [database = '', schema = 'public'] = statement.from
-        const tables = cluster.databases.get(database)?.schemas.get(schema)
-        if (!tables) throw new CrdbError('target database or schema does not exist', '3F000') // approximate
-        const wanted = statement.name && text(statement.name)
-        const names = [...tables.keys()].filter(name => wanted === undefined || name === wanted).sort()
-        return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
-      }
-      case 'drop-database': {
-        if (!cluster.databases.delete(statement.name) && !statement.ifExists) {
-          throw new CrdbError(`database "${statement.name}" does not exist`, '3D000')
-        }
-        return { rows: [], tag: 'DROP DATABASE' }
-      }
-      case 'create-database': {
-        if (cluster.databases.has(statement.name)) throw new CrdbError(`database "${statement.name}" already exists`, '42P04')
-        addDatabase(cluster, statement.name, {})
-        return { rows: [], tag: 'CREATE DATABASE' }
-      }
-      case 'drop-table': {
-        const [database, schema, table] =
-          statement.parts.length === 3 ? statement.parts : [statement.parts[0], 'public', statement.parts[1]]
-        const dropped =
-          cluster.databases
-            .get(database ?? '')
-            ?.schemas.get(schema ?? '')
-            ?.delete(table ?? '') ?? false
-        if (!dropped && !statement.ifExists) throw new CrdbError(`relation "${statement.parts.join('.')}" does not exist`, '42P01')
-        return { rows: [], tag: 'DROP TABLE' }
-      }
+        return runRestore(cluster, this.state.jobs, statement, text, session, sql)
+      case 'select-databases':
+        return selectDatabases(cluster, statement, text, session.user)
+      case 'select-tables':
+        return selectTables(cluster, statement, text)
+      case 'drop-database':
+        return dropDatabase(cluster, statement)
+      case 'create-database':
+        return createDatabase(cluster, statement)
+      case 'drop-table':
+        return dropTable(cluster, statement)
       case 'transaction':
         return { rows: [], tag: this.transactions.apply(session, statement.action) }
       case 'insert-userfile':
@@ -504,62 +352,5 @@ export class CockroachHandler implements WireHandler {
       case 'update-userfile':
         return { rows: [], tag: `UPDATE ${updateUserfile(cluster, statement, text)}` }
     }
-  }
-
-  private async restore(
-    statement: RestoreStatement,
-    text: (v: Value) => string,
-    session: Session,
-    sql: string
-  ): Promise<{ rows: Row[]; tag: string }> {
-    const cluster = this.cluster
-    const plan = planRestore(cluster, statement, text, session.user, redactSecrets(sql))
-    const { job, done } = this.state.jobs.create(session.user, plan.description, running => {
-      const { rows, bytes } = applyRestore(cluster, plan)
-      running.result = { rows, indexEntries: 0, bytes }
-    })
-    job.type = 'RESTORE'
-    if (statement.detached) return { rows: [[job.id]], tag: 'RESTORE 1' }
-    const error = await done
-    if (error) throw error
-    const all: Record<string, string> = {
-      job_id: job.id,
-      status: job.status,
-      fraction_completed: String(job.fractionCompleted),
-      rows: String(job.result.rows),
-      index_entries: '0',
-      bytes: String(job.result.bytes)
-    }
-    return { rows: [cluster.profile.backupResultColumns.split(',').map(name => all[name] ?? null)], tag: 'RESTORE 1' }
-  }
-
-  private async backup(statement: BackupStatement, text: (v: Value) => string, session: Session): Promise<{ rows: Row[]; tag: string }> {
-    const cluster = this.cluster
-    const destination = statement.destination
-    const plan = planBackup(cluster, {
-      statement,
-      collection: text(statement.collection),
-      subdir: destination.kind === 'subdir' ? text(destination.subdir) : undefined,
-      asOf: statement.asOf?.kind === 'value' ? text(statement.asOf.value) : undefined,
-      passphrase: statement.options.passphrase && text(statement.options.passphrase),
-      user: session.user,
-      database: session.database
-    })
-    const { job, done } = this.state.jobs.create(session.user, describeBackup(cluster, plan), running => {
-      running.result = writeBackup(cluster, plan, plan.resolved ?? resolveDestination(cluster, plan), running.id)
-    })
-    if (plan.detached) return { rows: [[job.id]], tag: 'BACKUP 1' }
-    const error = await done
-    if (error) throw error
-    const { rows, indexEntries, bytes } = job.result
-    const all: Record<string, string> = {
-      job_id: job.id,
-      status: job.status,
-      fraction_completed: String(job.fractionCompleted),
-      rows: String(rows),
-      index_entries: String(indexEntries),
-      bytes: String(bytes)
-    }
-    return { rows: [cluster.profile.backupResultColumns.split(',').map(name => all[name] ?? null)], tag: 'BACKUP 1' }
   }
 }

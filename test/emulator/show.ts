@@ -2,7 +2,8 @@
  * SHOW BACKUPS IN and SHOW BACKUP … IN, read from the collection's files the way CockroachDB reads
  * them (pkg/ccl/backupccl/show.go, pkg/backup/show.go; backupdest.ListFullBackupsInCollection).
  */
-import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest, sanitizeUri } from './backup.js'
+import { sanitizeUri } from './backup.js'
+import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { Manifest } from './manifest.js'
@@ -44,6 +45,13 @@ export function showBackupsWithIds(cluster: Cluster, storage: Storage): Row[] {
     .sort((a, b) => b.ms - a.ms)
     .map(entry => entry.row)
 }
+
+/** SHOW BACKUPS IN's header with use_backups_with_ids on (pkg/backup/show.go showBackupsWithIDsHeader). */
+export const BACKUPS_WITH_IDS_COLUMNS: ColumnDef[] = [
+  { name: 'id', type: 'STRING' },
+  { name: 'backup_time', type: 'TIMESTAMPTZ' },
+  { name: 'revision_start_time', type: 'TIMESTAMPTZ' }
+]
 
 export function showBackupColumns(cluster: Cluster, checkFiles: boolean): ColumnDef[] {
   const time = cluster.profile.showBackupTimestampType

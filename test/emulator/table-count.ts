@@ -5,7 +5,7 @@
  */
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
-import type { SelectUserfileStatement } from './parser.js'
+import type { SelectUserfileStatement } from './statements.js'
 import type { ColumnDef, Row } from './show.js'
 
 export function isTableCount(statement: SelectUserfileStatement): boolean {

@@ -5,7 +5,7 @@
  */
 import type { Cluster, PayloadRow, UserfileRow, UserfileTables } from './cluster.js'
 import { CrdbError, undefinedColumn } from './errors.js'
-import type { Condition, SelectUserfileStatement, Value, WriteStatement } from './parser.js'
+import type { Condition, SelectUserfileStatement, Value, WriteStatement } from './statements.js'
 
 type InsertUserfile = Extract<WriteStatement, { kind: 'insert-userfile' }>
 type DeleteUserfile = Extract<WriteStatement, { kind: 'delete-userfile' }>

@@ -1,0 +1,63 @@
+/**
+ * The statements on databases and tables around a restore: `SELECT database_name FROM [SHOW
+ * DATABASES]`, `SELECT table_name FROM [SHOW TABLES FROM db.schema]`, CREATE DATABASE, DROP DATABASE
+ * and DROP TABLE, answered from and applied to the cluster's databases (the present, not a past time).
+ */
+import { addDatabase, type Cluster } from './cluster.js'
+import { CrdbError } from './errors.js'
+import type { Row } from './show.js'
+import type { Value, WriteStatement } from './statements.js'
+
+type SelectDatabases = Extract<WriteStatement, { kind: 'select-databases' }>
+type SelectTables = Extract<WriteStatement, { kind: 'select-tables' }>
+type DropDatabase = Extract<WriteStatement, { kind: 'drop-database' }>
+type CreateDatabase = Extract<WriteStatement, { kind: 'create-database' }>
+type DropTable = Extract<WriteStatement, { kind: 'drop-table' }>
+
+export function selectDatabases(
+  cluster: Cluster,
+  statement: SelectDatabases,
+  text: (v: Value) => string,
+  user: string
+): { rows: Row[]; tag: string } {
+  const wanted = statement.name && text(statement.name)
+  // v22.2+ (pkg/sql/delegate/show_databases.go): only databases the user may CONNECT to.
+  const visible = (name: string): boolean =>
+    !cluster.profile.showDatabasesNeedsConnect || user === 'root' || !cluster.connectRevoked.has(name)
+  const names = [...cluster.databases.keys()].filter(name => (wanted === undefined || name === wanted) && visible(name)).sort()
+  return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+}
+
+export function selectTables(cluster: Cluster, statement: SelectTables, text: (v: Value) => string): { rows: Row[]; tag: string } {
+  // SHOW TABLES FROM db.schema, or FROM db (its public schema); the present, not a past time.
+  const [database = '', schema = 'public'] = statement.from
+  const tables = cluster.databases.get(database)?.schemas.get(schema)
+  if (!tables) throw new CrdbError('target database or schema does not exist', '3F000') // approximate
+  const wanted = statement.name && text(statement.name)
+  const names = [...tables.keys()].filter(name => wanted === undefined || name === wanted).sort()
+  return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+}
+
+export function dropDatabase(cluster: Cluster, statement: DropDatabase): { rows: Row[]; tag: string } {
+  if (!cluster.databases.delete(statement.name) && !statement.ifExists) {
+    throw new CrdbError(`database "${statement.name}" does not exist`, '3D000')
+  }
+  return { rows: [], tag: 'DROP DATABASE' }
+}
+
+export function createDatabase(cluster: Cluster, statement: CreateDatabase): { rows: Row[]; tag: string } {
+  if (cluster.databases.has(statement.name)) throw new CrdbError(`database "${statement.name}" already exists`, '42P04')
+  addDatabase(cluster, statement.name, {})
+  return { rows: [], tag: 'CREATE DATABASE' }
+}
+
+export function dropTable(cluster: Cluster, statement: DropTable): { rows: Row[]; tag: string } {
+  const [database, schema, table] = statement.parts.length === 3 ? statement.parts : [statement.parts[0], 'public', statement.parts[1]]
+  const dropped =
+    cluster.databases
+      .get(database ?? '')
+      ?.schemas.get(schema ?? '')
+      ?.delete(table ?? '') ?? false
+  if (!dropped && !statement.ifExists) throw new CrdbError(`relation "${statement.parts.join('.')}" does not exist`, '42P01')
+  return { rows: [], tag: 'DROP TABLE' }
+}

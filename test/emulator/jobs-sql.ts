@@ -1,0 +1,120 @@
+/**
+ * The jobs as SQL: SHOW JOB n, and a column list (or `*`) from [SHOW JOB n], [SHOW JOBS] (with the
+ * WHERE conditions the action uses) or crdb_internal.jobs, answered from the cluster's jobs. CANCEL
+ * JOB's id is read here too; the jobs themselves run in jobs.ts.
+ */
+import type { Cluster, Job } from './cluster.js'
+import { invalidInt, undefinedColumn } from './errors.js'
+import { formatTimestamp, type ColumnDef, type Row } from './show.js'
+import type { JobCondition, Statement, Value } from './statements.js'
+
+type SelectJobs = Extract<Statement, { kind: 'select-jobs' }>
+
+const BASE_JOB_COLUMNS: ColumnDef[] = [
+  { name: 'job_id', type: 'INT8' },
+  { name: 'job_type', type: 'STRING' },
+  { name: 'description', type: 'STRING' },
+  { name: 'statement', type: 'STRING' },
+  { name: 'user_name', type: 'STRING' },
+  { name: 'status', type: 'STRING' },
+  { name: 'running_status', type: 'STRING' },
+  { name: 'created', type: 'TIMESTAMP' },
+  { name: 'started', type: 'TIMESTAMP' },
+  { name: 'finished', type: 'TIMESTAMP' },
+  { name: 'modified', type: 'TIMESTAMP' },
+  { name: 'fraction_completed', type: 'FLOAT8' },
+  { name: 'error', type: 'STRING' },
+  { name: 'coordinator_id', type: 'INT8' }
+]
+
+const EXECUTION_JOB_COLUMNS: ColumnDef[] = [
+  { name: 'trace_id', type: 'INT8' },
+  { name: 'last_run', type: 'TIMESTAMP' },
+  { name: 'next_run', type: 'TIMESTAMP' },
+  { name: 'num_runs', type: 'INT8' },
+  { name: 'execution_errors', type: 'STRING[]' }
+]
+
+/** SHOW JOB's columns (pkg/sql/delegate/show_jobs.go); crdb_internal.jobs has at least these. */
+export function jobColumns(cluster: Cluster): ColumnDef[] {
+  const time = cluster.profile.jobsTimestampType
+  const columns = [...BASE_JOB_COLUMNS, ...(cluster.profile.showJobHasExecutionColumns ? EXECUTION_JOB_COLUMNS : [])]
+  return columns.map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
+}
+
+function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
+  const time = cluster.profile.jobsTimestampType
+  const ts = (d: Date | undefined): string | null => (d ? formatTimestamp(d.getTime(), time) : null)
+  const values: Record<string, string | null> = {
+    job_id: job.id,
+    job_type: job.type,
+    description: job.description,
+    statement: '',
+    user_name: job.user,
+    status: job.status,
+    running_status: null,
+    created: ts(job.created),
+    started: ts(job.started),
+    finished: ts(job.finished),
+    modified: ts(job.modified),
+    fraction_completed: String(job.fractionCompleted),
+    error: job.error,
+    coordinator_id: '1',
+    trace_id: '0',
+    last_run: ts(job.started),
+    next_run: null,
+    num_runs: '1',
+    execution_errors: '{}'
+  }
+  return columns.map(c => values[c.name] ?? null)
+}
+
+/** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
+function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
+  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }])[0] ?? null
+  if (cell === null) return false
+  if (condition.op === '=') return cell === value
+  const instant = (text: string): number => {
+    const iso = text.replace(' ', 'T')
+    if (/[+-]\d\d$/.test(iso)) return Date.parse(`${iso}:00`)
+    return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) // TIMESTAMP: UTC
+  }
+  return instant(cell) >= instant(value)
+}
+
+export function selectColumns(all: ColumnDef[], wanted: string[] | '*'): ColumnDef[] {
+  if (wanted === '*') return all
+  return wanted.map(name => {
+    const column = all.find(c => c.name === name)
+    if (!column) throw undefinedColumn(name)
+    return column
+  })
+}
+
+/** A job id from a literal or parameter: an INT8's text, else CockroachDB's parse error. */
+export function jobIdOf(value: Value, text: (v: Value) => string): string {
+  const id = text(value).trim()
+  if (!/^-?\d+$/.test(id)) throw invalidInt(id)
+  return id
+}
+
+export function selectJobs(cluster: Cluster, statement: SelectJobs, text: (v: Value) => string): { rows: Row[]; tag: string } {
+  const columns = selectColumns(jobColumns(cluster), statement.columns)
+  const source = statement.from
+  if (source.kind === 'show-jobs') {
+    const rows = [...cluster.jobs.values()]
+      .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
+      .map(job => jobRow(cluster, job, columns))
+    return { rows, tag: `SELECT ${rows.length}` }
+  }
+  const wanted = source.jobId === undefined ? undefined : jobIdOf(source.jobId, text)
+  const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
+  const rows = jobs.map(job => jobRow(cluster, job, columns))
+  return { rows, tag: `SELECT ${rows.length}` }
+}
+
+export function showJob(cluster: Cluster, jobId: Value, text: (v: Value) => string): { rows: Row[]; tag: string } {
+  const job = cluster.jobs.get(jobIdOf(jobId, text))
+  const rows = job ? [jobRow(cluster, job, jobColumns(cluster))] : []
+  return { rows, tag: `SHOW JOBS ${rows.length}` }
+}
