@@ -1,7 +1,7 @@
 /**
  * The emulated cluster's state, in plain objects: databases with table sizes, users, userfile
  * tables (per table prefix, the two tables CockroachDB keeps), other external storage, and jobs.
- * Behaviour lives in backup.ts, jobs.ts and show.ts; this file only shapes and seeds the state.
+ * Behaviour lives in the statement modules (backup.ts, restore.ts, jobs.ts, show.ts, …); this file only shapes and seeds the state.
  */
 import type { VersionProfile } from './profiles.js'
 
