@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { downloadBackup } from '../src/backup/download.js'
-import { listLocalFiles } from '../src/backup-folder.js'
+import { listLocalFiles } from '../src/local-files.js'
 import { userfileLocation } from '../src/userfile-location.js'
 
 export interface ChildReport {

@@ -3,9 +3,10 @@
  * where they sit in a local folder (both ways), and the manifest checksum that proves a folder whole.
  */
 import { createHash } from 'node:crypto'
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionError } from './errors.js'
+import { listLocalFiles } from './local-files.js'
 import { joinPath, safeRelativePath, type UserfileLocation } from './userfile-location.js'
 import { writesManifestChecksum, type CockroachVersion } from './version.js'
 
@@ -42,19 +43,6 @@ export function storedName(location: UserfileLocation, backupPath: string, relat
 export function localName(prefix: { stored: string; local: string }, filename: string): string | undefined {
   const relative = prefix.local + filename.slice(prefix.stored.length)
   return filename.startsWith(prefix.stored) && safeRelativePath(relative) ? relative : undefined
-}
-
-/** Files under a directory, as sorted relative paths with / separators. */
-export async function listLocalFiles(directory: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(join(directory, prefix), { withFileTypes: true })
-  const nested: string[][] = []
-  for (const entry of entries) {
-    if (entry.isDirectory()) nested.push(await listLocalFiles(directory, `${prefix}${entry.name}/`))
-    else if (entry.isFile()) nested.push([`${prefix}${entry.name}`])
-    else
-      throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
-  }
-  return nested.flat().sort()
 }
 
 /** `BACKUP_MANIFEST-CHECKSUM` is the first 4 bytes of SHA-256 over the manifest (backupinfo.GetChecksum). */

@@ -1,13 +1,12 @@
 /**
- * The backup collection URI: read once from its input (its scheme, its default), `$user` resolved
- * for the session user, its userfile tables, and its credentials kept out of logs and outputs. The
- * URI itself is passed to CockroachDB as written (quoted as a literal).
+ * The backup collection URI: read once from its input (its scheme, its default), and `$user`
+ * resolved for the session user. The URI itself is passed to CockroachDB as written (quoted as a
+ * literal); its credentials stay out of logs and outputs (uri-secrets.ts).
  */
 import { Inputs } from './constants.js'
-import { userInfoPassword } from './connection-string.js'
 import { InputError } from './errors.js'
 import { firstDatabase, type BackupTarget } from './targets.js'
-import { userfileLocation, type UserfileLocation } from './userfile-location.js'
+import { redactCollection } from './uri-secrets.js'
 
 /** The collection input, read once. */
 export interface Collection {
@@ -20,8 +19,6 @@ export interface Collection {
 export const USER_PLACEHOLDER = '$user'
 
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i
-/** Query parameters that carry credentials in CockroachDB's cloud storage URIs (and their kin). */
-const SECRET_PARAMETER = /(SECRET|TOKEN|PASSWORD|CREDENTIALS|ACCOUNT_KEY|PRIVATE_KEY|^SIG$)/i
 
 function validateCollection(raw: string): string {
   const value = raw.trim()
@@ -44,17 +41,6 @@ function scheme(collection: string): string {
 export function parseCollection(raw: string | undefined, target: BackupTarget): Collection {
   const uri = raw === undefined || raw.trim() === '' ? defaultCollection(firstDatabase(target)) : validateCollection(raw)
   return { uri, scheme: scheme(uri) }
-}
-
-/**
- * For inputs that work on userfile storage from the runner (download-path, keep-backups,
- * source-path): refuses another scheme with the input's own reason, and a userfile URI whose host
- * names no tables, before anything connects. A `$user` in the host is checked as a plain name here;
- * the session user's own name is checked again when the collection is resolved.
- */
-export function requireUserfile(collection: Collection, refuse: (scheme: string) => InputError): void {
-  if (collection.scheme !== 'userfile') throw refuse(collection.scheme)
-  locateUserfile(resolveUser(collection.uri, 'root'), 'root')
 }
 
 export function defaultCollection(database: string): string {
@@ -92,49 +78,6 @@ export function resolveUser(collection: string, user: string): string {
   return collection.replaceAll(USER_PLACEHOLDER, isBareIdentifier(user) ? user : encodeURIComponent(user))
 }
 
-interface UriSecrets {
-  redacted: string
-  secrets: string[]
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replaceAll('+', ' '))
-  } catch {
-    return text // not percent-encoded after all; the raw text is what appears in logs
-  }
-}
-
-/** Splits credentials out of a storage URI: the user-info password and secret query parameters. */
-export function uriSecrets(uri: string): UriSecrets {
-  const secrets: string[] = []
-  const remember = (value: string): void => {
-    if (value === '') return
-    secrets.push(value)
-    const decoded = safeDecode(value)
-    if (decoded !== value) secrets.push(decoded)
-  }
-  const passwords = userInfoPassword(uri)
-  secrets.push(...passwords)
-  let redacted = uri
-  const raw = passwords[0]
-  if (raw !== undefined) {
-    const authorityStart = uri.indexOf('://') + 3
-    const colon = uri.indexOf(':', authorityStart)
-    redacted = `${uri.slice(0, colon + 1)}redacted${uri.slice(colon + 1 + raw.length)}`
-  }
-  redacted = redacted.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, key: string, value: string) => {
-    if (!SECRET_PARAMETER.test(safeDecode(key))) return all
-    remember(value)
-    return `${sep}${key}=redacted`
-  })
-  return { redacted, secrets: [...new Set(secrets)] }
-}
-
-export function redactCollection(uri: string): string {
-  return uriSecrets(uri).redacted
-}
-
 /** A collection as sent to CockroachDB (`$user` resolved), and as shown in messages (credentials redacted). */
 export interface ResolvedCollection {
   collection: string
@@ -145,13 +88,4 @@ export interface ResolvedCollection {
 export function resolveCollection(collection: Collection, user: string): ResolvedCollection {
   const uri = resolveUser(collection.uri, user)
   return { collection: uri, collectionForDisplay: redactCollection(uri) }
-}
-
-/** The userfile tables and folder of a resolved collection; a host that names no table is the collection input's fault. */
-export function locateUserfile(resolved: string, user: string): UserfileLocation {
-  try {
-    return userfileLocation(resolved, user)
-  } catch (error) {
-    throw new InputError(Inputs.Collection, `${redactCollection(resolved)}: ${error instanceof Error ? error.message : String(error)}`)
-  }
 }

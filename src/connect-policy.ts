@@ -1,32 +1,9 @@
 /**
- * How the action reads what a connection attempt or a statement ran into, without the driver: the
- * TLS attempts each sslmode makes (as libpq does), which errors mean the cluster is still starting,
- * the hint for one that is final, and QueryError for a failed statement.
+ * How the action reads what a connection attempt or a statement ran into, without the driver:
+ * which errors mean the cluster is still starting, the hint for one that is final, and QueryError
+ * for a failed statement.
  */
-import type { ConnectionOptions } from 'node:tls'
-import type { ConnectionSettings, SslMode } from './connection-string.js'
 import { ActionError, databaseErrorFields } from './errors.js'
-
-export type SslOption = false | ConnectionOptions
-
-/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
-export function sslAttempts(settings: ConnectionSettings): SslOption[] {
-  const { ca, cert, key } = settings.tls
-  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
-  const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
-  const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }
-  const verifyFull: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host }
-  const byMode: Record<SslMode, SslOption[]> = {
-    disable: [false],
-    allow: [false, unverified],
-    prefer: [unverified, false],
-    // libpq: with a root certificate given, require behaves as verify-ca.
-    require: [ca ? verifyCa : unverified],
-    'verify-ca': [verifyCa],
-    'verify-full': [verifyFull]
-  }
-  return byMode[settings.sslMode]
-}
 
 /** Errors a cluster that is still starting gives; anything else (bad password, bad certificate) is final. */
 const RETRIABLE_CODES = new Set([

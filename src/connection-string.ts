@@ -4,8 +4,10 @@
  * and friends as file paths that replace any `ssl` object (see TOOLCHAIN.md); users write libpq's
  * meaning, so that is what they get.
  */
+import type { ConnectionOptions } from 'node:tls'
 import { APPLICATION_NAME, Inputs } from './constants.js'
 import { InputError } from './errors.js'
+import { userInfoPassword } from './uri-secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
 
 export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
@@ -39,23 +41,6 @@ function fail(detail: string): never {
  */
 export function connectionStringSecrets(raw: string): string[] {
   return userInfoPassword(raw.trim())
-}
-
-/** The user-info password of any URL, raw and %-decoded. */
-export function userInfoPassword(url: string): string[] {
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? ''
-  const at = authority.lastIndexOf('@')
-  const userInfo = at === -1 ? '' : authority.slice(0, at)
-  const colon = userInfo.indexOf(':')
-  const password = colon === -1 ? '' : userInfo.slice(colon + 1)
-  if (password === '') return []
-  let decoded = password
-  try {
-    decoded = decodeURIComponent(password)
-  } catch {
-    // a malformed escape: parsing rejects it later; the raw text is still masked
-  }
-  return decoded === password ? [password] : [password, decoded]
 }
 
 export function parseConnectionString(raw: string): ConnectionSettings {
@@ -115,4 +100,25 @@ export function parseConnectionString(raw: string): ConnectionSettings {
 export function describeServer(settings: ConnectionSettings): string {
   const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host
   return `${host}:${settings.port} as ${settings.user}`
+}
+
+export type SslOption = false | ConnectionOptions
+
+/** What libpq does for each sslmode, as an ordered list of attempts (prefer/allow fall back). */
+export function sslAttempts(settings: ConnectionSettings): SslOption[] {
+  const { ca, cert, key } = settings.tls
+  const client = { ...(cert ? { cert } : {}), ...(key ? { key } : {}) }
+  const unverified: ConnectionOptions = { ...client, rejectUnauthorized: false }
+  const verifyCa: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, checkServerIdentity: () => undefined }
+  const verifyFull: ConnectionOptions = { ...client, ...(ca ? { ca } : {}), rejectUnauthorized: true, servername: settings.host }
+  const byMode: Record<SslMode, SslOption[]> = {
+    disable: [false],
+    allow: [false, unverified],
+    prefer: [unverified, false],
+    // libpq: with a root certificate given, require behaves as verify-ca.
+    require: [ca ? verifyCa : unverified],
+    'verify-ca': [verifyCa],
+    'verify-full': [verifyFull]
+  }
+  return byMode[settings.sslMode]
 }

@@ -3,9 +3,8 @@
  * with what the action was doing (connect-policy.ts reads the errors).
  */
 import pg from 'pg'
-import type { ConnectionSettings } from './connection-string.js'
-import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED, sslAttempts, type SslOption } from './connect-policy.js'
-import { describeServer } from './connection-string.js'
+import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED } from './connect-policy.js'
+import { describeServer, sslAttempts, type ConnectionSettings, type SslOption } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
 import * as sql from './sql.js'
 import { pumpRows } from './row-stream.js'
@@ -14,7 +13,7 @@ import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './ver
 
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
 
-export { isRetriableConnectError, QueryError, sslAttempts }
+export { isRetriableConnectError, QueryError }
 
 const TIMESTAMP_OIDS = new Set([1114, 1184])
 type Parser = (oid: number, format?: 'text' | 'binary') => (value: string) => unknown

@@ -8,7 +8,7 @@ import type { AsOfSystemTime } from './as-of-system-time.js'
 import { parseCollection, type Collection } from './collection.js'
 import { parseConnectionString, type ConnectionSettings } from './connection-string.js'
 import { DEFAULT_CONNECTION_STRING, DEFAULT_TIMEOUT_SECONDS, DEFAULT_WAIT_TIMEOUT_SECONDS, Inputs } from './constants.js'
-import { InputError } from './errors.js'
+import { asInputError, InputError } from './errors.js'
 import { secretsIn } from './secrets.js'
 import { readPem, type TlsMaterial } from './tls.js'
 import { parseDatabases, parseTables, type BackupTarget } from './targets.js'
@@ -142,6 +142,14 @@ export function readSharedInputs(readRaw: Read, mask: (secret: string) => void):
     timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), DEFAULT_TIMEOUT_SECONDS, false),
     container: parseContainer(read(Inputs.Container))
   }
+}
+
+/** A path on the runner that an input names, checked while the inputs are read: what is wrong with it is that input's error. */
+export async function checkRunnerPath(input: string, path: string | undefined, check: (path: string) => Promise<unknown>): Promise<void> {
+  if (path === undefined) return
+  await check(path).catch((error: unknown) => {
+    throw asInputError(error, input, path)
+  })
 }
 
 /** Inputs that are allowed but probably not what the user meant. */

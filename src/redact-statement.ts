@@ -1,5 +1,5 @@
 /** A statement sql.ts built, made fit for the job summary: no passphrase, no storage credentials. */
-import { redactCollection } from './collection.js'
+import { redactCollection } from './uri-secrets.js'
 import { quoteLiteral } from './sql.js'
 
 /** The index just past the quote that closes the one at `start` (a doubled quote stays inside). */

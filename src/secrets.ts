@@ -1,5 +1,5 @@
 /** Everything secret in the raw inputs, found before any of them is validated or logged. */
-import { uriSecrets } from './collection.js'
+import { uriSecrets } from './uri-secrets.js'
 import { connectionStringSecrets } from './connection-string.js'
 import { pemSecrets } from './tls.js'
 

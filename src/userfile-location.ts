@@ -3,7 +3,11 @@
  * prefix of `<prefix>_upload_files` and `<prefix>_upload_payload` (pkg/cloud/userfile), its path the
  * collection's folder; plus the name rules every stored and local path must follow.
  */
+import { resolveUser, type Collection } from './collection.js'
+import { Inputs } from './constants.js'
+import { InputError } from './errors.js'
 import * as sql from './sql.js'
+import { redactCollection } from './uri-secrets.js'
 
 export interface UserfileTables {
   /** Quoted, ready for SQL. */
@@ -76,6 +80,26 @@ export function userfileLocation(collection: string, sessionUser: string): Userf
   return {
     tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },
     path: path === '' ? '/' : path
+  }
+}
+
+/**
+ * For inputs that work on userfile storage from the runner (download-path, keep-backups,
+ * source-path): refuses another scheme with the input's own reason, and a userfile URI whose host
+ * names no tables, before anything connects. A `$user` in the host is checked as a plain name here;
+ * the session user's own name is checked again when the collection is resolved.
+ */
+export function requireUserfile(collection: Collection, refuse: (scheme: string) => InputError): void {
+  if (collection.scheme !== 'userfile') throw refuse(collection.scheme)
+  locateUserfile(resolveUser(collection.uri, 'root'), 'root')
+}
+
+/** The userfile tables and folder of a resolved collection; a host that names no table is the collection input's fault. */
+export function locateUserfile(resolved: string, user: string): UserfileLocation {
+  try {
+    return userfileLocation(resolved, user)
+  } catch (error) {
+    throw new InputError(Inputs.Collection, `${redactCollection(resolved)}: ${error instanceof Error ? error.message : String(error)}`)
   }
 }
 

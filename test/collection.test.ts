@@ -1,15 +1,8 @@
-/** src/collection.ts: the collection URI, its default, `$user`, and keeping its credentials out of logs. */
+/** src/collection.ts and src/uri-secrets.ts: the collection URI, its default, `$user`, and keeping its credentials out of logs. */
 import { describe, expect, it } from 'vitest'
-import {
-  defaultCollection,
-  locateUserfile,
-  parseCollection,
-  redactCollection,
-  requireUserfile,
-  resolveCollection,
-  resolveUser,
-  uriSecrets
-} from '../src/collection.js'
+import { defaultCollection, parseCollection, resolveCollection, resolveUser } from '../src/collection.js'
+import { locateUserfile, requireUserfile } from '../src/userfile-location.js'
+import { redactCollection, uriSecrets } from '../src/uri-secrets.js'
 import { InputError } from '../src/errors.js'
 import type { BackupTarget } from '../src/targets.js'
 import { expectInputError } from './support/input-error.js'

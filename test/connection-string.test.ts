@@ -9,7 +9,7 @@ import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_NAME } from '../src/constants.js'
 import { connectionStringSecrets, describeServer, parseConnectionString, type ConnectionSettings } from '../src/connection-string.js'
-import { sslAttempts } from '../src/connection.js'
+import { sslAttempts } from '../src/connection-string.js'
 import { expectInputError } from './support/input-error.js'
 
 const CA = '-----BEGIN CERTIFICATE-----\nTUlJQ2Zha2VDQQ==\n-----END CERTIFICATE-----\n'

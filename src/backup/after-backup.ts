@@ -1,43 +1,51 @@
 /**
  * What the backup action does with a verified backup when the inputs ask for it, in this order:
  * download it, verify it by restoring, then delete older backups (last, so nothing is deleted
- * unless the backup, its download and its verification succeeded).
+ * unless the backup, its download and its verification succeeded). The first failure stops the
+ * rest and is handed to the report, which says what is known before the step fails.
  */
+import type { JobContext } from '../job.js'
 import type { Session } from '../connection.js'
 import { downloadBackup } from './download.js'
 import * as log from '../log.js'
-import type { BackupPlan, BackupResult } from './plan.js'
-import { reportFailedVerification, setBackupOutputs, type AfterBackup } from './report.js'
+import type { AfterBackup, AfterBackupPhase, BackupPlan, BackupResult } from './plan.js'
+import type { StepProgress } from '../progress.js'
 import { applyRetention } from './retention.js'
-import type { StepContext } from '../step.js'
 import { verifyRestore } from './verify-restore.js'
 
-export async function afterBackup(session: Session, plan: BackupPlan, result: BackupResult, context: StepContext): Promise<AfterBackup> {
+export async function afterBackup(
+  session: Session,
+  plan: BackupPlan,
+  result: BackupResult,
+  context: JobContext & { progress: StepProgress }
+): Promise<AfterBackup> {
   const after: AfterBackup = {}
-  if (plan.download !== undefined) {
-    context.progress.enter('Download')
-    const { directory, location } = plan.download
-    after.download = await downloadBackup(session, location, result.path, directory, context.log, {
-      version: session.info.version,
-      warn: log.warning
-    }).catch((error: unknown) => {
-      // The backup exists and is verified: say where it is, then fail for the download.
-      setBackupOutputs(plan, result)
-      throw error
+  const phase = async (name: AfterBackupPhase, group: string, work: () => Promise<void>): Promise<void> => {
+    if (after.failed !== undefined) return
+    context.progress.enter(group)
+    await work().catch((error: unknown) => {
+      after.failed = { phase: name, error }
+    })
+  }
+  const { download, retention } = plan
+  if (download !== undefined) {
+    await phase('download', 'Download', async () => {
+      after.download = await downloadBackup(session, download.location, result.path, download.directory, context.log, {
+        version: session.info.version,
+        warn: log.warning
+      })
     })
   }
   if (plan.verifyRestore) {
-    context.progress.enter('Verify by restoring')
-    after.verification = await verifyRestore(session, plan, result, context).catch(async (error: unknown) => {
-      await reportFailedVerification(error)
-      throw error
+    await phase('verify-restore', 'Verify by restoring', async () => {
+      after.verification = await verifyRestore(session, { ...plan, path: result.path, jobId: result.jobId }, context)
     })
   }
-  if (plan.retention !== undefined) {
-    context.progress.enter('Keep backups')
-    const { keep, location } = plan.retention
-    const retention = await applyRetention(session, { ...plan, location }, keep, result.path, context.log)
-    after.deletedBackups = retention.deleted
+  if (retention !== undefined) {
+    await phase('keep-backups', 'Keep backups', async () => {
+      const { deleted } = await applyRetention(session, { ...plan, location: retention.location }, retention.keep, result.path, context.log)
+      after.deletedBackups = deleted
+    })
   }
   return after
 }

@@ -4,7 +4,7 @@
  */
 import { lstat, readdir, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { listLocalFiles } from '../backup-folder.js'
+import { listLocalFiles } from '../local-files.js'
 import { ActionError } from '../errors.js'
 
 const exists = (path: string): Promise<boolean> =>

@@ -2,11 +2,21 @@
 import { resolve } from 'node:path'
 import * as core from '@actions/core'
 import { parseAsOfSystemTime, type AsOfSystemTime } from '../as-of-system-time.js'
-import { requireUserfile, type Collection } from '../collection.js'
+import type { Collection } from '../collection.js'
+import { requireUserfile } from '../userfile-location.js'
 import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../constants.js'
-import { asInputError, InputError } from '../errors.js'
+import { InputError } from '../errors.js'
 import { checkDownloadDirectory } from './download-directory.js'
-import { optional, parseBoolean, parseSeconds, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import {
+  checkRunnerPath,
+  optional,
+  parseBoolean,
+  parseSeconds,
+  readInput,
+  readSharedInputs,
+  type Read,
+  type SharedInputs
+} from '../inputs.js'
 import * as log from '../log.js'
 
 export interface ActionInputs extends SharedInputs {
@@ -88,12 +98,7 @@ function parseDownloadPath(value: string, collection: Collection): string | unde
 /** The inputs, and then what they say of the runner's disk: download-path must be able to take the backup. */
 export async function readInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): Promise<ActionInputs> {
   const inputs = getInputs(readRaw, mask)
-  const directory = inputs.downloadPath
-  if (directory !== undefined) {
-    await checkDownloadDirectory(directory).catch((error: unknown) => {
-      throw asInputError(error, Inputs.DownloadPath, directory)
-    })
-  }
+  await checkRunnerPath(Inputs.DownloadPath, inputs.downloadPath, checkDownloadDirectory)
   noticeAboutDownload(inputs)
   return inputs
 }

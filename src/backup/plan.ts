@@ -12,7 +12,7 @@ import {
   type BackupContents,
   type Destination
 } from '../backup-listing.js'
-import { locateUserfile, resolveCollection } from '../collection.js'
+import { resolveCollection } from '../collection.js'
 import { folderFromJobDescription } from '../job-description.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError } from '../errors.js'
@@ -20,10 +20,12 @@ import { startDetachedJob } from '../detached-job.js'
 import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
+import type { DownloadResult } from './download.js'
+import type { Verification } from './verify-restore.js'
 import type { ActionInputs } from './inputs.js'
 import type { StepProgress } from '../progress.js'
 import type { BackupTarget } from '../targets.js'
-import type { UserfileLocation } from '../userfile-location.js'
+import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
 import { supportsCheckFiles } from '../version.js'
 
 export interface BackupPlan extends BackupAddress {
@@ -73,6 +75,18 @@ export interface BackupResult {
   path: string
   jobId: JobId
   contents: BackupContents
+}
+
+/** What the plan's follow-ups did with the verified backup (after-backup.ts). */
+export type AfterBackupPhase = 'download' | 'verify-restore' | 'keep-backups'
+
+export interface AfterBackup {
+  download?: DownloadResult
+  verification?: Verification
+  /** With keep-backups: the folders deleted (possibly none). */
+  deletedBackups?: string[]
+  /** The phase that failed, and why; the phases after it did not run. */
+  failed?: { phase: AfterBackupPhase; error: unknown }
 }
 
 async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {

@@ -1,7 +1,7 @@
 /** The step's outputs and job summary, written only once the backup is verified. */
 import * as core from '@actions/core'
 import { explainEndTime } from './backup-time.js'
-import type { BackupPlan, BackupResult } from './plan.js'
+import type { AfterBackup, BackupPlan, BackupResult } from './plan.js'
 import type { BackupContents } from '../backup-listing.js'
 import * as sql from '../sql.js'
 import { code, escapeHtml, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
@@ -28,13 +28,6 @@ export interface BackupReport {
   verification: Verification | undefined
 }
 
-/** What happened after the backup itself, when the inputs asked for it. */
-export interface AfterBackup {
-  download?: DownloadResult
-  deletedBackups?: string[]
-  verification?: Verification
-}
-
 function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: string, after: AfterBackup): BackupReport {
   return {
     path: result.path,
@@ -51,25 +44,19 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
   }
 }
 
-/** What is known once the backup is verified, before (and whatever happens in) the download. */
-export function setBackupOutputs(plan: BackupPlan, result: BackupResult): void {
-  core.setOutput(Outputs.BackupPath, result.path)
-  core.setOutput(Outputs.Collection, plan.collectionForDisplay)
-  core.setOutput(Outputs.JobId, result.jobId)
-  core.setOutput(
-    Outputs.RestoreStatement,
-    sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined)
-  )
-}
-
-function setOutputs(report: BackupReport): void {
+/** What is known once the backup is verified, whatever happens after. */
+function setBackupOutputs(report: BackupReport): void {
   core.setOutput(Outputs.BackupPath, report.path)
   core.setOutput(Outputs.Collection, report.collection)
   core.setOutput(Outputs.JobId, report.jobId)
+  core.setOutput(Outputs.RestoreStatement, report.restoreStatement)
+}
+
+function setOutputs(report: BackupReport): void {
+  setBackupOutputs(report)
   core.setOutput(Outputs.Rows, String(report.contents.rows))
   core.setOutput(Outputs.Bytes, String(report.contents.bytes))
   core.setOutput(Outputs.EndTime, report.contents.endTime)
-  core.setOutput(Outputs.RestoreStatement, report.restoreStatement)
   if (report.download) {
     core.setOutput(Outputs.DownloadPath, report.download.directory)
     core.setOutput(Outputs.Files, String(report.download.files))
@@ -164,15 +151,24 @@ function addVerification(verification: Verification): void {
   ])
 }
 
-/** The step's outputs and job summary for a backup that succeeded with everything the inputs asked for. */
+/**
+ * The step's outputs and job summary; or, when a follow-up failed, what is known before the step
+ * fails for it. A failed download leaves a verified backup, so its outputs say where it is. A
+ * failed verify-restore hands no backup on: `verified` is false, and a count mismatch is shown in
+ * the summary.
+ */
 export async function reportBackup(plan: BackupPlan, result: BackupResult, after: AfterBackup, serverVersion: string): Promise<void> {
   const report = makeReport(plan, result, serverVersion, after)
+  if (after.failed !== undefined) {
+    if (after.failed.phase === 'download') setBackupOutputs(report)
+    if (after.failed.phase === 'verify-restore') await reportFailedVerification(after.failed.error)
+    throw after.failed.error
+  }
   setOutputs(report)
   await writeSummary(report)
 }
 
-/** verify-restore failed: `verified` is false, and a count mismatch is shown in the summary. */
-export async function reportFailedVerification(error: unknown): Promise<void> {
+async function reportFailedVerification(error: unknown): Promise<void> {
   core.setOutput(Outputs.Verified, 'false')
   if (!(error instanceof VerificationError) || !hasJobSummary()) return
   addVerification(error.verification)

@@ -3,12 +3,11 @@
  * following each RESTORE job like the backup job, and comparing each restored table's row count
  * with SHOW BACKUP's. The scratch databases are dropped however it ends.
  */
-import type { BackupPlan, BackupResult } from './plan.js'
 import { pathKey, type ShowBackupRow } from '../backup-listing.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError, describeError } from '../errors.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { showBackup } from '../show-backup.js'
+import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget } from '../targets.js'
 
@@ -131,7 +130,7 @@ async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promis
 
 async function restoreOne(
   session: Session,
-  plan: BackupPlan,
+  backup: BackupAddress,
   path: string,
   restore: ScratchRestore,
   options: JobContext,
@@ -149,12 +148,12 @@ async function restoreOne(
   const statement: sql.RestoreStatementOptions = {
     target: restore.target,
     path: pathKey(path),
-    collection: plan.collection,
+    collection: backup.collection,
     newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
     intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
-    encryptionPassphrase: plan.encryptionPassphrase
+    encryptionPassphrase: backup.encryptionPassphrase
   }
-  options.log(`Running: ${sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)}`)
+  options.log(`Running: ${sql.restoreDetached({ ...statement, collection: backup.collectionForDisplay }, true)}`)
   const rows = await refuseExisting(
     restore.scratch,
     session.query<{ job_id: string }>(sql.restoreDetached(statement), [], `starting the verification restore into ${restore.scratch}`)
@@ -192,17 +191,24 @@ async function countRestored(
   return checks
 }
 
+/** The backup just made: where it is, what it holds, and the job that wrote it (named in the scratch databases). */
+export interface MadeBackup extends BackupAddress {
+  target: BackupTarget
+  path: string
+  jobId: JobId
+}
+
 /** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
-export async function verifyRestore(session: Session, plan: BackupPlan, result: BackupResult, options: JobContext): Promise<Verification> {
-  const backupRows = await showBackup(session, plan, result.path, { checkFiles: false, timeoutMs: options.timeoutMs })
+export async function verifyRestore(session: Session, made: MadeBackup, options: JobContext): Promise<Verification> {
+  const backupRows = await showBackup(session, made, made.path, { checkFiles: false, timeoutMs: options.timeoutMs })
   const owned: string[] = []
   const verification: Verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] }
   let failure: Error | undefined
   try {
-    for (const restore of scratchRestores(plan.target, result.jobId)) {
+    for (const restore of scratchRestores(made.target, made.jobId)) {
       const { tables, comparable } = expectedTables(backupRows, restore.source)
       verification.countsCompared &&= comparable
-      verification.restoreJobs.push(await restoreOne(session, plan, result.path, restore, options, owned))
+      verification.restoreJobs.push(await restoreOne(session, made, made.path, restore, options, owned))
       verification.tables.push(...(await countRestored(session, restore, tables, comparable)))
     }
   } catch (error) {

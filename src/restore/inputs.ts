@@ -5,10 +5,10 @@
 import { resolve } from 'node:path'
 import * as core from '@actions/core'
 import { readLocalBackupFolder } from '../backup-folder.js'
-import { requireUserfile } from '../collection.js'
+import { requireUserfile } from '../userfile-location.js'
 import { Inputs, RestoreInputs } from '../constants.js'
-import { asInputError, InputError } from '../errors.js'
-import { optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import { InputError } from '../errors.js'
+import { checkRunnerPath, optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
 
 export interface RestoreActionInputs extends SharedInputs {
   /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */
@@ -77,11 +77,6 @@ export async function readRestoreInputs(
   mask: (secret: string) => void = core.setSecret
 ): Promise<RestoreActionInputs> {
   const inputs = getRestoreInputs(readRaw, mask)
-  const directory = inputs.sourcePath
-  if (directory !== undefined) {
-    await readLocalBackupFolder(directory).catch((error: unknown) => {
-      throw asInputError(error, RestoreInputs.SourcePath, directory)
-    })
-  }
+  await checkRunnerPath(RestoreInputs.SourcePath, inputs.sourcePath, readLocalBackupFolder)
   return inputs
 }

@@ -5,7 +5,7 @@
  */
 import type { ShowBackupRow } from '../backup-listing.js'
 import { readLocalBackupFolder } from '../backup-folder.js'
-import { locateUserfile, resolveCollection } from '../collection.js'
+import { resolveCollection } from '../collection.js'
 import { QueryError, type Session } from '../connection.js'
 import { RestoreInputs } from '../constants.js'
 import { ActionError, databaseErrorFields, fileSystemError } from '../errors.js'
@@ -16,7 +16,7 @@ import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type UploadResult } from './upload.js'
-import type { UserfileLocation } from '../userfile-location.js'
+import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
 
 export interface RestorePlan extends BackupAddress {
   target: BackupTarget
