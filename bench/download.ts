@@ -186,7 +186,9 @@ async function runChild(
   scratch: string,
   env: NodeJS.ProcessEnv = {}
 ): Promise<ChildReport & { timeMaxRssKiB: number }> {
-  const { stdout, timeMaxRssKiB } = await measured(process.execPath, [bundle, ...args], scratch, env)
+  // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every measured download, for finding where its time goes.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []
+  const { stdout, timeMaxRssKiB } = await measured(process.execPath, [...profile, bundle, ...args], scratch, env)
   return { ...(JSON.parse(stdout) as ChildReport), timeMaxRssKiB }
 }
 

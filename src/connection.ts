@@ -11,6 +11,12 @@ import { pumpRows } from './row-stream.js'
 import { sleep } from './signals.js'
 import { hasUseBackupsWithIds, parseVersion, type CockroachVersion } from './version.js'
 
+/** What progress.ts watches: the statements a Session sends, and their rows. */
+export interface QueryObserver {
+  sent(text: string): void
+  answered(text: string, rows: object[]): void
+}
+
 /** Timestamps stay as CockroachDB printed them: pg would read TIMESTAMP in the runner's local zone. */
 
 export { isRetriableConnectError, QueryError }
@@ -162,6 +168,9 @@ async function setUpSession(client: pg.Client, version: CockroachVersion | undef
 
 /** One connection to the cluster. Queries fail with an ActionError that says what was being done. */
 export class Session {
+  /** Set by the step: told of every statement query() sends and of its rows. */
+  observer: QueryObserver | undefined
+
   private constructor(
     private client: pg.Client,
     private readonly settings: ConnectionSettings,
@@ -196,7 +205,10 @@ export class Session {
    * connection is dropped, since the statement may still be running on it.
    */
   async query<Row extends object>(text: string, params: unknown[], doing: string, timeoutMs = this.queryTimeoutMs): Promise<Row[]> {
-    return this.run<Row>(timedQuery(text, params, timeoutMs), doing, timeoutMs)
+    this.observer?.sent(text)
+    const rows = await this.run<Row>(timedQuery(text, params, timeoutMs), doing, timeoutMs)
+    this.observer?.answered(text, rows)
+    return rows
   }
 
   /**

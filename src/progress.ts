@@ -3,11 +3,11 @@
  * download), and the summary of a failed step (the phase, the statement that was running with
  * its secrets redacted, and the job it started).
  */
-import type { Session } from './connection.js'
+import type { QueryObserver } from './connection.js'
 import * as log from './log.js'
 import { redactStatement } from './redact-statement.js'
 
-export class StepProgress {
+export class StepProgress implements QueryObserver {
   phase: string | undefined
   /** The last statement sent, redacted. */
   statement: string | undefined
@@ -34,24 +34,17 @@ export class StepProgress {
     this.groupOpen = false
   }
 
-  /**
-   * Notes each statement the session sends, and the job id a detached BACKUP or RESTORE returns.
-   * Wraps the one session's query method, so every statement is seen without the modules that
-   * send them taking part.
-   */
-  watch(session: Session): void {
-    const query = session.query.bind(session)
-    session.query = async <Row extends object>(text: string, params: unknown[], doing: string, timeoutMs?: number): Promise<Row[]> => {
-      const statement = redactStatement(text)
-      this.statement = statement
-      const rows = await query<Row>(text, params, doing, timeoutMs)
-      const jobId: unknown =
-        rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? (rows[0] as { job_id?: unknown }).job_id : undefined
-      if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
-        this.jobId = String(jobId)
-        this.jobStatement = statement
-      }
-      return rows
+  /** Notes each statement the session sends (as the session's observer, set by step.ts). */
+  sent(text: string): void {
+    this.statement = redactStatement(text)
+  }
+
+  /** Notes the job id a detached BACKUP or RESTORE returns, with its statement. */
+  answered(text: string, rows: object[]): void {
+    const jobId: unknown = rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? (rows[0] as { job_id?: unknown }).job_id : undefined
+    if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
+      this.jobId = String(jobId)
+      this.jobStatement = redactStatement(text)
     }
   }
 }

@@ -79,7 +79,7 @@ export async function runStep<I extends SharedInputs>(
       onRetry: (attempt, error) => log.debug(`Attempt ${attempt}: ${describeError(error)}`)
     })
     log.info(`Connected as ${session.info.user} to ${session.info.version?.text ?? session.info.versionText}.`)
-    progress.watch(session)
+    session.observer = progress
     const { timeoutMs, waitTimeoutMs, connection } = inputs
     await work(inputs, session, { signal: signals.signal, cleanup, progress, log: log.info, connection, timeoutMs, waitTimeoutMs })
     progress.endGroup()
