@@ -137,7 +137,8 @@ describe('download-path, checked before the BACKUP runs', () => {
     const run = await runInProcess({ database: 'bank', 'download-path': link, 'connection-string': emu.connectionString() })
     expect(errorsOf(run.stdout).join('\n')).toMatch(/^Input 'download-path': .*link is a symbolic link to something that does not exist/)
     expect(lstatSync(link).isSymbolicLink()).toBe(true)
-    expect(backups(emu)).toEqual([])
+    expect(emu.statements).toEqual([]) // checked with the inputs, before connecting
+    expect(run.stdout).not.toContain('Connecting to CockroachDB')
   })
 
   it('refuses a non-empty directory that holds no backup', async () => {
@@ -146,7 +147,7 @@ describe('download-path, checked before the BACKUP runs', () => {
     writeFileSync(join(dir, 'notes.txt'), 'mine')
     const run = await runInProcess({ database: 'bank', 'download-path': dir, 'connection-string': emu.connectionString() })
     expect(errorsOf(run.stdout).join('\n')).toMatch(/^Input 'download-path': .* is not empty and holds no backup/)
-    expect(backups(emu)).toEqual([])
+    expect(emu.statements).toEqual([])
     expect(readdirSync(dir)).toEqual(['notes.txt'])
   })
 

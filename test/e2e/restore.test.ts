@@ -154,6 +154,22 @@ describe('the restore companion', () => {
     )
   })
 
+  it('checks source-path before connecting: a folder that is no downloaded backup sends nothing to the cluster', async () => {
+    const target = await cluster()
+    const run = await restore({
+      database: 'bank',
+      'backup-path': '/2024/05/07-141012.34',
+      'source-path': tempDir(),
+      'connection-string': target.connectionString()
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout).join('\n')).toMatch(
+      /^Input 'source-path': .* holds no BACKUP_MANIFEST: it is not a downloaded backup folder\./
+    )
+    expect(run.stdout).not.toContain('Connecting to CockroachDB')
+    expect(target.statements).toEqual([])
+  })
+
   for (const profile of ['v23.2', 'v26.2'] as const) {
     it(`round trip on ${profile}: backup and download from one cluster, upload and restore into a fresh one, files (and index entries) byte-identical`, async () => {
       const source = await cluster(profile)
