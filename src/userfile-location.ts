@@ -5,7 +5,7 @@
  */
 import { resolveUser, type Collection } from './collection.js'
 import { Inputs } from './constants.js'
-import { InputError } from './errors.js'
+import { errorMessage, InputError } from './errors.js'
 import * as sql from './sql.js'
 import { redactCollection } from './uri-secrets.js'
 
@@ -71,9 +71,7 @@ export function userfileLocation(collection: string, sessionUser: string): Userf
   try {
     parts = host === '' ? ['defaultdb', 'public', `userfiles_${sessionUser}`] : parseNameParts(host)
   } catch (error) {
-    throw new Error(
-      `the table prefix ${JSON.stringify(host)} is not a table name (${error instanceof Error ? error.message : String(error)}).`
-    )
+    throw new Error(`the table prefix ${JSON.stringify(host)} is not a table name (${errorMessage(error)}).`)
   }
   if (parts.length > 3) throw new Error(`the table prefix ${JSON.stringify(host)} is not a table name (more than 3 parts).`)
   const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
@@ -99,7 +97,7 @@ export function locateUserfile(resolved: string, user: string): UserfileLocation
   try {
     return userfileLocation(resolved, user)
   } catch (error) {
-    throw new InputError(Inputs.Collection, `${redactCollection(resolved)}: ${error instanceof Error ? error.message : String(error)}`)
+    throw new InputError(Inputs.Collection, `${redactCollection(resolved)}: ${errorMessage(error)}`)
   }
 }
 

@@ -6,7 +6,7 @@
 import { pathKey, samePath } from '../backup-listing.js'
 import type { ResolvedCollection } from '../collection.js'
 import type { Session } from '../connection.js'
-import { ActionError } from '../errors.js'
+import { ActionError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
 import { backupPrefixes } from '../backup-folder.js'
 import { listStoredFiles } from '../userfile.js'
@@ -105,9 +105,7 @@ export async function applyRetention(
       log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`)
     } catch (error) {
       const before = deleted.length === 0 ? 'No backup was deleted.' : `Already deleted: ${deleted.join(', ')}.`
-      throw new ActionError(
-        `keep-backups: could not delete backup ${path} (nothing of it was removed). ${before}\n${error instanceof Error ? error.message : String(error)}`
-      )
+      throw new ActionError(`keep-backups: could not delete backup ${path} (nothing of it was removed). ${before}\n${errorMessage(error)}`)
     }
   }
   if (plan.removed.length === 0) log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.collectionForDisplay}, none to delete.`)
