@@ -1,25 +1,18 @@
 /** src/backup-time.ts against the emulator's clock: which time is chosen, the wait, and what the log says. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { chooseBackupTime, explainEndTime } from '../src/backup/backup-time.js'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { formatHlc, hlcToIso } from '../src/backup/hlc.js'
-import { startEmulator, type Emulator } from './emulator/index.js'
+import { startEmulator } from './emulator/index.js'
+import { emulatorSessionPerTest } from './support/emulator-session.js'
 
-let emulator: Emulator | undefined
-let session: Session | undefined
-
-afterEach(async () => {
-  await session?.close()
-  await emulator?.close()
-  session = undefined
-  emulator = undefined
-})
+const held = emulatorSessionPerTest()
 
 async function open(now?: () => Date): Promise<Session> {
-  emulator = await startEmulator({ profile: 'v25.2', now })
-  session = await Session.open(parseConnectionString(emulator.connectionString()), { waitTimeoutMs: 5000 })
-  return session
+  held.emulator = await startEmulator({ profile: 'v25.2', now })
+  held.session = await Session.open(parseConnectionString(held.emulator.connectionString()), { waitTimeoutMs: 5000 })
+  return held.session
 }
 
 const log = (): void => undefined
@@ -32,7 +25,7 @@ describe('chooseBackupTime', () => {
     expect(lines).toEqual([
       `The step started at ${hlcToIso(time.stepStart)} on the cluster's clock; waiting 0.30 s (max-clock-offset) so that writes another node committed just before are included.`
     ])
-    const readings = emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')
+    const readings = held.emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')
     expect(readings.length).toBeGreaterThanOrEqual(2)
     const target = time.stepStart.wallNs + 300_000_000n
     expect(time.asOf).toEqual({ kind: 'hlc', value: formatHlc({ wallNs: target, logical: 0n }) })
@@ -51,7 +44,7 @@ describe('chooseBackupTime', () => {
       `the step's start ${hlcToIso(time.stepStart)}, so every write committed before the step is included (max-clock-offset 0: on a single-node cluster)`
     )
     expect(time.waitedMs).toBe(0)
-    expect(emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')).toHaveLength(1)
+    expect(held.emulator!.statements.filter(st => st.sql === 'SELECT cluster_logical_timestamp()')).toHaveLength(1)
   })
 
   it('gives up, saying so, when the cluster clock does not advance to the chosen time', async () => {

@@ -7,48 +7,33 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Session } from '../src/connection.js'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../src/backup-folder.js'
 import { downloadBackup } from '../src/backup/download.js'
 import { userfileLocation } from '../src/userfile-location.js'
-import { startPostgres, type PostgresServer } from './support/postgres.js'
-import { freshUserfileDatabase } from './support/userfile-database.js'
+import { userfileDatabasePerTest } from './support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const BACKUP = '/2024/05/07-141012.34'
 const FOLDER = `/bank-backup${BACKUP}`
 
-let server: PostgresServer
-let admin: pg.Client
-let session: Session
+const db = userfileDatabasePerTest()
 let workdir: string
 const logs: string[] = []
 
-beforeAll(async () => {
-  server = await startPostgres()
-}, 30_000)
-
-afterAll(async () => {
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  ;({ admin, session } = await freshUserfileDatabase(server))
+beforeEach(() => {
   workdir = mkdtempSync(join(tmpdir(), 'download-test-'))
   logs.length = 0
 })
 
-afterEach(async () => {
-  await session?.close()
-  await admin?.end().catch(() => undefined) // may already be terminated
+afterEach(() => {
   rmSync(workdir, { recursive: true, force: true })
 })
 
 const location = () => userfileLocation(COLLECTION, 'root')
 const download = (directory = join(workdir, 'backup')) =>
-  downloadBackup(session, location(), BACKUP, directory, message => logs.push(message))
+  downloadBackup(db.session, location(), BACKUP, directory, message => logs.push(message))
 
 /** A small backup folder: manifest + checksum, an empty file, a nested progress file, and data. */
 async function storeBackup(dataSize = 3 * CHUNK + 12_345): Promise<Map<string, Buffer>> {
@@ -60,7 +45,7 @@ async function storeBackup(dataSize = 3 * CHUNK + 12_345): Promise<Map<string, B
     ['progress/BACKUP-CHECKPOINT-1', pseudoRandomBytes(999, 2)],
     ['data/1.sst', pseudoRandomBytes(dataSize, 3)]
   ])
-  for (const [name, content] of files) await storeFile(admin, `${FOLDER}/${name}`, content)
+  for (const [name, content] of files) await storeFile(db.admin, `${FOLDER}/${name}`, content)
   return files
 }
 
@@ -73,8 +58,8 @@ function listTree(directory: string, prefix = ''): string[] {
 describe('downloadBackup against real PostgreSQL', () => {
   it('copies every file byte for byte, keeping the layout, including a multi-chunk file and an empty one', async () => {
     const files = await storeBackup()
-    await storeFile(admin, '/bank-backup/2024/05/07-141012.340-other/BACKUP_MANIFEST', Buffer.from('not ours'))
-    await storeFile(admin, '/bank-backup/2024/05/07-999999.99/BACKUP_MANIFEST', Buffer.from('not ours either'))
+    await storeFile(db.admin, '/bank-backup/2024/05/07-141012.340-other/BACKUP_MANIFEST', Buffer.from('not ours'))
+    await storeFile(db.admin, '/bank-backup/2024/05/07-999999.99/BACKUP_MANIFEST', Buffer.from('not ours either'))
     const result = await download()
     expect(result.directory).toBe(join(workdir, 'backup'))
     expect(result.files).toBe(files.size)
@@ -86,8 +71,8 @@ describe('downloadBackup against real PostgreSQL', () => {
   it('takes the incremental layers CockroachDB keeps under incrementals/<folder>', async () => {
     const files = await storeBackup(100)
     const layer = pseudoRandomBytes(5000, 9)
-    await storeFile(admin, `/bank-backup/incrementals${BACKUP}/20240507/150000.00/BACKUP_MANIFEST`, layer)
-    await storeFile(admin, `/bank-backup/incrementals${BACKUP}/20240507/150000.00/BACKUP_MANIFEST-CHECKSUM`, manifestChecksum(layer))
+    await storeFile(db.admin, `/bank-backup/incrementals${BACKUP}/20240507/150000.00/BACKUP_MANIFEST`, layer)
+    await storeFile(db.admin, `/bank-backup/incrementals${BACKUP}/20240507/150000.00/BACKUP_MANIFEST-CHECKSUM`, manifestChecksum(layer))
     const result = await download()
     expect(result.files).toBe(files.size + 2)
     expect(readFileSync(join(result.directory, 'incrementals/20240507/150000.00/BACKUP_MANIFEST')).equals(layer)).toBe(true)
@@ -95,16 +80,16 @@ describe('downloadBackup against real PostgreSQL', () => {
 
   it('escapes LIKE wildcards in the prefix', async () => {
     const folder = '/2024/05/07-14_012.34'
-    await storeFile(admin, `/bank-backup${folder}/BACKUP_MANIFEST`, Buffer.from('mine'))
-    await storeFile(admin, '/bank-backup/2024/05/07-14X012.34/BACKUP_MANIFEST', Buffer.from('a wildcard match'))
-    const result = await downloadBackup(session, location(), folder, join(workdir, 'b'), () => undefined)
+    await storeFile(db.admin, `/bank-backup${folder}/BACKUP_MANIFEST`, Buffer.from('mine'))
+    await storeFile(db.admin, '/bank-backup/2024/05/07-14X012.34/BACKUP_MANIFEST', Buffer.from('a wildcard match'))
+    const result = await downloadBackup(db.session, location(), folder, join(workdir, 'b'), () => undefined)
     expect(result.files).toBe(1)
     expect(readFileSync(join(result.directory, 'BACKUP_MANIFEST'), 'utf8')).toBe('mine')
   })
 
   it('detects a manifest that does not match its checksum and leaves nothing behind', async () => {
     await storeBackup(10)
-    await admin.query(
+    await db.admin.query(
       `UPDATE userfiles_root_upload_payload SET payload = '\\x00000000' WHERE file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $1)`,
       [`${FOLDER}/BACKUP_MANIFEST-CHECKSUM`]
     )
@@ -116,14 +101,14 @@ describe('downloadBackup against real PostgreSQL', () => {
 
   it('detects a file whose chunks do not add up to its recorded size', async () => {
     await storeBackup(10)
-    await storeFile(admin, `${FOLDER}/data/2.sst`, pseudoRandomBytes(CHUNK + 10, 4), { fileSize: CHUNK + 11 })
+    await storeFile(db.admin, `${FOLDER}/data/2.sst`, pseudoRandomBytes(CHUNK + 10, 4), { fileSize: CHUNK + 11 })
     await expect(download()).rejects.toThrow(/data\/2\.sst is 4194315 bytes .* but its chunks hold 4194314/)
     expect(existsSync(join(workdir, 'backup'))).toBe(false)
   })
 
   it('detects a missing chunk in the middle of a file', async () => {
     await storeBackup(3 * CHUNK)
-    await admin.query(
+    await db.admin.query(
       `DELETE FROM userfiles_root_upload_payload WHERE byte_offset = $1 AND file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $2)`,
       [CHUNK, `${FOLDER}/data/1.sst`]
     )
@@ -136,7 +121,7 @@ describe('downloadBackup against real PostgreSQL', () => {
     mkdirSync(directory)
     // A second session holds the payload table locked, so the download is stuck inside a chunk
     // query when the backends are killed.
-    const locker = new pg.Client({ connectionString: server.url({ database: 'defaultdb', sslmode: 'disable' }) })
+    const locker = new pg.Client({ connectionString: db.url })
     locker.on('error', () => undefined) // terminated with the rest below
     await locker.connect()
     await locker.query('BEGIN')
@@ -144,10 +129,11 @@ describe('downloadBackup against real PostgreSQL', () => {
     const pending = download(directory)
     pending.catch(() => undefined) // it rejects while the test is still killing backends; asserted below
     const waiting = async (): Promise<boolean> =>
-      (await server.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT%payload%'")).rows.length > 0
+      (await db.server.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT%payload%'")).rows
+        .length > 0
     for (let i = 0; i < 400 && !(await waiting()); i++) await new Promise(r => setTimeout(r, 10))
     expect(await waiting()).toBe(true)
-    await server.terminateBackends()
+    await db.server.terminateBackends()
     await expect(pending).rejects.toThrow(/While reading /)
     expect(readdirSync(directory)).toEqual([])
     await locker.end().catch(() => undefined) // already terminated
@@ -183,7 +169,7 @@ describe('downloadBackup against real PostgreSQL', () => {
 
   it('refuses a stored name that would climb out of the directory', async () => {
     await storeBackup(10)
-    await storeFile(admin, `${FOLDER}/data/../../../../escape`, Buffer.from('x'))
+    await storeFile(db.admin, `${FOLDER}/data/../../../../escape`, Buffer.from('x'))
     await expect(download()).rejects.toThrow(/Refusing to download .*escape.*not a plain path/)
     expect(existsSync(join(workdir, 'escape'))).toBe(false)
   })

@@ -3,21 +3,14 @@
  * own end, the job is cancelled on a fresh connection (or the error says it could not be).
  */
 import pg from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { runJobToEnd } from '../src/job.js'
 import { startEmulator, type Emulator } from './emulator/index.js'
+import { emulatorSessionPerTest } from './support/emulator-session.js'
 
-let emulator: Emulator | undefined
-let session: Session | undefined
-
-afterEach(async () => {
-  await session?.close()
-  await emulator?.close()
-  session = undefined
-  emulator = undefined
-})
+const held = emulatorSessionPerTest()
 
 async function startedJob(emu: Emulator): Promise<string> {
   const client = new pg.Client({ connectionString: emu.connectionString() })
@@ -32,11 +25,11 @@ async function startedJob(emu: Emulator): Promise<string> {
 
 describe('runJobToEnd', () => {
   it('tries to cancel the job on a fresh connection, and says what happened, when reconnecting is given up', async () => {
-    const emu = (emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 60_000 }))
+    const emu = (held.emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 60_000 }))
     emu.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const jobId = await startedJob(emu)
     const settings = parseConnectionString(emu.connectionString())
-    session = await Session.open(settings, { waitTimeoutMs: 2_000 })
+    const session = (held.session = await Session.open(settings, { waitTimeoutMs: 2_000 }))
     const logs: string[] = []
     const following = runJobToEnd(session, jobId, settings, {
       timeoutMs: 60_000,
@@ -62,12 +55,12 @@ describe('runJobToEnd', () => {
   })
 
   it('does not cancel a job that ended on its own (failed)', async () => {
-    const emu = (emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 50 }))
+    const emu = (held.emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 50 }))
     emu.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     emu.failNextJob({ message: 'simulated: out of disk' })
     const jobId = await startedJob(emu)
     const settings = parseConnectionString(emu.connectionString())
-    session = await Session.open(settings, { waitTimeoutMs: 2_000 })
+    const session = (held.session = await Session.open(settings, { waitTimeoutMs: 2_000 }))
     const error = await runJobToEnd(session, jobId, settings, {
       timeoutMs: 10_000,
       reconnectTimeoutMs: 300,

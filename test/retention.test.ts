@@ -2,13 +2,10 @@
  * keep-backups: which backups go (pure), which stored names belong to a backup, and the deletion
  * SQL with its transaction on a real PostgreSQL holding CockroachDB-shaped userfile tables.
  */
-import pg from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { Session } from '../src/connection.js'
+import { describe, expect, it } from 'vitest'
 import { backupFilePrefixes, deleteBackup, planRetention } from '../src/backup/retention.js'
 import { userfileLocation } from '../src/userfile-location.js'
-import { startPostgres, type PostgresServer } from './support/postgres.js'
-import { freshUserfileDatabase } from './support/userfile-database.js'
+import { userfileDatabasePerTest } from './support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes, storeFile } from './support/userfile-tables.js'
 
 describe('planRetention', () => {
@@ -82,26 +79,7 @@ function backupFiles(collection: string, folder: string): string[] {
 }
 
 describe('deleteBackup on PostgreSQL with userfile tables', () => {
-  let server: PostgresServer
-  let admin: pg.Client
-  let session: Session
-
-  beforeAll(async () => {
-    server = await startPostgres()
-  }, 30_000)
-
-  afterAll(async () => {
-    await server?.stop()
-  })
-
-  beforeEach(async () => {
-    ;({ admin, session } = await freshUserfileDatabase(server))
-  })
-
-  afterEach(async () => {
-    await session?.close()
-    await admin?.end()
-  })
+  const db = userfileDatabasePerTest()
 
   /** The collection `/bank_backup` (an underscore, a LIKE wildcard) and neighbours that share its prefix. */
   async function seed(): Promise<void> {
@@ -115,23 +93,23 @@ describe('deleteBackup on PostgreSQL with userfile tables', () => {
       `/bank_backup/metadata/latest/LATEST-7977495879999999`
     ]
     for (const [i, name] of names.entries())
-      await storeFile(admin, name, pseudoRandomBytes(name.endsWith('1.sst') ? CHUNK + 10 : 100, i + 1))
+      await storeFile(db.admin, name, pseudoRandomBytes(name.endsWith('1.sst') ? CHUNK + 10 : 100, i + 1))
   }
 
   async function filenames(): Promise<string[]> {
-    const result = await admin.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files ORDER BY filename')
+    const result = await db.admin.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files ORDER BY filename')
     return result.rows.map(row => row.filename)
   }
 
   async function orphanChunks(): Promise<number> {
-    const result = await admin.query<{ n: string }>(
+    const result = await db.admin.query<{ n: string }>(
       'SELECT count(*) AS n FROM userfiles_root_upload_payload p WHERE NOT EXISTS (SELECT 1 FROM userfiles_root_upload_files f WHERE f.file_id = p.file_id)'
     )
     return Number(result.rows[0]?.n)
   }
 
   async function chunks(): Promise<number> {
-    return Number((await admin.query<{ n: string }>('SELECT count(*) AS n FROM userfiles_root_upload_payload')).rows[0]?.n)
+    return Number((await db.admin.query<{ n: string }>('SELECT count(*) AS n FROM userfiles_root_upload_payload')).rows[0]?.n)
   }
 
   const location = () => userfileLocation('userfile://userfiles_root/bank_backup', 'root')
@@ -141,7 +119,7 @@ describe('deleteBackup on PostgreSQL with userfile tables', () => {
     const before = await filenames()
     const chunksBefore = await chunks()
     const gone = backupFiles('/bank_backup', OLD)
-    expect(await deleteBackup(session, location(), OLD)).toBe(gone.length)
+    expect(await deleteBackup(db.session, location(), OLD)).toBe(gone.length)
     expect(await filenames()).toEqual(before.filter(name => !gone.includes(name)))
     // data/1.sst had two chunks; every other file one.
     expect(await chunks()).toBe(chunksBefore - gone.length - 1)
@@ -152,18 +130,18 @@ describe('deleteBackup on PostgreSQL with userfile tables', () => {
     await seed()
     // The file rows of OLD's incremental refuse to go, after its folder's chunks and rows have gone
     // and the chunks of the incremental have gone in the same transaction.
-    await admin.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    await db.admin.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN RAISE EXCEPTION 'refusing to delete %', OLD.filename; END $$`)
-    await admin.query(`CREATE TRIGGER refuse BEFORE DELETE ON userfiles_root_upload_files FOR EACH ROW
+    await db.admin.query(`CREATE TRIGGER refuse BEFORE DELETE ON userfiles_root_upload_files FOR EACH ROW
       WHEN (OLD.filename LIKE '/bank\\_backup/incrementals/%') EXECUTE FUNCTION refuse()`)
     const before = await filenames()
     const chunksBefore = await chunks()
-    await expect(deleteBackup(session, location(), OLD)).rejects.toThrow(/refusing to delete \/bank_backup\/incrementals/)
+    await expect(deleteBackup(db.session, location(), OLD)).rejects.toThrow(/refusing to delete \/bank_backup\/incrementals/)
     expect(await filenames()).toEqual(before)
     expect(await chunks()).toBe(chunksBefore)
     // The session is usable again: the transaction was rolled back, not left open.
-    await admin.query('DROP TRIGGER refuse ON userfiles_root_upload_files')
-    expect(await deleteBackup(session, location(), OLD)).toBe(backupFiles('/bank_backup', OLD).length)
+    await db.admin.query('DROP TRIGGER refuse ON userfiles_root_upload_files')
+    expect(await deleteBackup(db.session, location(), OLD)).toBe(backupFiles('/bank_backup', OLD).length)
     expect(await orphanChunks()).toBe(0)
   })
 })

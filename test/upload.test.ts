@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseConnectionString } from '../src/connection-string.js'
 import { Session } from '../src/connection.js'
 import { manifestChecksum, readLocalBackupFolder } from '../src/backup-folder.js'
@@ -15,34 +15,20 @@ import { downloadBackup } from '../src/backup/download.js'
 import { readRestoreInputs } from '../src/restore/inputs.js'
 import { uploadBackup } from '../src/restore/upload.js'
 import { userfileLocation } from '../src/userfile-location.js'
-import { startPostgres, type PostgresServer } from './support/postgres.js'
-import { freshUserfileDatabase } from './support/userfile-database.js'
+import { userfileDatabasePerTest } from './support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes } from './support/userfile-tables.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const BACKUP = '/2024/05/07-141012.34'
 
-let server: PostgresServer
-let admin: pg.Client
-let session: Session
+const db = userfileDatabasePerTest()
 let workdir: string
 
-beforeAll(async () => {
-  server = await startPostgres()
-}, 30_000)
-
-afterAll(async () => {
-  await server?.stop()
-})
-
-beforeEach(async () => {
-  ;({ admin, session } = await freshUserfileDatabase(server))
+beforeEach(() => {
   workdir = mkdtempSync(join(tmpdir(), 'upload-test-'))
 })
 
-afterEach(async () => {
-  await session?.close()
-  await admin?.end().catch(() => undefined)
+afterEach(() => {
   rmSync(workdir, { recursive: true, force: true })
 })
 
@@ -65,14 +51,14 @@ function writeFolder(dir: string, dataSize: number): Map<string, Buffer> {
 }
 
 async function storedRows(): Promise<{ filename: string; file_id: string; file_size: string }[]> {
-  return (await admin.query('SELECT filename, file_id, file_size FROM userfiles_root_upload_files ORDER BY filename')).rows
+  return (await db.admin.query('SELECT filename, file_id, file_size FROM userfiles_root_upload_files ORDER BY filename')).rows
 }
 
 describe('uploadBackup against real PostgreSQL', () => {
   it('lays the files out as CockroachDB does, in 4 MiB chunks, and downloads back byte for byte', async () => {
     const source = join(workdir, 'source')
     const files = writeFolder(source, 2 * CHUNK + 777)
-    const result = await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    const result = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     expect(result).toEqual({ files: 5, written: 5, unchanged: 0, bytes: [...files.values()].reduce((s, b) => s + b.length, 0) })
     expect((await storedRows()).map(row => row.filename)).toEqual([
       '/bank-backup/2024/05/07-141012.34/BACKUP-STATISTICS',
@@ -81,7 +67,7 @@ describe('uploadBackup against real PostgreSQL', () => {
       '/bank-backup/2024/05/07-141012.34/data/1.sst',
       '/bank-backup/incrementals/2024/05/07-141012.34/20240507/150000.00/BACKUP_MANIFEST'
     ])
-    const chunks = await admin.query<{ byte_offset: string; length: number }>(
+    const chunks = await db.admin.query<{ byte_offset: string; length: number }>(
       `SELECT p.byte_offset, length(p.payload) AS length FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%/data/1.sst' ORDER BY p.byte_offset`
     )
     expect(chunks.rows.map(row => [Number(row.byte_offset), row.length])).toEqual([
@@ -89,7 +75,7 @@ describe('uploadBackup against real PostgreSQL', () => {
       [CHUNK, CHUNK],
       [2 * CHUNK, 777]
     ])
-    const back = await downloadBackup(session, location(), BACKUP, join(workdir, 'back'), () => undefined)
+    const back = await downloadBackup(db.session, location(), BACKUP, join(workdir, 'back'), () => undefined)
     expect(back.files).toBe(5)
     const { readFileSync } = await import('node:fs')
     for (const [name, content] of files) expect(readFileSync(join(back.directory, name)).equals(content), name).toBe(true)
@@ -98,10 +84,10 @@ describe('uploadBackup against real PostgreSQL', () => {
   it('leaves an identical file alone and replaces a different one', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 1000)
-    await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     const before = await storedRows()
     writeFileSync(join(source, 'data/1.sst'), pseudoRandomBytes(1000, 99)) // same size, other bytes
-    const result = await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    const result = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     expect(result).toMatchObject({ written: 1, unchanged: 4 })
     const after = await storedRows()
     const id = (rows: typeof before, suffix: string) => rows.find(row => row.filename.endsWith(suffix))?.file_id
@@ -136,29 +122,29 @@ describe('uploadBackup against real PostgreSQL', () => {
   it('never leaves a half file under its real name when the connection dies mid-upload, and a rerun cleans up', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 20 * CHUNK)
-    const pending = uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    const pending = uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     pending.catch(() => undefined) // asserted below
     for (let i = 0; i < 500; i++) {
-      const { rows } = await admin.query<{ n: string }>(
+      const { rows } = await db.admin.query<{ n: string }>(
         `SELECT count(*) AS n FROM userfiles_root_upload_payload p JOIN userfiles_root_upload_files f USING (file_id) WHERE f.filename LIKE '%1.sst.tmp'`
       )
       if (Number(rows[0]?.n) > 2) break
       await new Promise(r => setTimeout(r, 10))
     }
-    await server.terminateBackends()
+    await db.server.terminateBackends()
     await expect(pending).rejects.toThrow(/While uploading/)
-    const check = new pg.Client({ connectionString: server.url({ database: 'defaultdb', sslmode: 'disable' }) })
+    const check = new pg.Client({ connectionString: db.url })
     await check.connect()
     try {
       const names = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(
         row => row.filename
       )
       expect(names.some(name => name.endsWith('/data/1.sst'))).toBe(false)
-      await session.close()
-      session = await Session.open(parseConnectionString(server.url({ database: 'defaultdb', sslmode: 'disable' })), {
+      await db.session.close()
+      db.session = await Session.open(parseConnectionString(db.url), {
         waitTimeoutMs: 5000
       })
-      await uploadBackup(session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+      await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
       const after = (await check.query<{ filename: string }>('SELECT filename FROM userfiles_root_upload_files')).rows.map(
         row => row.filename
       )

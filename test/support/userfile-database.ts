@@ -1,8 +1,9 @@
 /** A fresh `defaultdb` holding CockroachDB's userfile tables in a real PostgreSQL, with an admin client and the action's Session on it. */
 import pg from 'pg'
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
 import { parseConnectionString } from '../../src/connection-string.js'
 import { Session } from '../../src/connection.js'
-import type { PostgresServer } from './postgres.js'
+import { startPostgres, type PostgresServer } from './postgres.js'
 import { createUserfileTables } from './userfile-tables.js'
 
 export interface UserfileDatabase {
@@ -21,4 +22,32 @@ export async function freshUserfileDatabase(server: PostgresServer): Promise<Use
   await createUserfileTables(admin)
   const session = await Session.open(parseConnectionString(url), { waitTimeoutMs: 5000 })
   return { url, admin, session }
+}
+
+/** What {@link userfileDatabasePerTest} hands the tests: its fields are set by its hooks and read when a test runs. */
+export interface UserfileDatabaseFixture extends UserfileDatabase {
+  server: PostgresServer
+}
+
+/**
+ * Registers, in the file or `describe` that calls it, one real PostgreSQL for all its tests and a
+ * {@link freshUserfileDatabase} for each test, ended after it. A test may replace `session` (say,
+ * after terminating every backend): whichever session the fixture holds at the end is closed.
+ */
+export function userfileDatabasePerTest(): UserfileDatabaseFixture {
+  const db = {} as UserfileDatabaseFixture
+  beforeAll(async () => {
+    db.server = await startPostgres()
+  }, 30_000)
+  afterAll(async () => {
+    await db.server?.stop()
+  })
+  beforeEach(async () => {
+    Object.assign(db, await freshUserfileDatabase(db.server))
+  })
+  afterEach(async () => {
+    await db.session?.close()
+    await db.admin?.end().catch(() => undefined) // may already be terminated
+  })
+  return db
 }
