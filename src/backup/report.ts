@@ -133,22 +133,26 @@ function addVerification(verification: Verification): void {
       true
     )
   }
-  core.summary.addTable([
-    [
-      { data: 'Table', header: true },
-      { data: 'Restored as', header: true },
-      { data: 'Rows in backup', header: true },
-      { data: 'Rows restored', header: true },
-      { data: 'Result', header: true }
-    ],
-    ...verification.tables.map(check => [
-      escapeHtml(check.table),
-      escapeHtml(check.restoredAs),
-      check.expected === undefined ? '–' : String(check.expected),
-      String(check.actual),
-      check.expected === undefined ? 'restored' : check.expected === check.actual ? 'match' : '<strong>differs</strong>'
+  core.summary.addRaw(
+    summaryTable([
+      [
+        { text: 'Table', header: true, align: 'left' },
+        { text: 'Restored as', header: true, align: 'left' },
+        { text: 'Rows in backup', header: true, align: 'right' },
+        { text: 'Rows restored', header: true, align: 'right' },
+        { text: 'Result', header: true, align: 'left' }
+      ],
+      ...verification.tables.map(check => [
+        { text: check.table },
+        { text: check.restoredAs },
+        number(check.expected === undefined ? '–' : String(check.expected)),
+        number(String(check.actual)),
+        check.expected === undefined || check.expected === check.actual
+          ? { text: check.expected === undefined ? 'restored' : 'match' }
+          : { html: '<strong>differs</strong>' }
+      ])
     ])
-  ])
+  )
 }
 
 /**

@@ -47,7 +47,7 @@ describe('verify-restore', () => {
       ])
       expect(run.summary).toContain('Restore test: verified')
       expect(run.summary).toMatch(
-        /bank\.public\.accounts<\/td><td>bank_verify_\d+\.public\.accounts<\/td><td>1000<\/td><td>1000<\/td><td>match/
+        /bank\.public\.accounts<\/td><td>bank_verify_\d+\.public\.accounts<\/td><td align="right">1000<\/td><td align="right">1000<\/td><td>match/
       )
       expect(databases(emu)).toEqual(BEFORE)
     })
@@ -64,7 +64,7 @@ describe('verify-restore', () => {
     expect(restores[0]).toContain(`new_db_name = 'bank_verify_${jobId}'`)
     expect(restores[1]).toContain(`RESTORE DATABASE shop FROM`)
     expect(restores[1]).toContain(`new_db_name = 'shop_verify_${jobId}'`)
-    expect(run.summary).toContain(`shop_verify_${jobId}.public.orders</td><td>42</td><td>42</td><td>match`)
+    expect(run.summary).toContain(`shop_verify_${jobId}.public.orders</td><td align="right">42</td><td align="right">42</td><td>match`)
     expect(databases(emu)).toEqual(BEFORE)
   })
 
@@ -108,7 +108,7 @@ describe('verify-restore', () => {
     ])
     expect(run.outputs['verified']).toBe('false')
     expect(run.summary).toContain('Restore test: NOT verified')
-    expect(run.summary).toContain('<td>250</td><td>247</td><td><strong>differs</strong></td>')
+    expect(run.summary).toContain('<td align="right">250</td><td align="right">247</td><td><strong>differs</strong></td>')
     expect(databases(emu)).toEqual(BEFORE)
   })
 
