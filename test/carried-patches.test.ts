@@ -1,5 +1,5 @@
 /** The patches in patches/ are applied by npm ci, pinned to the versions they were written for, and bundled. */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import * as core from '@actions/core'
 import { describe, expect, it } from 'vitest'
 
@@ -14,7 +14,12 @@ const installedVersion = (name: string): string => (JSON.parse(read(`node_module
 describe.each([
   { name: 'pg-protocol', pinned: () => packageJson.overrides['pg-protocol'], file: 'dist/parser.js', marker: 'binaryColumns' },
   { name: 'pg', pinned: () => packageJson.dependencies.pg, file: 'lib/result.js', marker: '!Buffer.isBuffer(rawValue)' },
-  { name: '@actions/core', pinned: () => packageJson.dependencies['@actions/core'], file: 'lib/core.js', marker: 'yield import(' }
+  {
+    name: '@actions/core',
+    pinned: () => packageJson.dependencies['@actions/core'],
+    file: 'lib/core.js',
+    marker: "yield import(/* webpackIgnore: true */ './oidc-utils.js')"
+  }
 ])('the carried patch to $name', ({ name, pinned, file, marker }) => {
   const version = installedVersion(name)
 
@@ -31,6 +36,19 @@ describe.each([
 describe('the bundles', () => {
   it.each(['dist/index.js', 'dist/restore/index.js'])('%s carry the binary-field fix', bundle => {
     expect(read(bundle)).toContain('binaryColumns')
+  })
+
+  it.each(['dist/index.js', 'dist/restore/index.js'])('%s leave out the OIDC client, @actions/http-client and undici', bundle => {
+    const text = read(bundle)
+    expect(text).toContain('./oidc-utils.js') // the import left for run time, which nothing in src/ reaches
+    expect(text).not.toContain('ACTIONS_ID_TOKEN_REQUEST_URL')
+    expect(text).not.toMatch(/undici/i)
+  })
+
+  it('are never asked for an OIDC token: nothing in src/ calls getIDToken, whose client the bundles leave out', () => {
+    const sources = readdirSync(new URL('src', root), { recursive: true, encoding: 'utf8' }).filter(file => file.endsWith('.ts'))
+    expect(sources.length).toBeGreaterThan(10)
+    expect(sources.filter(file => read(`src/${file}`).includes('getIDToken'))).toEqual([])
   })
 })
 
