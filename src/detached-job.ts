@@ -8,8 +8,10 @@
 import type { StepCleanup } from './cleanup.js'
 import { QueryError, type Session } from './connection.js'
 import { CancelledError } from './errors.js'
-import { detachedJobId, type JobId } from './job.js'
+import { detachedJobId, type JobContext, type JobId } from './job.js'
+import type { BackupAddress } from './show-backup.js'
 import * as sql from './sql.js'
+import type { BackupTarget } from './targets.js'
 
 export type JobKind = 'BACKUP' | 'RESTORE'
 
@@ -51,6 +53,42 @@ export async function startDetachedJob(session: Session, start: DetachedStart): 
   const jobId = detachedJobId(rows, start.kind)
   release?.()
   return jobId
+}
+
+/** What a RESTORE brings back from a backup, and into what. */
+export interface RestoreRequest {
+  target: BackupTarget
+  path: string
+  newDbName: string | undefined
+  intoDb: string | undefined
+  doing: string
+}
+
+/** RESTORE … WITH detached, logged with its credentials redacted, started as above: the restore companion's and verify-restore's. */
+export async function startRestoreJob(
+  session: Session,
+  backup: BackupAddress,
+  request: RestoreRequest,
+  context: JobContext
+): Promise<JobId> {
+  const statement: sql.RestoreStatementOptions = {
+    target: request.target,
+    path: request.path,
+    collection: backup.collection,
+    newDbName: request.newDbName,
+    intoDb: request.intoDb,
+    encryptionPassphrase: backup.encryptionPassphrase
+  }
+  const display = sql.restoreDetached({ ...statement, collection: backup.collectionForDisplay }, true)
+  context.log(`Running: ${display}`)
+  return startDetachedJob(session, {
+    kind: 'RESTORE',
+    statement: sql.restoreDetached(statement),
+    display,
+    doing: request.doing,
+    timeoutMs: context.timeoutMs,
+    cleanup: context.cleanup
+  })
 }
 
 /** `BACKUP DATABASE bank` of `BACKUP DATABASE bank INTO …`: how CockroachDB's job description starts. */

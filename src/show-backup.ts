@@ -1,8 +1,21 @@
-/** SHOW BACKUP, read the same way by the backup's check, its verification and the restore. */
+/** SHOW BACKUPS and SHOW BACKUP, each read the same way by every part that needs it. */
 import { pathKey, type ShowBackupRow } from './backup-listing.js'
 import type { ResolvedCollection } from './collection.js'
 import type { Session } from './connection.js'
+import { ActionError } from './errors.js'
 import * as sql from './sql.js'
+
+/** The backups SHOW BACKUPS lists in a collection, by path (the action turns use_backups_with_ids off on v26.2+). */
+export async function listBackups(session: Session, collection: ResolvedCollection, doing: string): Promise<string[]> {
+  const rows = await session.query<{ path?: string; id?: string }>(sql.showBackups(collection.collection), [], doing)
+  return rows.map(row => {
+    if (typeof row.path === 'string') return row.path
+    throw new ActionError(
+      `SHOW BACKUPS IN ${collection.collectionForDisplay} listed backups by id, not by path: the session variable use_backups_with_ids is on.`,
+      `The action turns it off on v26.2+; if the server's version could not be read, run ALTER ROLE ALL SET use_backups_with_ids = false.`
+    )
+  })
+}
 
 /** A backup folder in a collection, and the passphrase that opens it. */
 export interface BackupAddress extends ResolvedCollection {

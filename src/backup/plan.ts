@@ -18,10 +18,10 @@ import { QueryError, type Session } from '../connection.js'
 import { ActionError } from '../errors.js'
 import { startDetachedJob } from '../detached-job.js'
 import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
-import { showBackup, type BackupAddress } from '../show-backup.js'
+import { listBackups, showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { DownloadResult } from './download.js'
-import type { Verification } from './verify-restore.js'
+import type { Verification } from './verification.js'
 import type { ActionInputs } from './inputs.js'
 import type { StepProgress } from '../progress.js'
 import type { BackupTarget } from '../targets.js'
@@ -87,21 +87,6 @@ export interface AfterBackup {
   deletedBackups?: string[]
   /** The phase that failed, and why; the phases after it did not run. */
   failed?: { phase: AfterBackupPhase; error: unknown }
-}
-
-async function listBackups(session: Session, plan: BackupPlan): Promise<string[]> {
-  const rows = await session.query<{ path?: string; id?: string }>(
-    sql.showBackups(plan.collection),
-    [],
-    `listing backups in ${plan.collectionForDisplay}`
-  )
-  return rows.map(row => {
-    if (typeof row.path === 'string') return row.path
-    throw new ActionError(
-      `SHOW BACKUPS IN ${plan.collectionForDisplay} listed backups by id, not by path: the session variable use_backups_with_ids is on.`,
-      `The action turns it off on v26.2+; if the server's version could not be read, run ALTER ROLE ALL SET use_backups_with_ids = false.`
-    )
-  })
 }
 
 /** pkg/ccl/utilccl CheckEnterpriseEnabled: XXC02 at planning, or this text in a job's error (v22.1+ resolves LATEST in the job). */
@@ -228,7 +213,7 @@ async function verify(session: Session, plan: BackupPlan, path: string, timeoutM
 
 export async function takeBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<BackupResult> {
   options.log(`Backing up as of ${plan.time.headline}.`)
-  const before = await listBackups(session, plan)
+  const before = await listBackups(session, plan, `listing backups in ${plan.collectionForDisplay}`)
   if (plan.destination.kind === 'latest' && before.length === 0) {
     throw new ActionError(
       `incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`,
@@ -242,7 +227,7 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   })
   options.progress?.enter('Verify')
   options.log('Finding the new backup with SHOW BACKUPS and checking it with SHOW BACKUP…')
-  const after = await listBackups(session, plan)
+  const after = await listBackups(session, plan, `listing backups in ${plan.collectionForDisplay}`)
   const jobFolder = folderFromJobDescription(description)
   const latestFullEndTime =
     plan.destination.kind === 'latest'

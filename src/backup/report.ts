@@ -8,7 +8,7 @@ import { code, escapeHtml, formatBytes, hasJobSummary, keyValueTable, number, su
 import { describeTarget } from '../targets.js'
 import { Outputs } from '../constants.js'
 import type { DownloadResult } from './download.js'
-import { VerificationError, type Verification } from './verify-restore.js'
+import { VerificationError, type Verification } from './verification.js'
 
 export interface BackupReport {
   path: string

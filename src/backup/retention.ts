@@ -8,6 +8,7 @@ import type { ResolvedCollection } from '../collection.js'
 import type { Session } from '../connection.js'
 import { ActionError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
+import { listBackups } from '../show-backup.js'
 import { backupPrefixes } from '../backup-folder.js'
 import { listStoredFiles } from '../userfile.js'
 import { likePrefix, type UserfileLocation } from '../userfile-location.js'
@@ -87,16 +88,8 @@ export async function applyRetention(
   justMade: string,
   log: (message: string) => void
 ): Promise<RetentionResult> {
-  const listed = await session.query<{ path: string }>(
-    sql.showBackups(collection.collection),
-    [],
-    `listing backups in ${collection.collectionForDisplay} before deleting old ones`
-  )
-  const plan = planRetention(
-    listed.map(row => row.path),
-    keep,
-    justMade
-  )
+  const listed = await listBackups(session, collection, `listing backups in ${collection.collectionForDisplay} before deleting old ones`)
+  const plan = planRetention(listed, keep, justMade)
   const deleted: string[] = []
   for (const path of plan.removed) {
     try {

@@ -7,37 +7,11 @@ import { pathKey, type ShowBackupRow } from '../backup-listing.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError, describeError } from '../errors.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
+import { startRestoreJob } from '../detached-job.js'
+import { VerificationError, type TableCheck, type Verification } from './verification.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget } from '../targets.js'
-
-export interface TableCheck {
-  /** `db.schema.table` as backed up. */
-  table: string
-  /** `scratch.schema.table`. */
-  restoredAs: string
-  /** SHOW BACKUP's rows; undefined when the backup has incremental layers (see below). */
-  expected: number | undefined
-  actual: number
-}
-
-export interface Verification {
-  verified: boolean
-  tables: TableCheck[]
-  /** False for a chain with incremental layers: a layer's `rows` counts what that layer wrote. */
-  countsCompared: boolean
-  restoreJobs: JobId[]
-}
-
-/** The restore worked but the counts differ: carries the comparison for the summary. */
-export class VerificationError extends ActionError {
-  constructor(
-    message: string,
-    readonly verification: Verification
-  ) {
-    super(message)
-  }
-}
 
 export function scratchDatabaseName(database: string, backupJobId: JobId): string {
   return `${database}_verify_${backupJobId}`
@@ -145,21 +119,14 @@ async function restoreOne(
     )
     owned.push(restore.scratch)
   }
-  const statement: sql.RestoreStatementOptions = {
+  const request = {
     target: restore.target,
     path: pathKey(path),
-    collection: backup.collection,
     newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
     intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
-    encryptionPassphrase: backup.encryptionPassphrase
+    doing: `starting the verification restore into ${restore.scratch}`
   }
-  options.log(`Running: ${sql.restoreDetached({ ...statement, collection: backup.collectionForDisplay }, true)}`)
-  const rows = await refuseExisting(
-    restore.scratch,
-    session.query<{ job_id: string }>(sql.restoreDetached(statement), [], `starting the verification restore into ${restore.scratch}`)
-  )
-  const jobId = rows[0]?.job_id
-  if (jobId === undefined) throw new ActionError('RESTORE … WITH detached returned no job id.')
+  const jobId = await refuseExisting(restore.scratch, startRestoreJob(session, backup, request, options))
   // From here the scratch database is this restore's: RESTORE refuses a database that exists.
   if (!owned.includes(restore.scratch)) owned.push(restore.scratch)
   options.log(`Verification restore job ${jobId} started (into ${restore.scratch}).`)

@@ -9,7 +9,7 @@ import { resolveCollection } from '../collection.js'
 import { QueryError, type Session } from '../connection.js'
 import { RestoreInputs } from '../constants.js'
 import { ActionError, databaseErrorFields, fileSystemError } from '../errors.js'
-import { startDetachedJob } from '../detached-job.js'
+import { startRestoreJob } from '../detached-job.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
 import type { RestoreActionInputs } from './inputs.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
@@ -128,24 +128,14 @@ function existingDatabaseError(error: unknown): unknown {
 }
 
 async function startRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<JobId> {
-  const statement: sql.RestoreStatementOptions = {
+  const request = {
     target: plan.target,
     path: plan.path,
-    collection: plan.collection,
     newDbName: plan.target.kind === 'databases' ? plan.newDbName : undefined,
     intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
-    encryptionPassphrase: plan.encryptionPassphrase
+    doing: `starting the restore from ${plan.path}`
   }
-  const display = sql.restoreDetached({ ...statement, collection: plan.collectionForDisplay }, true)
-  options.log(`Running: ${display}`)
-  return startDetachedJob(session, {
-    kind: 'RESTORE',
-    statement: sql.restoreDetached(statement),
-    display,
-    doing: `starting the restore from ${plan.path}`,
-    timeoutMs: options.timeoutMs,
-    cleanup: options.cleanup
-  }).catch((error: unknown) => {
+  return startRestoreJob(session, plan, request, options).catch((error: unknown) => {
     throw existingDatabaseError(error)
   })
 }
