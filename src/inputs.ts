@@ -93,11 +93,10 @@ function parseContainer(value: string): string | undefined {
   return text
 }
 
-/** Trimmed, as every input is (the runner's core.getInput trims too); blank means no encryption. */
-function parsePassphrase(value: string): string | undefined {
-  const text = value.trim()
-  if (text === '') return undefined
-  if (text.includes('\0')) throw new InputError(Inputs.EncryptionPassphrase, 'cannot contain a NUL character.')
+/** An input passed on as text (SQL or a path): trimmed, undefined when blank, never a NUL. */
+export function optionalText(input: string, value: string): string | undefined {
+  const text = optional(value)
+  if (text?.includes('\0')) throw new InputError(input, 'cannot contain a NUL character.')
   return text
 }
 
@@ -137,7 +136,7 @@ export function readSharedInputs(readRaw: Read, mask: (secret: string) => void):
     connection: { ...connection, tls },
     target,
     collection: parseCollection(read(Inputs.Collection), target),
-    encryptionPassphrase: parsePassphrase(read(Inputs.EncryptionPassphrase)),
+    encryptionPassphrase: optionalText(Inputs.EncryptionPassphrase, read(Inputs.EncryptionPassphrase)),
     waitTimeoutMs: parseSeconds(Inputs.WaitTimeout, read(Inputs.WaitTimeout), DEFAULT_WAIT_TIMEOUT_SECONDS, true),
     timeoutMs: parseSeconds(Inputs.Timeout, read(Inputs.Timeout), DEFAULT_TIMEOUT_SECONDS, false),
     container: parseContainer(read(Inputs.Container))

@@ -10,6 +10,7 @@ import { checkDownloadDirectory } from './download-directory.js'
 import {
   checkRunnerPath,
   optional,
+  optionalText,
   parseBoolean,
   parseSeconds,
   readInput,
@@ -35,9 +36,8 @@ export interface ActionInputs extends SharedInputs {
 }
 
 function parseSubdirectory(value: string): string | undefined {
-  const text = optional(value)
+  const text = optionalText(Inputs.Subdirectory, value)
   if (text === undefined) return undefined
-  if (text.includes('\0')) throw new InputError(Inputs.Subdirectory, 'cannot contain a NUL character.')
   if (text.toUpperCase() === 'LATEST') {
     throw new InputError(Inputs.Subdirectory, 'to append to the latest backup, set incremental: true instead.')
   }
@@ -84,9 +84,8 @@ function parseKeepBackups(value: string, collection: Collection): number | undef
 }
 
 function parseDownloadPath(value: string, collection: Collection): string | undefined {
-  const path = optional(value)
+  const path = optionalText(Inputs.DownloadPath, value)
   if (path === undefined) return undefined
-  if (path.includes('\0')) throw new InputError(Inputs.DownloadPath, 'cannot contain a NUL character.')
   requireUserfile(
     collection,
     scheme =>

@@ -8,7 +8,7 @@ import { readLocalBackupFolder } from '../backup-folder.js'
 import { requireUserfile } from '../userfile-location.js'
 import { Inputs, RestoreInputs } from '../constants.js'
 import { InputError } from '../errors.js'
-import { checkRunnerPath, optional, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import { checkRunnerPath, optionalText, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
 
 export interface RestoreActionInputs extends SharedInputs {
   /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */
@@ -19,8 +19,7 @@ export interface RestoreActionInputs extends SharedInputs {
   dropExisting: boolean
 }
 
-function checkText(input: string, text: string): string {
-  if (text.includes('\0')) throw new InputError(input, 'cannot contain a NUL character.')
+function notTooLong(input: string, text: string): string {
   if (text.length > 1024) throw new InputError(input, 'is longer than 1024 characters.')
   return text
 }
@@ -43,11 +42,11 @@ function canonicalBackupPath(path: string): string {
 export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): RestoreActionInputs {
   const read = (name: string): string => readRaw(name) ?? ''
   const shared = readSharedInputs(readRaw, mask)
-  const backupPath = optional(read(RestoreInputs.BackupPath))
+  const backupPath = optionalText(RestoreInputs.BackupPath, read(RestoreInputs.BackupPath))
   if (backupPath === undefined) {
     throw new InputError(RestoreInputs.BackupPath, "is required: the backup action's backup-path output, e.g. /2024/05/07-141012.34.")
   }
-  const sourcePath = optional(read(RestoreInputs.SourcePath))
+  const sourcePath = optionalText(RestoreInputs.SourcePath, read(RestoreInputs.SourcePath))
   if (sourcePath !== undefined) {
     requireUserfile(
       shared.collection,
@@ -58,15 +57,15 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
         )
     )
   }
-  const newDbName = optional(read(RestoreInputs.NewDbName))
+  const newDbName = optionalText(RestoreInputs.NewDbName, read(RestoreInputs.NewDbName))
   if (newDbName !== undefined && shared.target.kind === 'databases' && shared.target.databases.length > 1) {
     throw new InputError([RestoreInputs.NewDbName, Inputs.Database], 'new-db-name renames one database; more than one is listed.')
   }
   return {
     ...shared,
-    backupPath: canonicalBackupPath(checkText(RestoreInputs.BackupPath, backupPath)),
-    sourcePath: sourcePath === undefined ? undefined : resolve(checkText(RestoreInputs.SourcePath, sourcePath)),
-    newDbName: newDbName === undefined ? undefined : checkText(RestoreInputs.NewDbName, newDbName),
+    backupPath: canonicalBackupPath(notTooLong(RestoreInputs.BackupPath, backupPath)),
+    sourcePath: sourcePath === undefined ? undefined : resolve(notTooLong(RestoreInputs.SourcePath, sourcePath)),
+    newDbName: newDbName === undefined ? undefined : notTooLong(RestoreInputs.NewDbName, newDbName),
     dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
   }
 }
