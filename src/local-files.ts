@@ -1,4 +1,6 @@
-/** The files of a local directory tree, as both the download's checks and the upload read them. */
+/** The files of a local directory tree, and their digests, as both the download's checks and the upload read them. */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionError } from './errors.js'
@@ -14,4 +16,11 @@ export async function listLocalFiles(directory: string, prefix = ''): Promise<st
       throw new ActionError(`${join(directory, prefix, entry.name)} is neither a file nor a directory; a backup folder holds only files.`)
   }
   return nested.flat().sort()
+}
+
+/** A local file's SHA-256 (hex), read as a stream: backup files run to 64 MiB and more. */
+export async function localSha256(path: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
+  return hash.digest('hex')
 }

@@ -7,6 +7,7 @@ import { open, stat } from 'node:fs/promises'
 import type { StepCleanup } from './cleanup.js'
 import type { Session } from './connection.js'
 import { ActionError } from './errors.js'
+import { localSha256 } from './local-files.js'
 import * as sql from './sql.js'
 import { likePrefix, type UserfileLocation } from './userfile-location.js'
 
@@ -25,8 +26,7 @@ export interface PlannedStoredFile {
 }
 
 /** A download fails when no chunk arrives for this long; an upload when one chunk takes this long. */
-const READ_IDLE_TIMEOUT_MS = 120_000
-const READ_TIMEOUT_MS = READ_IDLE_TIMEOUT_MS
+const CHUNK_TIMEOUT_MS = 120_000
 
 export async function listStoredFiles(session: Session, location: UserfileLocation, prefix: string): Promise<StoredFile[]> {
   return session.query<StoredFile>(
@@ -83,7 +83,7 @@ export async function readStoredFile(
       sql.readUserfileChunks(location.tables.payload),
       [file.stored.file_id],
       `reading ${file.stored.filename}`,
-      READ_IDLE_TIMEOUT_MS,
+      CHUNK_TIMEOUT_MS,
       async row => {
         if (check.accept(row.byte_offset, row.payload)) await sink(row.payload)
       }
@@ -108,7 +108,7 @@ export async function readStoredFiles(
     sql.readUserfileChunksOfFiles(location.tables.payload),
     [files.map(file => file.stored.file_id)],
     `reading ${files.length} files from ${location.tables.prefix}`,
-    READ_IDLE_TIMEOUT_MS,
+    CHUNK_TIMEOUT_MS,
     row => {
       const check = checks.get(row.file_id)
       if (check === undefined) throw new ActionError(`A chunk of file id ${row.file_id} came back, which was not asked for.`)
@@ -183,9 +183,7 @@ export async function writeStoredFile(
   const size = (await stat(localPath)).size
   const existing = await findStoredFile(session, location, filename)
   if (existing !== undefined && Number(existing.file_size) === size) {
-    const local = createHash('sha256')
-    for await (const chunk of fileChunks(localPath)) local.update(chunk)
-    if ((await storedSha256(session, location, { stored: existing, size })) === local.digest('hex')) return 'unchanged'
+    if ((await storedSha256(session, location, { stored: existing, size })) === (await localSha256(localPath))) return 'unchanged'
   }
   const temporary = `${filename}.tmp`
   const stale = await findStoredFile(session, location, temporary)
@@ -206,7 +204,7 @@ export async function writeStoredFile(
         sql.insertUserfileChunk(location.tables.payload),
         [fileId, offset, chunk],
         `uploading ${filename} at byte ${offset}`,
-        READ_TIMEOUT_MS
+        CHUNK_TIMEOUT_MS
       )
       offset += chunk.length
     }

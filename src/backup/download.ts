@@ -4,14 +4,13 @@
  * temporary name, check its size and the manifest checksum, then rename. A failure removes
  * everything this run wrote.
  */
-import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ActionError, fileSystemError } from '../errors.js'
 import { backupPrefixes, checkManifests, localName, type ChecksumOptions } from '../backup-folder.js'
-import { listLocalFiles } from '../local-files.js'
+import { listLocalFiles, localSha256 } from '../local-files.js'
 import { listStoredFiles, readStoredFile, readStoredFiles, storedSha256, type PlannedStoredFile } from '../userfile.js'
 import { joinPath, type UserfileLocation } from '../userfile-location.js'
 import type { Session } from '../connection.js'
@@ -138,12 +137,6 @@ async function downloadFile(session: Session, location: UserfileLocation, file: 
     if (!stream.closed) await once(stream, 'close')
   }
   if (streamError) throw streamError
-}
-
-async function localSha256(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex')
 }
 
 /** Downloads backup `backupPath` into `directory`, an absolute path (the inputs resolve it). */
