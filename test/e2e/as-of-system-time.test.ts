@@ -4,23 +4,20 @@
  * AS OF SYSTEM TIME sees only what existed then). Each case runs the previous default (-10s), or the
  * explicit time, beside the new default (step-start) on the same cluster.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
 import { errorsOf } from '../support/run-in-process.js'
 import { runBundledAction, type ActionRun } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 
-let emulator: Emulator | undefined
-
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-as-of-system-time-')
 
 const HOUR_MS = 3_600_000
 
 async function cluster(profile: ProfileName = 'v23.2'): Promise<Emulator> {
-  emulator = await startEmulator({ profile, jobDurationMs: 50 })
-  return emulator
+  const emu = await startEmulator({ profile, jobDurationMs: 50 })
+  emulators.push(emu)
+  return emu
 }
 
 async function backUp(emu: Emulator, inputs: Record<string, string> = {}): Promise<ActionRun> {

@@ -2,28 +2,28 @@
  * run() end to end against the CockroachDB emulator, through the real pg driver: each version
  * profile's path format, every kind of target and destination, and the failures a user meets.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readdirSync } from 'node:fs'
 import pg from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
-import { PROFILE_NAMES, startEmulator, type Emulator } from '../emulator/index.js'
+import { describe, expect, it } from 'vitest'
+import { PROFILE_NAMES, startEmulator, type Emulator, type EmulatorOptions } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, maskedValues, runInProcess } from '../support/run-in-process.js'
 
 expectNoInternalsInAnyStatement()
 
-let emulator: Emulator | undefined
+const { emulators, tempDir } = scratchPerTest('e2e-backup-')
 
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+async function start(options: EmulatorOptions): Promise<Emulator> {
+  const emu = await startEmulator(options)
+  emulators.push(emu)
+  return emu
+}
 
-async function bankCluster(profile: Parameters<typeof startEmulator>[0]['profile'], jobDurationMs = 300): Promise<Emulator> {
-  emulator = await startEmulator({ profile, jobDurationMs })
-  emulator.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
-  return emulator
+async function bankCluster(profile: EmulatorOptions['profile'], jobDurationMs = 300): Promise<Emulator> {
+  const emu = await start({ profile, jobDurationMs })
+  emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
+  return emu
 }
 
 async function listBackups(emu: Emulator, collection: string): Promise<string[]> {
@@ -123,7 +123,7 @@ describe('a full backup of a database', () => {
   })
 
   it('resolves $user to the session user', async () => {
-    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: 'pw' } })
+    const emulator = await start({ profile: 'v23.2', jobDurationMs: 100, users: { alice: 'pw' } })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const result = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString('alice', 'pw') })
     expect(errorsOf(result.stdout)).toEqual([])
@@ -131,26 +131,22 @@ describe('a full backup of a database', () => {
   })
 
   it("gives a user whose name is not a bare identifier cockroach userfile's hex prefix, and downloads from it", async () => {
-    emulator = await startEmulator({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
+    const emulator = await start({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
-    const download = mkdtempSync(join(tmpdir(), 'hex-user-'))
-    try {
-      const result = await runInProcess({
-        database: 'bank',
-        'download-path': download,
-        'connection-string': emulator.connectionString('ci-bot', 'pw')
-      })
-      expect(errorsOf(result.stdout)).toEqual([])
-      expect(result.outputs['collection']).toBe('userfile://defaultdb.public.userfilesx_63692d626f74/bank-backup')
-      expect([...emulator.cluster.userfiles.keys()]).toContain('defaultdb.public.userfilesx_63692d626f74')
-      expect(readdirSync(download, { recursive: true })).toContainEqual(expect.stringMatching(/BACKUP_MANIFEST$/))
-    } finally {
-      rmSync(download, { recursive: true, force: true })
-    }
+    const download = tempDir()
+    const result = await runInProcess({
+      database: 'bank',
+      'download-path': download,
+      'connection-string': emulator.connectionString('ci-bot', 'pw')
+    })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.outputs['collection']).toBe('userfile://defaultdb.public.userfilesx_63692d626f74/bank-backup')
+    expect([...emulator.cluster.userfiles.keys()]).toContain('defaultdb.public.userfilesx_63692d626f74')
+    expect(readdirSync(download, { recursive: true })).toContainEqual(expect.stringMatching(/BACKUP_MANIFEST$/))
   })
 
   it('shows the syntax error CockroachDB gives an empty-host collection for such a user (cockroach #99971)', async () => {
-    emulator = await startEmulator({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
+    const emulator = await start({ profile: 'v26.2', jobDurationMs: 100, users: { 'ci-bot': 'pw' } })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const result = await runInProcess({
       database: 'bank',
@@ -174,7 +170,7 @@ describe('a full backup of a database', () => {
 
 describe('enterprise licence (XXC02)', () => {
   it('v23.2.4 without a licence refuses revision-history at planning, and the error carries the licence hint', async () => {
-    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, licensed: false })
+    const emulator = await start({ profile: 'v23.2', jobDurationMs: 100, licensed: false })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const result = await runInProcess({ database: 'bank', 'revision-history': 'true', 'connection-string': emulator.connectionString() })
     expect(result.exitCode).toBe(1)
@@ -185,7 +181,7 @@ describe('enterprise licence (XXC02)', () => {
   })
 
   it('v22.2 without a licence fails an incremental inside the job, and the error carries the licence hint', async () => {
-    emulator = await startEmulator({ profile: 'v22.2', jobDurationMs: 100, licensed: false })
+    const emulator = await start({ profile: 'v22.2', jobDurationMs: 100, licensed: false })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const full = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })
     expect(full.exitCode).toBe(0)
@@ -197,7 +193,7 @@ describe('enterprise licence (XXC02)', () => {
   })
 
   it('v24.3 needs no licence for an incremental with revision history', async () => {
-    emulator = await startEmulator({ profile: 'v24.3', jobDurationMs: 100, licensed: false })
+    const emulator = await start({ profile: 'v24.3', jobDurationMs: 100, licensed: false })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     expect((await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })).exitCode).toBe(0)
     const result = await runInProcess({
@@ -247,7 +243,7 @@ describe('other targets and destinations', () => {
 
   it('appends an incremental to the latest full backup and outputs that full backup', async () => {
     let offsetMs = 0
-    const emu = (emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 200, now: () => new Date(Date.now() + offsetMs) }))
+    const emu = await start({ profile: 'v23.2', jobDurationMs: 200, now: () => new Date(Date.now() + offsetMs) })
     emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 } })
     const full = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     expect(full.exitCode).toBe(0)
@@ -329,7 +325,7 @@ describe('waiting for the cluster', () => {
   })
 
   it('fails at once on a wrong password (28P01) rather than waiting', async () => {
-    emulator = await startEmulator({ profile: 'v23.2', users: { alice: 'right' } })
+    const emulator = await start({ profile: 'v23.2', users: { alice: 'right' } })
     const started = Date.now()
     const result = await runInProcess({
       database: 'bank',
@@ -453,7 +449,7 @@ describe('secrets', () => {
   it('masks the password and passphrase and never prints them elsewhere', async () => {
     const password = 'pa ss/w%rd-Z9'
     const passphrase = 'correct horse battery staple'
-    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: password } })
+    const emulator = await start({ profile: 'v23.2', jobDurationMs: 100, users: { alice: password } })
     emulator.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
     const result = await runInProcess({
       database: 'bank',

@@ -3,20 +3,16 @@
  * variables (action.yml defaults filled in), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, and real
  * signals. Also the faults that need a process of their own.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { errorsOf, maskedValues } from '../support/run-in-process.js'
 import { runBundledAction } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 
 expectNoInternalsInAnyStatement()
 
-let emulator: Emulator | undefined
-
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-bundle-')
 
 /** The log's groups in order, checked to be closed before the next opens and before the step's result. */
 function groupsOf(stdout: string): string[] {
@@ -37,9 +33,10 @@ function groupsOf(stdout: string): string[] {
 }
 
 async function bank(jobDurationMs: number, profile: ProfileName = 'v23.2'): Promise<Emulator> {
-  emulator = await startEmulator({ profile, jobDurationMs })
-  emulator.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
-  return emulator
+  const emu = await startEmulator({ profile, jobDurationMs })
+  emulators.push(emu)
+  emu.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
+  return emu
 }
 
 describe('dist/index.js as the runner starts it', () => {
@@ -169,7 +166,8 @@ describe('dist/index.js as the runner starts it', () => {
 
   it('prints a password only inside ::add-mask::, even when the connection fails', async () => {
     const password = 'S3cr3t-p@ss'
-    emulator = await startEmulator({ profile: 'v23.2', users: { alice: 'other' } })
+    const emulator = await startEmulator({ profile: 'v23.2', users: { alice: 'other' } })
+    emulators.push(emulator)
     const url = emulator.connectionString('alice', password)
     const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': url } })
     expect(run.exitCode).toBe(1)

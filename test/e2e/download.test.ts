@@ -2,31 +2,18 @@
  * download-path end to end: the backup the emulator wrote into its userfile tables comes back to
  * the runner through the same SQL a real cluster answers, byte for byte.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../../src/backup-folder.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 
 expectNoInternalsInAnyStatement()
 
-let emulator: Emulator | undefined
-const dirs: string[] = []
-
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'e2e-download-'))
-  dirs.push(dir)
-  return dir
-}
+const { emulators, tempDir } = scratchPerTest('e2e-download-')
 
 function tree(directory: string, prefix = ''): string[] {
   return readdirSync(join(directory, prefix), { withFileTypes: true })
@@ -49,7 +36,8 @@ function stored(emu: Emulator, folder: string): Map<string, Buffer> {
 describe('download-path', () => {
   for (const profile of ['v21.2', 'v23.2', 'v25.2', 'v25.4', 'v26.1', 'v26.2'] as const) {
     it(`on ${profile} copies the new backup folder to the runner, byte for byte`, async () => {
-      emulator = await startEmulator({ profile, jobDurationMs: 100 })
+      const emulator = await startEmulator({ profile, jobDurationMs: 100 })
+      emulators.push(emulator)
       emulator.createDatabase('bank', { accounts: { rows: 5000, bytes: 9 * 1024 * 1024 }, transfers: { rows: 10, bytes: 1000 } })
       const target = join(tempDir(), 'bank-backup')
       const run = await runInProcess({ database: 'bank', 'download-path': target, 'connection-string': emulator.connectionString() })
@@ -77,7 +65,8 @@ describe('download-path', () => {
   }
 
   it('gives a notice that unencrypted files are readable by anyone who can read the artifact, and none when encrypted', async () => {
-    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 50 })
+    const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 50 })
+    emulators.push(emulator)
     emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 1000 } })
     const notices = (stdout: string) => stdout.split('\n').filter(line => line.startsWith('::notice::'))
     const plain = await runInProcess({
@@ -103,7 +92,8 @@ describe('download-path', () => {
 
   it('brings the incremental layers along, under incrementals/', async () => {
     let offsetMs = 0
-    emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) })
+    const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) })
+    emulators.push(emulator)
     emulator.createDatabase('bank', { accounts: { rows: 50, bytes: 5000 } })
     const full = await runInProcess({ database: 'bank', 'connection-string': emulator.connectionString() })
     expect(full.exitCode).toBe(0)
@@ -121,7 +111,8 @@ describe('download-path', () => {
   })
 
   it('refuses download-path for a collection outside userfile, before connecting', async () => {
-    emulator = await startEmulator({ profile: 'v23.2' })
+    const emulator = await startEmulator({ profile: 'v23.2' })
+    emulators.push(emulator)
     const run = await runInProcess({
       database: 'bank',
       collection: 's3://bucket/backups?AUTH=implicit',

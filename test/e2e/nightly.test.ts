@@ -3,36 +3,30 @@
  * up with a passphrase, download, keep 2, verify by restoring. And a cancel (SIGTERM) in the middle
  * of the verification restore: the job is cancelled and the scratch database is gone.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { runBundledAction } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, maskedValues } from '../support/run-in-process.js'
 
 const DAY_MS = 24 * 3600_000
 const PASSPHRASE = 'nightly secret phrase'
 
-let emulator: Emulator | undefined
-const dirs: string[] = []
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
+const { emulators, tempDir } = scratchPerTest('nightly-')
 
 const databases = (emu: Emulator) => [...emu.cluster.databases.keys()].sort()
 
 describe('the nightly example, bundled', () => {
   it('backs up encrypted, downloads, verifies by restoring, and keeps the newest 2', async () => {
     let offsetMs = -4 * DAY_MS
-    const emu = (emulator = await startEmulator({ profile: 'v25.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) }))
+    const emu = await startEmulator({ profile: 'v25.2', jobDurationMs: 100, now: () => new Date(Date.now() + offsetMs) })
+    emulators.push(emu)
     emu.createDatabase('bank', { accounts: { rows: 500, bytes: 32_000 }, transfers: { rows: 80, bytes: 6_000 } })
     const paths: string[] = []
     for (let night = 0; night < 4; night++) {
-      const dir = mkdtempSync(join(tmpdir(), 'nightly-'))
-      dirs.push(dir)
+      const dir = tempDir()
       const run = await runBundledAction({
         inputs: {
           'connection-string': emu.connectionString(),
@@ -66,7 +60,8 @@ describe('the nightly example, bundled', () => {
   })
 
   it('cancelled during the verification restore: cancels the job, drops the scratch database, deletes nothing', async () => {
-    const emu = (emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100 }))
+    const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: 100 })
+    emulators.push(emu)
     emu.createDatabase('bank', { accounts: { rows: 500, bytes: 32_000 } })
     const inputs = { 'connection-string': emu.connectionString(), tables: 'bank.*', 'keep-backups': '1', 'verify-restore': 'true' }
     const first = await runBundledAction({ inputs: { ...inputs, 'verify-restore': 'false' } })

@@ -4,18 +4,15 @@
  * entries; after the run, the rows left in the userfile tables are checked with SQL.
  */
 import pg from 'pg'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+import { scratchPerTest } from '../support/scratch.js'
 
 const PREFIX = 'defaultdb.public.userfiles_root'
 const DAY_MS = 24 * 3600_000
 
-let emulator: Emulator | undefined
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-retention-')
 
 async function filenames(emu: Emulator): Promise<string[]> {
   const client = new pg.Client({ connectionString: emu.connectionString() })
@@ -55,7 +52,8 @@ describe('keep-backups', () => {
   for (const profile of ['v23.2', 'v25.2'] as const) {
     it(`on ${profile} keeps the newest two full backups with their incrementals and nothing else changes`, async () => {
       let offsetMs = -5 * DAY_MS
-      const emu = (emulator = await startEmulator({ profile, jobDurationMs: 60, now: () => new Date(Date.now() + offsetMs) }))
+      const emu = await startEmulator({ profile, jobDurationMs: 60, now: () => new Date(Date.now() + offsetMs) })
+      emulators.push(emu)
       emu.createDatabase('bank', { accounts: { rows: 100, bytes: 6400 } })
       const backup = async (inputs: Record<string, string>) => {
         const run = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString(), ...inputs })
@@ -130,7 +128,8 @@ describe('keep-backups', () => {
   }
 
   it('deletes nothing when the backup fails', async () => {
-    const emu = (emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 60 }))
+    const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: 60 })
+    emulators.push(emu)
     emu.createDatabase('bank', { accounts: { rows: 100, bytes: 6400 } })
     const inputs = { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '1' }
     const first = await runInProcess(inputs)

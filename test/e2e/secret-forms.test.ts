@@ -3,17 +3,13 @@
  * statement (`source SQL: …`) with each `'` of a literal doubled, and URIs carry credentials
  * percent-encoded: each form must be masked, or the runner shows it.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { secretForms } from '../../src/secrets.js'
-import { startEmulator, type Emulator } from '../emulator/index.js'
+import { startEmulator } from '../emulator/index.js'
 import { errorsOf, maskedValues, runInProcess } from '../support/run-in-process.js'
+import { scratchPerTest } from '../support/scratch.js'
 
-let emulator: Emulator | undefined
-
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-secret-forms-')
 
 /** What the runner shows: every masked value replaced by ***, longest first. */
 function asShown(text: string, masks: string[]): string {
@@ -38,7 +34,8 @@ describe('secretForms', () => {
 
 describe("a syntax error that echoes the statement, secrets with ' % and @ in it", () => {
   it('shows none of them, in any form', async () => {
-    emulator = await startEmulator({ profile: 'v23.2' })
+    const emulator = await startEmulator({ profile: 'v23.2' })
+    emulators.push(emulator)
     emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 100 } })
     emulator.rejectAsSyntaxError(/^BACKUP/)
     const run = await runInProcess({

@@ -3,11 +3,12 @@
  * credential: each secret may appear only in `::add-mask::` lines, never in an error, a log line,
  * the summary, an output or stderr.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { maskedValues } from '../support/run-in-process.js'
 import { runBundledAction, type ActionRun } from '../support/run-action.js'
+import { scratchPerTest } from '../support/scratch.js'
 
 expectNoInternalsInAnyStatement()
 
@@ -18,12 +19,7 @@ const COLLECTION = `s3://backups/bank?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&AWS_SECRET_A
 
 const SECRETS = [PASSWORD, encodeURIComponent(PASSWORD), PASSPHRASE, CLOUD_SECRET, encodeURIComponent(CLOUD_SECRET)]
 
-let emulator: Emulator | undefined
-
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-secrets-')
 
 interface Scenario {
   name: string
@@ -64,7 +60,8 @@ function expectNoSecretOutsideMasks(run: ActionRun, password: string): void {
 describe('secrets in every scenario', () => {
   for (const scenario of scenarios) {
     it(`stay masked on ${scenario.name}`, async () => {
-      emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: PASSWORD } })
+      const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: PASSWORD } })
+      emulators.push(emulator)
       emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 1000 } })
       await scenario.prepare?.(emulator)
       const run = await runBundledAction({

@@ -2,19 +2,17 @@
  * verify-restore against the emulator: the backup is restored into `<db>_verify_<job id>`, the
  * counts compared, and the scratch database is gone afterwards whatever happened.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+import { scratchPerTest } from '../support/scratch.js'
 import { foreignCommands } from '../support/workflow-commands.js'
 
-let emulator: Emulator | undefined
-afterEach(async () => {
-  await emulator?.close()
-  emulator = undefined
-})
+const { emulators } = scratchPerTest('e2e-verify-restore-')
 
 async function cluster(profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
-  const emu = (emulator = await startEmulator({ profile, jobDurationMs: 60 }))
+  const emu = await startEmulator({ profile, jobDurationMs: 60 })
+  emulators.push(emu)
   emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
   emu.createDatabase('shop', { orders: { rows: 42, bytes: 4_200 } })
   return emu
