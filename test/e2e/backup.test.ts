@@ -206,9 +206,9 @@ describe('enterprise licence (XXC02)', () => {
   })
 })
 
-describe('use_backups_with_ids (v26.2)', () => {
-  it('finds the new folder by path when a role default turns the variable on', async () => {
-    const emu = await bankCluster('v26.2')
+describe('use_backups_with_ids (v26.2+)', () => {
+  it.each(['v26.2', 'v26.3'] as const)('on %s: finds the new folder by path when a role default turns the variable on', async profile => {
+    const emu = await bankCluster(profile)
     emu.setRoleDefault('use_backups_with_ids', 'true')
     const first = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     expect(errorsOf(first.stdout)).toEqual([])

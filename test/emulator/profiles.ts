@@ -5,7 +5,8 @@
  * (details in docs/cockroachdb-facts.md, section numbers in the comments).
  */
 
-export type ProfileName = 'v21.1' | 'v21.2' | 'v22.1' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2' | 'v25.3' | 'v25.4' | 'v26.1' | 'v26.2'
+export type ProfileName =
+  'v21.1' | 'v21.2' | 'v22.1' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2' | 'v25.3' | 'v25.4' | 'v26.1' | 'v26.2' | 'v26.3'
 
 export type ColumnType =
   'INT8' | 'STRING' | 'FLOAT8' | 'BOOL' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'BYTES' | 'UUID' | 'INTERVAL' | 'STRING[]' | 'DECIMAL'
@@ -233,6 +234,18 @@ const V26_2: VersionProfile = {
   hasUseBackupsWithIds: true
 }
 
+/**
+ * No modelled behaviour changed between v26.2 and v26.3 (facts §14): `use_backups_with_ids` is still a
+ * preview to turn on (v26.3 docs; no source read changes its default), and the one backward-incompatible
+ * change to RESTORE (non-admins need the RESTORE privilege, PR #170824) concerns privileges, which the
+ * emulator does not model.
+ */
+const V26_3: VersionProfile = {
+  ...V26_2,
+  name: 'v26.3',
+  versionString: build('v26.3.0', '2026/09/01 12:00:00', 'go1.26.2 X:nocoverageredesign')
+}
+
 export const PROFILES: Record<ProfileName, VersionProfile> = {
   'v21.1': V21_1,
   'v21.2': V21_2,
@@ -244,7 +257,8 @@ export const PROFILES: Record<ProfileName, VersionProfile> = {
   'v25.3': V25_3,
   'v25.4': V25_4,
   'v26.1': V26_1,
-  'v26.2': V26_2
+  'v26.2': V26_2,
+  'v26.3': V26_3
 }
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[]
