@@ -42,6 +42,7 @@ interface Step {
   with?: Record<string, unknown>
 }
 interface Job {
+  needs?: string | string[]
   services?: Record<string, { image?: string; command?: string; options?: string }>
   strategy?: { matrix?: { include?: Record<string, unknown>[] } }
   steps?: Step[]
@@ -382,7 +383,8 @@ describe('action.yml against GitHub’s action schema (@actions/workflow-parser)
 describe('workflow conventions', () => {
   /** The only jobs that need more than reading the repository, and what for. */
   const JOB_PERMISSIONS: Record<string, Record<string, unknown>> = {
-    'release.yml/release': { contents: 'write' }, // the GitHub release and the major tag
+    'release.yml/verify': { contents: 'read', actions: 'read' }, // reads the tagged commit's CI runs
+    'release.yml/publish': { contents: 'write' }, // the GitHub release and the major tag
     'codeql.yml/analyze': { actions: 'read', contents: 'read', 'security-events': 'write' } // uploads the scan
   }
 
@@ -617,38 +619,55 @@ describe('actions on node24', () => {
       engines: { node: string }
       devDependencies: Record<string, string>
     }
-    expect(pkg.engines.node).toBe('>=24')
+    // Development needs Node 20 or later (the suite passes on 20 and 24); the action itself runs on node24.
+    expect(pkg.engines.node).toBe('>=20')
+    expect(readme).toContain('Node.js 20 or later')
     expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./)
   })
 })
 
 describe('the release workflow', () => {
   const release = workflow('release.yml')
-  const steps = release.jobs.release?.steps ?? []
-  const runs = steps.map(step => step.run ?? '').join('\n')
+  const stepsOf = (job: string): Step[] => release.jobs[job]?.steps ?? []
+  const runsOf = (job: string): string =>
+    stepsOf(job)
+      .flatMap(step => (step.run === undefined ? [] : [step.run]))
+      .join('\n')
 
-  it('runs on vX.Y.Z tags only', () => {
-    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] } })
+  it('runs on vX.Y.Z tags and on vX.Y.Z-… pre-release tags', () => {
+    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+', 'v[0-9]+.[0-9]+.[0-9]+-*'] } })
   })
 
-  it('checks the version and dist/ with the script the tests run, then tests, releases and moves the major tag, in that order', () => {
+  it('verifies provenance, the version and dist/ with the scripts the tests run, then tests, in a read-only job', () => {
     const order = [
+      'scripts/release-provenance.sh',
+      'npm ci',
       'scripts/release-checks.ts version "$TAG"',
       'scripts/release-checks.ts dist',
-      'npm test',
-      'gh release create "$TAG" --verify-tag',
-      'git push --force origin "refs/tags/$MAJOR"'
-    ].map(command => runs.indexOf(command))
+      'npm test'
+    ].map(command => runsOf('verify').indexOf(command))
     expect(order.every(at => at >= 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
-    expect(runs).toContain('--notes-file "$RUNNER_TEMP/release-notes.md"')
-    expect(runs).toContain('--notes "$RUNNER_TEMP/release-notes.md"')
+    expect(runsOf('verify')).toContain('--notes "$RUNNER_TEMP/release-notes.md"')
   })
 
-  it("moves the major tag from the version check's output", () => {
-    const move = steps.find(step => step.run?.includes('refs/tags/$MAJOR'))
-    expect((move as { env?: Record<string, string> } | undefined)?.env?.['MAJOR']).toBe('${{ steps.version.outputs.major }}')
-    expect(steps.find(step => step.id === 'version')?.run).toContain('release-checks.ts version')
+  it('publishes in a job that needs the verified one, installs nothing and uses no cache', () => {
+    const publish = release.jobs['publish']
+    expect(publish?.needs).toBe('verify')
+    expect(runsOf('publish')).toBe('bash scripts/publish-release.sh')
+    const uses = stepsOf('publish').map(step => step.uses ?? '')
+    expect(uses.filter(name => name.includes('setup-node') || name.includes('cache'))).toEqual([])
+    expect(runsOf('publish')).not.toMatch(/npm|npx/)
+  })
+
+  it("publishes with the version check's outputs", () => {
+    const env = (stepsOf('publish').find(step => step.run?.includes('publish-release.sh')) as { env?: Record<string, string> } | undefined)
+      ?.env
+    expect(env?.['MAJOR']).toBe('${{ needs.verify.outputs.major }}')
+    expect(env?.['PRERELEASE']).toBe('${{ needs.verify.outputs.prerelease }}')
+    const outputs = (release.jobs['verify'] as { outputs?: Record<string, string> } | undefined)?.outputs
+    expect(outputs).toEqual({ major: '${{ steps.version.outputs.major }}', prerelease: '${{ steps.version.outputs.prerelease }}' })
+    expect(stepsOf('verify').find(step => step.id === 'version')?.run).toContain('release-checks.ts version')
   })
 
   it('actionlint reports a misspelt step output in it', () => {
