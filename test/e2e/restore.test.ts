@@ -216,6 +216,30 @@ describe('the restore companion', () => {
     expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
   })
 
+  for (const [profile, readable] of [
+    ['v26.1', true],
+    ['v26.2', false]
+  ] as const) {
+    it(`on ${profile} uploads a download as the non-date /release-42 (without index entries of another folder) and ${readable ? 'restores it' : "fails with CockroachDB's invalid subdir format"}`, async () => {
+      const source = await cluster(profile)
+      const dir = tempDir()
+      await bankWithBackup(source, join(dir, 'bank-backup'))
+      const target = await cluster(profile)
+      const run = await restore({
+        database: 'bank',
+        'backup-path': '/release-42',
+        'source-path': join(dir, 'bank-backup'),
+        'connection-string': target.connectionString()
+      })
+      expect(run.stdout).toContain('Not uploading 1 backup index entries: index directory')
+      expect([...userfiles(target).keys()].filter(name => name.includes('/metadata/index/'))).toEqual([])
+      if (readable) {
+        expect(errorsOf(run.stdout)).toEqual([])
+        expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
+      } else expect(errorsOf(run.stdout).join('\n')).toContain('invalid subdir format: /release-42')
+    })
+  }
+
   it('leaves no half file under a real name when the connection drops mid-upload', async () => {
     const source = await cluster()
     const dir = tempDir()
