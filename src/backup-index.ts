@@ -25,15 +25,7 @@ export function indexRoot(location: UserfileLocation): string {
 
 /** The UTC time in ms of Go fields `2006 01 02 15 04 05 .00`, or undefined when they name no real time. */
 function utcTime(fields: string[]): number | undefined {
-  const [year, month, day, hour, minute, second, hundredths] = fields.map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number
-  ]
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, hundredths = 0] = fields.map(Number)
   const ms = Date.UTC(year, month - 1, day, hour, minute, second, hundredths * 10)
   const d = new Date(ms)
   const same = d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day && d.getUTCHours() === hour
