@@ -2,6 +2,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { type ProfileName, PROFILE_NAMES, PROFILES, statementsReceivedByAllEmulators } from './index.js'
+import { encodeDescendingTime } from './backup-layout.js'
 import {
   COLLECTION,
   BASE_MS,
@@ -119,10 +120,11 @@ describe('profiles', () => {
     }
   })
 
-  it('writes a backup index entry per layer from v25.4 only', async () => {
-    for (const [profile, entries] of [
-      ['v25.3', 0],
-      ['v25.4', 2]
+  it('writes a backup index entry per layer from v25.4, in a directory named as each version names it', async () => {
+    for (const [profile, entries, directory] of [
+      ['v25.3', 0, /^$/],
+      ['v25.4', 2, /^\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}$/],
+      ['v26.1', 2, /^82[0-9a-f]{12}_\d{8}-\d{6}\.\d{2}$/]
     ] as const) {
       const emu = await emulator({ profile, now: () => new Date() })
       const client = await connect(emu)
@@ -131,11 +133,19 @@ describe('profiles', () => {
       const names = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')?.files.map(f => f.filename) ?? []
       const index = names.filter(name => name.startsWith('/bank-backup/metadata/index/'))
       expect(index, profile).toHaveLength(entries)
-      for (const name of index)
-        expect(name).toMatch(
-          /^\/bank-backup\/metadata\/index\/\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}\/\d+_(0|\d{8}-\d{6}\.\d{2})_\d{8}-\d{6}\.\d{2}_metadata\.pb$/
-        )
+      for (const name of index) {
+        const [dir = '', file = ''] = name.slice('/bank-backup/metadata/index/'.length).split('/')
+        expect(dir).toMatch(directory)
+        expect(file).toMatch(/^8[0-7][0-9a-f]+_(0|\d{8}-\d{6}\.\d{2})_\d{8}-\d{6}\.\d{2}_metadata\.pb$/)
+      }
     }
+  })
+
+  it('encodes end times as EncodeDescendingTS does: 0x88 - n, then the complement of the milliseconds in n bytes', () => {
+    expect(encodeDescendingTime(Date.UTC(2025, 7, 13, 12))).toBe('82fe675cb2d5ff')
+    expect(encodeDescendingTime(0)).toBe('88')
+    expect(encodeDescendingTime(1)).toBe('87fe')
+    expect(encodeDescendingTime(Date.UTC(2025, 7, 13, 12, 0, 0, 10)) < encodeDescendingTime(Date.UTC(2025, 7, 13, 12))).toBe(true)
   })
 })
 
