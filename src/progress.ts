@@ -42,12 +42,13 @@ export class StepProgress implements QueryObserver {
   sent(text: string): void {
     this.statement = redactStatement(text)
     this.sentAt = performance.now()
-    log.debug(`SQL: ${this.statement}`)
+    if (log.debugEnabled()) log.debug(`SQL: ${this.statement}`)
   }
 
   /** Notes the job id a detached BACKUP or RESTORE returns, with its statement. */
   answered(text: string, rows: object[]): void {
-    log.debug(`SQL answered: ${rows.length} row${rows.length === 1 ? '' : 's'} in ${Math.round(performance.now() - this.sentAt)} ms`)
+    if (log.debugEnabled())
+      log.debug(`SQL answered: ${rows.length} row${rows.length === 1 ? '' : 's'} in ${Math.round(performance.now() - this.sentAt)} ms`)
     const jobId: unknown = rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? (rows[0] as { job_id?: unknown }).job_id : undefined
     if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
       this.jobId = String(jobId)
