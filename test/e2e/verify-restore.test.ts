@@ -247,6 +247,27 @@ describe('verify-restore on the bundle: what the restored counts are compared wi
     expect(databases(emu)).toEqual(BEFORE)
   })
 
+  it("with a relative as-of-system-time, reads the source a microsecond either side of SHOW BACKUP's end_time", async () => {
+    const emu = await cluster()
+    emu.loseRowsOnNextRestore('public.transfers', 1)
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'as-of-system-time': '-1s', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(run.exitCode).toBe(1)
+    // The emulator keeps milliseconds: the end time the log shows is SHOW BACKUP's end_time exactly.
+    const endNs = BigInt(Date.parse(/consistent as of (\S+Z)/.exec(run.stdout)?.[1] ?? '')) * 1_000_000n
+    const reads = emu.statements.filter(s => / AS OF SYSTEM TIME /.test(s.sql) && s.sql.startsWith('SELECT')).map(s => s.sql)
+    // accounts matches at the first read; transfers differs, so it is read again after the end time.
+    expect(reads).toEqual([
+      `SELECT count(*) AS count FROM bank.public.accounts AS OF SYSTEM TIME '${endNs - 1_000n}.0000000000'`,
+      `SELECT count(*) AS count FROM bank.public.transfers AS OF SYSTEM TIME '${endNs - 1_000n}.0000000000'`,
+      `SELECT count(*) AS count FROM bank.public.transfers AS OF SYSTEM TIME '${endNs + 1_000n}.0000000000'`
+    ])
+    expect(errorsOf(run.stdout)).toEqual([
+      "verify-restore: the restored row counts differ from the source's at the backup's time:\nbank.public.transfers: 250 rows in the source at the backup's time, 249 restored"
+    ])
+  })
+
   it("does not fail the backup when the source's rows at its time are past the GC threshold", async () => {
     // The cluster's clock jumps 5 h (past v23.2's 4 h GC TTL) once the verification RESTORE is sent.
     let jumped = false
