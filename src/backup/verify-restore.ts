@@ -71,13 +71,20 @@ export function describeMismatches(tables: TableCheck[]): string[] {
     .map(check => `${check.table}: ${check.expected} rows in the source at the backup's time, ${check.actual} restored`)
 }
 
-const DUPLICATE_DATABASE = '42P04'
+/**
+ * CREATE DATABASE refuses an existing name with 42P04; RESTORE's planning with a plain
+ * `errors.Errorf("database %q already exists")`, so XXUUU (pkg/backup/restore_planning.go).
+ */
+function isExistingDatabase(error: unknown): boolean {
+  if (!(error instanceof QueryError)) return false
+  return error.code === '42P04' || (error.code === 'XXUUU' && /database ".*" already exists/.test(error.message))
+}
 
 async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promise<T> {
   try {
     return await statement
   } catch (error) {
-    if (!(error instanceof QueryError) || error.code !== DUPLICATE_DATABASE) throw error
+    if (!isExistingDatabase(error)) throw error
     throw new ActionError(
       `The scratch database ${scratch} already exists; verify-restore never drops a database it did not create.`,
       `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(scratch)}`
@@ -94,7 +101,7 @@ async function restoreOne(
   owned: string[]
 ): Promise<JobId> {
   // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
-  // and RESTORE … new_db_name both refuse an existing database (42P04), which is never dropped.
+  // and RESTORE … new_db_name both refuse an existing database, which is never dropped.
   if (restore.target.kind === 'tables') {
     await refuseExisting(
       restore.scratch,

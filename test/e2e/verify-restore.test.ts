@@ -129,6 +129,18 @@ describe('verify-restore', () => {
     expect(emu.cluster.databases.get(`bank_verify_${next}`)?.schemas.get('public')?.get('keep')?.rows).toBe(7)
   })
 
+  it("takes RESTORE's own refusal of an existing scratch database (XXUUU) as that, and drops nothing", async () => {
+    const emu = await cluster()
+    // RESTORE's planning refuses an existing new_db_name with a plain error: XXUUU, not 42P04.
+    emu.refuseStatements(/^RESTORE/, 'database "bank_verify_1" already exists', 'XXUUU')
+    const run = await runInProcess({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toMatch(
+      /^The scratch database bank_verify_\d+ already exists; verify-restore never drops a database it did not create\.\nHint: Drop it by hand if it is a leftover: DROP DATABASE IF EXISTS bank_verify_\d+ CASCADE$/
+    )
+    expect(emu.statements.some(s => s.sql.startsWith('DROP'))).toBe(false)
+  })
+
   it('at the timeout cancels the restore job and drops the scratch database', async () => {
     const emu = await cluster()
     // Jobs stop advancing as soon as the verification RESTORE arrives; the backup itself is done by then.
