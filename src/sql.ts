@@ -273,3 +273,16 @@ export function createDatabase(name: string): string {
 export function countRows(database: string, schema: string, table: string): string {
   return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`
 }
+
+/**
+ * What each relation of one schema is: SHOW TABLES' `type` is `table`, `view`, `materialized view`
+ * or `sequence` (pkg/sql/delegate/show_tables.go); a delegated statement, allowed on v26.1+.
+ */
+export function relationKinds(database: string, schema: string): string {
+  return `SELECT table_name, type FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}]`
+}
+
+/** The rows of one table as a read at `asOf` (a decimal HLC or timestamp literal) sees them. */
+export function countRowsAsOf(database: string, schema: string, table: string, asOf: string): string {
+  return `${countRows(database, schema, table)} AS OF SYSTEM TIME ${quoteLiteral(asOf)}`
+}

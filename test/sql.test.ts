@@ -310,6 +310,12 @@ describe('verify-restore statements', () => {
     expect(sql.dropDatabaseIfExists('My DB_verify_1')).toBe('DROP DATABASE IF EXISTS "My DB_verify_1" CASCADE')
     expect(sql.countRows('bank_verify_1', 'public', 'user')).toBe('SELECT count(*) AS count FROM bank_verify_1.public."user"')
     expect(sql.countRows('a"b', 'sch.ema', 'Orders')).toBe('SELECT count(*) AS count FROM "a""b"."sch.ema"."Orders"')
+    expect(sql.countRowsAsOf('bank', 'public', 'user', '1715091012340000000.0000000000')).toBe(
+      `SELECT count(*) AS count FROM bank.public."user" AS OF SYSTEM TIME '1715091012340000000.0000000000'`
+    )
+    expect(sql.relationKinds('bank_verify_1', 'My Schema')).toBe(
+      'SELECT table_name, type FROM [SHOW TABLES FROM bank_verify_1."My Schema"]'
+    )
   })
 })
 
@@ -391,6 +397,8 @@ describe('BACKUP with hostile inputs is one statement that reads back as its inp
       expect(named(count.slice(count.findIndex(t => t.kind === 'word' && t.value === 'from') + 1))).toEqual([value, value, value])
       expect(named(expectOneStatement(sql.dropDatabaseIfExists(value)))).toEqual([value])
       expect(named(expectOneStatement(sql.createDatabase(value)))).toEqual([value])
+      const asOf = expectOneStatement(sql.countRowsAsOf(value, value, value, value))
+      expect(literals(asOf)).toEqual([value])
     }
   })
 

@@ -213,4 +213,32 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(userfileNames(target)).toEqual([])
     expect([...target.cluster.userfiles.values()].flatMap(tables => tables.payload)).toEqual([])
   })
+
+  it("during verify-restore's final DROP: the drop finishes on its own connection, within the runner's grace period", async () => {
+    const emu = await bank()
+    emu.setQueryDelay(3_000, /^DROP DATABASE/)
+    const run = await cancelWhen({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() }, out =>
+      /Verification restore job \d+: succeeded/.test(out)
+    )
+    expectCancelled(run, ['verified'])
+    expect(run.outputs['verified']).toBe('false')
+    expect(run.stdout).toMatch(/Dropped the scratch database bank_verify_\d+\./)
+    expect(run.stdout).not.toContain('drop it by hand')
+    expect([...emu.cluster.databases.keys()].filter(name => name.includes('_verify_'))).toEqual([])
+  })
+
+  it('during a verify-restore DROP that never ends: the statement to run is printed before SIGTERM', async () => {
+    const emu = await bank()
+    emu.setQueryDelay(60_000, /^DROP DATABASE/)
+    const run = await cancelWhen({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() }, out =>
+      /Verification restore job \d+: succeeded/.test(out)
+    )
+    expectCancelled(run, ['verified'])
+    // It kept at the DROP, on fresh connections, until its budget (5.5 s after SIGINT) ran out.
+    expect(run.endedAt - run.interruptedAt).toBeGreaterThan(5_000)
+    const [scratch] = [...emu.cluster.databases.keys()].filter(name => name.includes('_verify_'))
+    expect(scratch).toMatch(/^bank_verify_\d+$/)
+    expect(errorsOf(run.stdout).join('\n')).toContain(`The scratch database ${scratch} could not be dropped (`)
+    expect(errorsOf(run.stdout).join('\n')).toContain(`drop it by hand: DROP DATABASE IF EXISTS ${scratch} CASCADE`)
+  })
 })

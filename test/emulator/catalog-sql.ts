@@ -35,7 +35,11 @@ export function selectTables(cluster: Cluster, statement: SelectTables, text: (v
   if (!tables) throw new CrdbError('target database or schema does not exist', '3F000') // approximate
   const wanted = statement.name && text(statement.name)
   const names = [...tables.keys()].filter(name => wanted === undefined || name === wanted).sort()
-  return { rows: names.map(name => [name]), tag: `SELECT ${names.length}` }
+  // `type`: view, materialized view, sequence, else table (the CASE over pg_class.relkind there).
+  const cell = (name: string, column: string): string =>
+    column === 'schema_name' ? schema : column === 'type' ? (tables.get(name)?.kind ?? 'table') : name
+  const rows = names.map(name => statement.columns.map(column => cell(name, column)))
+  return { rows, tag: `SELECT ${rows.length}` }
 }
 
 export function dropDatabase(cluster: Cluster, statement: DropDatabase): { rows: Row[]; tag: string } {

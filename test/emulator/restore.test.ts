@@ -64,4 +64,67 @@ describe('userfile writes and RESTORE', () => {
     expect(emu.cluster.databases.has('bank2')).toBe(false)
     expect((await failure(client.query('DROP DATABASE bank2 CASCADE'))).code).toBe('3D000')
   })
+
+  it('lists a view as a table with 0 rows in SHOW BACKUP, and restores it with what its query returns', async () => {
+    const emu = await emulator()
+    emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
+    emu.createView('bank', 'rich', 5)
+    const client = await connect(emu)
+    const { rows } = await client.query<{ job_id: string }>(
+      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+    )
+    await pollJob(client, rows[0]!.job_id)
+    const [path] = await paths(client)
+    const shown = await client.query<{ object_name: string; object_type: string; rows: string }>(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
+    expect(shown.rows.filter(r => r.object_type === 'table').map(r => [r.object_name, r.rows])).toEqual([
+      ['accounts', '12'],
+      ['rich', '0']
+    ])
+    const restore = await client.query<{ job_id: string }>(
+      `RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'bank2'`
+    )
+    await pollJob(client, restore.rows[0]!.job_id)
+    expect((await client.query('SELECT count(*) AS count FROM bank2.public.rich')).rows).toEqual([{ count: '5' }])
+    const kinds = await client.query('SELECT table_name, type FROM [SHOW TABLES FROM bank2.public]')
+    expect(kinds.rows).toEqual([
+      { table_name: 'accounts', type: 'table' },
+      { table_name: 'rich', type: 'view' }
+    ])
+  })
+
+  it("counts a revision-history backup's deleted rows within the GC window in SHOW BACKUP, and restores the live rows", async () => {
+    const emu = await emulator()
+    emu.createDatabase('bank', { accounts: { rows: 100, bytes: 1000 } })
+    const now = emu.cluster.now().getTime()
+    emu.deleteRows('bank', 'accounts', 20, new Date(now - 5 * 3600_000)) // before v23.2's 4 h GC TTL: collected
+    emu.deleteRows('bank', 'accounts', 10, new Date(now - 60_000))
+    const client = await connect(emu)
+    const { rows } = await client.query<{ job_id: string }>(
+      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached, revision_history`
+    )
+    await pollJob(client, rows[0]!.job_id)
+    const [path] = await paths(client)
+    const shown = await client.query<{ object_name: string; rows: string }>(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
+    expect(shown.rows.find(r => r.object_name === 'accounts')?.rows).toBe(String(70 + 2 * 10))
+    const restore = await client.query<{ job_id: string }>(
+      `RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'bank2'`
+    )
+    await pollJob(client, restore.rows[0]!.job_id)
+    expect((await client.query('SELECT count(*) AS count FROM bank2.public.accounts')).rows).toEqual([{ count: '70' }])
+  })
+
+  it('counts a table AS OF SYSTEM TIME, and refuses a time below the GC threshold', async () => {
+    const emu = await emulator()
+    emu.createDatabase('bank', { accounts: { rows: 100, bytes: 1000 } })
+    const now = emu.cluster.now().getTime()
+    emu.deleteRows('bank', 'accounts', 10, new Date(now - 60_000))
+    const client = await connect(emu)
+    const at = (ms: number): string => `${BigInt(ms) * 1_000_000n}.0000000000`
+    const count = (ms: number) => client.query(`SELECT count(*) AS count FROM bank.public.accounts AS OF SYSTEM TIME '${at(ms)}'`)
+    expect((await count(now - 120_000)).rows).toEqual([{ count: '100' }])
+    expect((await count(now)).rows).toEqual([{ count: '90' }])
+    const old = await failure(count(now - 5 * 3600_000))
+    expect(old.code).toBe('XXUUU')
+    expect(old.message).toMatch(/^batch timestamp \d+\.\d{9},0 must be after replica GC threshold \d+\.\d{9},0$/)
+  })
 })

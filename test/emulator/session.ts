@@ -262,7 +262,7 @@ export class CockroachHandler implements WireHandler {
       case 'select-databases':
         return [{ name: 'database_name', type: 'STRING' }]
       case 'select-tables':
-        return [{ name: 'table_name', type: 'STRING' }]
+        return statement.columns.map(name => ({ name, type: 'STRING' }))
       case 'transaction':
       case 'insert-userfile':
       case 'delete-userfile':
@@ -297,7 +297,7 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs':
         return selectJobs(cluster, statement, text)
       case 'select-userfile': {
-        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement), tag: 'SELECT 1' }
+        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement, text), tag: 'SELECT 1' }
         const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }

@@ -123,8 +123,15 @@ function missingFiles(cluster: Cluster, storage: Storage, folder: string, manife
   return expected.filter(name => !storage.read(name)).map(name => `${sanitizeUri(storage.uri)}${name}`)
 }
 
-export function showBackup(cluster: Cluster, storage: Storage, request: ShowBackupRequest): Row[] {
-  let fullFolder = request.subdir
+/** The manifests of a backup's layers, full first, as SHOW BACKUP and RESTORE read them. */
+export function backupLayers(storage: Storage, subdir: string, passphrase: string | undefined): Manifest[] {
+  const fullFolder = resolveFullFolder(storage, subdir)
+  const key = backupKey(storage, fullFolder, passphrase)
+  return layerFolders(storage, fullFolder).map(folder => readManifest(storage, folder, key))
+}
+
+function resolveFullFolder(storage: Storage, subdir: string): string {
+  let fullFolder = subdir
   if (fullFolder.toUpperCase() === 'LATEST') {
     const latest = readLatest(storage)
     if (latest === undefined) throw noLatestBackup(storage)
@@ -146,6 +153,11 @@ export function showBackup(cluster: Cluster, storage: Storage, request: ShowBack
     }
     throw error
   }
+  return fullFolder
+}
+
+export function showBackup(cluster: Cluster, storage: Storage, request: ShowBackupRequest): Row[] {
+  const fullFolder = resolveFullFolder(storage, request.subdir)
   const key = backupKey(storage, fullFolder, request.passphrase)
   const rows: Row[] = []
   const missing: string[] = []
