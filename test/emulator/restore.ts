@@ -41,7 +41,7 @@ function tablesInBackup(
   const rows = showBackup(cluster, storage, { subdir: folder, checkFiles: false, passphrase })
   // The newest layer's table sizes are the tables at the backup's end time (SHOW BACKUP's `rows` are
   // what each layer exported: a change, or revisions); a view holds what its query returned.
-  const newest = backupLayers(storage, folder, passphrase).at(-1)
+  const newest = backupLayers(cluster, storage, folder, passphrase).at(-1)
   const sizeOf = (database: string, schema: string, table: string): RestoredTable | undefined => {
     const found = newest?.tables.find(t => t.database === database && t.schema === schema && t.name === table)
     if (!found) return undefined

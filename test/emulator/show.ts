@@ -124,13 +124,13 @@ function missingFiles(cluster: Cluster, storage: Storage, folder: string, manife
 }
 
 /** The manifests of a backup's layers, full first, as SHOW BACKUP and RESTORE read them. */
-export function backupLayers(storage: Storage, subdir: string, passphrase: string | undefined): Manifest[] {
-  const fullFolder = resolveFullFolder(storage, subdir)
+export function backupLayers(cluster: Cluster, storage: Storage, subdir: string, passphrase: string | undefined): Manifest[] {
+  const fullFolder = resolveFullFolder(cluster, storage, subdir)
   const key = backupKey(storage, fullFolder, passphrase)
   return layerFolders(storage, fullFolder).map(folder => readManifest(storage, folder, key))
 }
 
-function resolveFullFolder(storage: Storage, subdir: string): string {
+function resolveFullFolder(cluster: Cluster, storage: Storage, subdir: string): string {
   let fullFolder = subdir
   if (fullFolder.toUpperCase() === 'LATEST') {
     const latest = readLatest(storage)
@@ -157,7 +157,7 @@ function resolveFullFolder(storage: Storage, subdir: string): string {
 }
 
 export function showBackup(cluster: Cluster, storage: Storage, request: ShowBackupRequest): Row[] {
-  const fullFolder = resolveFullFolder(storage, request.subdir)
+  const fullFolder = resolveFullFolder(cluster, storage, request.subdir)
   const key = backupKey(storage, fullFolder, request.passphrase)
   const rows: Row[] = []
   const missing: string[] = []
