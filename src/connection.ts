@@ -156,13 +156,9 @@ function uuidText(value: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/**
- * Session variables the action depends on, set on every connection it opens (also after a
- * reconnect), over whatever a role default or the connection string's `options` chose.
- */
+/** Session variables the action depends on, set on every connection it opens, over any role default or `options`. */
 async function setUpSession(client: pg.Client, version: CockroachVersion | undefined, timeoutMs: number): Promise<void> {
-  const statements = [sql.PIN_TIME_ZONE, sql.PIN_ISOLATION, ...(hasUseBackupsWithIds(version) ? [sql.LIST_BACKUPS_BY_PATH] : [])]
-  for (const statement of statements) {
+  for (const statement of [sql.PIN_TIME_ZONE, sql.PIN_ISOLATION, ...(hasUseBackupsWithIds(version) ? [sql.LIST_BACKUPS_BY_PATH] : [])]) {
     try {
       await client.query(timedQuery(statement, [], timeoutMs))
     } catch (error) {

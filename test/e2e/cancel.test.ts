@@ -118,8 +118,18 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     return client
   }
 
-  function otherJob(emu: Emulator): string | undefined {
-    return [...emu.cluster.jobs.values()].find(job => job.description.includes("AS OF SYSTEM TIME '-1s'"))?.id
+  /** The step's backup, cancelled once it has sent BACKUP, while the same user backs up the same database from another workflow. */
+  async function cancelBesideOtherWorkflow(emu: Emulator): Promise<{ run: Cancelled; theirs: string | undefined }> {
+    let other: pg.Client | undefined
+    const run = await cancelWhen(
+      { database: 'bank', 'connection-string': emu.connectionString() },
+      out => out.includes('Running: BACKUP'),
+      { prepare: () => (other = startOtherWorkflow(emu)) }
+    )
+    await other?.end().catch(() => undefined)
+    expectCancelled(run)
+    const theirs = [...emu.cluster.jobs.values()].find(job => job.description.includes("AS OF SYSTEM TIME '-1s'"))?.id
+    return { run, theirs }
   }
 
   // v24.3+ shows `created` truncated to the second and abbreviates descriptions in SHOW JOBS.
@@ -129,18 +139,7 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
       const emu = await bank({ jobDurationMs: 60_000, profile })
       // CockroachDB has made the job; its answer is what hangs.
       emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
-      let other: pg.Client | undefined
-      const run = await cancelWhen(
-        { database: 'bank', 'connection-string': emu.connectionString() },
-        out => out.includes('Running: BACKUP'),
-        {
-          // The same user backs up the same database at the same moment, from another workflow.
-          prepare: () => (other = startOtherWorkflow(emu))
-        }
-      )
-      await other?.end().catch(() => undefined)
-      expectCancelled(run)
-      const theirs = otherJob(emu)
+      const { run, theirs } = await cancelBesideOtherWorkflow(emu)
       const mine = [...emu.cluster.jobs.values()].find(job => job.id !== theirs)
       expect(theirs).toBeDefined()
       expect(cancels(emu)).toEqual([`CANCEL JOB ${mine?.id}`])
@@ -155,17 +154,7 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
   it("when the BACKUP statement never reached CockroachDB: the same user's other backup is not cancelled, its CANCEL JOB is printed", async () => {
     const emu = await bank({ jobDurationMs: 60_000, profile: 'v23.2' })
     emu.setQueryDelay(60_000, /^BACKUP DATABASE bank INTO '[^']*' AS OF SYSTEM TIME '\d/) // the step's waits before it runs
-    let other: pg.Client | undefined
-    const run = await cancelWhen(
-      { database: 'bank', 'connection-string': emu.connectionString() },
-      out => out.includes('Running: BACKUP'),
-      {
-        prepare: () => (other = startOtherWorkflow(emu))
-      }
-    )
-    await other?.end().catch(() => undefined)
-    expectCancelled(run)
-    const theirs = otherJob(emu)
+    const { run, theirs } = await cancelBesideOtherWorkflow(emu)
     expect(cancels(emu)).toEqual([])
     expect([...emu.cluster.jobs.keys()]).toEqual([theirs])
     expect(emu.cluster.jobs.get(theirs ?? '')?.status).toBe('running')
