@@ -130,7 +130,14 @@ async function cancelUnansweredJob(session: Session, start: DetachedStart, since
       if (job && carriesStringLiteral(job.description, start.ownLiteral ?? '')) own.push({ id, status: job.status })
     }
     const [job] = own
-    if (job === undefined || own.length > 1) return nothingCancelled(start, user, since, candidates, own.length)
+    if (job === undefined || own.length > 1)
+      return nothingCancelled(
+        start,
+        user,
+        since,
+        candidates,
+        own.map(row => row.id)
+      )
     if (TERMINAL.has(job.status))
       return `Job ${job.id}, started by the ${start.kind} statement that never answered, had already ended (${job.status}).`
     await fresh.query(sql.cancelJob(job.id), [], `cancelling job ${job.id}`)
@@ -141,17 +148,20 @@ async function cancelUnansweredJob(session: Session, start: DetachedStart, since
 }
 
 /** Nothing proves which job, if any, is the step's: say what was seen and what a person could run. */
-function nothingCancelled(start: DetachedStart, user: string, since: string, candidates: JobId[], owned: number): string {
+function nothingCancelled(start: DetachedStart, user: string, since: string, candidates: JobId[], owned: JobId[]): string {
   const head = `The ${start.kind} statement never answered, so its job may exist; nothing was cancelled`
-  if (candidates.length === 0) {
-    return `${head}: no ${start.kind} job of ${user} created since about ${since} is listed yet. Check SHOW JOBS and cancel it by hand with CANCEL JOB <id>.`
+  const listed = `${start.kind} jobs of ${user} created since about ${since}`
+  const literal = start.ownLiteral
+  if (literal !== undefined && owned.length === 0) {
+    const seen =
+      candidates.length === 0 ? `no ${listed} is listed yet` : `none of the ${listed} (${candidates.join(', ')}) carries '${literal}'`
+    return `${head}: ${seen}, so none is this step's, and its job may still appear. Find the one whose description (SHOW JOBS) holds '${literal}' and run CANCEL JOB <id>.`
   }
+  const suspects = literal === undefined ? candidates : owned
+  if (suspects.length === 0) return `${head}: no ${listed} is listed yet. Check SHOW JOBS and cancel it by hand with CANCEL JOB <id>.`
   const why =
-    start.ownLiteral === undefined
+    literal === undefined
       ? 'the statement holds nothing only this step could have written, so no job can be proven to be its own'
-      : owned > 1
-        ? `several carry this step's '${start.ownLiteral}'`
-        : `none of them carries this step's '${start.ownLiteral}'`
-  const statements = candidates.map(id => sql.cancelJob(id)).join('; ')
-  return `${head} (${why}). ${start.kind} jobs of ${user} created since about ${since}: ${candidates.join(', ')}. If one is this step's (check with SHOW JOB <id>), cancel it: ${statements}`
+      : `several jobs carry this step's '${literal}'`
+  return `${head} (${why}). ${listed}: ${suspects.join(', ')}. If one is this step's (check with SHOW JOB <id>), cancel it: ${suspects.map(id => sql.cancelJob(id)).join('; ')}`
 }
