@@ -90,7 +90,8 @@ export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 /**
  * The gateway's HLC time as a decimal (`<ns>.<logical>`): an ordinary builtin, not an internal table, so not
  * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
- * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
+ * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md),
+ * which PIN_ISOLATION rules out.
  */
 export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
 
