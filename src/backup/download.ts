@@ -9,7 +9,8 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ActionError, fileSystemError } from '../errors.js'
-import { backupPrefixes, checkManifests, localName, type ChecksumOptions } from '../backup-folder.js'
+import { backupPrefixes, checkManifests, indexPrefix, localName, type ChecksumOptions } from '../backup-folder.js'
+import { backupIndexDirectories } from '../backup-index.js'
 import { listLocalFiles, localSha256 } from '../local-files.js'
 import { listStoredFiles, readStoredFile, readStoredFiles, storedSha256, type PlannedStoredFile } from '../userfile.js'
 import { joinPath, type UserfileLocation } from '../userfile-location.js'
@@ -33,7 +34,8 @@ const PARTIAL_SUFFIX = '.partial'
 
 async function listFiles(session: Session, location: UserfileLocation, backupPath: string): Promise<PlannedFile[]> {
   const planned: PlannedFile[] = []
-  for (const prefix of backupPrefixes(location, backupPath)) {
+  const index = (await backupIndexDirectories(session, location, backupPath)).map(indexPrefix)
+  for (const prefix of [...backupPrefixes(location, backupPath), ...index]) {
     for (const stored of await listStoredFiles(session, location, prefix.stored)) {
       const relative = localName(prefix, stored.filename)
       if (relative === undefined) {

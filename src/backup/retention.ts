@@ -1,6 +1,7 @@
 /**
  * keep-backups: once a backup succeeded, removes the older full backups of a userfile collection,
- * each with its incremental layers and its backup-index entries, so only the newest ones remain.
+ * each with its incremental layers and its backup-index directory (whatever its version named it),
+ * so only the newest ones remain.
  * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
  */
 import { pathKey, samePath } from '../backup-listing.js'
@@ -10,6 +11,7 @@ import { ActionError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
 import { listBackups } from '../show-backup.js'
 import { backupPrefixes } from '../backup-folder.js'
+import { backupIndexDirectories } from '../backup-index.js'
 import { listStoredFiles } from '../userfile.js'
 import { likePrefix, type UserfileLocation } from '../userfile-location.js'
 
@@ -44,16 +46,18 @@ export function planRetention(listed: string[], keep: number, justMade: string):
   }
 }
 
+/** The folder and incrementals of one backup; its index directories are found by listing (backupIndexDirectories). */
 export function backupFilePrefixes(location: UserfileLocation, backupPath: string): string[] {
   return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
 
 /** Deletes one full backup's files in one transaction; returns how many files it held. */
 export async function deleteBackup(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
-  const prefixes = backupFilePrefixes(location, backupPath)
   const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`
   await session.query('BEGIN', [], doing)
   try {
+    const index = await backupIndexDirectories(session, location, backupPath)
+    const prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
     let files = 0
     for (const prefix of prefixes) {
       const stored = await listStoredFiles(session, location, prefix)

@@ -170,7 +170,7 @@ describe('the restore companion', () => {
     expect(target.statements).toEqual([])
   })
 
-  for (const profile of ['v23.2', 'v26.2'] as const) {
+  for (const profile of ['v23.2', 'v25.4', 'v26.1', 'v26.2'] as const) {
     it(`round trip on ${profile}: backup and download from one cluster, upload and restore into a fresh one, files (and index entries) byte-identical`, async () => {
       const source = await cluster(profile)
       const dir = tempDir()
@@ -186,14 +186,57 @@ describe('the restore companion', () => {
       expect(run.outputs['uploaded-files']).toBe(backup['files'])
       expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
       const folder = `/bank-backup${backup['backup-path']}/`
-      // v25.4+: the chain's entries under metadata/index/<folder with - for />/ travel with it.
-      const index = `/bank-backup/metadata/index/${backup['backup-path']!.slice(1).replaceAll('/', '-')}/`
+      // v25.4+: the chain's index entries travel with it and land under their directory's exact
+      // name, whichever format the version wrote (facts §16).
+      const index = '/bank-backup/metadata/index/'
       const ours = ([name]: [string, Buffer]): boolean => name.startsWith(folder) || name.startsWith(index)
       const sent = new Map([...userfiles(source)].filter(ours))
       const received = new Map([...userfiles(target)].filter(ours))
-      expect([...received.keys()].filter(name => name.startsWith(index))).toHaveLength(source.profile.writesBackupIndex ? 1 : 0)
+      expect([...received.keys()].filter(name => name.startsWith(index))).toHaveLength(source.profile.backupIndex === 'none' ? 0 : 1)
       expect([...received.keys()].sort()).toEqual([...sent.keys()].sort())
       for (const [name, bytes] of sent) expect(received.get(name)?.equals(bytes), name).toBe(true)
+    })
+  }
+
+  it('uploads no v25.4-format index entries into v26.2, and says so; the restore reads the backup without them', async () => {
+    const source = await cluster('v25.4')
+    const dir = tempDir()
+    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
+    const target = await cluster('v26.2')
+    const run = await restore({
+      database: 'bank',
+      'backup-path': backup['backup-path']!,
+      'source-path': join(dir, 'bank-backup'),
+      'connection-string': target.connectionString()
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.stdout).toContain('Not uploading 1 backup index entries: they are in the v25.4 format, and CockroachDB v26.2')
+    expect(run.outputs['uploaded-files']).toBe(String(Number(backup['files']) - 1))
+    expect([...userfiles(target).keys()].filter(name => name.includes('/metadata/index/'))).toEqual([])
+    expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
+  })
+
+  for (const [profile, readable] of [
+    ['v26.1', true],
+    ['v26.2', false]
+  ] as const) {
+    it(`on ${profile} uploads a download as the non-date /release-42 (without index entries of another folder) and ${readable ? 'restores it' : "fails with CockroachDB's invalid subdir format"}`, async () => {
+      const source = await cluster(profile)
+      const dir = tempDir()
+      await bankWithBackup(source, join(dir, 'bank-backup'))
+      const target = await cluster(profile)
+      const run = await restore({
+        database: 'bank',
+        'backup-path': '/release-42',
+        'source-path': join(dir, 'bank-backup'),
+        'connection-string': target.connectionString()
+      })
+      expect(run.stdout).toContain('Not uploading 1 backup index entries: index directory')
+      expect([...userfiles(target).keys()].filter(name => name.includes('/metadata/index/'))).toEqual([])
+      if (readable) {
+        expect(errorsOf(run.stdout)).toEqual([])
+        expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
+      } else expect(errorsOf(run.stdout).join('\n')).toContain('invalid subdir format: /release-42')
     })
   }
 

@@ -13,6 +13,7 @@ import {
   noLatestBackup,
   readLatest,
   readManifest,
+  indexDirectory,
   writeIndexEntry,
   writeLatest
 } from './backup-layout.js'
@@ -141,6 +142,8 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
       )
     }
   }
+  // v26.2 looks the chain up in the index first (FindAllIncrementalPaths), parsing the folder as a date.
+  if (cluster.profile.readsBackupIndex) indexDirectory(cluster, fullFolder)
   // getBackupDetailAndManifest: requireEnterprise(…, "incremental") once there are previous layers;
   // from v22.1 this runs inside the job, so a detached BACKUP reports it in the job's error.
   if (needsLicence(cluster)) throw licenceRequired('incremental')
@@ -212,7 +215,7 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     )
     storage.write(`${resolved.folder}/BACKUP-STATISTICS`, key ? encrypt(statistics, key, `${jobId}/statistics`) : statistics)
   }
-  if (cluster.profile.writesBackupIndex) writeIndexEntry(storage, fullFolder, resolved.folder, manifest)
+  if (cluster.profile.backupIndex !== 'none') writeIndexEntry(cluster, storage, fullFolder, resolved.folder, manifest)
   writeLatest(cluster, storage, fullFolder, cluster.now().getTime())
   return { rows: tables.reduce((n, t) => n + t.rows, 0), indexEntries: 0, bytes: tables.reduce((n, t) => n + t.bytes, 0) }
 }

@@ -3,7 +3,7 @@
  * them (pkg/ccl/backupccl/show.go, pkg/backup/show.go; backupdest.ListFullBackupsInCollection).
  */
 import { sanitizeUri } from './backup.js'
-import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
+import { backupKey, indexDirectory, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { Manifest } from './manifest.js'
@@ -132,6 +132,8 @@ export function showBackup(cluster: Cluster, storage: Storage, request: ShowBack
   }
   // Both listing forms name the same folder; the leading slash is re-added (backuputils.NormalizeSubdir).
   fullFolder = `/${fullFolder.replace(/^\/+/, '')}`.replace(/\/+$/, '')
+  // v26.2 reads the index first (FindAllIncrementalPaths → ListIndexes): a non-date folder fails (cockroach #172292).
+  if (cluster.profile.readsBackupIndex && fullFolder !== '') indexDirectory(cluster, fullFolder)
   if (!storage.read(`${fullFolder}/BACKUP_MANIFEST`)) {
     const error = storage.missing(`${fullFolder}/BACKUP_MANIFEST`)
     if (fullFolder === '' && readLatest(storage) !== undefined) {
