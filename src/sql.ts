@@ -90,9 +90,22 @@ export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 /**
  * The gateway's HLC time as a decimal (`<ns>.<logical>`): an ordinary builtin, not an internal table, so not
  * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
- * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
+ * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md),
+ * which PIN_ISOLATION rules out.
  */
 export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
+
+/**
+ * Pinned on every connection the action opens, whatever a role default or the URL's `options` set
+ * (docs/cockroachdb-facts.md §5b). A session whose time zone is ahead of UTC creates detached jobs
+ * that may never start before v24.1.6 / v24.2.4 / v24.3.0 (cockroach #123207, fixed by PR #123632;
+ * not on v23.2), and shows times in that zone. Every version accepts both statements: 'serializable'
+ * is a valid default_transaction_isolation from v21.x on (pkg/sql/vars.go).
+ */
+export const PIN_TIME_ZONE = "SET TIME ZONE 'UTC'"
+
+/** From v23.2 cluster_logical_timestamp() fails (0A000) under READ COMMITTED or REPEATABLE READ (see below). */
+export const PIN_ISOLATION = "SET default_transaction_isolation = 'serializable'"
 
 /** The cluster's clock, for finding a job created after this moment. */
 export const CLUSTER_NOW = 'SELECT now() AS now'
@@ -100,6 +113,9 @@ export const CLUSTER_NOW = 'SELECT now() AS now'
 /**
  * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
  * supported interface (the internal schemas are restricted from v26.1); it lists the last 12 hours.
+ * From v24.1 it shows `created` truncated to the second and long descriptions abbreviated
+ * (pkg/sql/delegate/show_jobs.go), so this is only a loose first cut: SHOW JOB <id> has the whole
+ * description.
  */
 export const RECENT_JOBS =
   'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ'

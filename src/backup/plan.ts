@@ -169,6 +169,14 @@ async function explainMissingTarget(session: Session, plan: BackupPlan, error: Q
 const FUTURE_RETRIES = 20
 const FUTURE_RETRY_MS = 100
 
+/**
+ * The step's own AS OF SYSTEM TIME: the decimal of its own clock reading (plus the offset), which
+ * the job description keeps as written (facts §3). A time the user gave may be another run's too.
+ */
+function stepOwnTime(plan: BackupPlan): string | undefined {
+  return plan.time.requested?.kind === 'step-start' && plan.time.asOf?.kind === 'hlc' ? plan.time.asOf.value : undefined
+}
+
 async function startBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
   const display = sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)
@@ -178,7 +186,7 @@ async function startBackup(session: Session, plan: BackupPlan, options: BackupOp
       return await startDetachedJob(session, {
         kind: 'BACKUP',
         statement: sql.backup(statement),
-        display,
+        ownLiteral: stepOwnTime(plan),
         doing: `starting the backup into ${plan.collectionForDisplay}`,
         timeoutMs: options.timeoutMs,
         cleanup: options.cleanup

@@ -114,7 +114,9 @@ async function restoreOne(
     path: pathKey(path),
     newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
     intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
-    doing: `starting the verification restore into ${restore.scratch}`
+    doing: `starting the verification restore into ${restore.scratch}`,
+    // <db>_verify_<this step's backup job id>: no other run writes this name into a RESTORE.
+    ownName: restore.scratch
   }
   const jobId = await refuseExisting(restore.scratch, startRestoreJob(session, backup, request, options))
   // From here the scratch database is this restore's: RESTORE refuses a database that exists.

@@ -7,16 +7,19 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { reserveEmulatorPort, startEmulator, type Emulator } from '../emulator/index.js'
+import { reserveEmulatorPort, startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
 import { ROOT, runBundledAction, type ActionRun } from '../support/run-action.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf } from '../support/run-in-process.js'
 
 const { emulators, tempDir } = scratchPerTest('e2e-cancel-')
 
-async function bank(options: { jobDurationMs?: number; bytes?: number } = {}): Promise<Emulator> {
-  const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })
+const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
+
+async function bank(options: { jobDurationMs?: number; bytes?: number; profile?: ProfileName } = {}): Promise<Emulator> {
+  const emu = await startEmulator({ profile: options.profile ?? 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })
   emulators.push(emu)
   emu.createDatabase('bank', { accounts: { rows: 1000, bytes: options.bytes ?? 64_000 } })
   return emu
@@ -101,21 +104,72 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(error).not.toMatch(/within wait-timeout/)
   })
 
-  it('while the BACKUP statement has not answered: the job it started is found in SHOW JOBS and cancelled', async () => {
-    const emu = await bank({ jobDurationMs: 60_000 })
-    // CockroachDB has made the job; its answer is what hangs.
-    emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
-    const run = await cancelWhen({ database: 'bank', 'connection-string': emu.connectionString() }, out => out.includes('Running: BACKUP'))
-    expectCancelled(run)
-    const [job] = [...emu.cluster.jobs.values()]
-    expect(cancels(emu)).toEqual([`CANCEL JOB ${job?.id}`])
-    expect(['canceled', 'cancel-requested']).toContain(job?.status)
-    expect(errorsOf(run.stdout).join('\n')).toMatch(
-      /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+  // Another workflow's backup of the same database into the same collection, as the same user.
+  const OTHER_BACKUP = `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-1s' WITH detached`
+
+  /** Sends the other workflow's BACKUP; its job exists once CockroachDB has run it, whenever it answers. */
+  function startOtherWorkflow(emu: Emulator): pg.Client {
+    const client = new pg.Client({ connectionString: emu.connectionString() })
+    client.on('error', () => undefined)
+    void client
+      .connect()
+      .then(() => client.query(OTHER_BACKUP))
+      .catch(() => undefined) // its answer may be held back until the emulator closes
+    return client
+  }
+
+  /** The step's backup, cancelled once it has sent BACKUP, while the same user backs up the same database from another workflow. */
+  async function cancelBesideOtherWorkflow(emu: Emulator): Promise<{ run: Cancelled; theirs: string | undefined }> {
+    let other: pg.Client | undefined
+    const run = await cancelWhen(
+      { database: 'bank', 'connection-string': emu.connectionString() },
+      out => out.includes('Running: BACKUP'),
+      { prepare: () => (other = startOtherWorkflow(emu)) }
     )
+    await other?.end().catch(() => undefined)
+    expectCancelled(run)
+    const theirs = [...emu.cluster.jobs.values()].find(job => job.description.includes("AS OF SYSTEM TIME '-1s'"))?.id
+    return { run, theirs }
+  }
+
+  // v24.3+ shows `created` truncated to the second and abbreviates descriptions in SHOW JOBS.
+  it.each(['v23.2', 'v24.3', 'v26.2'] as const)(
+    "while the BACKUP statement has not answered (%s): the job carrying its own time is cancelled, the other workflow's is not",
+    async profile => {
+      const emu = await bank({ jobDurationMs: 60_000, profile })
+      // CockroachDB has made the job; its answer is what hangs.
+      emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
+      const { run, theirs } = await cancelBesideOtherWorkflow(emu)
+      const mine = [...emu.cluster.jobs.values()].find(job => job.id !== theirs)
+      expect(theirs).toBeDefined()
+      // Its own time lies past what v24.1+ SHOW JOBS shows of a description (the first 59 characters, the last 7).
+      expect(mine?.description.indexOf(' AS OF SYSTEM TIME ')).toBeGreaterThan(59)
+      expect(cancels(emu)).toEqual([`CANCEL JOB ${mine?.id}`])
+      expect(['canceled', 'cancel-requested']).toContain(mine?.status)
+      expect(emu.cluster.jobs.get(theirs ?? '')?.status).toBe('running')
+      expect(errorsOf(run.stdout).join('\n')).toMatch(
+        /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+      )
+    }
+  )
+
+  it("when the BACKUP statement never reached CockroachDB: the same user's other backup is not cancelled, and the step's own time is named", async () => {
+    const emu = await bank({ jobDurationMs: 60_000, profile: 'v23.2' })
+    emu.setQueryDelay(60_000, /^BACKUP DATABASE bank INTO '[^']*' AS OF SYSTEM TIME '\d/) // the step's waits before it runs
+    const { run, theirs } = await cancelBesideOtherWorkflow(emu)
+    expect(cancels(emu)).toEqual([])
+    expect([...emu.cluster.jobs.keys()]).toEqual([theirs])
+    expect(emu.cluster.jobs.get(theirs ?? '')?.status).toBe('running')
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(
+      new RegExp(
+        `nothing was cancelled: none of the BACKUP jobs of root created since about \\S+ \\S+ \\(${theirs}\\) carries '\\d+\\.\\d{10}', so none is this step's`
+      )
+    )
+    expect(error).not.toContain(`CANCEL JOB ${theirs}`)
   })
 
-  it('while the RESTORE statement has not answered: the same', async () => {
+  it("while the RESTORE statement has not answered: nothing proves the job is this step's, so it is named, not cancelled", async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     emu.setJobDuration(100)
     const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
@@ -134,8 +188,10 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     )
     expectCancelled(run)
     const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
-    expect(cancels(emu)).toEqual([`CANCEL JOB ${restoreJob?.id}`])
-    expect(['canceled', 'cancel-requested']).toContain(restoreJob?.status)
+    // Another workflow may run the same RESTORE as the same user: the statement holds nothing of this step's own.
+    expect(cancels(emu)).toEqual([])
+    expect(restoreJob?.status).toBe('running')
+    expect(errorsOf(run.stdout).join('\n')).toContain(`cancel it: CANCEL JOB ${restoreJob?.id}`)
   })
 
   it('while a job-status query hangs: CANCEL JOB goes out on a fresh connection at once', async () => {

@@ -2,6 +2,7 @@
  * verify-restore against the emulator: the backup is restored into `<db>_verify_<job id>`, the
  * counts compared, and the scratch database is gone afterwards whatever happened.
  */
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { runBundledAction } from '../support/run-action.js'
@@ -161,6 +162,42 @@ describe('verify-restore', () => {
     expect(run.outputs['verified']).toBe('false')
     expect(run.stdout).toMatch(/Dropped the scratch database bank_verify_\d+\./)
     expect(databases(emu)).toEqual(BEFORE)
+  })
+
+  it("cancels the verification RESTORE whose statement never answered: its scratch database's name proves it is the step's", async () => {
+    const emu = await cluster()
+    // The RESTORE's job is created and stays running; its answer never comes in time.
+    emu.setQueryDelay(10_000, /^RESTORE/, { answer: true })
+    // Meanwhile another workflow, as the same user, restores the same backup under another name.
+    const other = new pg.Client({ connectionString: emu.connectionString() })
+    other.on('error', () => undefined)
+    await other.connect()
+    const watch = setInterval(() => {
+      const mine = emu.statements.find(s => s.sql.startsWith('RESTORE'))
+      if (!mine) return
+      clearInterval(watch)
+      emu.pauseJobs()
+      void other.query(mine.sql.replace(/new_db_name = '[^']*'/, "new_db_name = 'bank_copy'")).catch(() => undefined)
+    }, 2)
+    let run
+    try {
+      run = await runInProcess({ database: 'bank', timeout: '1', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    } finally {
+      clearInterval(watch)
+      await other.end().catch(() => undefined)
+    }
+    expect(run.exitCode).toBe(1)
+    const backup = [...emu.cluster.jobs.values()].find(job => job.type === 'BACKUP')
+    const restores = [...emu.cluster.jobs.values()].filter(job => job.type === 'RESTORE')
+    const restore = restores.find(job => job.description.includes(`new_db_name = 'bank_verify_${backup?.id}'`))
+    const theirs = restores.find(job => job !== restore)
+    expect(theirs?.description).toContain("new_db_name = 'bank_copy'")
+    expect(theirs?.status).toBe('running')
+    expect(['canceled', 'cancel-requested']).toContain(restore?.status)
+    expect(emu.statements.filter(s => s.sql.startsWith('CANCEL JOB')).map(s => s.sql)).toEqual([`CANCEL JOB ${restore?.id}`])
+    expect(errorsOf(run.stdout).join('\n')).toContain(
+      `Job ${restore?.id}, started by the RESTORE statement that never answered, was cancelled.`
+    )
   })
 
   it('keeps names with line breaks from issuing workflow commands', async () => {

@@ -52,8 +52,14 @@ class Parser extends BackupGrammar {
 
   set(): Statement {
     this.acceptWord('session')
-    const name = this.name()
-    if (!this.acceptPunct('=')) this.expectWord('to')
+    let name: string
+    if (this.acceptWord('time')) {
+      this.expectWord('zone')
+      name = 'timezone'
+    } else {
+      name = this.name()
+      if (!this.acceptPunct('=')) this.expectWord('to')
+    }
     const token = this.peek()
     if (token.kind === 'word' || token.kind === 'string' || token.kind === 'number') {
       this.pos++

@@ -62,6 +62,21 @@ export interface VersionProfile {
   showJobHasExecutionColumns: boolean
   /** The word in `job with status|state X cannot be requested to be canceled` (Status was renamed State in newest code). */
   jobStateWord: 'status' | 'state'
+  /**
+   * v24.1+ (PRs #121272, #121286): SHOW JOB(S) shows `created`, `started`, `finished` and `modified`
+   * as `date_trunc('second', …)` (pkg/sql/delegate/show_jobs.go; facts §5).
+   */
+  showJobsTruncatesTimes: boolean
+  /** v24.1+: SHOW JOBS (not SHOW JOB <id>) abbreviates a description over 70 characters to its first 59, ` … `, its last 7. */
+  showJobsAbbreviatesDescriptions: boolean
+  /**
+   * A detached job created from a session whose time zone is ahead of UTC stays `running` and never
+   * starts (cockroach #123207; fixed by PR #123632 in v24.3.0, backported to v24.1.6 and v24.2.4, not
+   * to v23.2: #131409 was closed). Not read for v21.x–v22.x, so off there.
+   */
+  detachedJobsFromZonesAheadOfUtcNeverStart: boolean
+  /** v23.2+ (PR #107090): cluster_logical_timestamp() fails with 0A000 under READ COMMITTED or REPEATABLE READ. */
+  clusterTimestampNeedsSerializable: boolean
 
   // Session variables and access (facts §14)
   /**
@@ -128,6 +143,10 @@ const V21_1: VersionProfile = {
   jobsTimestampType: 'TIMESTAMP',
   showJobHasExecutionColumns: false,
   jobStateWord: 'status',
+  showJobsTruncatesTimes: false,
+  showJobsAbbreviatesDescriptions: false,
+  detachedJobsFromZonesAheadOfUtcNeverStart: false,
+  clusterTimestampNeedsSerializable: false,
   allowUnsafeInternals: 'absent',
   hasUseBackupsWithIds: false,
   showDatabasesNeedsConnect: false,
@@ -189,7 +208,11 @@ const V23_2: VersionProfile = {
   // PR #108290 (v23.2): TIMESTAMPTZ; PR #88136 (v23.1): regions (facts §2).
   showBackupTimestampType: 'TIMESTAMPTZ',
   showBackupHasRegions: true,
-  jobsTimestampType: 'TIMESTAMPTZ'
+  jobsTimestampType: 'TIMESTAMPTZ',
+  // cockroach #123207: v23.2 never got the fix (PR #123632; its backport #131409 was closed).
+  detachedJobsFromZonesAheadOfUtcNeverStart: true,
+  // PR #107090: GetClusterTimestamp refuses isolation levels that tolerate write skew (facts §7a).
+  clusterTimestampNeedsSerializable: true
 }
 
 const V24_3: VersionProfile = {
@@ -198,7 +221,12 @@ const V24_3: VersionProfile = {
   versionString: build('v24.3.5', '2025/02/10 17:42:12', 'go1.22.8 X:nocoverageredesign'),
   // The only modelled difference from v23.2.4: v24.3 shipped with the Nov 2024 licence change, so
   // incremental, revision_history and encryption need no enterprise licence (facts §17).
-  enterpriseFeaturesNeedLicence: false
+  enterpriseFeaturesNeedLicence: false,
+  // PR #123632 (v24.3.0): jobs are created ignoring the session's time zone.
+  detachedJobsFromZonesAheadOfUtcNeverStart: false,
+  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions.
+  showJobsTruncatesTimes: true,
+  showJobsAbbreviatesDescriptions: true
 }
 
 const V25_2: VersionProfile = {

@@ -96,7 +96,12 @@ describe('profiles', () => {
       if (name === 'v25.3' || name === 'v26.3') expect(changed, name).toEqual([])
       else expect(changed.length, name).toBeGreaterThan(0)
     }
-    expect(Object.fromEntries(changes)['v24.3']).toEqual(['enterpriseFeaturesNeedLicence'])
+    expect(Object.fromEntries(changes)['v24.3']).toEqual([
+      'showJobsTruncatesTimes',
+      'showJobsAbbreviatesDescriptions',
+      'detachedJobsFromZonesAheadOfUtcNeverStart',
+      'enterpriseFeaturesNeedLicence'
+    ])
   })
 
   it('reports the version it plays in version()', async () => {
@@ -209,5 +214,52 @@ describe('time: creation and writes seen AS OF SYSTEM TIME', () => {
     expect(await asOf('-10s', TEN_SECONDS_AGO_FOLDER)).toEqual(['orders=45'])
     expect(await asOf('-1s', '/2024/05/07-141021.34')).toEqual(['orders=50'])
     expect(emu.cluster.databases.get('shop')?.schemas.get('public')?.get('orders')).toMatchObject({ rows: 50, bytes: 5000 })
+  })
+})
+
+describe('time zone and isolation: role defaults and the connection options reach the session', () => {
+  const BACKUP = `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`
+
+  async function statusAfterAWhile(client: pg.Client): Promise<string | undefined> {
+    const { rows } = await client.query<{ job_id: string }>(BACKUP)
+    await new Promise(resolve => setTimeout(resolve, 200))
+    const status = await client.query<{ status: string }>(`SELECT status FROM [SHOW JOB ${rows[0]?.job_id}]`)
+    return status.rows[0]?.status
+  }
+
+  it('v23.2: a detached BACKUP from a session ahead of UTC stays running (cockroach #123207); v24.3 runs it; SET TIME ZONE fixes it', async () => {
+    const old = await emulator({ profile: 'v23.2' })
+    old.setRoleDefault('timezone', '+05:00')
+    expect(await statusAfterAWhile(await connect(old))).toBe('running')
+    const pinned = await connect(old)
+    await pinned.query("SET TIME ZONE 'UTC'")
+    expect(await statusAfterAWhile(pinned)).toBe('succeeded')
+    const fixed = await emulator({ profile: 'v24.3' })
+    fixed.setRoleDefault('timezone', '+05:00')
+    expect(await statusAfterAWhile(await connect(fixed))).toBe('succeeded')
+  })
+
+  it('takes the zone from the connection options too, east of UTC positive (ISO 8601), and zone names by their offset', async () => {
+    const emu = await emulator({ profile: 'v23.2' })
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=+05:00' }))).toBe('running')
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=Asia/Kolkata' }))).toBe('running')
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=-05:00' }))).toBe('succeeded')
+  })
+
+  it('refuses cluster_logical_timestamp() under READ COMMITTED or REPEATABLE READ from v23.2 (0A000), not before', async () => {
+    const emu = await emulator({ profile: 'v23.2' })
+    emu.setRoleDefault('default_transaction_isolation', 'read committed')
+    const client = await connect(emu)
+    const error = await failure(client.query('SELECT cluster_logical_timestamp()'))
+    expect([error.code, error.message]).toEqual(['0A000', 'unsupported in READ COMMITTED isolation'])
+    await client.query("SET default_transaction_isolation = 'serializable'")
+    expect((await client.query('SELECT cluster_logical_timestamp()')).rows).toHaveLength(1)
+    const viaOptions = await connect(await emulator({ profile: 'v26.2' }), {
+      options: '-c default_transaction_isolation=repeatable\\ read'
+    })
+    expect((await failure(viaOptions.query('SELECT cluster_logical_timestamp()'))).message).toBe('unsupported in REPEATABLE READ isolation')
+    const older = await emulator({ profile: 'v22.2' })
+    older.setRoleDefault('default_transaction_isolation', 'read committed')
+    expect((await (await connect(older)).query('SELECT cluster_logical_timestamp()')).rows).toHaveLength(1)
   })
 })
