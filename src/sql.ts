@@ -221,6 +221,16 @@ export function deleteUserfilesLike(filesTable: string): string {
   return `DELETE FROM ${filesTable} WHERE filename LIKE $1`
 }
 
+/** The chunks of the files whose ids are in the UUID array $1: what one run wrote, and nothing else. */
+export function deleteUserfilePayloadOfIds(payloadTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id = ANY($1::UUID[])`
+}
+
+/** The file rows whose ids are in the UUID array $1 (after their chunks). */
+export function deleteUserfilesOfIds(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE file_id = ANY($1::UUID[])`
+}
+
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }
@@ -251,6 +261,14 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
  */
 export function dropDatabaseIfExists(name: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
+}
+
+/**
+ * One statement, one implicit transaction. Refused (2BP01) while a view or function depends on one
+ * of the database's tables, and (42P04) when the new name is taken (pkg/sql/rename_database.go).
+ */
+export function renameDatabase(name: string, newName: string): string {
+  return `ALTER DATABASE ${quoteIdent(name)} RENAME TO ${quoteIdent(newName)}`
 }
 
 /** Only to explain an error: from v22.2 SHOW DATABASES hides databases the user has no CONNECT on. */

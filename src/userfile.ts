@@ -166,6 +166,12 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
 
 export type WriteOutcome = 'written' | 'unchanged'
 
+/** What writeStoredFile did, and the id of the file now stored under the name. */
+export interface WriteResult {
+  outcome: WriteOutcome
+  fileId: string
+}
+
 /**
  * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
  * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
@@ -179,11 +185,13 @@ export async function writeStoredFile(
   filename: string,
   user: string,
   cleanup?: StepCleanup
-): Promise<WriteOutcome> {
+): Promise<WriteResult> {
   const size = (await stat(localPath)).size
   const existing = await findStoredFile(session, location, filename)
   if (existing !== undefined && Number(existing.file_size) === size) {
-    if ((await storedSha256(session, location, { stored: existing, size })) === (await localSha256(localPath))) return 'unchanged'
+    if ((await storedSha256(session, location, { stored: existing, size })) === (await localSha256(localPath))) {
+      return { outcome: 'unchanged', fileId: existing.file_id }
+    }
   }
   const temporary = `${filename}.tmp`
   const stale = await findStoredFile(session, location, temporary)
@@ -224,7 +232,7 @@ export async function writeStoredFile(
     await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`)
     await session.query('COMMIT', [], `renaming ${temporary}`)
     release?.()
-    return 'written'
+    return { outcome: 'written', fileId }
   } catch (error) {
     // Best effort: the failure itself is what the user needs to see. After a cancel the session
     // gives up at once, and the registered undo deletes the row on a fresh connection instead.
