@@ -279,10 +279,6 @@ export function tableExists(database: string, schema: string): string {
   return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`
 }
 
-export function dropTableIfExists(table: TableName): string {
-  return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
-}
-
 export function createDatabase(name: string): string {
   return `CREATE DATABASE ${quoteIdent(name)}`
 }

@@ -7,7 +7,7 @@ import { pathKey, type ShowBackupRow } from '../backup-listing.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError, describeError } from '../errors.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { startRestoreJob } from '../detached-job.js'
+import { databaseRestoreRefused, startRestoreJob } from '../detached-job.js'
 import { VerificationError, type TableCheck, type Verification } from './verification.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
@@ -94,7 +94,9 @@ async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promis
   try {
     return await statement
   } catch (error) {
-    if (!(error instanceof QueryError) || error.code !== DUPLICATE_DATABASE) throw error
+    // CREATE DATABASE refuses with 42P04, RESTORE … new_db_name with XXUUU (databaseRestoreRefused).
+    const exists = (error instanceof QueryError && error.code === DUPLICATE_DATABASE) || databaseRestoreRefused(error) !== undefined
+    if (!exists) throw error
     throw new ActionError(
       `The scratch database ${scratch} already exists; verify-restore never drops a database it did not create.`,
       `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(scratch)}`
@@ -111,7 +113,7 @@ async function restoreOne(
   owned: string[]
 ): Promise<JobId> {
   // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
-  // and RESTORE … new_db_name both refuse an existing database (42P04), which is never dropped.
+  // (42P04) and RESTORE … new_db_name (XXUUU) both refuse an existing database, which is never dropped.
   if (restore.target.kind === 'tables') {
     await refuseExisting(
       restore.scratch,
