@@ -31,6 +31,7 @@ const WRAPPERS: Record<string, string> = {
   'src/userfile.ts deleteStoredFile': 'deleteStoredFile',
   'src/userfile.ts deleteOnFreshSession': 'deleteOnFreshSession',
   'src/restore/upload.ts deleteFiles': 'deleteFiles',
+  'src/restore/upload.ts deletedNow': 'deletedNow',
   'src/restore/replace.ts dropTemporary': 'dropTemporary',
   'src/restore/replace.ts putBack': 'putBack',
   'src/restore/replace.ts renameAside': 'renameAside',
@@ -54,6 +55,8 @@ const PROOFS: Record<string, string> = {
   'src/userfile.ts deleteOnFreshSession deleteStoredFile': 'wrapper: the file passed in (see its callers)',
   'src/restore/upload.ts deleteFiles sql.deleteUserfilePayloadOfIds': 'wrapper: the file ids passed in (see its callers)',
   'src/restore/upload.ts deleteFiles sql.deleteUserfilesOfIds': 'wrapper: the file ids passed in (see its callers)',
+  'src/restore/upload.ts deletedNow deleteFiles': 'wrapper: the file ids passed in (see its callers)',
+  'src/restore/upload.ts uploadBackup deletedNow': 'as below, on this session right after the upload failed',
   'src/restore/upload.ts uploadBackup deleteFiles':
     'only the files this run wrote (ids writeStoredFile returned as written), when the upload or the restore after it failed; files that were there before are never in the list',
   'src/restore/replace.ts dropTemporary sql.dropDatabaseIfExists': 'wrapper: the temporary database (see ownTemporary)',

@@ -78,6 +78,14 @@ async function deleteFiles(session: Session, location: UserfileLocation, fileIds
   await session.query(sql.deleteUserfilesOfIds(location.tables.files), [fileIds], `deleting ${fileIds.length} uploaded files`)
 }
 
+/** deleteFiles as a best effort: whether it worked. */
+function deletedNow(session: Session, location: UserfileLocation, fileIds: string[]): Promise<boolean> {
+  return deleteFiles(session, location, fileIds).then(
+    () => true,
+    () => false
+  )
+}
+
 /** Uploads a checked local backup folder as backup `backupPath` of the collection at `location`. */
 export async function uploadBackup(
   session: Session,
@@ -128,11 +136,7 @@ export async function uploadBackup(
     }
   } catch (error) {
     // Best effort on this session; if it is gone, the registered undo tries again on a fresh one.
-    const deleted = await deleteFiles(session, location, written).then(
-      () => true,
-      () => false
-    )
-    if (deleted) release?.()
+    if (await deletedNow(session, location, written)) release?.()
     throw error
   }
   log(
