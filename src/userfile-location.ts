@@ -57,11 +57,7 @@ function parseNameParts(prefix: string): string[] {
   return parts
 }
 
-/**
- * The tables behind a userfile URI. An empty host means the session user's default space,
- * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
- * Throws when the URI is not userfile or its host is not a table name.
- */
+/** A userfile URI's table prefix, as name parts (an empty host: the session user's default), and its path. */
 function parseUserfileUri(collection: string, sessionUser: string): { parts: string[]; path: string } {
   const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection)
   if (!match) throw new Error('not a userfile:// URI without query or fragment')
@@ -77,6 +73,11 @@ function parseUserfileUri(collection: string, sessionUser: string): { parts: str
   return { parts, path }
 }
 
+/**
+ * The tables behind a userfile URI. An empty host means the session user's default space,
+ * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ * Throws when the URI is not userfile or its host is not a table name.
+ */
 export function userfileLocation(collection: string, sessionUser: string): UserfileLocation {
   const { parts, path } = parseUserfileUri(collection, sessionUser)
   const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')

@@ -123,13 +123,8 @@ function existingDatabaseError(error: unknown): unknown {
 /** A RESTORE into the temporary name was refused because it exists: someone else's database, left alone. */
 function temporaryTakenError(error: unknown, replacement: Replacement): unknown {
   if (databaseRestoreRefused(error) !== replacement.temporary) return error
-  return new ActionError(
-    `The temporary database name ${replacement.temporary} is taken; it is not this step's, so it is left alone.`,
-    'Run the step again.',
-    {
-      cause: error
-    }
-  )
+  const message = `The temporary database name ${replacement.temporary} is taken; it is not this step's, so it is left alone.`
+  return new ActionError(message, 'Run the step again.', { cause: error })
 }
 
 async function startRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<JobId> {
