@@ -9,7 +9,7 @@
  */
 import type { StepCleanup } from './cleanup.js'
 import { QueryError, type Session } from './connection.js'
-import { CancelledError } from './errors.js'
+import { CancelledError, databaseErrorFields } from './errors.js'
 import { detachedJobId, type JobContext, type JobId, type JobRow } from './job.js'
 import { carriesStringLiteral } from './job-description.js'
 import type { BackupAddress } from './show-backup.js'
@@ -79,6 +79,23 @@ export interface RestoreRequest {
   doing: string
   /** A name only this step uses in the statement (verify-restore's scratch database), if any. */
   ownName?: string
+}
+
+/**
+ * The database RESTORE refused because it exists, or undefined for any other error. RESTORE's
+ * planning (allocateDescriptorRewrites in pkg/backup/restore_planning.go, earlier
+ * pkg/ccl/backupccl) uses a plain errors.Errorf, so the code is XXUUU on every version; 42P04 is
+ * CREATE DATABASE's. The name is Go's %q of it.
+ */
+export function databaseRestoreRefused(error: unknown): string | undefined {
+  if (!(error instanceof QueryError) || error.code !== 'XXUUU') return undefined
+  const quoted = /^database ("(?:[^"\\]|\\.)*") already exists$/.exec(databaseErrorFields(error.cause).message)?.[1]
+  if (quoted === undefined) return undefined
+  try {
+    return JSON.parse(quoted) as string
+  } catch {
+    return quoted.slice(1, -1)
+  }
 }
 
 /** RESTORE … WITH detached, logged with its credentials redacted, started as above: the restore companion's and verify-restore's. */

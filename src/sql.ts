@@ -237,6 +237,16 @@ export function deleteUserfilesLike(filesTable: string): string {
   return `DELETE FROM ${filesTable} WHERE filename LIKE $1`
 }
 
+/** The chunks of the files whose ids are in the UUID array $1: what one run wrote, and nothing else. */
+export function deleteUserfilePayloadOfIds(payloadTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id = ANY($1::UUID[])`
+}
+
+/** The file rows whose ids are in the UUID array $1 (after their chunks). */
+export function deleteUserfilesOfIds(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE file_id = ANY($1::UUID[])`
+}
+
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }
@@ -269,16 +279,20 @@ export function dropDatabaseIfExists(name: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
 }
 
+/**
+ * One statement, one implicit transaction. Refused (2BP01) while a view or function depends on one
+ * of the database's tables, and (42P04) when the new name is taken (pkg/sql/rename_database.go).
+ */
+export function renameDatabase(name: string, newName: string): string {
+  return `ALTER DATABASE ${quoteIdent(name)} RENAME TO ${quoteIdent(newName)}`
+}
+
 /** Only to explain an error: from v22.2 SHOW DATABASES hides databases the user has no CONNECT on. */
 export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
 
 /** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
 export function tableExists(database: string, schema: string): string {
   return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`
-}
-
-export function dropTableIfExists(table: TableName): string {
-  return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
 }
 
 export function createDatabase(name: string): string {

@@ -304,6 +304,15 @@ describe('userfile reads', () => {
   })
 })
 
+describe('drop-existing and upload clean-up statements', () => {
+  it('rename a database with both names quoted, and delete files by a UUID array', () => {
+    expect(sql.renameDatabase('bank', 'bank_replaced_0a1b2c3d')).toBe('ALTER DATABASE bank RENAME TO bank_replaced_0a1b2c3d')
+    expect(sql.renameDatabase('My DB', 'user')).toBe('ALTER DATABASE "My DB" RENAME TO "user"')
+    expect(sql.deleteUserfilePayloadOfIds('t_upload_payload')).toBe('DELETE FROM t_upload_payload WHERE file_id = ANY($1::UUID[])')
+    expect(sql.deleteUserfilesOfIds('t_upload_files')).toBe('DELETE FROM t_upload_files WHERE file_id = ANY($1::UUID[])')
+  })
+})
+
 describe('verify-restore statements', () => {
   it('quote the scratch database and every part of a counted table', () => {
     expect(sql.createDatabase('bank_verify_123')).toBe('CREATE DATABASE bank_verify_123')
@@ -399,6 +408,13 @@ describe('BACKUP with hostile inputs is one statement that reads back as its inp
       expect(named(expectOneStatement(sql.createDatabase(value)))).toEqual([value])
       const asOf = expectOneStatement(sql.countRowsAsOf(value, value, value, value))
       expect(literals(asOf)).toEqual([value])
+      const aside = `${value}_replaced_1`
+      const renamed = expectOneStatement(sql.renameDatabase(value, aside))
+      expect(
+        renamed
+          .filter(t => t.kind === 'identifier' || (t.kind === 'word' && (t.value === value || t.value === aside)))
+          .map(t => ('value' in t ? t.value : ''))
+      ).toEqual([value, aside])
     }
   })
 

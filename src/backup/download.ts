@@ -50,9 +50,21 @@ async function listFiles(session: Session, location: UserfileLocation, backupPat
 
 /**
  * Two stored names that land on one local path (a main-folder `incrementals/x` and a layer's `x`),
- * or a file where another needs a folder, are refused: one would silently replace the other.
+ * or a file where another needs a folder, are refused: one would silently replace the other. So
+ * are two names sharing a file_id (CockroachDB's table keeps it UNIQUE): chunks are read by id, so
+ * one file would get both files' chunks and the other none.
  */
 function refuseCollisions(files: PlannedFile[]): void {
+  const byId = new Map<string, PlannedFile>()
+  for (const file of files) {
+    const twin = byId.get(file.stored.file_id)
+    if (twin !== undefined) {
+      throw new ActionError(
+        `${twin.stored.filename} and ${file.stored.filename} share the file_id ${file.stored.file_id}; their bytes cannot be told apart, so neither is downloaded.`
+      )
+    }
+    byId.set(file.stored.file_id, file)
+  }
   const byRelative = new Map<string, PlannedFile>()
   for (const file of files) {
     const clash = byRelative.get(file.relative)

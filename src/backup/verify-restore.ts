@@ -9,7 +9,7 @@ import { QueryError, type Session } from '../connection.js'
 import type { ExplicitAsOf } from '../as-of-system-time.js'
 import { abortReason, ActionError, CancelledError } from '../errors.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { startRestoreJob } from '../detached-job.js'
+import { databaseRestoreRefused, startRestoreJob } from '../detached-job.js'
 import { judge, referenceTime, sourceCount, type ReferenceTime } from './row-reference.js'
 import { DropDeadline, dropScratch } from './scratch-drop.js'
 import { VerificationError, type TableCheck, type Verification } from './verification.js'
@@ -75,9 +75,9 @@ export function describeMismatches(tables: TableCheck[]): string[] {
  * CREATE DATABASE refuses an existing name with 42P04; RESTORE's planning with a plain
  * `errors.Errorf("database %q already exists")`, so XXUUU (pkg/backup/restore_planning.go).
  */
+/** CREATE DATABASE refuses an existing database with 42P04, RESTORE … new_db_name with XXUUU. */
 function isExistingDatabase(error: unknown): boolean {
-  if (!(error instanceof QueryError)) return false
-  return error.code === '42P04' || (error.code === 'XXUUU' && /database ".*" already exists/.test(error.message))
+  return (error instanceof QueryError && error.code === '42P04') || databaseRestoreRefused(error) !== undefined
 }
 
 async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promise<T> {
@@ -101,7 +101,7 @@ async function restoreOne(
   owned: string[]
 ): Promise<JobId> {
   // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
-  // and RESTORE … new_db_name both refuse an existing database, which is never dropped.
+  // (42P04) and RESTORE … new_db_name (XXUUU) both refuse an existing database, which is never dropped.
   if (restore.target.kind === 'tables') {
     await refuseExisting(
       restore.scratch,

@@ -194,6 +194,39 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(errorsOf(run.stdout).join('\n')).toContain(`cancel it: CANCEL JOB ${restoreJob?.id}`)
   })
 
+  it('during a drop-existing restore: the job is cancelled, its temporary database dropped, the existing database untouched', async () => {
+    const emu = await bank()
+    const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(backup.exitCode).toBe(0)
+    emu.setJobDuration(60_000)
+    let temporary = ''
+    const run = await cancelWhen(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'drop-existing': 'true',
+        'connection-string': emu.connectionString()
+      },
+      out => {
+        temporary = /Restore job \d+ started \(into (bank_restoring_[0-9a-f]{8})/.exec(out)?.[1] ?? ''
+        return temporary !== ''
+      },
+      {
+        script: join(ROOT, 'dist/restore/index.js'),
+        actionYml: join(ROOT, 'restore/action.yml'),
+        // CockroachDB's job has created the (offline) database it restores into.
+        prepare: () => emu.createDatabase(temporary, { accounts: { rows: 10, bytes: 640 } })
+      }
+    )
+    expectCancelled(run)
+    const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
+    expect(cancels(emu)).toEqual([`CANCEL JOB ${restoreJob?.id}`])
+    expect(errorsOf(run.stdout).join('\n')).toContain(`Dropped the temporary database ${temporary} of the unfinished restore.`)
+    expect([...emu.cluster.databases.keys()].sort()).toEqual(['bank', 'defaultdb', 'postgres', 'system'])
+    expect(emu.cluster.databases.get('bank')?.schemas.get('public')?.get('accounts')?.rows).toBe(1000)
+    expect(emu.statements.some(s => s.sql.startsWith('ALTER DATABASE'))).toBe(false)
+  })
+
   it('while a job-status query hangs: CANCEL JOB goes out on a fresh connection at once', async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     const run = await cancelWhen(

@@ -40,6 +40,8 @@ export interface DatabaseModel {
   schemas: Map<string, Map<string, TableModel>>
   /** When CREATE DATABASE committed; absent: before any time a test asks about. */
   createdAtMs?: number
+  /** A view (or other relation) that depends on one of this database's tables: ALTER DATABASE … RENAME refuses it. */
+  dependency?: { dependent: string; on: string }
 }
 
 /** The database as a read AS OF SYSTEM TIME `ms` sees it: undefined before it was created. */

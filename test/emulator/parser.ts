@@ -42,6 +42,13 @@ class Parser extends BackupGrammar {
       this.expectWord('database')
       return { kind: 'create-database', name: this.name() }
     }
+    if (this.acceptWord('alter')) {
+      this.expectWord('database')
+      const name = this.name()
+      this.expectWord('rename')
+      this.expectWord('to')
+      return { kind: 'rename-database', name, newName: this.name() }
+    }
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }

@@ -41,7 +41,7 @@ describe('userfile writes and RESTORE', () => {
     expect((await client.query(`DELETE FROM ${PAYLOAD} WHERE file_id = $1`, [id])).rowCount).toBe(1)
   })
 
-  it('restores a backup under a new name, and refuses an existing database with 42P04', async () => {
+  it('restores a backup under a new name, and refuses an existing database with XXUUU (42P04 is the code of CREATE DATABASE)', async () => {
     const emu = await emulator()
     emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
     const client = await connect(emu)
@@ -51,7 +51,12 @@ describe('userfile writes and RESTORE', () => {
     await pollJob(client, rows[0]!.job_id)
     const [path] = await paths(client)
     const exists = await failure(client.query(`RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached`))
-    expect([exists.code, exists.message]).toEqual(['42P04', 'database "bank" already exists'])
+    expect([exists.code, exists.message]).toEqual(['XXUUU', 'database "bank" already exists'])
+    const taken = await failure(
+      client.query(`RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'defaultdb'`)
+    )
+    expect([taken.code, taken.message]).toEqual(['XXUUU', 'database "defaultdb" already exists'])
+    expect((await failure(client.query('CREATE DATABASE bank'))).code).toBe('42P04')
     const restore = await client.query<{ job_id: string }>(
       `RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'bank2'`
     )
@@ -126,5 +131,37 @@ describe('userfile writes and RESTORE', () => {
     const old = await failure(count(now - 5 * 3600_000))
     expect(old.code).toBe('XXUUU')
     expect(old.message).toMatch(/^batch timestamp \d+\.\d{9},0 must be after replica GC threshold \d+\.\d{9},0$/)
+  })
+
+  it('renames a database as ALTER DATABASE … RENAME TO does, with its errors', async () => {
+    const emu = await emulator()
+    emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
+    emu.createDatabase('other', {})
+    const client = await connect(emu)
+    await client.query('ALTER DATABASE bank RENAME TO bank_old')
+    expect(emu.cluster.databases.has('bank')).toBe(false)
+    expect(emu.cluster.databases.get('bank_old')?.schemas.get('public')?.get('accounts')?.rows).toBe(12)
+    const missing = await failure(client.query('ALTER DATABASE bank RENAME TO bank2'))
+    expect([missing.code, missing.message]).toEqual(['3D000', 'database "bank" does not exist'])
+    const taken = await failure(client.query('ALTER DATABASE bank_old RENAME TO other'))
+    expect([taken.code, taken.message]).toEqual(['42P04', 'the new database name "other" already exists'])
+    emu.cluster.databases.get('other')!.dependency = { dependent: 'other.public.v', on: 'other.public.t' }
+    const viewed = await failure(client.query('ALTER DATABASE other RENAME TO other2'))
+    expect([viewed.code, viewed.message, viewed.hint]).toEqual([
+      '2BP01',
+      'cannot rename database because relation "other.public.v" depends on relation "other.public.t"',
+      'consider dropping "other.public.v" first'
+    ])
+    await client.query('ALTER DATABASE bank_old RENAME TO bank')
+    expect(emu.cluster.databases.get('bank')?.name).toBe('bank')
+  })
+
+  it('DROP DATABASE … CASCADE takes the userfile tables kept in it', async () => {
+    const emu = await emulator()
+    const client = await connect(emu)
+    await client.query(`SHOW BACKUPS IN '${COLLECTION}'`)
+    expect(emu.cluster.userfiles.has('defaultdb.public.userfiles_root')).toBe(true)
+    await client.query('DROP DATABASE defaultdb CASCADE')
+    expect(emu.cluster.userfiles.has('defaultdb.public.userfiles_root')).toBe(false)
   })
 })

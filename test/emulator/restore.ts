@@ -108,7 +108,8 @@ export function planRestore(
     for (const name of targets.names) {
       if (!tables.some(t => t.database === name)) throw new CrdbError(`database "${name}" not found in the backup`, 'XXUUU') // approximate
       const target = newDbName ?? name
-      if (cluster.databases.has(target)) throw new CrdbError(`database "${target}" already exists`, '42P04')
+      // restore_planning.go allocateDescriptorRewrites: a plain errors.Errorf, so XXUUU, on every version.
+      if (cluster.databases.has(target)) throw new CrdbError(`database "${target}" already exists`)
       for (const table of tables.filter(t => t.database === name)) add(target, table)
       if (!databases.has(target)) databases.set(target, {})
     }
@@ -150,7 +151,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
       bytes += size.bytes
     }
     if (plan.createsDatabases) {
-      if (cluster.databases.has(name)) throw new CrdbError(`database "${name}" already exists`, '42P04')
+      if (cluster.databases.has(name)) throw new CrdbError(`database "${name}" already exists`)
       addDatabase(cluster, name, tables, nowMs)
       continue
     }

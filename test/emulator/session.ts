@@ -4,7 +4,7 @@
  */
 import { clusterLogicalTimestamp } from './asof.js'
 import { backupResultColumns, runBackup, runRestore } from './backup-restore-sql.js'
-import { createDatabase, dropDatabase, dropTable, selectDatabases, selectTables } from './catalog-sql.js'
+import { createDatabase, dropDatabase, dropTable, renameDatabase, selectDatabases, selectTables } from './catalog-sql.js'
 import type { Cluster } from './cluster.js'
 import {
   CrdbError,
@@ -280,6 +280,7 @@ export class CockroachHandler implements WireHandler {
       case 'delete-userfile':
       case 'update-userfile':
       case 'drop-database':
+      case 'rename-database':
       case 'drop-table':
       case 'create-database':
       case 'set':
@@ -361,6 +362,8 @@ export class CockroachHandler implements WireHandler {
         return dropDatabase(cluster, statement)
       case 'create-database':
         return createDatabase(cluster, statement)
+      case 'rename-database':
+        return renameDatabase(cluster, statement)
       case 'drop-table':
         return dropTable(cluster, statement)
       case 'transaction':

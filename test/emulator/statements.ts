@@ -114,6 +114,7 @@ export type WriteStatement =
   | { kind: 'select-databases'; name: Value | undefined }
   | { kind: 'select-tables'; columns: string[]; from: string[]; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
+  | { kind: 'rename-database'; name: string; newName: string }
   | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
   /** `SET [SESSION] name = value` / `SET name TO value`: a session variable. */
