@@ -35,7 +35,8 @@ const WRAPPERS: Record<string, string> = {
   'src/restore/replace.ts dropTemporary': 'dropTemporary',
   'src/restore/replace.ts putBack': 'putBack',
   'src/restore/replace.ts renameAside': 'renameAside',
-  'src/backup/verify-restore.ts dropScratch': 'dropScratch',
+  'src/backup/scratch-drop.ts dropOnce': 'dropOnce',
+  'src/backup/scratch-drop.ts dropScratch': 'dropScratch',
   'src/backup/retention.ts deleteBackup': 'deleteBackup',
   'src/job.ts cancelJob': 'cancelJob'
 }
@@ -43,7 +44,8 @@ const WRAPPERS: Record<string, string> = {
 /** `file function callee` → the proof the call site holds before the statement runs. */
 const PROOFS: Record<string, string> = {
   'src/detached-job.ts cancelUnansweredJob sql.cancelJob':
-    'the one RESTORE/BACKUP job of this session user created since just before this step’s unanswered statement, whose description starts as that statement does; with two candidates nothing is cancelled',
+    'the one unfinished RESTORE/BACKUP job of this session user, created since just before this step’s unanswered statement, whose whole description (SHOW JOB) carries as a string literal what only this step wrote (its own AS OF SYSTEM TIME decimal, or its scratch database name); with none or several, nothing is cancelled',
+  'src/detached-job.ts nothingCancelled sql.cancelJob (printed)': 'printed for a person, never run',
   'src/job.ts cancelJob sql.cancelJob': 'wrapper: the job id this step started and follows (see its callers)',
   'src/job.ts runJobToEnd cancelJob':
     'job this step started itself (its id came back from its own statement) and stopped following before its end: at the timeout, on a workflow cancel, or when its status could no longer be read',
@@ -75,10 +77,11 @@ const PROOFS: Record<string, string> = {
   'src/restore/replace.ts swapIn sql.dropDatabaseIfExists':
     'named by the user with drop-existing, after the new copy is restored and in place: the old copy, under the aside name this step gave it',
   'src/restore/replace.ts swapIn sql.dropDatabaseIfExists (printed)': 'printed for a person, never run',
-  'src/backup/verify-restore.ts dropScratch sql.dropDatabaseIfExists': 'wrapper: a scratch database (see its callers)',
-  'src/backup/verify-restore.ts dropScratch sql.dropDatabaseIfExists (printed)': 'printed for a person, never run',
+  'src/backup/scratch-drop.ts dropOnce sql.dropDatabaseIfExists': 'wrapper: a scratch database (see its callers)',
+  'src/backup/scratch-drop.ts dropScratch dropOnce': 'wrapper: a scratch database (see its callers)',
+  'src/backup/scratch-drop.ts dropScratch sql.dropDatabaseIfExists (printed)': 'printed for a person, never run',
   'src/backup/verify-restore.ts refuseExisting sql.dropDatabaseIfExists (printed)': 'printed for a person, never run',
-  'src/backup/verify-restore.ts verifyRestore dropScratch':
+  'src/backup/verify-restore.ts verifyAndDrop dropScratch':
     'scratch database created by this step: CREATE DATABASE or RESTORE … new_db_name answered without refusing (both refuse an existing database)',
   'src/backup/retention.ts deleteBackup sql.deleteUserfilePayloadLike':
     'wrapper: one full backup folder SHOW BACKUPS listed and keep-backups chose (see its callers); every listed name checked to be under the prefix first',
@@ -89,7 +92,8 @@ const PROOFS: Record<string, string> = {
 
 /** Statement text in src/ outside src/sql.ts: only messages that show a person what to run. */
 const PRINTED_LITERALS: Record<string, string> = {
-  'src/job.ts: `Cancelling job ${jobId} failed too (${d': 'printed for a person after the cancel itself failed, never run'
+  'src/job.ts: `Cancelling job ${jobId} failed too (${d': 'printed for a person after the cancel itself failed, never run',
+  "src/backup/scratch-drop.ts: 'DROP DATABASE had not answered when the": 'an error message about a DROP that timed out, never run'
 }
 
 function sourceFiles(dir: string): string[] {
