@@ -31,15 +31,15 @@ function expectSucceeded(run: ActionRun): void {
 }
 
 describe('sessions pinned to UTC and serializable, whatever the role defaults or the URL options say', () => {
-  it('backs up on v23.2 with a role default time zone of +05:00', async () => {
+  it('backs up on v23.2 with a role default time zone ahead of UTC (Asia/Kolkata)', async () => {
     const emu = await bank('v23.2')
-    emu.setRoleDefault('timezone', '+05:00')
+    emu.setRoleDefault('timezone', 'Asia/Kolkata')
     expectSucceeded(await backup(emu.connectionString()))
   })
 
-  it('backs up on v23.2 with options=-c TimeZone=+05:00 in the connection string', async () => {
+  it('backs up on v23.2 with options=-c TimeZone=-05:00 (POSIX: five hours ahead of UTC) in the connection string', async () => {
     const emu = await bank('v23.2')
-    expectSucceeded(await backup(`${emu.connectionString()}&options=${encodeURIComponent('-c TimeZone=+05:00')}`))
+    expectSucceeded(await backup(`${emu.connectionString()}&options=${encodeURIComponent('-c TimeZone=-05:00')}`))
   })
 
   it.each(['v23.2', 'v26.2'] as const)('backs up on %s with a role default isolation of read committed', async profile => {
@@ -54,11 +54,11 @@ describe('sessions pinned to UTC and serializable, whatever the role defaults or
     expectSucceeded(await backup(`${emu.connectionString()}&options=${options}`))
   })
 
-  it('restores on v23.2 with a role default time zone of +05:00 (the restore companion and its detached RESTORE)', async () => {
+  it('restores on v23.2 with a role default time zone ahead of UTC (the restore companion and its detached RESTORE)', async () => {
     const emu = await bank('v23.2')
     const made = await backup(emu.connectionString())
     expectSucceeded(made)
-    emu.setRoleDefault('timezone', '+05:00')
+    emu.setRoleDefault('timezone', '+5')
     const restored = await runBundledAction({
       inputs: {
         database: 'bank',

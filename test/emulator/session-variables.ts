@@ -33,13 +33,19 @@ export function refuseClusterTimestamp(isolation: string | undefined): void {
 }
 
 /**
- * Minutes east of UTC of a session time zone at `at`. SET TIME ZONE reads a string offset the ISO
- * 8601 way, east positive (`timeutil.TimeZoneStringToLocationISO8601Standard` in pkg/sql/set_var.go):
- * `+05:00` is five hours ahead of UTC. Zone names go through Intl; anything unknown counts as UTC.
+ * Minutes east of UTC of a session time zone at `at`, read as SET TIME ZONE reads a string
+ * (`timeutil.TimeZoneStringToLocation` with the ISO 8601 standard, pkg/sql/vars.go): a bare number
+ * of hours counts east (`+5` is five hours ahead of UTC), but an offset with a colon or a UTC/GMT
+ * prefix is POSIX, west positive (`+05:00` and `UTC+5` are five hours behind UTC;
+ * `timeZoneOffsetStringConversion`, facts §5b). Zone names go through Intl; anything unknown counts as UTC.
  */
 export function utcOffsetMinutes(zone: string, at: Date): number {
-  const offset = /^(?:utc|gmt)?([+-])(\d{1,2})(?::?(\d{2}))?$/i.exec(zone.trim())
-  if (offset) return (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3] ?? 0))
+  const offset = /^(utc|gmt)?([+-])?(\d{1,2})(?::(\d{2}))?$/i.exec(zone.trim())
+  if (offset) {
+    const [, prefix, sign, hours = '0', minutes] = offset
+    const east = (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes ?? 0))
+    return prefix !== undefined || minutes !== undefined ? -east : east
+  }
   try {
     const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
       .formatToParts(at)

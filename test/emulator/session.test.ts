@@ -1,5 +1,6 @@
 /** The emulator's session variables, version profiles and clock (AS OF SYSTEM TIME), through the real `pg` driver. */
 import pg from 'pg'
+import { utcOffsetMinutes } from './session-variables.js'
 import { describe, expect, it } from 'vitest'
 import { type ProfileName, PROFILE_NAMES, PROFILES, statementsReceivedByAllEmulators } from './index.js'
 import { encodeDescendingTime } from './backup-layout.js'
@@ -229,21 +230,34 @@ describe('time zone and isolation: role defaults and the connection options reac
 
   it('v23.2: a detached BACKUP from a session ahead of UTC stays running (cockroach #123207); v24.3 runs it; SET TIME ZONE fixes it', async () => {
     const old = await emulator({ profile: 'v23.2' })
-    old.setRoleDefault('timezone', '+05:00')
+    old.setRoleDefault('timezone', 'Asia/Kolkata')
     expect(await statusAfterAWhile(await connect(old))).toBe('running')
     const pinned = await connect(old)
     await pinned.query("SET TIME ZONE 'UTC'")
     expect(await statusAfterAWhile(pinned)).toBe('succeeded')
     const fixed = await emulator({ profile: 'v24.3' })
-    fixed.setRoleDefault('timezone', '+05:00')
+    fixed.setRoleDefault('timezone', 'Asia/Kolkata')
     expect(await statusAfterAWhile(await connect(fixed))).toBe('succeeded')
   })
 
-  it('takes the zone from the connection options too, east of UTC positive (ISO 8601), and zone names by their offset', async () => {
+  it('takes the zone from the connection options too: a bare hour count east of UTC, an offset with a colon or a UTC prefix west (POSIX), names by their offset', async () => {
     const emu = await emulator({ profile: 'v23.2' })
-    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=+05:00' }))).toBe('running')
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=+5' }))).toBe('running')
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=-05:00' }))).toBe('running')
     expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=Asia/Kolkata' }))).toBe('running')
-    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=-05:00' }))).toBe('succeeded')
+    expect(await statusAfterAWhile(await connect(emu, { options: '-c TimeZone=+05:00' }))).toBe('succeeded')
+  })
+
+  it('reads offsets as CockroachDB does: a bare number east, a colon or a UTC/GMT prefix west, named zones by Intl', () => {
+    const at = new Date('2026-12-05T12:00:00Z')
+    expect([utcOffsetMinutes('+5', at), utcOffsetMinutes('5', at), utcOffsetMinutes('-3', at)]).toEqual([300, 300, -180])
+    expect([
+      utcOffsetMinutes('+05:00', at),
+      utcOffsetMinutes('-05:30', at),
+      utcOffsetMinutes('UTC+5', at),
+      utcOffsetMinutes('gmt-2', at)
+    ]).toEqual([-300, 330, -300, 120])
+    expect([utcOffsetMinutes('Asia/Kolkata', at), utcOffsetMinutes('UTC', at), utcOffsetMinutes('Nowhere/Else', at)]).toEqual([330, 0, 0])
   })
 
   it('refuses cluster_logical_timestamp() under READ COMMITTED or REPEATABLE READ from v23.2 (0A000), not before', async () => {
