@@ -81,6 +81,7 @@ const SERVICE_COMMAND_FILES = new Set([
   '.github/workflows/e2e-service-container.yml',
   'examples/container-job.yml',
   'examples/quick-start.yml',
+  'examples/rollback.yml',
   'examples/round-trip.yml'
 ])
 const SERVICE_COMMAND_REJECTED = /^unexpected key "command" for "services" section\./
@@ -689,6 +690,15 @@ describe("the README's examples", () => {
 
   it('show every file in examples/', () => {
     expect(copies.map(copy => copy.path).sort()).toEqual([...exampleFiles].sort())
+  })
+
+  it('and restore/README.md shows only copies of files in examples/ too', () => {
+    const page = readFileSync(join(root, 'restore/README.md'), 'utf8')
+    const pageCopies = [...page.matchAll(MARKER)].map(m => ({ path: m[1]!, text: m[2]! }))
+    expect(pageCopies.length).toBeGreaterThan(0)
+    expect(pageCopies).toHaveLength([...page.matchAll(/```yaml\n/g)].length)
+    for (const copy of pageCopies)
+      expect(copy.text, `restore/README.md's copy of ${copy.path}: run npm run docs`).toBe(readWorkflow(copy.path))
   })
 
   it('would notice an edited copy', () => {

@@ -76,11 +76,19 @@ function evaluate(text: string, context: Context): string {
   })
 }
 
-const examples = ['quick-start.yml', 'nightly.yml', 'round-trip.yml', 'docker-run.yml', 'container-job.yml']
+const examples = ['quick-start.yml', 'nightly.yml', 'round-trip.yml', 'rollback.yml', 'docker-run.yml', 'container-job.yml']
 
 describe('the example workflows, run against the emulator', () => {
   it('cover every example but pre-deploy.yml, which needs a CockroachDB Cloud cluster and its certificates', () => {
-    const all = ['container-job.yml', 'docker-run.yml', 'nightly.yml', 'pre-deploy.yml', 'quick-start.yml', 'round-trip.yml']
+    const all = [
+      'container-job.yml',
+      'docker-run.yml',
+      'nightly.yml',
+      'pre-deploy.yml',
+      'quick-start.yml',
+      'rollback.yml',
+      'round-trip.yml'
+    ]
     expect([...examples, 'pre-deploy.yml'].sort()).toEqual(all)
   })
 
