@@ -56,7 +56,7 @@ export async function deleteBackup(session: Session, location: UserfileLocation,
   const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`
   await session.query('BEGIN', [], doing)
   try {
-    const index = await backupIndexDirectories(session, location, backupPath)
+    const index = await backupIndexDirectories(session, location, backupPath, { legacyRoot: true })
     const prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
     let files = 0
     for (const prefix of prefixes) {
