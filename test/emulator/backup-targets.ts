@@ -3,7 +3,7 @@
  * patterns, against the descriptors as of the backup's time, and printed for the job description.
  */
 import { databaseAsOf, tablesAsOf, type Cluster, type DatabaseModel } from './cluster.js'
-import { CrdbError } from './errors.js'
+import { CrdbError, SQLSTATE } from './errors.js'
 import type { BackupTargets, TablePattern } from './statements.js'
 
 export interface TableRef {
@@ -31,11 +31,11 @@ export function formatIdentifier(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`
 }
 
-function resolveFailure(cluster: Cluster, inner: string): CrdbError {
+function resolveFailure(cluster: Cluster, inner: string, code: string = SQLSTATE.uncategorized): CrdbError {
   const suffix = cluster.profile.resolveErrorMentionsRestoreTimestamp
     ? ', or invalid RESTORE timestamp: supplied backups do not cover requested time'
     : ''
-  return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`)
+  return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`, code)
 }
 
 /** Every table of the database that existed at `ms`. */
@@ -87,7 +87,7 @@ export function resolveTargets(cluster: Cluster, targets: BackupTargets, current
   } else if (targets.kind === 'databases') {
     tables = targets.names.flatMap(name => {
       const database = databaseAsOf(cluster, name, ms)
-      if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`)
+      if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`, cluster.profile.missingDatabaseCode)
       return allTables(database, ms)
     })
     text = `DATABASE ${targets.names.map(formatIdentifier).join(', ')}`

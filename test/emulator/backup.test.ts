@@ -119,6 +119,17 @@ describe('BACKUP and SHOW BACKUPS', () => {
     expect(table.message).toMatch(/^failed to resolve targets specified in the BACKUP stmt: table "bank\.public\.nope" does not exist/)
   })
 
+  it('v26.2 (PR #157790) drops the RESTORE-timestamp suffix and keeps the catalog code (3D000) for a database', async () => {
+    const client = await connect(await emulator({ profile: 'v26.2' }))
+    const db = await failure(client.query(`BACKUP DATABASE nope INTO '${COLLECTION}'`))
+    expect([db.code, db.message]).toEqual(['3D000', 'failed to resolve targets specified in the BACKUP stmt: database "nope" does not exist'])
+    const table = await failure(client.query(`BACKUP TABLE bank.public.nope INTO '${COLLECTION}'`))
+    expect([table.code, table.message]).toEqual([
+      'XXUUU',
+      'failed to resolve targets specified in the BACKUP stmt: table "bank.public.nope" does not exist'
+    ])
+  })
+
   it('backs up tables by every name form and fully qualifies them in the description', async () => {
     const emu = await emulator()
     const client = await connect(emu, { connectionString: emu.connectionString('root', undefined, 'bank') })

@@ -39,8 +39,19 @@ export interface VersionProfile {
   incrementalLayout: 'inside-full' | 'incrementals-dir' | 'incrementals-dir-with-start'
   /** Which LATEST files a backup writes (facts §12; the end of the root file is unconfirmed). */
   latestFiles: { root: boolean; metadataDir: boolean }
-  /** The target-resolution error ends with `, or invalid RESTORE timestamp: …` (v21.2-era and later). */
+  /**
+   * The target-resolution error ends with `, or invalid RESTORE timestamp: …` (backupresolver
+   * ResolveTargetsToDescriptors with BACKUP's endTime as asOf, v21.2-era to v26.1). PR #157790
+   * ("backupresolver: avoid fetching all descriptors", v26.2.0-alpha.1 release notes) resolves
+   * through the descriptor Collection and drops the suffix (reading Q27).
+   */
   resolveErrorMentionsRestoreTimestamp: boolean
+  /**
+   * A missing database's SQLSTATE: XXUUU from the plain `errors.Wrapf` up to v26.1; from PR #157790
+   * (v26.2) the Collection's own not-found error, 3D000 (inferred by the reading, Q27: the standard
+   * sqlerrors.NewUndefinedDatabaseError), kept under the `failed to resolve targets …` wrap.
+   */
+  missingDatabaseCode: 'XXUUU' | '3D000'
   /** `BACKUP-STATISTICS` is written (v21.x+). */
   writesStatistics: boolean
   /** Default GC TTL: 25 h before v23.1, 4 h on fresh v23.1+ clusters. */
@@ -134,6 +145,7 @@ const V21_1: VersionProfile = {
   incrementalLayout: 'inside-full',
   latestFiles: { root: true, metadataDir: false },
   resolveErrorMentionsRestoreTimestamp: false,
+  missingDatabaseCode: 'XXUUU',
   gcTtlSeconds: 25 * 3600,
   showBackupTimestampType: 'TIMESTAMP',
   showBackupHasRegions: false,
@@ -277,7 +289,10 @@ const V26_2: VersionProfile = {
   // PR #160137, #161328: use_backups_with_ids (preview, default off) (facts §1).
   hasUseBackupsWithIds: true,
   // v26.2 cluster-setting changes: backup.index.read.enabled now defaults to true (facts §23).
-  readsBackupIndex: true
+  readsBackupIndex: true,
+  // PR #157790 (v26.2.0-alpha.1 notes): backupresolver.ResolveTargets, no RESTORE-timestamp suffix (reading Q27).
+  resolveErrorMentionsRestoreTimestamp: false,
+  missingDatabaseCode: '3D000'
 }
 
 /**
