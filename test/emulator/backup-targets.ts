@@ -17,7 +17,12 @@ export interface ResolvedTargets {
   databases: string[]
   schemas: { database: string; name: string }[]
   tables: TableRef[]
-  /** The target list as the job description prints it (`DATABASE bank`, `TABLE bank.public.t`). */
+  /**
+   * The target list as the job description prints it: `DATABASE bank`, or the table patterns as
+   * written (`TABLE accounts`, not qualified): resolution does not rewrite backupStmt.Targets, and an
+   * UnresolvedName formats only its own parts (reading Q24; cockroach TestBackupRestoreSystemJobs
+   * expects `BACKUP TABLE bank TO …` after `SET DATABASE = data`).
+   */
   text: string
 }
 
@@ -66,13 +71,10 @@ function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: stri
   const tables = tablesAsOf(databaseAsOf(cluster, database, ms)?.schemas.get(schema), ms)
   if (pattern.star) {
     if (!tables) throw resolveFailure(cluster, 'target database or schema does not exist')
-    return {
-      tables: [...tables.keys()].map(name => ({ database, schema, name })),
-      text: `${formatIdentifier(database)}.${formatIdentifier(schema)}.*`
-    }
+    return { tables: [...tables.keys()].map(name => ({ database, schema, name })), text: written }
   }
   if (!tables?.has(last)) throw resolveFailure(cluster, `table "${written}" does not exist`)
-  return { tables: [{ database, schema, name: last }], text: [database, schema, last].map(formatIdentifier).join('.') }
+  return { tables: [{ database, schema, name: last }], text: written }
 }
 
 export function resolveTargets(cluster: Cluster, targets: BackupTargets, currentDb: string, ms: number): ResolvedTargets {

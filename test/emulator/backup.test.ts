@@ -58,7 +58,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       status: 'succeeded',
       fraction_completed: '1',
       error: '',
-      description: `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+      description: `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (detached)`
     })
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
   })
@@ -130,7 +130,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
     ])
   })
 
-  it('backs up tables by every name form and fully qualifies them in the description', async () => {
+  it('backs up tables by every name form and prints them in the description as written', async () => {
     const emu = await emulator()
     const client = await connect(emu, { connectionString: emu.connectionString('root', undefined, 'bank') })
     const { history } = await detachedBackup(
@@ -138,7 +138,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       `BACKUP TABLE accounts, public.transfers, "bank".public.* INTO '${COLLECTION}' WITH detached`
     )
     expect(history.at(-1)?.description).toMatch(
-      /^BACKUP TABLE bank\.public\.accounts, bank\.public\.transfers, bank\.public\.\* INTO '\/2024\//
+      /^BACKUP TABLE accounts, public\.transfers, bank\.public\.\* INTO '\/2024\//
     )
     const [path] = await paths(client)
     const { rows } = await client.query(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
@@ -159,7 +159,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       `BACKUP DATABASE "we""ird" INTO e'userfile://defaultdb.public.userfiles_root/bank\\x2dbackup' AS OF SYSTEM TIME '-10s' WITH detached, revision_history`
     )
     expect(quoted.history.at(-1)?.description).toBe(
-      `BACKUP DATABASE "we""ird" INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH revision_history = true, detached`
+      `BACKUP DATABASE "we""ird" INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (revision_history = true, detached)`
     )
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
     const old = await connect(await emulator({ profile: 'v21.2' }))
@@ -169,6 +169,11 @@ describe('BACKUP and SHOW BACKUPS', () => {
     expect(latest.history.at(-1)?.description).toBe(
       `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' WITH revision_history, detached`
     )
+    // v22.1 keeps LATEST and the bare `WITH` (the `WITH OPTIONS (…)` form is from PR #107723/#109598).
+    const v22_1 = await connect(await emulator({ profile: 'v22.1' }))
+    await v22_1.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    const bare = await detachedBackup(v22_1, `BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' WITH revision_history, detached`)
+    expect(bare.history.at(-1)?.description).toBe(`BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH revision_history, detached`)
   })
 
   it('accepts a cluster backup and marks it is_full_cluster', async () => {
@@ -189,7 +194,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
     const { history } = await detachedBackup(client, `BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' WITH detached`)
     expect(history.at(-1)).toMatchObject({
       status: 'succeeded',
-      description: `BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH detached`
+      description: `BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH OPTIONS (detached)`
     })
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
     const { rows, fields } = await client.query(`SHOW BACKUP FROM '${TEN_SECONDS_AGO_FOLDER.slice(1)}' IN '${COLLECTION}'`)
@@ -252,7 +257,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       status: 'failed',
       error:
         'No full backup exists in "/release-42" to append an incremental backup to. To take a full backup, remove the subdirectory from the backup command (i.e. run \'BACKUP ... INTO <collectionURI>\'). ',
-      description: `BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH detached`
+      description: `BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH OPTIONS (detached)`
     })
     const old = await connect(await emulator({ profile: 'v21.2' }))
     await old.query(`BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}'`)
@@ -324,10 +329,11 @@ describe('path formats across versions', () => {
       expect.arrayContaining([
         `${folder}/BACKUP_MANIFEST`,
         `${folder}/BACKUP_MANIFEST-CHECKSUM`,
-        `${folder}/BACKUP-STATISTICS`,
-        '/big-backup/LATEST'
+        `${folder}/BACKUP-STATISTICS`
       ])
     )
+    // From v22.1 only metadata/latest/LATEST-<hex> is written (WriteNewLatestFile, PRs #77284, #79553).
+    expect(names).not.toContain('/big-backup/LATEST')
     const read = (name: string): Buffer => {
       const row = tables?.files.find(f => f.filename === name)
       const chunks = tables?.payload.filter(p => p.fileId === row?.fileId).sort((a, b) => a.byteOffset - b.byteOffset) ?? []
@@ -393,7 +399,7 @@ describe('SHOW BACKUP', () => {
       client,
       `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached, encryption_passphrase = 'correct horse'`
     )
-    expect(history.at(-1)?.description).toContain("WITH encryption_passphrase = '*****', detached")
+    expect(history.at(-1)?.description).toContain("WITH OPTIONS (encryption_passphrase = '*****', detached)")
     const without = await failure(client.query(`SHOW BACKUP LATEST IN '${COLLECTION}'`))
     expect(without.message).toMatch(/^file appears encrypted -- try specifying one of "encryption_passphrase" or "kms"/)
     const wrong = await failure(

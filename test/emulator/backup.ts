@@ -168,7 +168,12 @@ export function describeBackup(cluster: Cluster, plan: BackupPlan): string {
   if (plan.detached) options.push('detached')
   const targets = plan.targets.text === '' ? '' : `${plan.targets.text} `
   const asOf = plan.asOfText === undefined ? '' : ` AS OF SYSTEM TIME ${plan.asOfText}`
-  const withOptions = options.length === 0 ? '' : ` WITH ${options.join(', ')}`
+  const withOptions =
+    options.length === 0
+      ? ''
+      : profile.descriptionOptionsInParentheses
+        ? ` WITH OPTIONS (${options.join(', ')})`
+        : ` WITH ${options.join(', ')}`
   return `BACKUP ${targets}INTO ${formatString(subdir)} IN ${formatString(sanitizeUri(plan.collection))}${asOf}${withOptions}`
 }
 

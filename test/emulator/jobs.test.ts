@@ -103,7 +103,7 @@ describe('jobs', () => {
   })
 
   it('v24.3+ SHOW JOBS truncates created to the second and abbreviates long descriptions (59 chars, " … ", the last 7); SHOW JOB keeps the whole description', async () => {
-    const description = `BACKUP DATABASE bank INTO '/2024/05/07-141022.34' IN '${COLLECTION}' WITH detached`
+    const description = `BACKUP DATABASE bank INTO '/2024/05/07-141022.34' IN '${COLLECTION}' WITH OPTIONS (detached)`
     for (const [profile, truncated] of [
       ['v23.2', false],
       ['v24.3', true],
@@ -119,7 +119,7 @@ describe('jobs', () => {
       )
       expect(listed.rows[0]?.created, profile).toBe(truncated ? '2024-05-07 14:10:22+00' : '2024-05-07 14:10:22.345+00')
       expect(shown.rows[0]?.created, profile).toBe(listed.rows[0]?.created)
-      expect(listed.rows[0]?.description, profile).toBe(truncated ? `${description.slice(0, 59)} … etached` : description)
+      expect(listed.rows[0]?.description, profile).toBe(truncated ? `${description.slice(0, 59)} … tached)` : description)
       expect(shown.rows[0]?.description, profile).toBe(description)
       // So `created >= <a time later in the same second>` misses the job once created is truncated.
       const since = await client.query("SELECT job_id FROM [SHOW JOBS] WHERE created >= '2024-05-07 14:10:22.300+00'::TIMESTAMPTZ")

@@ -35,9 +35,16 @@ export interface VersionProfile {
   descriptionKeepsLatest: boolean
   /** v22.2+ prints `revision_history = true`; v21.x prints the bare flag. */
   revisionHistoryIsExpression: boolean
+  /**
+   * The description wraps its options: `… WITH OPTIONS (revision_history = true, detached)` instead of
+   * `… WITH revision_history = true, detached` (tree.Backup.Format; PR #107723 on release-23.1 and
+   * its release-22.2 backport #109598, merged 2023-08-28; so v23.2+ and late v22.2/v23.1 patches —
+   * reading Q25; exact first patches not settled).
+   */
+  descriptionOptionsInParentheses: boolean
   /** Where incremental layers go (facts §13). */
   incrementalLayout: 'inside-full' | 'incrementals-dir' | 'incrementals-dir-with-start'
-  /** Which LATEST files a backup writes (facts §12; the end of the root file is unconfirmed). */
+  /** Which LATEST files a backup writes (facts §12): the root file up to v21.2, only `metadata/latest/` from v22.1. */
   latestFiles: { root: boolean; metadataDir: boolean }
   /**
    * The target-resolution error ends with `, or invalid RESTORE timestamp: …` (backupresolver
@@ -142,6 +149,7 @@ const V21_1: VersionProfile = {
   destinationResolvedInJob: false,
   descriptionKeepsLatest: false,
   revisionHistoryIsExpression: false,
+  descriptionOptionsInParentheses: false,
   incrementalLayout: 'inside-full',
   latestFiles: { root: true, metadataDir: false },
   resolveErrorMentionsRestoreTimestamp: false,
@@ -191,7 +199,9 @@ const V22_1: VersionProfile = {
   descriptionKeepsLatest: true,
   // Incrementals under /incrementals and LATEST under metadata/latest from v22.1 (facts §12, §13).
   incrementalLayout: 'incrementals-dir',
-  latestFiles: { root: true, metadataDir: true },
+  // WriteNewLatestFile on a finalized v22.1+ cluster writes only metadata/latest/LATEST-<hex> (the root
+  // file only in a mixed 21.2/22.1 cluster or on http storage): PRs #77284, #79553 (reading Q31).
+  latestFiles: { root: false, metadataDir: true },
   // PR #78427 (Mar 2022): SHOW BACKUP FROM '<subdir>' IN (facts §2).
   supportsShowBackupFrom: true,
   // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented copy).
@@ -205,6 +215,8 @@ const V22_2: VersionProfile = {
   versionString: build('v22.2.19', '2024/02/12 19:10:31', 'go1.19.13'),
   // tree.BackupOptions: revision_history became an expression (facts §3).
   revisionHistoryIsExpression: true,
+  // v22.2.19 (Feb 2024) is cut after the #109598 backport (2023-08-28): `WITH OPTIONS (…)` (reading Q25).
+  descriptionOptionsInParentheses: true,
   // PR #80491; docs v22.2 show-backup.md "New in v22.2" (facts §2).
   supportsCheckFiles: true,
   // pkg/sql/delegate/show_databases.go filters by CONNECT from v22.2 (facts §15).
@@ -249,7 +261,6 @@ const V25_2: VersionProfile = {
   backupResultColumns: 'job_id,status,fraction_completed,rows',
   // v25.2+ incremental folder names carry the start time (facts §13).
   incrementalLayout: 'incrementals-dir-with-start',
-  latestFiles: { root: false, metadataDir: true },
   missingFileText: 'without-path',
   // jobs.Status renamed State (pkg/jobs/update.go).
   jobStateWord: 'state'
