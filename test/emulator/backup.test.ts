@@ -122,7 +122,10 @@ describe('BACKUP and SHOW BACKUPS', () => {
   it('v26.2 (PR #157790) drops the RESTORE-timestamp suffix and keeps the catalog code (3D000) for a database', async () => {
     const client = await connect(await emulator({ profile: 'v26.2' }))
     const db = await failure(client.query(`BACKUP DATABASE nope INTO '${COLLECTION}'`))
-    expect([db.code, db.message]).toEqual(['3D000', 'failed to resolve targets specified in the BACKUP stmt: database "nope" does not exist'])
+    expect([db.code, db.message]).toEqual([
+      '3D000',
+      'failed to resolve targets specified in the BACKUP stmt: database "nope" does not exist'
+    ])
     const table = await failure(client.query(`BACKUP TABLE bank.public.nope INTO '${COLLECTION}'`))
     expect([table.code, table.message]).toEqual([
       'XXUUU',
@@ -137,9 +140,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       client,
       `BACKUP TABLE accounts, public.transfers, "bank".public.* INTO '${COLLECTION}' WITH detached`
     )
-    expect(history.at(-1)?.description).toMatch(
-      /^BACKUP TABLE accounts, public\.transfers, bank\.public\.\* INTO '\/2024\//
-    )
+    expect(history.at(-1)?.description).toMatch(/^BACKUP TABLE accounts, public\.transfers, bank\.public\.\* INTO '\/2024\//)
     const [path] = await paths(client)
     const { rows } = await client.query(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
     expect(rows.filter(r => r.object_type === 'table').map(r => [r.object_name, r.rows, r.size_bytes])).toEqual([
@@ -326,11 +327,7 @@ describe('path formats across versions', () => {
     const names = tables?.files.map(f => f.filename) ?? []
     const folder = `/big-backup${TEN_SECONDS_AGO_FOLDER}`
     expect(names).toEqual(
-      expect.arrayContaining([
-        `${folder}/BACKUP_MANIFEST`,
-        `${folder}/BACKUP_MANIFEST-CHECKSUM`,
-        `${folder}/BACKUP-STATISTICS`
-      ])
+      expect.arrayContaining([`${folder}/BACKUP_MANIFEST`, `${folder}/BACKUP_MANIFEST-CHECKSUM`, `${folder}/BACKUP-STATISTICS`])
     )
     // From v22.1 only metadata/latest/LATEST-<hex> is written (WriteNewLatestFile, PRs #77284, #79553).
     expect(names).not.toContain('/big-backup/LATEST')
@@ -368,9 +365,26 @@ describe('SHOW BACKUP', () => {
     expect(fields.find(f => f.name === 'end_time')?.dataTypeID).toBe(1114)
     expect(rows.find(r => r.object_name === 'accounts')?.end_time).toBe('2024-05-07 14:10:12.345')
     expect(rows.find(r => r.object_name === 'accounts')?.file_bytes).toBe('65536')
+    // v21.1: 9 columns, no backup_type (PR #63832, v21.2.0-beta.1).
+    const v21_1 = await connect(await emulator({ profile: 'v21.1' }))
+    await v21_1.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    expect((await v21_1.query(`SHOW BACKUP '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}'`)).fields.map(f => f.name)).toEqual([
+      'database_name',
+      'parent_schema_name',
+      'object_name',
+      'object_type',
+      'start_time',
+      'end_time',
+      'size_bytes',
+      'rows',
+      'is_full_cluster'
+    ])
     const old = await connect(await emulator({ profile: 'v21.2' }))
     await old.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
-    expect((await failure(old.query(`SHOW BACKUP LATEST IN '${COLLECTION}' WITH check_files`))).code).toBe('42601')
+    expect(await failure(old.query(`SHOW BACKUP LATEST IN '${COLLECTION}' WITH check_files`))).toMatchObject({
+      code: 'XXUUU',
+      message: 'invalid option "check_files"'
+    })
     expect((await failure(old.query(`SHOW BACKUP FROM LATEST IN '${COLLECTION}'`))).message).toBe('at or near "from": syntax error')
   })
 
@@ -380,7 +394,18 @@ describe('SHOW BACKUP', () => {
     await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
     const missing = await failure(client.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))
     expect(missing.message).toBe(
+      'could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA, BACKUP_MANIFEST, BACKUP: ' +
+        "file /bank-backup/2020/01/01-000000.00/BACKUP does not exist in the UserFileTableSystem: external_storage: file doesn't exist"
+    )
+    // Before the BACKUP_METADATA format the BACKUP_MANIFEST error stands alone; the newer userfile wording has no path.
+    const v22 = await connect(await emulator({ profile: 'v22.2' }))
+    expect((await failure(v22.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))).message).toBe(
       "file /bank-backup/2020/01/01-000000.00/BACKUP_MANIFEST does not exist in the UserFileTableSystem: external_storage: file doesn't exist"
+    )
+    const v25 = await connect(await emulator({ profile: 'v25.2' }))
+    expect((await failure(v25.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))).message).toBe(
+      'could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA, BACKUP_MANIFEST, BACKUP: ' +
+        'file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does not exist'
     )
     const tables = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')
     if (!tables) throw new Error('no userfile tables')

@@ -149,7 +149,7 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
   if (needsLicence(cluster)) throw licenceRequired('incremental')
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const layers = layerFolders(storage, fullFolder)
-  const previous = readManifest(storage, layers[layers.length - 1] ?? fullFolder, key)
+  const previous = readManifest(cluster, storage, layers[layers.length - 1] ?? fullFolder, key)
   return { kind: 'incremental', fullFolder, folder: incrementalFolder(cluster, fullFolder, previous.endTimeMs, plan.endTimeMs), previous }
 }
 

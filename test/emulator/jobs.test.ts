@@ -35,6 +35,34 @@ describe('jobs', () => {
     expect([unknown.code, unknown.message]).toEqual(['42703', 'column "nope" does not exist'])
   })
 
+  it('lists the columns each version shows in SHOW JOB and [SHOW JOBS] (pkg/sql/delegate/show_jobs.go)', async () => {
+    const base = ['job_id', 'job_type', 'description', 'statement', 'user_name', 'status', 'running_status', 'created', 'started']
+    const rest = ['finished', 'modified', 'fraction_completed', 'error', 'coordinator_id']
+    const without = (names: string[], drop: string[]): string[] => names.filter(n => !drop.includes(n))
+    for (const [profile, showJob, showJobs] of [
+      ['v21.2', [...base, ...rest, 'trace_id'], [...base, ...rest, 'trace_id']],
+      ['v24.3', [...base, ...rest, 'trace_id', 'execution_errors'], [...without(base, ['statement']), ...rest]],
+      [
+        'v25.3',
+        [...without(base, ['started']), ...rest, 'trace_id', 'execution_errors'],
+        [...without(base, ['statement', 'started']), ...rest]
+      ]
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      const { jobId } = await detachedBackup(client, `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+      expect(
+        (await client.query(`SHOW JOB ${jobId}`)).fields.map(f => f.name),
+        profile
+      ).toEqual(showJob)
+      expect(
+        (await client.query('SELECT * FROM [SHOW JOBS]')).fields.map(f => f.name),
+        profile
+      ).toEqual(showJobs)
+      const retries = await failure(client.query(`SELECT num_runs FROM [SHOW JOB ${jobId}]`))
+      expect(retries.code, profile).toBe('42703')
+    }
+  })
+
   it('fails the next job with the injected error, in the job and in a waiting statement', async () => {
     const emu = await emulator()
     const client = await connect(emu)

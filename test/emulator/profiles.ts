@@ -66,18 +66,43 @@ export interface VersionProfile {
 
   // SHOW BACKUP (facts §2)
   showBackupTimestampType: 'TIMESTAMP' | 'TIMESTAMPTZ'
+  /** The `backup_type` column (full/incremental) after `object_type`: v21.2+ (PR #63832, v21.2.0-beta.1 notes; reading Q12). */
+  showBackupHasBackupType: boolean
   showBackupHasRegions: boolean
   /** `WITH check_files` and its `file_bytes` column (v22.2+: PR #80491 landed after the 22.1 branch cut). */
   supportsCheckFiles: boolean
   /** `SHOW BACKUP FROM '<subdir>' IN …` (v22.1+, PR #78427). */
   supportsShowBackupFrom: boolean
-  /** How a missing file is reported by userfile storage (older and newest wording). */
+  /**
+   * How userfile storage reports a missing file: `file <path> does not exist in the UserFileTableSystem:
+   * external_storage: file doesn't exist` (BSL-era file_table_storage.go), or the path-less
+   * `file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does
+   * not exist` (cloud.WrapErrFileDoesNotExist, seen only in a v24.3-or-later file). The release of the
+   * switch is NOT settled (reading Q20): v25.2 here is a placeholder, not a sourced boundary.
+   */
   missingFileText: 'with-path' | 'without-path'
+  /**
+   * A missing manifest is reported after trying BACKUP_METADATA, BACKUP_MANIFEST and BACKUP:
+   * `could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA,
+   * BACKUP_MANIFEST, BACKUP: <storage error for …/BACKUP>` (backupinfo ReadBackupManifestFromStore,
+   * reading Q20); before, the BACKUP_MANIFEST error itself. BACKUP_METADATA is a v23.1 format; the
+   * wrap's first release is not settled (the copy read is v24.3+), so on here from v23.2.
+   */
+  missingManifestListsKnownLocations: boolean
 
   // Jobs (facts §5; pkg/sql/delegate/show_jobs.go)
   jobsTimestampType: 'TIMESTAMP' | 'TIMESTAMPTZ'
-  /** SHOW JOB adds trace_id, last_run, next_run, num_runs, execution_errors (present in the v23.x show_jobs.go). */
-  showJobHasExecutionColumns: boolean
+  /**
+   * SHOW JOB(S)'s columns after the 14 base ones (pkg/sql/delegate/show_jobs.go, reading Q37):
+   * `trace-id` (v21.x copy: `…, coordinator_id, trace_id`); `execution-columns` (v23.1/v23.2 copy:
+   * `trace_id, last_run, next_run, num_runs, execution_errors`; whether v22.x already had them is not
+   * settled: the project read them in a release-22.1 copy); `ids-only-extras` (PRs #121272, #121286,
+   * v24.1.0-beta.1 notes: last_run, next_run, num_runs dropped; `statement`, `trace_id` and
+   * `execution_errors` only when job ids are given, i.e. SHOW JOB, not SHOW JOBS).
+   */
+  showJobColumns: 'trace-id' | 'execution-columns' | 'ids-only-extras'
+  /** SHOW JOB(S) has `started`; v25.3.0-beta.1 notes: "Removed the 'started' column in SHOW JOBS" (reading Q26, Q37). */
+  showJobsHasStarted: boolean
   /** The word in `job with status|state X cannot be requested to be canceled` (Status was renamed State in newest code). */
   jobStateWord: 'status' | 'state'
   /**
@@ -156,12 +181,15 @@ const V21_1: VersionProfile = {
   missingDatabaseCode: 'XXUUU',
   gcTtlSeconds: 25 * 3600,
   showBackupTimestampType: 'TIMESTAMP',
+  showBackupHasBackupType: false,
   showBackupHasRegions: false,
   supportsCheckFiles: false,
   supportsShowBackupFrom: false,
   missingFileText: 'with-path',
+  missingManifestListsKnownLocations: false,
   jobsTimestampType: 'TIMESTAMP',
-  showJobHasExecutionColumns: false,
+  showJobColumns: 'trace-id',
+  showJobsHasStarted: true,
   jobStateWord: 'status',
   showJobsTruncatesTimes: false,
   showJobsAbbreviatesDescriptions: false,
@@ -184,7 +212,9 @@ const V21_2: VersionProfile = {
   listingNeedsLeadingSlash: true,
   listingStripsLeadingSlash: false,
   // backupresolver/targets.go: BACKUP passes endTime as asOf (facts §6).
-  resolveErrorMentionsRestoreTimestamp: true
+  resolveErrorMentionsRestoreTimestamp: true,
+  // PR #63832 (v21.2.0-beta.1): SHOW BACKUP's backup_type column (reading Q12).
+  showBackupHasBackupType: true
 }
 
 const V22_1: VersionProfile = {
@@ -204,8 +234,9 @@ const V22_1: VersionProfile = {
   latestFiles: { root: false, metadataDir: true },
   // PR #78427 (Mar 2022): SHOW BACKUP FROM '<subdir>' IN (facts §2).
   supportsShowBackupFrom: true,
-  // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented copy).
-  showJobHasExecutionColumns: true
+  // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented
+  // copy) and in the v23.x copy (reading Q37; the v22.x placement is not settled there).
+  showJobColumns: 'execution-columns'
   // check_files stays off: PR #80491 landed after the 22.1 branch cut (v22.2 docs: "New in v22.2").
 }
 
@@ -233,6 +264,8 @@ const V23_2: VersionProfile = {
   showBackupTimestampType: 'TIMESTAMPTZ',
   showBackupHasRegions: true,
   jobsTimestampType: 'TIMESTAMPTZ',
+  // backupinfo ReadBackupManifestFromStore: the three manifest names, then the wrapped error (reading Q20).
+  missingManifestListsKnownLocations: true,
   // cockroach #123207: v23.2 never got the fix (PR #123632; its backport #131409 was closed).
   detachedJobsFromZonesAheadOfUtcNeverStart: true,
   // PR #107090: GetClusterTimestamp refuses isolation levels that tolerate write skew (facts §7a).
@@ -248,9 +281,11 @@ const V24_3: VersionProfile = {
   enterpriseFeaturesNeedLicence: false,
   // PR #123632 (v24.3.0): jobs are created ignoring the session's time zone.
   detachedJobsFromZonesAheadOfUtcNeverStart: false,
-  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions.
+  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions,
+  // drops last_run, next_run, num_runs, and shows statement, trace_id, execution_errors only with ids.
   showJobsTruncatesTimes: true,
-  showJobsAbbreviatesDescriptions: true
+  showJobsAbbreviatesDescriptions: true,
+  showJobColumns: 'ids-only-extras'
 }
 
 const V25_2: VersionProfile = {
@@ -261,16 +296,18 @@ const V25_2: VersionProfile = {
   backupResultColumns: 'job_id,status,fraction_completed,rows',
   // v25.2+ incremental folder names carry the start time (facts §13).
   incrementalLayout: 'incrementals-dir-with-start',
+  // cloud.WrapErrFileDoesNotExist wording; its release is not settled (reading Q20), v25.2 is a placeholder.
   missingFileText: 'without-path',
   // jobs.Status renamed State (pkg/jobs/update.go).
   jobStateWord: 'state'
 }
 
-/** No modelled behaviour changed between v25.2 and v25.3 (facts §14: nothing found in the sources read). */
 const V25_3: VersionProfile = {
   ...V25_2,
   name: 'v25.3',
-  versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign')
+  versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign'),
+  // v25.3.0-beta.1 notes (deprecations): "Removed the 'started' column in SHOW JOBS" (reading Q26).
+  showJobsHasStarted: false
 }
 
 const V25_4: VersionProfile = {

@@ -101,7 +101,7 @@ function userfileStorage(cluster: Cluster, uri: string, url: URL, user: string):
     missing(name) {
       return cluster.profile.missingFileText === 'with-path'
         ? new CrdbError(`file ${stored(name)} does not exist in the UserFileTableSystem: external_storage: file doesn't exist`)
-        : new CrdbError("file does not exist in the UserFileTableSystem: external_storage: file doesn't exist")
+        : new CrdbError('file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does not exist')
     }
   }
 }
