@@ -165,7 +165,9 @@ describe('a full backup of a database', () => {
       'connection-string': emulator.connectionString('ci-bot', 'pw')
     })
     expect(result.exitCode).toBe(1)
-    expect(errorsOf(result.stdout).join('\n')).toContain('at or near "_upload_files": syntax error (SQLSTATE 42601)')
+    expect(errorsOf(result.stdout).join('\n')).toContain(
+      'failed to create file table to store uploaded file names: create-file-table: at or near "_upload_files": syntax error (SQLSTATE 42601)'
+    )
   })
 
   it('backs up several databases into a collection named after the first', async () => {

@@ -260,6 +260,12 @@ describe('BACKUP and SHOW BACKUPS', () => {
         'No full backup exists in "/release-42" to append an incremental backup to. To take a full backup, remove the subdirectory from the backup command (i.e. run \'BACKUP ... INTO <collectionURI>\'). ',
       description: `BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH OPTIONS (detached)`
     })
+    // v22.1 (after PR #81976) names the deprecated-syntax setting instead.
+    const v22_1 = await connect(await emulator({ profile: 'v22.1' }))
+    const refused = await detachedBackup(v22_1, `BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}' WITH detached`)
+    expect(refused.history.at(-1)?.error).toBe(
+      'A full backup cannot be written to "/release-42", a user defined subdirectory. To take a full backup, remove the subdirectory from the backup command (i.e. run \'BACKUP ... INTO <collectionURI>\'). Or, to take a full backup at a specific subdirectory, enable the deprecated syntax by switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting to true; however, note this deprecated syntax will not be available in a future release.'
+    )
     const old = await connect(await emulator({ profile: 'v21.2' }))
     await old.query(`BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}'`)
     expect(await paths(old)).toEqual([])

@@ -137,6 +137,11 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
     fullFolder = destination.folder
     if (!storage.read(`${fullFolder}/BACKUP_MANIFEST`)) {
       if (!cluster.profile.subdirectoryAppendsOnly) return { kind: 'full', folder: fullFolder }
+      if (cluster.profile.fullBackupIntoSubdirError === 'deprecated-syntax') {
+        throw new CrdbError(
+          `A full backup cannot be written to "${fullFolder}", a user defined subdirectory. To take a full backup, remove the subdirectory from the backup command (i.e. run 'BACKUP ... INTO <collectionURI>'). Or, to take a full backup at a specific subdirectory, enable the deprecated syntax by switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting to true; however, note this deprecated syntax will not be available in a future release.`
+        )
+      }
       throw new CrdbError(
         `No full backup exists in "${fullFolder}" to append an incremental backup to. To take a full backup, remove the subdirectory from the backup command (i.e. run 'BACKUP ... INTO <collectionURI>'). `
       )

@@ -29,6 +29,16 @@ export interface VersionProfile {
   backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes' | 'job_id,status,fraction_completed,rows'
   /** v22.1+: `INTO 'sub' IN` only appends an incremental; before, it made a full backup in /sub. */
   subdirectoryAppendsOnly: boolean
+  /**
+   * The error for `INTO 'sub' IN` without a full backup there (with subdirectoryAppendsOnly):
+   * `deprecated-syntax`: `A full backup cannot be written to "/sub", a user defined subdirectory. …
+   * switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting …`
+   * (v22.1-era backupccl resolveDest, the form after PR #81976 fixed the setting's name in v22.1.3;
+   * reading Q29); `no-full-backup`: `No full backup exists in "/sub" to append an incremental backup
+   * to. …` (a v25.4-dev backupdest/backup_destination.go). Where the wording changed between v22.2
+   * and v25.3 is not settled; the later text stands for v22.2+ here.
+   */
+  fullBackupIntoSubdirError: 'deprecated-syntax' | 'no-full-backup'
   /** v22.1+: the destination (LATEST, subdir) is resolved inside the job, so a detached BACKUP reports those errors in the job. */
   destinationResolvedInJob: boolean
   /** v22.1+ keeps `INTO 'LATEST' IN` in the description; v21.x writes the resolved folder. */
@@ -171,6 +181,7 @@ const V21_1: VersionProfile = {
   listingStripsLeadingSlash: true,
   backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
   subdirectoryAppendsOnly: false,
+  fullBackupIntoSubdirError: 'deprecated-syntax',
   destinationResolvedInJob: false,
   descriptionKeepsLatest: false,
   revisionHistoryIsExpression: false,
@@ -248,6 +259,8 @@ const V22_2: VersionProfile = {
   revisionHistoryIsExpression: true,
   // v22.2.19 (Feb 2024) is cut after the #109598 backport (2023-08-28): `WITH OPTIONS (…)` (reading Q25).
   descriptionOptionsInParentheses: true,
+  // Placeholder: the release of the `No full backup exists` wording is not settled (reading Q29).
+  fullBackupIntoSubdirError: 'no-full-backup',
   // PR #80491; docs v22.2 show-backup.md "New in v22.2" (facts §2).
   supportsCheckFiles: true,
   // pkg/sql/delegate/show_databases.go filters by CONNECT from v22.2 (facts §15).
