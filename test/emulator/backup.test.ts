@@ -177,6 +177,22 @@ describe('BACKUP and SHOW BACKUPS', () => {
     expect(bare.history.at(-1)?.description).toBe(`BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH revision_history, detached`)
   })
 
+  it('refuses a BACKUP that waits for its job inside BEGIN … COMMIT, in each version’s words; a detached one runs', async () => {
+    for (const [profile, words] of [
+      ['v21.2', 'a transaction'],
+      ['v22.1', 'a multi-statement transaction']
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      await client.query('BEGIN')
+      const refused = await failure(client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`))
+      expect([refused.code, refused.message], profile).toEqual(['XXUUU', `BACKUP cannot be used inside ${words} without DETACHED option`])
+      await client.query('ROLLBACK')
+      await client.query('BEGIN')
+      expect((await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)).rows, profile).toHaveLength(1)
+      await client.query('COMMIT')
+    }
+  })
+
   it('accepts a cluster backup and marks it is_full_cluster', async () => {
     const client = await connect(await emulator())
     await client.query(`BACKUP INTO '${COLLECTION}'`)

@@ -39,6 +39,13 @@ export interface VersionProfile {
    * and v25.3 is not settled; the later text stands for v22.2+ here.
    */
   fullBackupIntoSubdirError: 'deprecated-syntax' | 'no-full-backup'
+  /**
+   * A BACKUP or RESTORE without `detached` inside BEGIN … COMMIT fails (XXUUU): `… cannot be used inside
+   * a transaction without DETACHED option` (v21.x, `TxnImplicit` check), `… inside a multi-statement
+   * transaction …` (the `TxnIsSingleStmt` check of later 22.1-shaped files; reading Q21, most likely from
+   * v22.1.0, not settled).
+   */
+  transactionRefusalSaysMultiStatement: boolean
   /** v22.1+: the destination (LATEST, subdir) is resolved inside the job, so a detached BACKUP reports those errors in the job. */
   destinationResolvedInJob: boolean
   /** v22.1+ keeps `INTO 'LATEST' IN` in the description; v21.x writes the resolved folder. */
@@ -182,6 +189,7 @@ const V21_1: VersionProfile = {
   backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
   subdirectoryAppendsOnly: false,
   fullBackupIntoSubdirError: 'deprecated-syntax',
+  transactionRefusalSaysMultiStatement: false,
   destinationResolvedInJob: false,
   descriptionKeepsLatest: false,
   revisionHistoryIsExpression: false,
@@ -234,6 +242,8 @@ const V22_1: VersionProfile = {
   versionString: build('v22.1.22', '2023/08/14 18:04:31', 'go1.17.11'),
   // PR #80182 (Apr 2022) makes the leading slash optional in the listing pattern (facts §1).
   listingNeedsLeadingSlash: false,
+  // Later 22.1-shaped backup_planning.go: `!(TxnIsSingleStmt || detached)` (reading Q21).
+  transactionRefusalSaysMultiStatement: true,
   // ResolveDest "Pre 22.1: this was fine"; cluster-version gate BackupResolutionInJob (facts §3, §6).
   subdirectoryAppendsOnly: true,
   destinationResolvedInJob: true,

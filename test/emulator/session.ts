@@ -237,6 +237,13 @@ export class CockroachHandler implements WireHandler {
     }
   }
 
+  /** A job statement that waits for its job cannot run inside BEGIN … COMMIT (backup_planning.go, restore_planning.go). */
+  private refuseInTransaction(session: Session, what: 'BACKUP' | 'RESTORE'): void {
+    if (!this.transactions.isOpen(session)) return
+    const transaction = this.cluster.profile.transactionRefusalSaysMultiStatement ? 'a multi-statement transaction' : 'a transaction'
+    throw new CrdbError(`${what} cannot be used inside ${transaction} without DETACHED option`)
+  }
+
   /** The result columns, known before execution (for Describe); undefined for row-count statements. */
   private columnsOf(statement: Statement, session: Session): ColumnDef[] | undefined {
     const profile = this.cluster.profile
@@ -352,8 +359,10 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SHOW BACKUP ${rows.length}` }
       }
       case 'backup':
+        if (!statement.options.detached) this.refuseInTransaction(session, 'BACKUP')
         return runBackup(cluster, this.state.jobs, statement, text, session, this.detachedJobsNeverStart(session))
       case 'restore':
+        if (!statement.detached) this.refuseInTransaction(session, 'RESTORE')
         return runRestore(cluster, this.state.jobs, statement, text, session, sql, this.detachedJobsNeverStart(session))
       case 'select-databases':
         return selectDatabases(cluster, statement, text, session.user)
