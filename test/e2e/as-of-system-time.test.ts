@@ -30,7 +30,11 @@ function asOfSent(emu: Emulator): string[] {
 
 describe('a database created 1 s before the step', () => {
   // v26.2's resolver (PR #157790) drops the RESTORE-timestamp suffix and answers 3D000 for a database.
-  for (const [profile, code] of [['v21.2', 'XXUUU'], ['v25.2', 'XXUUU'], ['v26.2', '3D000']] as const) {
+  for (const [profile, code] of [
+    ['v21.2', 'XXUUU'],
+    ['v25.2', 'XXUUU'],
+    ['v26.2', '3D000']
+  ] as const) {
     it(`on ${profile}: -10s (the previous default) fails saying it was created after that time; the default backs it up`, async () => {
       const emu = await cluster(profile)
       emu.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } }, { createdAt: new Date(Date.now() - 1000) })
