@@ -110,9 +110,15 @@ function withLicenceHint(error: unknown): unknown {
   return error
 }
 
-/** XXUUU `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3). */
+/**
+ * `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3):
+ * XXUUU up to v26.1, with or without `, or invalid RESTORE timestamp: …`; from v26.2 (PR #157790)
+ * a missing database may keep the catalog's own code (3D000, or 42P01 for a relation).
+ */
 function isMissingTarget(error: unknown): error is QueryError {
-  return error instanceof QueryError && error.code === 'XXUUU' && /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+  if (!(error instanceof QueryError)) return false
+  if (error.code === 'XXUUU') return /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+  return (error.code === '3D000' || error.code === '42P01') && /does not exist/.test(error.message)
 }
 
 async function exists(session: Session, statement: string, name: string, what: string): Promise<boolean> {
