@@ -91,6 +91,11 @@ export interface VersionProfile {
   /** `SHOW BACKUP FROM '<subdir>' IN …` (v22.1+, PR #78427). */
   supportsShowBackupFrom: boolean
   /**
+   * `RESTORE … WITH new_db_name` (new in v22.1: docs v22.1 restore.md; second reading R3-6, R3-10).
+   * Before, the option is not in the grammar: the emulator answers the syntax error (text unconfirmed).
+   */
+  restoreHasNewDbName: boolean
+  /**
    * How userfile storage reports a missing file: `file <path> does not exist in the UserFileTableSystem:
    * external_storage: file doesn't exist` (BSL-era file_table_storage.go), or the path-less
    * `file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does
@@ -204,6 +209,7 @@ const V21_1: VersionProfile = {
   showBackupHasRegions: false,
   supportsCheckFiles: false,
   supportsShowBackupFrom: false,
+  restoreHasNewDbName: false,
   missingFileText: 'with-path',
   missingManifestListsKnownLocations: false,
   jobsTimestampType: 'TIMESTAMP',
@@ -255,6 +261,8 @@ const V22_1: VersionProfile = {
   latestFiles: { root: false, metadataDir: true },
   // PR #78427 (Mar 2022): SHOW BACKUP FROM '<subdir>' IN (facts §2).
   supportsShowBackupFrom: true,
+  // new_db_name is new in v22.1 (docs v22.1 restore.md; second reading R3-6).
+  restoreHasNewDbName: true,
   // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented
   // copy) and in the v23.x copy (reading Q37; the v22.x placement is not settled there).
   showJobColumns: 'execution-columns'
