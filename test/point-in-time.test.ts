@@ -34,7 +34,8 @@ describe('as-of-system-time (restore)', () => {
     ['2026-11-30T03:30:00+01:30', '2026-11-30T02:00:00Z'],
     ['2026-11-29 21:00:00-05', '2026-11-30T02:00:00Z'],
     ['2026-11-30 02:00:00.123456789', '2026-11-30T02:00:00.123456789Z'],
-    ['2026-11-30 02:00:00 UTC', '2026-11-30T02:00:00Z']
+    ['2026-11-30 02:00:00 UTC', '2026-11-30T02:00:00Z'],
+    ['2026-11-30 02:00:00.123456789 +0000 UTC', '2026-11-30T02:00:00.123456789Z']
   ])('reads the timestamp %s as %s', (input, iso) => {
     const asOf = parseRestoreAsOf(input)
     expect(asOf?.kind).toBe('timestamp')
@@ -87,6 +88,17 @@ describe('as-of-system-time (restore)', () => {
     )
     expect(resolveRestoreAsOf(parseRestoreAsOf('2026-11-30 03:00:00.000000999')!, ends, '/p').display).toBe(
       '2026-11-30T03:00:00.000000999Z'
+    )
+  })
+
+  it("restores the end itself (no AS OF SYSTEM TIME) for the newest end exactly as SHOW BACKUP prints it, which may lack the end's last nanoseconds", () => {
+    const ends = layerEnds(CHAIN)
+    expect(resolveRestoreAsOf(parseRestoreAsOf('2026-11-30T03:00:00Z')!, ends, '/p')).toEqual({
+      literal: undefined,
+      display: '2026-11-30T03:00:00Z'
+    })
+    expect(resolveRestoreAsOf(parseRestoreAsOf('2026-11-30T02:00:00.123456Z')!, ends, '/p').literal).toBe(
+      `${parseTimestampNanos('2026-11-30 02:00:00.123456')!}.0000000000`
     )
   })
 

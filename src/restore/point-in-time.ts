@@ -15,15 +15,15 @@ type Nanos = bigint
 
 export type RestoreAsOf = { kind: 'timestamp'; nanos: Nanos; input: string } | { kind: 'before-end'; nanos: Nanos; input: string }
 
-/** The time a RESTORE goes to: the literal sent, and the time as ISO 8601 for outputs and messages. */
+/** The time a RESTORE goes to: the literal sent (none: the backup's end), and the time as ISO 8601 for outputs and messages. */
 export interface ResolvedAsOf {
-  literal: string
+  literal: string | undefined
   display: string
 }
 
 const UNIT_NANOS: Record<string, bigint> = { h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n }
 const RELATIVE = /^-(?:\d{1,9}(?:h|ms|m|s|us))+$/
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?$/i
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?(?:\s*UTC)?)?$/i
 
 const ACCEPTED =
   "a timestamp such as '2026-11-30 02:00:00' (UTC unless it ends in Z or an offset such as +01:00; up to 9 fraction digits), " +
@@ -41,7 +41,10 @@ export function parseTimestampNanos(text: string): Nanos | undefined {
   if (Number(minute) > 59 || Number(second) > 59) return undefined
   let offsetMinutes = 0
   if (/^[+-]/.test(zone)) {
-    const digits = zone.slice(1).replace(':', '')
+    const digits = zone
+      .slice(1)
+      .replace(/\s*UTC$/i, '')
+      .replace(':', '')
     offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0'))
   }
   return BigInt(ms - offsetMinutes * 60_000) * 1_000_000n + BigInt(fraction.padEnd(9, '0'))
@@ -110,6 +113,9 @@ export function resolveRestoreAsOf(asOf: RestoreAsOf, ends: LayerEnd[], path: st
       `Give a time up to ${end.text}, or leave ${RestoreInputs.AsOfSystemTime} empty to restore the backup's end.`
     )
   }
+  // The end as SHOW BACKUP prints it (the backup action's end-time output) may lack the end's last
+  // nanoseconds, which a backup without revision history needs exactly: restore the end itself.
+  if (asOf.kind === 'timestamp' && nanos === end.nanos) return { literal: undefined, display: end.text }
   // A decimal HLC timestamp (wall nanoseconds, logical counter): exact, and read the same whatever the session's time zone.
   return { literal: `${nanos}.0000000000`, display: formatNanos(nanos) }
 }

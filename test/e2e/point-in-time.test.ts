@@ -142,6 +142,17 @@ describe('the restore companion with as-of-system-time', () => {
     expect(emu.cluster.databases.has('bank_pit')).toBe(false)
   })
 
+  it("takes the backup action's end-time output as the backup's end: no AS OF SYSTEM TIME, so no revision history is needed", async () => {
+    const emu = await cluster()
+    bankWithHistory(emu)
+    const taken = await backup(emu)
+    const run = await restore(emu, { 'backup-path': taken['backup-path']!, 'as-of-system-time': taken['end-time']! })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(restoreStatement(emu)).not.toContain('AS OF SYSTEM TIME')
+    expect(Date.parse(run.outputs['restored-as-of']!)).toBe(Date.parse(taken['end-time']!))
+    expect(rowsOf(emu)).toBe(2000)
+  })
+
   it("restores a chain without revision history to its full backup's end time exactly", async () => {
     const emu = await cluster()
     bankWithHistory(emu)
@@ -153,6 +164,38 @@ describe('the restore companion with as-of-system-time', () => {
     const run = await restore(emu, { 'backup-path': full['backup-path']!, 'as-of-system-time': full['end-time']! })
     expect(errorsOf(run.stdout)).toEqual([])
     expect(rowsOf(emu)).toBe(2000)
+  })
+
+  it('with drop-existing replaces the database by its state 90 minutes before the backup ended (a rollback)', async () => {
+    const emu = await cluster()
+    bankWithHistory(emu)
+    const taken = await backup(emu, { 'revision-history': 'true' })
+    const run = await restore(emu, {
+      'backup-path': taken['backup-path']!,
+      'new-db-name': '',
+      'drop-existing': 'true',
+      'as-of-system-time': '-90m'
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(rowsOf(emu, 'bank')).toBe(1500)
+    expect(restoreStatement(emu)).toMatch(
+      /^RESTORE DATABASE bank FROM .* AS OF SYSTEM TIME '\d+\.0000000000' WITH detached, new_db_name = /
+    )
+  })
+
+  it('restores tables as of a time into another database', async () => {
+    const emu = await cluster()
+    bankWithHistory(emu)
+    const taken = await backup(emu, { 'revision-history': 'true' })
+    emu.createDatabase('bank_pit', {})
+    const run = await restore(emu, {
+      database: '',
+      tables: 'bank.public.accounts',
+      'backup-path': taken['backup-path']!,
+      'as-of-system-time': '-150m'
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(rowsOf(emu)).toBe(1000)
   })
 
   it('restores a downloaded revision-history backup as of -90m from source-path into a fresh cluster', async () => {
