@@ -153,6 +153,30 @@ describe('the restore companion with as-of-system-time', () => {
     expect(rowsOf(emu)).toBe(2000)
   })
 
+  it('restores a revision-history chain to times inside its incremental layer', async () => {
+    const emu = await cluster()
+    bankWithHistory(emu)
+    const full = await backup(emu, { 'revision-history': 'true' })
+    await new Promise(resolve => setTimeout(resolve, 30))
+    const written = Date.now()
+    emu.writeRows('bank', 'accounts', { rows: 2600, bytes: 160_000 }, new Date(written))
+    await new Promise(resolve => setTimeout(resolve, 30))
+    const incremental = await backup(emu, { incremental: 'true', 'revision-history': 'true' })
+    expect(Date.parse(incremental['end-time']!)).toBeGreaterThan(written)
+    expect(Date.parse(full['end-time']!)).toBeLessThan(written - 1)
+    const at = async (ms: number, name: string): Promise<number | undefined> => {
+      const run = await restore(emu, {
+        'backup-path': full['backup-path']!,
+        'new-db-name': name,
+        'as-of-system-time': new Date(ms).toISOString()
+      })
+      expect(errorsOf(run.stdout)).toEqual([])
+      return rowsOf(emu, name)
+    }
+    expect(await at(written - 1, 'before_write')).toBe(2000)
+    expect(await at(written, 'at_write')).toBe(2600)
+  })
+
   it("restores a chain without revision history to its full backup's end time exactly", async () => {
     const emu = await cluster()
     bankWithHistory(emu)
