@@ -50,12 +50,14 @@ export enum RestoreInputs {
   BackupPath = 'backup-path',
   SourcePath = 'source-path',
   NewDbName = 'new-db-name',
-  DropExisting = 'drop-existing'
+  DropExisting = 'drop-existing',
+  AsOfSystemTime = 'as-of-system-time'
 }
 
 export enum RestoreOutputs {
   JobId = 'job-id',
   RestoredTables = 'restored-tables',
   Rows = 'rows',
-  UploadedFiles = 'uploaded-files'
+  UploadedFiles = 'uploaded-files',
+  RestoredAsOf = 'restored-as-of'
 }

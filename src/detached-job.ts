@@ -77,6 +77,8 @@ export interface RestoreRequest {
   newDbName: string | undefined
   intoDb: string | undefined
   doing: string
+  /** A decimal HLC timestamp to restore the backup to (RESTORE … AS OF SYSTEM TIME); absent: its end. */
+  asOf?: string
   /** A name only this step uses in the statement (verify-restore's scratch database), if any. */
   ownName?: string
 }
@@ -111,7 +113,8 @@ export async function startRestoreJob(
     collection: backup.collection,
     newDbName: request.newDbName,
     intoDb: request.intoDb,
-    encryptionPassphrase: backup.encryptionPassphrase
+    encryptionPassphrase: backup.encryptionPassphrase,
+    asOf: request.asOf
   }
   const display = sql.restoreDetached({ ...statement, collection: backup.collectionForDisplay }, true)
   context.log(`Running: ${display}`)

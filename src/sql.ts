@@ -260,6 +260,8 @@ export interface RestoreStatementOptions {
   /** Restore tables into another database. */
   intoDb: string | undefined
   encryptionPassphrase: string | undefined
+  /** RESTORE … AS OF SYSTEM TIME: a decimal HLC timestamp, sent as a literal. */
+  asOf?: string
 }
 
 /** RESTORE … WITH detached. With `redact`, the passphrase is replaced so the text can be logged. */
@@ -268,7 +270,8 @@ export function restoreDetached(options: RestoreStatementOptions, redact = false
   if (options.newDbName !== undefined) opts.push(`new_db_name = ${quoteLiteral(options.newDbName)}`)
   if (options.intoDb !== undefined) opts.push(`into_db = ${quoteLiteral(options.intoDb)}`)
   opts.push(...passphraseOption(options.encryptionPassphrase, redact))
-  return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${withOptions(opts)}`
+  const asOf = options.asOf === undefined ? '' : ` AS OF SYSTEM TIME ${quoteLiteral(options.asOf)}`
+  return `RESTORE ${targetList(options.target)} FROM ${quoteLiteral(options.path)} IN ${quoteLiteral(options.collection)}${asOf}${withOptions(opts)}`
 }
 
 /**

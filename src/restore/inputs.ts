@@ -9,6 +9,7 @@ import { requireUserfile } from '../userfile-location.js'
 import { Inputs, RestoreInputs } from '../constants.js'
 import { InputError } from '../errors.js'
 import { checkRunnerPath, optionalText, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import { parseRestoreAsOf, type RestoreAsOf } from './point-in-time.js'
 
 export interface RestoreActionInputs extends SharedInputs {
   /** As the backup action's `backup-path` output gives it: `/2024/05/07-141012.34`, `2024/…` or `/name`. */
@@ -17,6 +18,8 @@ export interface RestoreActionInputs extends SharedInputs {
   sourcePath: string | undefined
   newDbName: string | undefined
   dropExisting: boolean
+  /** A time to restore the backup to (RESTORE … AS OF SYSTEM TIME); undefined: its end. */
+  pointInTime: RestoreAsOf | undefined
 }
 
 function notTooLong(input: string, text: string): string {
@@ -109,7 +112,8 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
     backupPath: canonicalBackupPath(notTooLong(RestoreInputs.BackupPath, backupPath)),
     sourcePath: sourcePath === undefined ? undefined : resolve(notTooLong(RestoreInputs.SourcePath, sourcePath)),
     newDbName: newDbName === undefined ? undefined : notTooLong(RestoreInputs.NewDbName, newDbName),
-    dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
+    dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false),
+    pointInTime: parseRestoreAsOf(read(RestoreInputs.AsOfSystemTime))
   }
   checkDropExisting(inputs)
   return inputs

@@ -14,6 +14,7 @@ import { followToEnd, type JobContext, type JobId } from '../job.js'
 import * as log from '../log.js'
 import type { RestoreActionInputs } from './inputs.js'
 import { planReplacement, ownTemporary, swapIn, type Replacement } from './replace.js'
+import { layerEnds, pointInTimeRefusal, resolveRestoreAsOf, type RestoreAsOf } from './point-in-time.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
@@ -29,6 +30,8 @@ export interface RestorePlan extends BackupAddress {
   replace: Replacement | undefined
   /** source-path: the downloaded folder to put into the collection first, and where its files go. */
   upload: { directory: string; location: UserfileLocation } | undefined
+  /** as-of-system-time: the time to restore to; undefined: the backup's end. */
+  pointInTime: RestoreAsOf | undefined
 }
 
 export interface RestoredTable {
@@ -41,6 +44,8 @@ export interface RestoreResult {
   tables: RestoredTable[]
   rows: number
   upload: UploadResult | undefined
+  /** The time restored, ISO 8601 UTC: as-of-system-time, or the backup's end time. */
+  restoredAsOf: string
 }
 
 /** drop-existing must never drop the database whose userfile tables hold the backup being restored. */
@@ -69,7 +74,8 @@ export function planRestore(inputs: RestoreActionInputs, sessionUser: string): R
     newDbName: inputs.newDbName,
     replace: inputs.dropExisting && replaced !== undefined ? planReplacement(replaced) : undefined,
     encryptionPassphrase: inputs.encryptionPassphrase,
-    upload
+    upload,
+    pointInTime: inputs.pointInTime
   }
 }
 
@@ -128,17 +134,39 @@ function temporaryTakenError(error: unknown, replacement: Replacement): unknown 
   return new ActionError(message, 'Run the step again.', { cause: error })
 }
 
-async function startRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<JobId> {
+/** The time this restore goes to: as-of-system-time resolved against the backup's layers, or its end. */
+function restoreTime(
+  plan: RestorePlan,
+  backup: ShowBackupRow[]
+): { asOf: string | undefined; display: string; refusal: (error: unknown) => unknown } {
+  const ends = layerEnds(backup)
+  const pointInTime = plan.pointInTime
+  if (pointInTime === undefined) return { asOf: undefined, display: ends.at(-1)?.text ?? '', refusal: error => error }
+  const resolved = resolveRestoreAsOf(pointInTime, ends, plan.path)
+  return {
+    asOf: resolved.literal,
+    display: resolved.display,
+    refusal: error => pointInTimeRefusal(error, pointInTime, resolved, ends, plan.path)
+  }
+}
+
+async function startRestore(
+  session: Session,
+  plan: RestorePlan,
+  time: ReturnType<typeof restoreTime>,
+  options: JobContext
+): Promise<JobId> {
   const databaseName = plan.replace?.temporary ?? plan.newDbName
   const request = {
     target: plan.target,
     path: plan.path,
     newDbName: plan.target.kind === 'databases' ? databaseName : undefined,
     intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
-    doing: `starting the restore from ${plan.path}`
+    doing: `starting the restore from ${plan.path}`,
+    asOf: time.asOf
   }
   return startRestoreJob(session, plan, request, options).catch((error: unknown) => {
-    throw plan.replace ? temporaryTakenError(error, plan.replace) : existingDatabaseError(error)
+    throw time.refusal(plan.replace ? temporaryTakenError(error, plan.replace) : existingDatabaseError(error))
   })
 }
 
@@ -174,7 +202,9 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
   refuseWithoutNewDbName(plan, session.info.version)
   const uploaded = await upload(session, plan, options)
   const backup = await readBackup(session, plan, options.timeoutMs)
-  const jobId = await startRestore(session, plan, options)
+  const time = restoreTime(plan, backup)
+  if (plan.pointInTime) options.log(`Restoring to ${time.display} (${RestoreInputs.AsOfSystemTime}: ${plan.pointInTime.input}).`)
+  const jobId = await startRestore(session, plan, time, options)
   const releaseTemporary = plan.replace ? ownTemporary(session, plan.replace, options.cleanup) : undefined
   options.log(`Restore job ${jobId} started${plan.replace ? ` (into ${plan.replace.temporary}, swapped in once it succeeds)` : ''}.`)
   await followToEnd(session, jobId, options, 'Restore')
@@ -183,5 +213,5 @@ export async function takeRestore(session: Session, plan: RestorePlan, options: 
   const tables = restoredTables(plan, backup)
   const rows = tables.reduce((sum, table) => sum + table.rows, 0)
   options.log(`Restored ${tables.length} tables (${rows} rows) from ${plan.path}.`)
-  return { jobId, tables, rows, upload: uploaded }
+  return { jobId, tables, rows, upload: uploaded, restoredAsOf: time.display }
 }

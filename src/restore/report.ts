@@ -9,6 +9,7 @@ function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.RestoredTables, result.tables.map(table => table.name).join(','))
   core.setOutput(RestoreOutputs.Rows, String(result.rows))
   core.setOutput(RestoreOutputs.UploadedFiles, String(result.upload?.written ?? 0))
+  core.setOutput(RestoreOutputs.RestoredAsOf, result.restoredAsOf)
 }
 
 async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Promise<void> {
@@ -19,6 +20,14 @@ async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Pr
     .addRaw(
       keyValueTable([
         ['Backup', code(plan.path)],
+        [
+          'Restored as of',
+          {
+            text: plan.pointInTime
+              ? `${result.restoredAsOf} (as-of-system-time ${plan.pointInTime.input})`
+              : `${result.restoredAsOf} (the backup's end)`
+          }
+        ],
         ['Collection', code(plan.collectionForDisplay)],
         ['Job', { text: result.jobId }],
         ['Rows', { text: String(result.rows) }],

@@ -59,6 +59,7 @@ export class BackupGrammar extends TokenCursor {
       targets: backup,
       path,
       collection,
+      asOf: this.asOf(),
       detached: false,
       newDbName: undefined,
       intoDb: undefined,

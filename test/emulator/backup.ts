@@ -18,7 +18,7 @@ import {
   writeLatest
 } from './backup-layout.js'
 import { resolveTargets, type ResolvedTargets } from './backup-targets.js'
-import { deletedRevisionsAsOf, sizeAsOf, type Cluster } from './cluster.js'
+import { deletedRevisionsAsOf, sizeAsOf, type Cluster, type TableModel } from './cluster.js'
 import { CrdbError, licenceRequired } from './errors.js'
 import { encodeManifest, encrypt, manifestChecksum, pseudoRandomBytes, saltFor, type Manifest, type ManifestTable } from './manifest.js'
 import type { BackupStatement } from './statements.js'
@@ -182,6 +182,15 @@ export function describeBackup(cluster: Cluster, plan: BackupPlan): string {
   return `BACKUP ${targets}INTO ${formatString(subdir)} IN ${formatString(sanitizeUri(plan.collection))}${asOf}${withOptions}`
 }
 
+/** The table's size at `startMs`, then after each write up to `endMs`: what its exported revisions hold. */
+function revisionsOf(table: TableModel, startMs: number, endMs: number): NonNullable<ManifestTable['revisions']> {
+  const later = (table.writes ?? []).filter(write => write.atMs > startMs && write.atMs <= endMs)
+  return [
+    { atMs: startMs, ...sizeAsOf(table, startMs) },
+    ...later.map(write => ({ atMs: write.atMs, rows: write.rows, bytes: write.bytes }))
+  ]
+}
+
 /** What a finished job leaves in the collection: manifest, checksum, statistics, data, LATEST. */
 export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: ResolvedDestination, jobId: string): BackupResult {
   const { storage } = plan
@@ -190,6 +199,9 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const previous = resolved.kind === 'incremental' ? resolved.previous : undefined
   const gcThresholdMs = cluster.now().getTime() - cluster.profile.gcTtlSeconds * 1000
+  // The export of a revision-history full backup starts at the GC threshold it meets (cmd_export.go
+  // sets reply.StartTime = gcThreshold for MVCCFilter_All without a start time); an incremental's at its start.
+  const revisionStartTimeMs = plan.revisionHistory ? (previous ? previous.endTimeMs : gcThresholdMs) : undefined
   const tables: ManifestTable[] = plan.targets.tables.map((ref, i) => {
     // What an MVCC read at the end time sees: writes committed after it are not in the backup.
     const table = cluster.databases.get(ref.database)?.schemas.get(ref.schema)?.get(ref.name)
@@ -203,7 +215,11 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     const bytes = before ? Math.abs(data.bytes - before.totalBytes) : data.bytes
     const dataFile = bytes > 0 ? `data/${BigInt(jobId) + BigInt(i + 1)}.sst` : undefined
     const kind = table?.kind === undefined ? {} : { kind: table.kind, viewRows: size.rows }
-    return { ...ref, rows, bytes, totalRows: data.rows, totalBytes: data.bytes, dataFile, ...kind }
+    const history =
+      revisionStartTimeMs !== undefined && table && table.kind === undefined
+        ? { revisions: revisionsOf(table, revisionStartTimeMs, plan.endTimeMs) }
+        : {}
+    return { ...ref, rows, bytes, totalRows: data.rows, totalBytes: data.bytes, dataFile, ...kind, ...history }
   })
   for (const table of tables) {
     if (table.dataFile)
@@ -218,6 +234,7 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     endTimeMs: plan.endTimeMs,
     fullCluster: plan.targets.fullCluster,
     revisionHistory: plan.revisionHistory,
+    ...(revisionStartTimeMs === undefined ? {} : { revisionStartTimeMs }),
     databases: plan.targets.databases,
     schemas: plan.targets.schemas,
     tables

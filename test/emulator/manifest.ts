@@ -26,6 +26,11 @@ export interface ManifestTable {
   kind?: 'view' | 'materialized view' | 'sequence'
   /** With `kind`: what count(*) on it returned at the end time (a view's query result). */
   viewRows?: number
+  /**
+   * With revision history: the table's size at the layer's revision start, then after every write up
+   * to its end, oldest first (what the exported revisions let RESTORE … AS OF SYSTEM TIME rebuild).
+   */
+  revisions?: { atMs: number; rows: number; bytes: number }[]
 }
 
 export interface Manifest {
@@ -35,6 +40,11 @@ export interface Manifest {
   endTimeMs: number
   fullCluster: boolean
   revisionHistory: boolean
+  /**
+   * With revision history, the time its revisions start (BackupManifest.RevisionStartTime): for a full
+   * backup the GC threshold the export met, for an incremental its start time.
+   */
+  revisionStartTimeMs?: number
   databases: string[]
   schemas: { database: string; name: string }[]
   tables: ManifestTable[]

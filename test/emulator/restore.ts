@@ -1,5 +1,5 @@
 /**
- * RESTORE … FROM '<folder>' IN '<collection>': reads the backup through the same code SHOW BACKUP
+ * RESTORE … FROM '<folder>' IN '<collection>' [AS OF SYSTEM TIME …]: reads the backup through the same code SHOW BACKUP
  * uses (so a backup only restores if it reads back), then, when the job completes, creates the
  * databases and tables the newest layer describes. Planning errors come back from the statement, as
  * RESTORE's planning runs before the job (pkg/ccl/backupccl/restore_planning.go). Error texts marked
@@ -10,6 +10,8 @@ import { CrdbError } from './errors.js'
 import type { RestoreStatement, Value } from './statements.js'
 import { backupLayers, showBackup, showBackupColumns } from './show.js'
 import { openStorage } from './storage.js'
+import { evalAsOf } from './asof.js'
+import { layersAsOf, tableSizeAsOf } from './restore-time.js'
 
 interface BackedUpTable {
   database: string
@@ -35,19 +37,21 @@ function tablesInBackup(
   collection: string,
   folder: string,
   passphrase: string | undefined,
-  user: string
+  user: string,
+  asOfMs: number | undefined
 ): BackedUpTable[] {
   const storage = openStorage(cluster, collection, user)
   const rows = showBackup(cluster, storage, { subdir: folder, checkFiles: false, passphrase })
   // The newest layer's table sizes are the tables at the backup's end time (SHOW BACKUP's `rows` are
-  // what each layer exported: a change, or revisions); a view holds what its query returned.
-  const newest = backupLayers(cluster, storage, folder, passphrase).at(-1)
+  // what each layer exported: a change, or revisions); a view holds what its query returned. As of
+  // a time, the layer that covers it, and the sizes its revisions give then.
+  const layers = backupLayers(cluster, storage, folder, passphrase)
+  const newest = (asOfMs === undefined ? layers : layersAsOf(layers, asOfMs)).at(-1)
   const sizeOf = (database: string, schema: string, table: string): RestoredTable | undefined => {
     const found = newest?.tables.find(t => t.database === database && t.schema === schema && t.name === table)
     if (!found) return undefined
-    return found.kind === undefined
-      ? { rows: found.totalRows, bytes: found.totalBytes }
-      : { rows: found.viewRows ?? 0, bytes: 0, kind: found.kind }
+    if (found.kind !== undefined) return { rows: found.viewRows ?? 0, bytes: 0, kind: found.kind }
+    return asOfMs === undefined ? { rows: found.totalRows, bytes: found.totalBytes } : tableSizeAsOf(found, asOfMs)
   }
   const names = showBackupColumns(cluster, false).map(column => column.name)
   const at = (row: (string | null)[], name: string): string | null => row[names.indexOf(name)] ?? null
@@ -59,6 +63,7 @@ function tablesInBackup(
       at(row, 'parent_schema_name') ?? 'public',
       at(row, 'object_name') ?? ''
     ]
+    if (asOfMs !== undefined && sizeOf(database, schema, table) === undefined) continue
     tables.set(`${database}\0${schema}\0${table}`, {
       database,
       schema,
@@ -84,12 +89,18 @@ export function planRestore(
   user: string,
   sql: string
 ): RestorePlan {
+  const asOf = statement.asOf
+  const asOfMs =
+    asOf === undefined
+      ? undefined
+      : evalAsOf(asOf.kind === 'follower-read' ? asOf : { kind: 'string', text: text(asOf.value) }, cluster.now().getTime())
   const tables = tablesInBackup(
     cluster,
     text(statement.collection),
     text(statement.path),
     statement.passphrase && text(statement.passphrase),
-    user
+    user,
+    asOfMs
   )
   if (statement.newDbName !== undefined && !cluster.profile.restoreHasNewDbName) {
     throw new CrdbError('at or near "new_db_name": syntax error', '42601')

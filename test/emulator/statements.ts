@@ -99,6 +99,8 @@ export interface RestoreStatement {
   targets: BackupTargets
   path: Value
   collection: Value
+  /** `RESTORE … AS OF SYSTEM TIME …`: restore the backup as of that time (restore-time.ts). */
+  asOf: AsOf | undefined
   detached: boolean
   newDbName: Value | undefined
   intoDb: Value | undefined

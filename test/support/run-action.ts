@@ -79,7 +79,7 @@ export async function runBundledAction(options: RunOptions): Promise<ActionRun> 
     cwd: ROOT,
     env: {
       ...inherited,
-      ...inputEnv(options.inputs),
+      ...inputEnv(options.inputs, actionDefaults(options.actionYml)),
       GITHUB_OUTPUT: outputFile,
       GITHUB_STEP_SUMMARY: summaryFile,
       RUNNER_TEMP: dir,

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { run } from '../../src/backup/run.js'
-import { inputEnv, parseOutputFile, type ActionRun } from './run-action.js'
+import { runRestore } from '../../src/restore/run.js'
+import { actionDefaults, inputEnv, parseOutputFile, ROOT, type ActionRun } from './run-action.js'
 
 // @actions/core remembers the summary file's path after its first write, so every in-process run
 // uses the same files, emptied before each run.
@@ -18,7 +19,9 @@ export async function runInProcess(inputs: Record<string, string>, entry: () => 
   const summaryFile = join(dir, 'summary')
   writeFileSync(outputFile, '')
   writeFileSync(summaryFile, '')
-  const env = { ...inputEnv(inputs), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile }
+  // Each action gets its own action.yml's defaults, as on the runner (both have an as-of-system-time).
+  const defaults = actionDefaults(entry === runRestore ? join(ROOT, 'restore/action.yml') : undefined)
+  const env = { ...inputEnv(inputs, defaults), GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile }
   const saved = Object.fromEntries(Object.keys(env).map(key => [key, process.env[key]]))
   Object.assign(process.env, env)
   let stdout = ''
