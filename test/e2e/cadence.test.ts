@@ -31,10 +31,11 @@ async function backUp(emu: Emulator, inputs: Record<string, string> = {}): Promi
   return run
 }
 
-/** The Type row of the job summary: `full: <why>`. */
-function typeRow(run: ActionRun): string | undefined {
-  return /<th[^>]*>Type<\/th>\s*<td[^>]*>([^<]*)<\/td>/.exec(run.summary)?.[1]
+/** A row of the job summary's key-value table: Type is `full: <why>`. */
+function summaryRow(run: ActionRun, key: string): string | undefined {
+  return new RegExp(`<th[^>]*>${key}</th>\\s*<td[^>]*>([^<]*)</td>`).exec(run.summary)?.[1]
 }
+const typeRow = (run: ActionRun) => summaryRow(run, 'Type')
 
 describe('full-every, bundled', () => {
   it('takes the first full backup of an empty collection, then appends while the full is young, then starts a new full', async () => {
@@ -125,5 +126,45 @@ describe('full-every, bundled', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(errorsOf(run.stdout).join('\n')).toMatch(message)
+  })
+
+  it('counts a chain with a compacted layer by its layers, and never sums the compaction into this run’s layer', async () => {
+    const { emu, offset } = await cluster('v25.3')
+    const collection = 'userfile://defaultdb.public.userfiles_root/bank-backup'
+    const full = await backUp(emu, { 'full-every': '7d' })
+    for (const [day, rows] of [
+      [1, 520],
+      [2, 530]
+    ] as const) {
+      offset.ms = day * DAY_MS
+      emu.writeRows('bank', 'accounts', { rows, bytes: rows * 64 })
+      await backUp(emu, { 'full-every': '7d' })
+    }
+    emu.compactBackup(collection, full.outputs['backup-path']!) // what a schedule's compaction would leave: 4 layers, 3 end times
+    offset.ms = 3 * DAY_MS
+    emu.writeRows('bank', 'accounts', { rows: 533, bytes: 533 * 64 })
+    const appended = await backUp(emu, { 'full-every': '7d' })
+    expect(summaryRow(appended, 'Layers in the chain')).toBe('5')
+    expect(appended.outputs['rows']).toBe('3')
+
+    // A compaction that ends where this run's layer ends (it ran between the job and SHOW BACKUP).
+    offset.ms = 4 * DAY_MS
+    emu.writeRows('bank', 'accounts', { rows: 540, bytes: 540 * 64 })
+    emu.setQueryDelay(300, /^SHOW BACKUP '/)
+    let compacted = false
+    const run = await runBundledAction({
+      inputs: { 'connection-string': emu.connectionString(), database: 'bank', 'full-every': '7d' },
+      onStdout: chunk => {
+        if (!compacted && /Finding the new backup/.test(chunk)) {
+          compacted = true
+          emu.compactBackup(collection, full.outputs['backup-path']!)
+        }
+      }
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(compacted).toBe(true)
+    expect(summaryRow(run, 'Layers in the chain')).toBe('7')
+    expect(run.outputs['backup-type']).toBe('incremental')
+    expect(run.outputs['rows']).toBe('7') // this run's 7 changed rows, not the compaction's 40 beside them
   })
 })
