@@ -221,7 +221,9 @@ async function verify(session: Session, plan: BackupPlan, path: string, timeoutM
       `SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`
     )
   }
-  const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined
+  // With full-every a subdirectory destination is the newest full backup, appended to.
+  const appends = plan.destination.kind === 'latest' || (plan.destination.kind === 'subdirectory' && plan.fullEvery !== undefined)
+  const expected = plan.destination.kind === 'new' ? 'full' : appends ? 'incremental' : undefined
   if (expected !== undefined && contents.backupType !== expected) {
     throw new ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`)
   }
