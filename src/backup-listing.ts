@@ -147,15 +147,28 @@ function objectName(row: ShowBackupRow): string {
   return [row.database_name, row.parent_schema_name, row.object_name].filter(part => part).join('.')
 }
 
-/** Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. */
+/** Orders SHOW BACKUP times; a full layer's NULL start sorts first. */
+function compareTimes(a: string | null, b: string | null): number {
+  const [ka, kb] = [a === null ? '' : timeKey(normalizeTimestamp(a)), b === null ? '' : timeKey(normalizeTimestamp(b))]
+  return ka < kb ? -1 : ka > kb ? 1 : 0
+}
+
+/**
+ * Sums the newest layer of SHOW BACKUP's rows: the layer the job just wrote. A layer is a (start,
+ * end) pair: from v25.x a compacted layer (backup_compaction, compaction_job.go) spans several
+ * incrementals, starting where the first began and ending where the last ended, so it shares its
+ * end time with the newest of them. CockroachDB's own test counts a chain by DISTINCT (start_time,
+ * end_time) (show_test.go TestShowBackupWithIDs: 12 layers, 10 end times). Of the layers ending
+ * last, the one this job wrote starts latest: a compaction covering it starts earlier.
+ */
 export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefined {
-  const layerEnds = [...new Set(rows.map(row => row.end_time).filter((end): end is string => end !== null))]
-  const newest = layerEnds
-    .map(end => ({ end, key: timeKey(normalizeTimestamp(end)) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .at(-1)
+  const layers = new Map<string, { start: string | null; end: string }>()
+  for (const row of rows) {
+    if (row.end_time !== null) layers.set(`${row.start_time ?? ''}|${row.end_time}`, { start: row.start_time, end: row.end_time })
+  }
+  const newest = [...layers.values()].sort((a, b) => compareTimes(a.end, b.end) || compareTimes(a.start, b.start)).at(-1)
   if (newest === undefined) return undefined
-  const layer = rows.filter(row => row.end_time === newest.end)
+  const layer = rows.filter(row => row.end_time === newest.end && row.start_time === newest.start)
   const objects = layer
     .filter(row => row.object_type === 'table')
     .map(row => ({ name: objectName(row), type: row.object_type ?? 'table', rows: toNumber(row.rows), bytes: toNumber(row.size_bytes) }))
@@ -165,7 +178,7 @@ export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefin
     rows: objects.reduce((sum, o) => sum + o.rows, 0),
     bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
     objects,
-    layers: layerEnds.length
+    layers: layers.size
   }
 }
 

@@ -76,6 +76,7 @@ describe('restore/action.yml', () => {
     Inputs.MaxClockOffset,
     Inputs.Subdirectory,
     Inputs.Incremental,
+    Inputs.FullEvery,
     Inputs.RevisionHistory,
     Inputs.DownloadPath,
     Inputs.KeepBackups,

@@ -288,6 +288,26 @@ describe('summarizeBackup', () => {
     })
   })
 
+  it('counts a compacted layer (same end time as the newest incremental) as a layer of its own, and never sums it into this layer', () => {
+    // show_test.go TestShowBackupWithIDs: a compaction spans incrementals, from the first one's start
+    // to the last one's end, so two layers end at 16:00; the job's own layer is the one starting last.
+    const rows = [
+      ...layer('full', null, '2024-05-07 14:00:00', [['accounts', '1000', '52000']]),
+      ...layer('incremental', '2024-05-07 14:00:00', '2024-05-07 15:00:00', [['accounts', '5', '300']]),
+      ...layer('incremental', '2024-05-07 15:00:00', '2024-05-07 16:00:00', [['accounts', '7', '410']]),
+      ...layer('incremental', '2024-05-07 14:00:00', '2024-05-07 16:00:00', [['accounts', '12', '650']])
+    ]
+    for (const ordered of [rows, [...rows].reverse()]) {
+      expect(summarizeBackup(ordered)).toMatchObject({
+        backupType: 'incremental',
+        endTime: '2024-05-07T16:00:00Z',
+        rows: 7,
+        bytes: 410,
+        layers: 4
+      })
+    }
+  })
+
   it('orders layers by time when one end time has no fraction', () => {
     // CockroachDB prints a whole-second end time without a fraction (an explicit AS OF SYSTEM TIME
     // '2024-05-07 14:10:12'); the increment 0.5 s later is still the newest layer.

@@ -259,6 +259,7 @@ describe('every refusal names its input', () => {
     ['as-of-system-time', { [Inputs.AsOfSystemTime]: 'now()' }],
     ['subdirectory', { [Inputs.Subdirectory]: 'LATEST' }],
     ['incremental', { [Inputs.Incremental]: 'yes' }],
+    ['full-every', { [Inputs.FullEvery]: '2 weeks' }],
     ['revision-history', { [Inputs.RevisionHistory]: 'no' }],
     ['encryption-passphrase', { [Inputs.EncryptionPassphrase]: '\0' }],
     ['wait-timeout', { [Inputs.WaitTimeout]: 'x' }],
@@ -266,6 +267,17 @@ describe('every refusal names its input', () => {
     ['container', { [Inputs.Container]: ' -x' }]
   ])('%s', (input, values) => {
     expect(refused({ ...BANK, ...values })).toMatch(new RegExp(`^Input '${input}': `))
+  })
+})
+
+describe('full-every', () => {
+  it('is refused beside incremental or subdirectory, naming both inputs and the reason', () => {
+    expect(refused({ ...BANK, [Inputs.FullEvery]: '7d', [Inputs.Incremental]: 'true' })).toMatch(
+      /^Inputs 'full-every' and 'incremental': full-every already chooses between a full backup and an incremental/
+    )
+    expect(refused({ ...BANK, [Inputs.FullEvery]: '7d', [Inputs.Subdirectory]: '2026/11/30-020000.00' })).toMatch(
+      /^Inputs 'full-every' and 'subdirectory': /
+    )
   })
 })
 

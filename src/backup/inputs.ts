@@ -6,6 +6,7 @@ import type { Collection } from '../collection.js'
 import { requireUserfile } from '../userfile-location.js'
 import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../constants.js'
 import { InputError } from '../errors.js'
+import { parseFullEvery, type FullEvery } from './cadence.js'
 import { checkDownloadDirectory } from './download-directory.js'
 import {
   checkRunnerPath,
@@ -26,6 +27,8 @@ export interface ActionInputs extends SharedInputs {
   maxClockOffsetMs: number
   subdirectory: string | undefined
   incremental: boolean
+  /** full-every: a new full backup once the newest is this old, else an incremental onto it. */
+  fullEvery: FullEvery | undefined
   revisionHistory: boolean
   /** Where to copy the backup's files, as an absolute path; only for userfile collections. */
   downloadPath: string | undefined
@@ -47,18 +50,39 @@ function parseSubdirectory(value: string): string | undefined {
 export function getInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): ActionInputs {
   const read = (name: string): string => readRaw(name) ?? ''
   const shared = readSharedInputs(readRaw, mask)
+  const subdirectory = parseSubdirectory(read(Inputs.Subdirectory))
+  const incremental = parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false)
   return {
     ...shared,
     // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
     asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
     maxClockOffsetMs: parseSeconds(Inputs.MaxClockOffset, read(Inputs.MaxClockOffset), DEFAULT_MAX_CLOCK_OFFSET_SECONDS, true),
-    subdirectory: parseSubdirectory(read(Inputs.Subdirectory)),
-    incremental: parseBoolean(Inputs.Incremental, read(Inputs.Incremental), false),
+    subdirectory,
+    incremental,
+    fullEvery: checkFullEvery(parseFullEvery(read(Inputs.FullEvery)), incremental, subdirectory),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
     downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
     keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
     verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
   }
+}
+
+/** full-every decides the type itself: incremental and subdirectory would decide it too. */
+function checkFullEvery(fullEvery: FullEvery | undefined, incremental: boolean, subdirectory: string | undefined): FullEvery | undefined {
+  if (fullEvery === undefined) return undefined
+  if (incremental) {
+    throw new InputError(
+      [Inputs.FullEvery, Inputs.Incremental],
+      'full-every already chooses between a full backup and an incremental on each run; set one of them, not both.'
+    )
+  }
+  if (subdirectory !== undefined) {
+    throw new InputError(
+      [Inputs.FullEvery, Inputs.Subdirectory],
+      'full-every starts new full backups in date-based folders of their own, and a subdirectory only ever appends to the one full backup in it; set one of them, not both.'
+    )
+  }
+  return fullEvery
 }
 
 const MAX_KEEP_BACKUPS = 10_000

@@ -30,10 +30,13 @@ import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
 import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type CockroachVersion } from '../version.js'
 import { dateFolderTime } from '../backup-index.js'
 import { Inputs } from '../constants.js'
+import { chooseLayer, type FullEvery } from './cadence.js'
 
 export interface BackupPlan extends BackupAddress {
   target: BackupTarget
   destination: Destination
+  /** full-every: decided once SHOW BACKUPS has listed the collection (cadence.ts). */
+  fullEvery: FullEvery | undefined
   asOf: ExplicitAsOf | undefined
   /** Which time was chosen and why (backup-time.ts). */
   time: BackupTime
@@ -59,6 +62,7 @@ export function planBackup(inputs: ActionInputs, sessionUser: string, time: Back
     target: inputs.target,
     ...resolved,
     destination: destinationOf(inputs),
+    fullEvery: inputs.fullEvery,
     asOf: time.asOf,
     time,
     revisionHistory: inputs.revisionHistory,
@@ -78,6 +82,8 @@ export interface BackupResult {
   path: string
   jobId: JobId
   contents: BackupContents
+  /** Why this run took a full backup or an incremental (cadence.ts). */
+  typeReason: string
 }
 
 /** What the plan's follow-ups did with the verified backup (after-backup.ts). */
@@ -221,7 +227,9 @@ async function verify(session: Session, plan: BackupPlan, path: string, timeoutM
       `SHOW BACKUP '${path}' describes a full backup ending at ${fullLayerEndTime(rows) ?? 'an unknown time'}, which does not match its folder name.`
     )
   }
-  const expected = plan.destination.kind === 'new' ? 'full' : plan.destination.kind === 'latest' ? 'incremental' : undefined
+  // With full-every a subdirectory destination is the newest full backup, appended to.
+  const appends = plan.destination.kind === 'latest' || (plan.destination.kind === 'subdirectory' && plan.fullEvery !== undefined)
+  const expected = plan.destination.kind === 'new' ? 'full' : appends ? 'incremental' : undefined
   if (expected !== undefined && contents.backupType !== expected) {
     throw new ActionError(`The newest layer of backup ${path} is ${contents.backupType}, not the ${expected} backup this job wrote.`)
   }
@@ -255,11 +263,14 @@ function refuseUnverifiable(plan: BackupPlan, version: CockroachVersion | undefi
   )
 }
 
-export async function takeBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<BackupResult> {
-  refuseUnindexableSubdirectory(plan.destination, session.info.version)
-  refuseUnverifiable(plan, session.info.version)
-  options.log(`Backing up as of ${plan.time.headline}.`)
-  const before = await listBackups(session, plan, `listing backups in ${plan.collectionForDisplay}`)
+export async function takeBackup(session: Session, given: BackupPlan, options: BackupOptions): Promise<BackupResult> {
+  refuseUnindexableSubdirectory(given.destination, session.info.version)
+  refuseUnverifiable(given, session.info.version)
+  options.log(`Backing up as of ${given.time.headline}.`)
+  const before = await listBackups(session, given, `listing backups in ${given.collectionForDisplay}`)
+  const layer = chooseLayer(given.destination, given.fullEvery, before, Number(given.time.stepStart.wallNs / 1_000_000n))
+  const plan = { ...given, destination: layer.destination }
+  if (plan.fullEvery !== undefined) options.log(`${plan.destination.kind === 'new' ? 'A full backup' : 'An incremental'}: ${layer.reason}.`)
   if (plan.destination.kind === 'latest' && before.length === 0) {
     throw new ActionError(
       `incremental: true needs a full backup to append to, and ${plan.collectionForDisplay} has none.`,
@@ -285,5 +296,5 @@ export async function takeBackup(session: Session, plan: BackupPlan, options: Ba
   options.log(
     `Backup ${identified.path} in ${plan.collectionForDisplay}: ${contents.rows} rows, ${contents.bytes} bytes, consistent as of ${contents.endTime} (${explainEndTime(plan.time, contents.endTime)}).`
   )
-  return { path: identified.path, jobId, contents }
+  return { path: identified.path, jobId, contents, typeReason: layer.reason }
 }

@@ -16,6 +16,8 @@ export interface BackupReport {
   collection: string
   jobId: string
   contents: BackupContents
+  /** Why a full backup or an incremental: "the newest full backup, /…, is 5 days old; full-every is 7d". */
+  typeReason: string
   restoreStatement: string
   target: string
   /** Which time and why: "the step's start …, so every write committed before the step is included". */
@@ -34,6 +36,7 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
     collection: plan.collectionForDisplay,
     jobId: result.jobId,
     contents: result.contents,
+    typeReason: result.typeReason,
     restoreStatement: sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
     target: describeTarget(plan.target),
     asOf: explainEndTime(plan.time, result.contents.endTime),
@@ -57,6 +60,7 @@ function setOutputs(report: BackupReport): void {
   core.setOutput(Outputs.Rows, String(report.contents.rows))
   core.setOutput(Outputs.Bytes, String(report.contents.bytes))
   core.setOutput(Outputs.EndTime, report.contents.endTime)
+  core.setOutput(Outputs.BackupType, report.contents.backupType)
   if (report.download) {
     core.setOutput(Outputs.DownloadPath, report.download.directory)
     core.setOutput(Outputs.Files, String(report.download.files))
@@ -76,7 +80,7 @@ async function writeSummary(report: BackupReport): Promise<void> {
         ['Backed up', { text: report.target }],
         ['Path', code(report.path)],
         ['Collection', code(report.collection)],
-        ['Type', { text: contents.backupType }],
+        ['Type', { text: `${contents.backupType}: ${report.typeReason}` }],
         ['Consistent as of', { text: `${contents.endTime}: ${report.asOf}` }],
         ['Job', { text: report.jobId }],
         // SHOW BACKUP reports each layer's own rows: an incremental counts what changed since the

@@ -3,11 +3,12 @@
  * up with a passphrase, download, keep 2, verify by restoring. And a cancel (SIGTERM) in the middle
  * of the verification restore: the job is cancelled and the scratch database is gone.
  */
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
 import { startEmulator, type Emulator } from '../emulator/index.js'
-import { runBundledAction } from '../support/run-action.js'
+import { ROOT, runBundledAction } from '../support/run-action.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, maskedValues } from '../support/run-in-process.js'
 
@@ -57,6 +58,43 @@ describe('the nightly example, bundled', () => {
         .filter(Boolean)
     )
     expect([...folders].sort()).toEqual(paths.slice(2))
+  })
+
+  it('the README example over five weeks: a full backup each week, incrementals between, the oldest week deleted with the fifth full', async () => {
+    const workflow = parse(readFileSync(join(ROOT, 'examples/nightly.yml'), 'utf8')) as {
+      jobs: { nightly: { steps: { id?: string; with?: Record<string, string | number | boolean> }[] } }
+    }
+    const given = workflow.jobs.nightly.steps.find(step => step.id === 'backup')?.with ?? {}
+    expect(given).toMatchObject({ 'full-every': '7d', 'keep-backups': 4, 'encryption-passphrase': expect.any(String) })
+    let offsetMs = 0
+    const emu = await startEmulator({ profile: 'v26.2', jobDurationMs: 20, now: () => new Date(Date.now() + offsetMs) })
+    emulators.push(emu)
+    emu.createDatabase('bank', { accounts: { rows: 500, bytes: 32_000 } })
+    const fulls: string[] = []
+    for (let night = 0; night <= 28; night++) {
+      const inputs = Object.fromEntries(
+        Object.entries(given).map(([key, value]) => [
+          key,
+          String(value).replace('${{ secrets.BACKUP_PASSPHRASE }}', PASSPHRASE).replace('${{ runner.temp }}', tempDir())
+        ])
+      )
+      emu.writeRows('bank', 'accounts', { rows: 500 + night, bytes: 32_000 + night * 64 })
+      const run = await runBundledAction({ inputs: { ...inputs, 'connection-string': emu.connectionString() } })
+      expect(errorsOf(run.stdout), `night ${night}`).toEqual([])
+      expect(run.outputs['verified']).toBe('true')
+      const weekly = night % 7 === 0
+      expect(run.outputs['backup-type'], `night ${night}`).toBe(weekly ? 'full' : 'incremental')
+      if (weekly) fulls.push(run.outputs['backup-path']!)
+      expect(run.outputs['backup-path']).toBe(fulls.at(-1))
+      expect(run.outputs['deleted-backups'], `night ${night}`).toBe(night === 28 ? fulls[0] : '')
+      offsetMs += DAY_MS
+    }
+    const files = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')?.files.map(f => f.filename) ?? []
+    const folders = new Set(files.map(name => /^\/bank-backup(\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2})\//.exec(name)?.[1]).filter(Boolean))
+    expect([...folders].sort()).toEqual(fulls.slice(1))
+    // The deleted week went with its six incrementals; the kept weeks keep theirs.
+    expect(files.some(name => name.startsWith(`/bank-backup/incrementals${fulls[0]}/`))).toBe(false)
+    expect(files.some(name => name.startsWith(`/bank-backup/incrementals${fulls[1]}/`))).toBe(true)
   })
 
   it('cancelled during the verification restore: cancels the job, drops the scratch database, deletes nothing', async () => {

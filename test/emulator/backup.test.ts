@@ -505,3 +505,34 @@ describe('an explicit non-date subdirectory and the backup index (facts §16, §
       expect((await failure(client.query(statement))).message, statement).toContain(`invalid subdir format: /release-42: ${PARSE}`)
   })
 })
+
+describe('backup compaction (compactsBackups, v25.3+)', () => {
+  it('adds a layer spanning the incrementals, ending with the newest: SHOW BACKUP lists it beside them, and the chain still grows', async () => {
+    let nowMs = Date.now()
+    const emu = await emulator({ profile: 'v25.3', now: () => new Date(nowMs) })
+    const client = await connect(emu)
+    await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
+    for (let i = 0; i < 2; i++) {
+      nowMs += 60_000
+      await client.query(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}'`)
+    }
+    const [folder = ''] = await paths(client)
+    expect(emu.compactBackup(COLLECTION, folder)).toMatch(/^\/incrementals\/.*\/\d{8}\/\d{6}\.\d{2}-\d{8}-\d{6}\.\d{2}$/)
+    const layers = async () => {
+      const rows = (await client.query(`SHOW BACKUP '${folder}' IN '${COLLECTION}'`)).rows as {
+        start_time: string | null
+        end_time: string
+      }[]
+      return { layers: new Set(rows.map(r => `${r.start_time}|${r.end_time}`)).size, ends: new Set(rows.map(r => r.end_time)).size }
+    }
+    expect(await layers()).toEqual({ layers: 4, ends: 3 })
+    nowMs += 60_000
+    await client.query(`BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}'`)
+    expect(await layers()).toEqual({ layers: 5, ends: 4 })
+  })
+
+  it('does not exist before v25.3', async () => {
+    const emu = await emulator({ profile: 'v25.2' })
+    expect(() => emu.compactBackup(COLLECTION, '/2024/05/07-141012.34')).toThrow(/v25.2 has no backup compaction/)
+  })
+})

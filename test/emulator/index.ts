@@ -4,6 +4,7 @@
  */
 import net from 'node:net'
 import { writeForeignBackup } from './backup.js'
+import { compactBackup } from './compaction.js'
 import {
   addDatabase,
   createCluster,
@@ -108,6 +109,11 @@ export interface Emulator {
   resumeJobs(): void
   /** Another writer's full backup of the user databases appears in `collection`; returns its folder. */
   addConcurrentBackup(collection: string, endTime?: Date): string
+  /**
+   * v25.3+: what a scheduled chain's compaction job leaves: one more layer of `fullFolder` spanning
+   * all its incrementals (from the first one's start to the last one's end). Returns its folder.
+   */
+  compactBackup(collection: string, fullFolder: string, options?: { passphrase?: string }): string
   /**
    * `ALTER ROLE ALL SET name = value`, as an operator would: sessions opened afterwards start with it.
    * Throws for a variable this version does not have.
@@ -236,6 +242,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     addConcurrentBackup(collection, endTime) {
       foreignJobs++
       return writeForeignBackup(cluster, collection, (endTime ?? cluster.now()).getTime(), String(870000000000000000n + foreignJobs))
+    },
+    compactBackup(collection, fullFolder, options) {
+      foreignJobs++
+      return compactBackup(cluster, collection, fullFolder, String(880000000000000000n + foreignJobs), options?.passphrase)
     },
     setRoleDefault(name, value) {
       if (!sessionVariableDefaults(profile).has(name)) throw new Error(`${profile.name} has no session variable ${name}`)

@@ -171,6 +171,15 @@ export interface VersionProfile {
    */
   readsBackupIndex: boolean
   /**
+   * Backup compaction exists (pkg/backup/compaction_job.go: `crdb_internal.backup_compaction`, run for
+   * scheduled backups once a chain reaches the reserved setting `backup.compaction.threshold`, default
+   * 0 = off). A compacted layer spans several incrementals, from the first one's start to the last
+   * one's end, so it shares its end time with the newest of them (facts §24). First named in release
+   * notes in v25.3.0-alpha.1 (#145930); documented as a v26.2 preview. The emulator writes one only
+   * when a test asks (`compactBackup`): the action's own backups are not scheduled.
+   */
+  compactsBackups: boolean
+  /**
    * Incremental, revision_history and encryption_passphrase need an enterprise licence (XXC02) up to
    * v23.2 patches from before the late-2024 licence change; v24.3 shipped with it. The emulator
    * checks it only on a cluster started with `licensed: false`.
@@ -225,6 +234,7 @@ const V21_1: VersionProfile = {
   showDatabasesNeedsConnect: false,
   backupIndex: 'none',
   readsBackupIndex: false,
+  compactsBackups: false,
   enterpriseFeaturesNeedLicence: true
 }
 
@@ -333,12 +343,15 @@ const V25_2: VersionProfile = {
   jobStateWord: 'state'
 }
 
+/** SHOW JOBS without `started` (reading Q26) and backup compaction of scheduled chains (facts §24). */
 const V25_3: VersionProfile = {
   ...V25_2,
   name: 'v25.3',
   versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign'),
   // v25.3.0-beta.1 notes (deprecations): "Removed the 'started' column in SHOW JOBS" (reading Q26).
-  showJobsHasStarted: false
+  showJobsHasStarted: false,
+  // v25.3.0-alpha.1 release notes: "Scheduled backups now prevent multiple compaction jobs from running in parallel" (#145930).
+  compactsBackups: true
 }
 
 const V25_4: VersionProfile = {
