@@ -24,6 +24,8 @@ export interface BackupReport {
   download: DownloadResult | undefined
   /** With keep-backups: the folders deleted (possibly none); undefined without it. */
   deletedBackups: string[] | undefined
+  /** keep-backups stopped with an error after deleting `deletedBackups`. */
+  retentionFailed: boolean
   /** With verify-restore: the comparison. */
   verification: Verification | undefined
 }
@@ -40,6 +42,7 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
     serverVersion,
     download: after.download,
     deletedBackups: after.deletedBackups,
+    retentionFailed: after.failed?.phase === 'keep-backups',
     verification: after.verification
   }
 }
@@ -99,9 +102,13 @@ async function writeSummary(report: BackupReport): Promise<void> {
           ? ([
               [
                 'Deleted (keep-backups)',
-                report.deletedBackups.length === 0
-                  ? { text: 'none' }
-                  : { html: report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ') }
+                {
+                  html:
+                    (report.deletedBackups.length === 0
+                      ? 'none'
+                      : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')) +
+                    (report.retentionFailed ? '; then keep-backups stopped (see the error below)' : '')
+                }
               ]
             ] as [string, SummaryCell][])
           : [])
@@ -163,6 +170,12 @@ function addVerification(verification: Verification): void {
  */
 export async function reportBackup(plan: BackupPlan, result: BackupResult, after: AfterBackup, serverVersion: string): Promise<void> {
   const report = makeReport(plan, result, serverVersion, after)
+  if (after.failed?.phase === 'keep-backups') {
+    // The backup was made, downloaded and verified: everything about it holds, and the summary says what keep-backups removed.
+    setOutputs(report)
+    await writeSummary(report)
+    throw after.failed.error
+  }
   if (after.failed !== undefined) {
     if (after.failed.phase === 'download') setBackupOutputs(report)
     if (after.failed.phase === 'verify-restore') await reportFailedVerification(after.failed.error)

@@ -48,29 +48,88 @@ export function backupFilePrefixes(location: UserfileLocation, backupPath: strin
   return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
 
-/** Deletes one full backup's files in one transaction; returns how many files it held. */
+/** A COMMIT that failed without an answer may have been applied: how many files it was deleting. */
+class UnansweredCommit extends Error {
+  constructor(
+    readonly files: number,
+    options: { cause: unknown }
+  ) {
+    super('COMMIT got no answer', options)
+  }
+}
+
+async function storedFiles(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
+  let files = 0
+  for (const prefix of backupFilePrefixes(location, backupPath)) files += (await listStoredFiles(session, location, prefix)).length
+  return files
+}
+
+/**
+ * Deletes one full backup's files in one transaction; returns how many files it held (0: nothing
+ * was there, nothing was deleted). A failed COMMIT is an UnansweredCommit: its outcome is unknown.
+ */
 export async function deleteBackup(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
   const prefixes = backupFilePrefixes(location, backupPath)
   const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`
   await session.query('BEGIN', [], doing)
+  let files = 0
+  let committing = false
   try {
-    let files = 0
     for (const prefix of prefixes) {
       const stored = await listStoredFiles(session, location, prefix)
       // The escaped LIKE already guarantees this; a name outside the prefix would be a bug worth stopping for.
       const stray = stored.find(file => !file.filename.startsWith(prefix))
       if (stray !== undefined) throw new ActionError(`Refusing to delete ${JSON.stringify(stray.filename)}: it is not under ${prefix}.`)
       files += stored.length
+      if (stored.length === 0) continue
       await session.query(sql.deleteUserfilePayloadLike(location.tables.payload, location.tables.files), [likePrefix(prefix)], doing)
       await session.query(sql.deleteUserfilesLike(location.tables.files), [likePrefix(prefix)], doing)
     }
-    await session.query('COMMIT', [], doing)
+    committing = true
+    await session.query(files === 0 ? 'ROLLBACK' : 'COMMIT', [], doing)
     return files
   } catch (error) {
-    // Best effort: the failure itself is what the user needs to see, and an unanswered COMMIT
-    // leaves the transaction to the server, which rolls it back when the connection goes.
+    // Best effort: the failure itself is what the user needs to see; a transaction left open is
+    // rolled back by the server when the connection goes.
     await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
+    if (committing && files > 0) throw new UnansweredCommit(files, { cause: error })
     throw error
+  }
+}
+
+/** What became of a backup whose COMMIT failed, read on a new connection (the old one may be gone): undefined when it is gone. */
+async function afterUnansweredCommit(
+  session: Session,
+  location: UserfileLocation,
+  path: string,
+  files: number
+): Promise<string | undefined> {
+  let remaining: number
+  try {
+    const fresh = await session.fresh(RECHECK_TIMEOUT_MS)
+    try {
+      remaining = await storedFiles(fresh, location, path)
+    } finally {
+      await fresh.close()
+    }
+  } catch (error) {
+    return `whether it was removed is unknown: checking on a new connection failed too (${errorMessage(error)})`
+  }
+  if (remaining === 0) return undefined
+  if (remaining === files) return `a new connection still finds all ${files} of its files`
+  return `a new connection finds ${remaining} of its ${files} files left`
+}
+
+const RECHECK_TIMEOUT_MS = 10_000
+
+/** keep-backups stopped: `deleted` lists what it removed before (and, when its COMMIT was applied, the backup it stopped at). */
+export class RetentionError extends ActionError {
+  constructor(
+    message: string,
+    readonly deleted: string[],
+    options: { cause: unknown }
+  ) {
+    super(message, undefined, options)
   }
 }
 
@@ -91,15 +150,36 @@ export async function applyRetention(
   const listed = await listBackups(session, collection, `listing backups in ${collection.collectionForDisplay} before deleting old ones`)
   const plan = planRetention(listed, keep, justMade)
   const deleted: string[] = []
+  const fail = (path: string, what: string, error: unknown): RetentionError => {
+    const before = deleted.length === 0 ? 'No backup was deleted.' : `Deleted: ${deleted.join(', ')}.`
+    return new RetentionError(`keep-backups: could not delete backup ${path} (${what}). ${before}\n${errorMessage(error)}`, deleted, {
+      cause: error
+    })
+  }
   for (const path of plan.removed) {
+    let files: number
     try {
-      const files = await deleteBackup(session, collection.location, path)
-      deleted.push(path)
-      log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`)
+      files = await deleteBackup(session, collection.location, path)
     } catch (error) {
-      const before = deleted.length === 0 ? 'No backup was deleted.' : `Already deleted: ${deleted.join(', ')}.`
-      throw new ActionError(`keep-backups: could not delete backup ${path} (nothing of it was removed). ${before}\n${errorMessage(error)}`)
+      if (!(error instanceof UnansweredCommit)) throw fail(path, 'nothing of it was removed', error)
+      const outcome = await afterUnansweredCommit(session, collection.location, path, error.files)
+      if (outcome !== undefined) throw fail(path, `its COMMIT got no answer, and ${outcome}`, error.cause)
+      deleted.push(path)
+      log(`Deleted backup ${path} (${error.files} files): its COMMIT got no answer, but a new connection finds none of its files.`)
+      const rest = plan.removed.slice(plan.removed.indexOf(path) + 1)
+      if (rest.length === 0) continue
+      throw new RetentionError(
+        `keep-backups: stopped after the connection failed; deleted ${deleted.join(', ')}; not deleted: ${rest.join(', ')}.\n${errorMessage(error.cause)}`,
+        deleted,
+        { cause: error.cause }
+      )
     }
+    if (files === 0) {
+      log(`Backup ${path} is listed by SHOW BACKUPS, but ${collection.location.tables.prefix} holds no files of it: nothing to delete.`)
+      continue
+    }
+    deleted.push(path)
+    log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`)
   }
   if (plan.removed.length === 0) log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.collectionForDisplay}, none to delete.`)
   return { plan, deleted }
