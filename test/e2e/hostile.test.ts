@@ -182,3 +182,30 @@ describe('container logs', () => {
     expect(foreignCommands(run.stderr)).toEqual([])
   })
 })
+
+describe('blank lines in values shown in the job summary', () => {
+  /** Every table is one HTML block: it must not hold a line break, or markdown ends the block at a blank line. */
+  function expectWholeTables(summary: string): void {
+    const tables = summary.match(/<table>[\s\S]*?<\/table>/g) ?? []
+    expect(tables.length).toBeGreaterThan(0)
+    for (const table of tables) expect(table).not.toMatch(/[\r\n]/)
+  }
+
+  it('a table name and the version string stay inside their cells', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'version' || name === 'object_name' ? `${value}\n\n# heading\n\n*x*` : value))
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain('# heading')
+    expectWholeTables(run.summary)
+  })
+
+  it('an error stays inside its cell', async () => {
+    const emu = await bank()
+    emu.failNextJob({ message: 'disk full\n\n# heading\n\n*x*' })
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(run.exitCode).toBe(1)
+    expect(run.summary).toContain('# heading')
+    expectWholeTables(run.summary)
+  })
+})
