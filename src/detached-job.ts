@@ -35,12 +35,13 @@ function unanswered(error: unknown): boolean {
 export async function startDetachedJob(session: Session, start: DetachedStart): Promise<JobId> {
   const [clock] = await session.query<{ now: string }>(sql.CLUSTER_NOW, [], 'reading the cluster clock')
   const since = clock?.now
+  let answer = 'never answered'
   const release =
     since === undefined
       ? undefined
       : start.cleanup?.add({
           what: `find and cancel the ${start.kind} job of the unanswered statement`,
-          run: () => cancelUnansweredJob(session, start, since)
+          run: () => cancelUnansweredJob(session, start, since, answer)
         })
   let rows: { job_id?: unknown }[]
   try {
@@ -50,6 +51,7 @@ export async function startDetachedJob(session: Session, start: DetachedStart): 
     throw error
   }
   // An answer that is no job id leaves the undo registered: the job is looked up like a lost one.
+  answer = 'answered with no job id'
   const jobId = detachedJobId(rows, start.kind)
   release?.()
   return jobId
@@ -97,7 +99,8 @@ function descriptionStart(display: string): string {
   return match ? display.slice(0, match.index) : display
 }
 
-async function cancelUnansweredJob(session: Session, start: DetachedStart, since: string): Promise<string> {
+/** `answer`: what became of the statement ("never answered"), for the messages. */
+async function cancelUnansweredJob(session: Session, start: DetachedStart, since: string, answer: string): Promise<string> {
   const user = session.info.user
   const fresh = await session.fresh(LOOKUP_TIMEOUT_MS)
   try {
@@ -110,10 +113,10 @@ async function cancelUnansweredJob(session: Session, start: DetachedStart, since
     const [job] = found
     if (job === undefined || found.length > 1) {
       const which = found.length > 1 ? `jobs ${found.map(row => row.job_id).join(', ')} could each be it` : 'none was found yet'
-      return `The ${start.kind} statement never answered, so its job may still start: of the ${start.kind} jobs ${user} created since ${since}, ${which}. Check SHOW JOBS and cancel it by hand.`
+      return `The ${start.kind} statement ${answer}, so its job may still start: of the ${start.kind} jobs ${user} created since ${since}, ${which}. Check SHOW JOBS and cancel it by hand.`
     }
     await fresh.query(sql.cancelJob(job.job_id), [], `cancelling job ${job.job_id}`)
-    return `Job ${job.job_id}, started by the ${start.kind} statement that never answered, was cancelled.`
+    return `Job ${job.job_id}, started by the ${start.kind} statement that ${answer}, was cancelled.`
   } finally {
     await fresh.close()
   }

@@ -49,14 +49,17 @@ export interface BackupTimeOptions {
 }
 
 async function readClusterTime(session: Session): Promise<Hlc> {
-  const rows = await session.query<{ cluster_logical_timestamp: string }>(
+  const rows = await session.query<{ cluster_logical_timestamp?: unknown }>(
     sql.CLUSTER_LOGICAL_TIMESTAMP,
     [],
     "reading the cluster's clock (cluster_logical_timestamp())"
   )
-  const text = rows[0]?.cluster_logical_timestamp
-  const hlc = text === undefined ? undefined : parseHlc(text)
-  if (hlc === undefined) throw new ActionError(`cluster_logical_timestamp() returned ${JSON.stringify(text)}, not a decimal timestamp.`)
+  const value = rows[0]?.cluster_logical_timestamp
+  const hlc = typeof value === 'string' ? parseHlc(value) : undefined
+  if (hlc === undefined) {
+    const what = rows.length === 0 ? 'no row' : value === null || value === undefined ? 'NULL' : JSON.stringify(value)
+    throw new ActionError(`cluster_logical_timestamp() returned ${what}, not a decimal timestamp.`)
+  }
   return hlc
 }
 

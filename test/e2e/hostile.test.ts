@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore/run.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { runBundledAction } from '../support/run-action.js'
-import { runInProcess } from '../support/run-in-process.js'
+import { errorsOf, runInProcess } from '../support/run-in-process.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { foreignCommands } from '../support/workflow-commands.js'
 
@@ -207,5 +207,45 @@ describe('blank lines in values shown in the job summary', () => {
     expect(run.exitCode).toBe(1)
     expect(run.summary).toContain('# heading')
     expectWholeTables(run.summary)
+  })
+})
+
+describe('messages for answers the step can name', () => {
+  async function backUp(emu: Emulator, inputs: Record<string, string> = {}) {
+    return runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), ...inputs } })
+  }
+
+  it('a NULL cluster_logical_timestamp()', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'cluster_logical_timestamp' ? null : value))
+    const run = await backUp(emu)
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual(['cluster_logical_timestamp() returned NULL, not a decimal timestamp.'])
+  })
+
+  it('a 25-digit job id: named as such, and the lookup that follows does not say the statement never answered', async () => {
+    const emu = await bank()
+    let tampered = false
+    emu.tamperResults((name, value) => {
+      if (name !== 'job_id' || tampered) return value
+      tampered = true
+      return '1234567890123456789012345'
+    })
+    const run = await backUp(emu)
+    expect(run.exitCode).toBe(1)
+    const message = errorsOf(run.stdout).join('\n')
+    expect(message).toMatch(/^BACKUP … WITH detached returned "1234567890123456789012345", which is not a job id\.\n/)
+    expect(message).toContain('started by the BACKUP statement that answered with no job id, was cancelled.')
+    expect(message).not.toContain('never answered')
+    expect(message).not.toContain('Unexpected error')
+  })
+
+  it('a refused DROP DATABASE after verify-restore: its SQLSTATE once', async () => {
+    const emu = await bank()
+    emu.refuseStatements(/^DROP DATABASE/, 'user root does not have DROP privilege on database', '42501')
+    const run = await backUp(emu, { 'verify-restore': 'true' })
+    const lines = run.stdout.split('\n').filter(line => line.includes('SQLSTATE'))
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line.match(/SQLSTATE/g)).toHaveLength(1)
   })
 })
