@@ -111,6 +111,7 @@ export function errorMessage(error: unknown): string {
 }
 
 const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
   ENOTDIR: 'a part of the path is a file, not a directory',
   EISDIR: 'a directory is in the way where a file belongs',
   ENAMETOOLONG: 'the path (or one of its names) is too long for the file system',

@@ -149,7 +149,9 @@ async function upload(session: Session, plan: RestorePlan, options: JobContext):
   const folder = await readLocalBackupFolder(directory).catch((error: unknown) => {
     throw fileSystemError(error, directory)
   })
-  return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup)
+  return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup).catch((error: unknown) => {
+    throw fileSystemError(error, directory)
+  })
 }
 
 export async function takeRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<RestoreResult> {
