@@ -92,7 +92,7 @@ function parseMaxClockOffset(value: string): number {
   if (seconds > MAX_CLOCK_OFFSET_SECONDS) {
     throw new InputError(
       Inputs.MaxClockOffset,
-      `it is in seconds: ${text} would mean ${inWords(seconds)}; ${unit}. Use 0 (a single node) to ${MAX_CLOCK_OFFSET_SECONDS}.`
+      `it is in seconds, so ${text} would mean ${inWords(seconds)}; ${unit}, so use 0 (a single node) to ${MAX_CLOCK_OFFSET_SECONDS}.`
     )
   }
   return Math.ceil(seconds * 1000)

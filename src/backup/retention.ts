@@ -151,8 +151,8 @@ export async function applyRetention(
   const plan = planRetention(listed, keep, justMade)
   const deleted: string[] = []
   const fail = (path: string, what: string, error: unknown): RetentionError => {
-    const before = deleted.length === 0 ? 'No backup was deleted.' : `Deleted: ${deleted.join(', ')}.`
-    return new RetentionError(`keep-backups: could not delete backup ${path} (${what}). ${before}\n${errorMessage(error)}`, deleted, {
+    const before = deleted.length === 0 ? 'no backup was deleted' : `it had deleted ${deleted.join(', ')}`
+    return new RetentionError(`keep-backups could not delete backup ${path} (${what}); ${before}:\n${errorMessage(error)}`, deleted, {
       cause: error
     })
   }
@@ -169,7 +169,7 @@ export async function applyRetention(
       const rest = plan.removed.slice(plan.removed.indexOf(path) + 1)
       if (rest.length === 0) continue
       throw new RetentionError(
-        `keep-backups: stopped after the connection failed; deleted ${deleted.join(', ')}; not deleted: ${rest.join(', ')}.\n${errorMessage(error.cause)}`,
+        `keep-backups deleted ${deleted.join(', ')}, then stopped as its connection failed, so ${rest.join(', ')} ${rest.length === 1 ? 'was' : 'were'} not deleted:\n${errorMessage(error.cause)}`,
         deleted,
         { cause: error.cause }
       )

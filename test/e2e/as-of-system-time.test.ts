@@ -110,7 +110,7 @@ describe('a clock that does not behave', () => {
     const run = await backUp(emu, { 'max-clock-offset': '500' })
     expect(run.exitCode).toBe(1)
     expect(errorsOf(run.stdout)).toEqual([
-      "Input 'max-clock-offset': it is in seconds: 500 would mean 8 min 20 s; CockroachDB's --max-offset default is 500ms (0.5 here), and Cockroach Labs recommends 250ms (0.25) for multi-region clusters. Use 0 (a single node) to 5."
+      "Input 'max-clock-offset': it is in seconds, so 500 would mean 8 min 20 s; CockroachDB's --max-offset default is 500ms (0.5 here), and Cockroach Labs recommends 250ms (0.25) for multi-region clusters, so use 0 (a single node) to 5."
     ])
     expect(emu.statements).toEqual([])
   })
