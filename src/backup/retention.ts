@@ -48,13 +48,13 @@ export function backupFilePrefixes(location: UserfileLocation, backupPath: strin
   return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
 
-/** A COMMIT that failed without an answer may have been applied: how many files it was deleting. */
-class UnansweredCommit extends Error {
+/** A COMMIT that failed may have been applied all the same (its answer lost): how many files it was deleting. */
+class UncertainCommit extends Error {
   constructor(
     readonly files: number,
     options: { cause: unknown }
   ) {
-    super('COMMIT got no answer', options)
+    super('COMMIT failed', options)
   }
 }
 
@@ -66,7 +66,7 @@ async function storedFiles(session: Session, location: UserfileLocation, backupP
 
 /**
  * Deletes one full backup's files in one transaction; returns how many files it held (0: nothing
- * was there, nothing was deleted). A failed COMMIT is an UnansweredCommit: its outcome is unknown.
+ * was there, nothing was deleted). A failed COMMIT is an UncertainCommit: its outcome is unknown.
  */
 export async function deleteBackup(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
   const prefixes = backupFilePrefixes(location, backupPath)
@@ -92,13 +92,15 @@ export async function deleteBackup(session: Session, location: UserfileLocation,
     // Best effort: the failure itself is what the user needs to see; a transaction left open is
     // rolled back by the server when the connection goes.
     await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
-    if (committing && files > 0) throw new UnansweredCommit(files, { cause: error })
+    if (committing && files > 0) throw new UncertainCommit(files, { cause: error })
     throw error
   }
 }
 
+const RECHECK_TIMEOUT_MS = 10_000
+
 /** What became of a backup whose COMMIT failed, read on a new connection (the old one may be gone): undefined when it is gone. */
-async function afterUnansweredCommit(
+async function afterUncertainCommit(
   session: Session,
   location: UserfileLocation,
   path: string,
@@ -119,8 +121,6 @@ async function afterUnansweredCommit(
   if (remaining === files) return `a new connection still finds all ${files} of its files`
   return `a new connection finds ${remaining} of its ${files} files left`
 }
-
-const RECHECK_TIMEOUT_MS = 10_000
 
 /** keep-backups stopped: `deleted` lists what it removed before (and, when its COMMIT was applied, the backup it stopped at). */
 export class RetentionError extends ActionError {
@@ -161,11 +161,11 @@ export async function applyRetention(
     try {
       files = await deleteBackup(session, collection.location, path)
     } catch (error) {
-      if (!(error instanceof UnansweredCommit)) throw fail(path, 'nothing of it was removed', error)
-      const outcome = await afterUnansweredCommit(session, collection.location, path, error.files)
-      if (outcome !== undefined) throw fail(path, `its COMMIT got no answer, and ${outcome}`, error.cause)
+      if (!(error instanceof UncertainCommit)) throw fail(path, 'nothing of it was removed', error)
+      const outcome = await afterUncertainCommit(session, collection.location, path, error.files)
+      if (outcome !== undefined) throw fail(path, `its COMMIT failed, and ${outcome}`, error.cause)
       deleted.push(path)
-      log(`Deleted backup ${path} (${error.files} files): its COMMIT got no answer, but a new connection finds none of its files.`)
+      log(`Deleted backup ${path} (${error.files} files): its COMMIT failed, but a new connection finds none of its files.`)
       const rest = plan.removed.slice(plan.removed.indexOf(path) + 1)
       if (rest.length === 0) continue
       throw new RetentionError(

@@ -193,6 +193,19 @@ describe('keep-backups', () => {
     expect(run.summary).toContain(`<code>${first}</code>; then keep-backups stopped`)
   })
 
+  it('after a refused COMMIT, says what a new connection finds left', async () => {
+    const emu = await bankEmulator()
+    const [first] = await twoBackups(emu)
+    const before = (await filenames(emu)).filter(name => name.startsWith(`/bank-backup${first}/`))
+    emu.refuseStatements(/^COMMIT/, 'restart transaction: TransactionRetryWithProtoRefreshError', '40001')
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '2' } })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toContain(
+      `keep-backups could not delete backup ${first} (its COMMIT failed, and a new connection still finds all ${before.length} of its files); no backup was deleted:\n`
+    )
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
   it('after a refused DELETE, says nothing was removed and still sets the backup outputs', async () => {
     const emu = await bankEmulator()
     await twoBackups(emu)
