@@ -147,8 +147,15 @@ const BINARY_TYPES: pg.CustomTypesConfig = {
     if (format === 'binary' && oid === pg.types.builtins.BYTEA) return (value: Buffer): Buffer => value
     // A UUID's 16 bytes, written as text the way the text format does (node-postgres has no binary UUID parser).
     if (format === 'binary' && oid === pg.types.builtins.UUID) return uuidText
+    if (format === 'binary' && oid === pg.types.builtins.INT8) return int8Text
     return pg.types.getTypeParser(oid, format) as unknown
   }) as TypeParserLookup
+}
+
+/** An INT8 is 8 bytes big-endian; anything else is named here, not left to a buffer read's range error. */
+function int8Text(value: Buffer): string {
+  if (value.length !== 8) throw new Error(`an INT8 value arrived as ${value.length} bytes, not 8 (not CockroachDB's binary format)`)
+  return value.readBigInt64BE().toString()
 }
 
 function uuidText(value: Buffer): string {

@@ -240,6 +240,18 @@ describe('messages for answers the step can name', () => {
     expect(message).not.toContain('Unexpected error')
   })
 
+  it('a 4-byte INT8 in a binary result', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'byte_offset' ? `int4:${value}` : value))
+    const run = await backUp(emu, { 'download-path': join(tempDir(), 'backup') })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      expect.stringMatching(
+        /^While reading \d+ files from defaultdb\.public\.userfiles_root: an INT8 value arrived as 4 bytes, not 8 \(not CockroachDB's binary format\)$/
+      )
+    ])
+  })
+
   it('a refused DROP DATABASE after verify-restore: its SQLSTATE once', async () => {
     const emu = await bank()
     emu.refuseStatements(/^DROP DATABASE/, 'user root does not have DROP privilege on database', '42501')
