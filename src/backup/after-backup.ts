@@ -54,7 +54,10 @@ export async function afterBackup(
         )
         after.deletedBackups = deleted
       } catch (error) {
-        if (error instanceof RetentionError) after.deletedBackups = error.deleted
+        if (error instanceof RetentionError) {
+          after.deletedBackups = error.deleted
+          after.retentionStopped = error.stopped
+        }
         throw error
       }
     })

@@ -24,8 +24,8 @@ export interface BackupReport {
   download: DownloadResult | undefined
   /** With keep-backups: the folders deleted (possibly none); undefined without it. */
   deletedBackups: string[] | undefined
-  /** keep-backups stopped with an error after deleting `deletedBackups`. */
-  retentionFailed: boolean
+  /** When keep-backups failed after deleting `deletedBackups`: what became of the rest. */
+  retentionStopped: string | undefined
   /** With verify-restore: the comparison. */
   verification: Verification | undefined
 }
@@ -42,7 +42,7 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
     serverVersion,
     download: after.download,
     deletedBackups: after.deletedBackups,
-    retentionFailed: after.failed?.phase === 'keep-backups',
+    retentionStopped: after.failed?.phase === 'keep-backups' ? (after.retentionStopped ?? 'failed') : undefined,
     verification: after.verification
   }
 }
@@ -107,7 +107,9 @@ async function writeSummary(report: BackupReport): Promise<void> {
                     (report.deletedBackups.length === 0
                       ? 'none'
                       : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')) +
-                    (report.retentionFailed ? '; then keep-backups stopped (see the error below)' : '')
+                    (report.retentionStopped === undefined
+                      ? ''
+                      : `; then keep-backups ${escapeHtml(report.retentionStopped)} (see the error below)`)
                 }
               ]
             ] as [string, SummaryCell][])

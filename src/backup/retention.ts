@@ -122,11 +122,15 @@ async function afterUncertainCommit(
   return `a new connection finds ${remaining} of its ${files} files left`
 }
 
-/** keep-backups stopped: `deleted` lists what it removed before (and, when its COMMIT was applied, the backup it stopped at). */
+/**
+ * keep-backups stopped: `deleted` lists what it removed (with the backup it stopped at when its
+ * COMMIT was applied after all), `stopped` what became of the rest, for the summary.
+ */
 export class RetentionError extends ActionError {
   constructor(
     message: string,
     readonly deleted: string[],
+    readonly stopped: string,
     options: { cause: unknown }
   ) {
     super(message, undefined, options)
@@ -150,11 +154,21 @@ export async function applyRetention(
   const listed = await listBackups(session, collection, `listing backups in ${collection.collectionForDisplay} before deleting old ones`)
   const plan = planRetention(listed, keep, justMade)
   const deleted: string[] = []
+  const notAttempted = (path: string): string => {
+    const later = plan.removed.slice(plan.removed.indexOf(path) + 1)
+    return later.length === 0 ? '' : `; not attempted: ${later.join(', ')}`
+  }
   const fail = (path: string, what: string, error: unknown): RetentionError => {
     const before = deleted.length === 0 ? 'no backup was deleted' : `it had deleted ${deleted.join(', ')}`
-    return new RetentionError(`keep-backups could not delete backup ${path} (${what}); ${before}:\n${errorMessage(error)}`, deleted, {
-      cause: error
-    })
+    const stopped = `could not delete ${path} (${what})${notAttempted(path)}`
+    return new RetentionError(
+      `keep-backups could not delete backup ${path} (${what}); ${before}:\n${errorMessage(error)}`,
+      deleted,
+      stopped,
+      {
+        cause: error
+      }
+    )
   }
   for (const path of plan.removed) {
     let files: number
@@ -171,6 +185,7 @@ export async function applyRetention(
       throw new RetentionError(
         `keep-backups deleted ${deleted.join(', ')}, then stopped as its connection failed, so ${rest.join(', ')} ${rest.length === 1 ? 'was' : 'were'} not deleted:\n${errorMessage(error.cause)}`,
         deleted,
+        `stopped as its connection failed${notAttempted(path)}`,
         { cause: error.cause }
       )
     }

@@ -190,7 +190,9 @@ describe('keep-backups', () => {
     expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
     expect(run.outputs['deleted-backups']).toBe(first)
     expect(run.outputs['rows']).toBe('100')
-    expect(run.summary).toContain(`<code>${first}</code>; then keep-backups stopped`)
+    expect(run.summary).toContain(
+      `<code>${first}</code>; then keep-backups stopped as its connection failed; not attempted: ${second} (see the error below)`
+    )
   })
 
   it('after a refused COMMIT, says what a new connection finds left', async () => {
@@ -208,7 +210,7 @@ describe('keep-backups', () => {
 
   it('after a refused DELETE, says nothing was removed and still sets the backup outputs', async () => {
     const emu = await bankEmulator()
-    await twoBackups(emu)
+    const [first] = await twoBackups(emu)
     const before = await filenames(emu)
     emu.refuseStatements(/^DELETE FROM/, 'permission denied', '42501')
     const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '2' } })
@@ -216,7 +218,7 @@ describe('keep-backups', () => {
     expect(errorsOf(run.stdout)[0]).toContain('nothing of it was removed); no backup was deleted:\n')
     expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
     expect(run.outputs['deleted-backups']).toBe('')
-    expect(run.summary).toContain('none; then keep-backups stopped')
+    expect(run.summary).toContain(`none; then keep-backups could not delete ${first} (nothing of it was removed) (see the error below)`)
     expect((await filenames(emu)).filter(name => !before.includes(name)).length).toBeGreaterThan(0)
   })
 
