@@ -115,6 +115,22 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     )
   })
 
+  it('while keep-backups deletes: says cancelled once, and the backup it made keeps its outputs', async () => {
+    const emu = await bank({ jobDurationMs: 100 })
+    const first = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(first.exitCode).toBe(0)
+    emu.setQueryDelay(60_000, /^DELETE FROM/)
+    const run = await cancelWhen({ database: 'bank', 'keep-backups': '1', 'connection-string': emu.connectionString() }, out =>
+      out.includes('::group::Keep backups')
+    )
+    expect(run.interruptedAt).toBeGreaterThan(0)
+    expect(run.exitCode).toBe(1)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error.match(/The workflow was cancelled/g)).toHaveLength(1)
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
   it('while the RESTORE statement has not answered: the same', async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     emu.setJobDuration(100)
