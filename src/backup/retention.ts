@@ -6,7 +6,7 @@
 import { pathKey, samePath } from '../backup-listing.js'
 import type { ResolvedCollection } from '../collection.js'
 import type { Session } from '../connection.js'
-import { ActionError, errorMessage } from '../errors.js'
+import { ActionError, CancelledError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
 import { listBackups } from '../show-backup.js'
 import { backupPrefixes } from '../backup-folder.js'
@@ -176,6 +176,9 @@ export async function applyRetention(
       files = await deleteBackup(session, collection.location, path)
     } catch (error) {
       if (!(error instanceof UncertainCommit)) throw fail(path, 'nothing of it was removed', error)
+      // After a cancel there is no time to look: the runner's SIGTERM is seconds away.
+      if (error.cause instanceof CancelledError)
+        throw fail(path, 'cancelled during its COMMIT, so whether it was removed is unknown', error.cause)
       const outcome = await afterUncertainCommit(session, collection.location, path, error.files)
       if (outcome !== undefined) throw fail(path, `its COMMIT failed, and ${outcome}`, error.cause)
       deleted.push(path)

@@ -131,6 +131,21 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(run.outputs['deleted-backups']).toBe('')
   })
 
+  it('while keep-backups commits: says whether the backup was removed is unknown, without stopping to look', async () => {
+    const emu = await bank({ jobDurationMs: 100 })
+    const first = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(first.exitCode).toBe(0)
+    emu.setQueryDelay(60_000, /^COMMIT/)
+    const run = await cancelWhen({ database: 'bank', 'keep-backups': '1', 'connection-string': emu.connectionString() }, out =>
+      out.includes('::group::Keep backups')
+    )
+    expect(run.sigtermSent).toBe(false)
+    expect(errorsOf(run.stdout).join('\n')).toContain(
+      `keep-backups could not delete backup ${first.outputs['backup-path']} (cancelled during its COMMIT, so whether it was removed is unknown); no backup was deleted:\nThe workflow was cancelled (SIGINT)`
+    )
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
   it('while the RESTORE statement has not answered: the same', async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     emu.setJobDuration(100)
