@@ -35,7 +35,7 @@ function validateCollection(raw: string): string {
     // table prefix (pkg/cloud/userfile parseUserfileURL: uri.Host), so user info there means nothing.
     throw new InputError(
       Inputs.Collection,
-      'a userfile:// URI takes no user name or password: userfile storage belongs to the session user, and CockroachDB ignores them. Remove the part before @.'
+      'a userfile:// URI takes no user name or password (userfile storage belongs to the session user, and CockroachDB ignores them), so remove the part before @.'
     )
   }
   return value

@@ -98,7 +98,7 @@ describe('user info in a userfile collection', () => {
       expect(run.exitCode).toBe(1)
       const visible = run.stdout.split('\n').filter(line => !line.startsWith('::add-mask::'))
       expect(visible.filter(line => line.startsWith('::error::'))).toEqual([
-        "::error::Input 'collection': a userfile:// URI takes no user name or password: userfile storage belongs to the session user, and CockroachDB ignores them. Remove the part before @."
+        "::error::Input 'collection': a userfile:// URI takes no user name or password (userfile storage belongs to the session user, and CockroachDB ignores them), so remove the part before @."
       ])
       expect([...visible, run.summary].join('\n').toLowerCase()).not.toContain('hunter2')
       expect(emulator.statements).toEqual([])
