@@ -14,6 +14,9 @@ interface Spec {
 
 export const ACTION_FILES = ['action.yml', 'restore/action.yml']
 
+/** Each page with generated parts, and the action files whose tables it shows. */
+export const DOC_PAGES: Record<string, string[]> = { 'README.md': ACTION_FILES, 'restore/README.md': ['restore/action.yml'] }
+
 export const start = (file: string): string => `<!-- action-docs:start (generated from ${file} by npm run docs) -->`
 export const end = (file: string): string => `<!-- action-docs:end ${file} -->`
 
@@ -46,7 +49,7 @@ export function renderActionDocs(actionYml: string, file = 'action.yml'): string
 export function replaceGenerated(readme: string, file: string, generated: string): string {
   const from = readme.indexOf(start(file))
   const to = readme.indexOf(end(file))
-  if (from === -1 || to === -1) throw new Error(`README.md lacks the action-docs markers for ${file}`)
+  if (from === -1 || to === -1) throw new Error(`the page lacks the action-docs markers for ${file}`)
   return readme.slice(0, from) + generated + readme.slice(to + end(file).length)
 }
 
@@ -59,8 +62,10 @@ export function copyExamples(readme: string, read: (path: string) => string): st
 }
 
 if (process.argv[1]?.endsWith('action-docs.ts')) {
-  let readme = readFileSync('README.md', 'utf8')
-  for (const file of ACTION_FILES) readme = replaceGenerated(readme, file, renderActionDocs(readFileSync(file, 'utf8'), file))
-  readme = copyExamples(readme, path => readFileSync(path, 'utf8'))
-  writeFileSync('README.md', readme)
+  for (const [page, files] of Object.entries(DOC_PAGES)) {
+    let text = readFileSync(page, 'utf8')
+    for (const file of files) text = replaceGenerated(text, file, renderActionDocs(readFileSync(file, 'utf8'), file))
+    text = copyExamples(text, path => readFileSync(path, 'utf8'))
+    writeFileSync(page, text)
+  }
 }

@@ -6,10 +6,11 @@
  *     Builds both bundles afresh into <dir> (a temporary folder unless given), fails when they
  *     differ from the committed dist/, and when dist/licenses.txt misses a bundled package.
  *     Webpack's stats (which name the bundled packages) go to --stats: main.json, restore.json.
- *   tsx scripts/release-checks.ts version <vX.Y.Z> [--notes <file>] [--root <dir>]
+ *   tsx scripts/release-checks.ts version <vX.Y.Z[-pre]> [--notes <file>] [--root <dir>]
  *     Fails unless the tag is package.json's version (and package-lock.json's) and CHANGELOG.md has
- *     a non-empty section for it; writes that section to <file> as the release notes and prints
- *     `version=…` and `major=…` (also appended to $GITHUB_OUTPUT when set).
+ *     a non-empty section for it (a pre-release such as v1.1.0-rc.1 may use the Unreleased section);
+ *     writes that section to <file> as the release notes and prints `version=…`, `major=…` and
+ *     `prerelease=true|false` (also appended to $GITHUB_OUTPUT when set).
  */
 import { execFileSync } from 'node:child_process'
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -117,6 +118,8 @@ export interface ReleaseVersion {
   version: string
   /** The major tag to move, e.g. v1. */
   major: string
+  /** v1.1.0-rc.1: published as a pre-release, and the major tag stays where it is. */
+  prerelease: boolean
   notes: string
 }
 
@@ -142,19 +145,22 @@ export function checkVersion(
   sources: VersionSources
 ): { ok: true; release: ReleaseVersion } | { ok: false; problems: string[] } {
   const problems: string[] = []
-  const match = /^v(\d+)\.(\d+)\.(\d+)$/.exec(tag)
-  if (!match) return { ok: false, problems: [`${JSON.stringify(tag)} is not a release tag of the form vX.Y.Z`] }
+  const match = /^v(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/.exec(tag)
+  if (!match)
+    return { ok: false, problems: [`${JSON.stringify(tag)} is not a release tag of the form vX.Y.Z (or vX.Y.Z-rc.N for a pre-release)`] }
+  const prerelease = match[4] !== undefined
   const version = tag.slice(1)
   const packageVersion = (JSON.parse(sources.packageJson) as { version?: string }).version
   const lockVersion = (JSON.parse(sources.packageLock) as { version?: string }).version
   if (packageVersion !== version) problems.push(`package.json says version ${String(packageVersion)}, the tag says ${version}`)
   if (lockVersion !== packageVersion)
     problems.push(`package-lock.json says version ${String(lockVersion)}, package.json ${String(packageVersion)}: run npm install`)
-  const notes = changelogSection(sources.changelog, version)
-  if (notes === undefined) problems.push(`CHANGELOG.md has no "## [${version}]" section`)
+  const notes = changelogSection(sources.changelog, version) ?? (prerelease ? changelogSection(sources.changelog, 'Unreleased') : undefined)
+  if (notes === undefined)
+    problems.push(`CHANGELOG.md has no "## [${version}]" section${prerelease ? ' and no "## Unreleased" section' : ''}`)
   else if (notes === '') problems.push(`CHANGELOG.md's section for ${version} is empty`)
   if (problems.length > 0) return { ok: false, problems }
-  return { ok: true, release: { version, major: `v${match[1]!}`, notes: notes! } }
+  return { ok: true, release: { version, major: `v${match[1]!}`, prerelease, notes: notes! } }
 }
 
 function fail(problems: string[]): number {
@@ -190,13 +196,14 @@ function main(argv: string[]): number {
     })
     if (!checked.ok) return fail(checked.problems)
     if (values.notes !== undefined) writeFileSync(values.notes, `${checked.release.notes}\n`)
-    const outputs = `version=${checked.release.version}\nmajor=${checked.release.major}\n`
+    const { version, major, prerelease } = checked.release
+    const outputs = `version=${version}\nmajor=${major}\nprerelease=${prerelease}\n`
     process.stdout.write(outputs)
     const githubOutput = process.env['GITHUB_OUTPUT']
     if (githubOutput) appendFileSync(githubOutput, outputs) // the step's outputs in a workflow
     return 0
   }
-  console.error('usage: release-checks.ts dist [--out <dir>] [--stats <dir>] | version <vX.Y.Z> [--notes <file>] [--root <dir>]')
+  console.error('usage: release-checks.ts dist [--out <dir>] [--stats <dir>] | version <vX.Y.Z[-pre]> [--notes <file>] [--root <dir>]')
   return 2
 }
 

@@ -6,36 +6,36 @@ import { createHash } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ActionError } from './errors.js'
+import { indexRoot, localIndexEntry, type IndexDirectory } from './backup-index.js'
 import { listLocalFiles } from './local-files.js'
 import { joinPath, safeRelativePath, type UserfileLocation } from './userfile-location.js'
 import { writesManifestChecksum, type CockroachVersion } from './version.js'
 
-/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
-export function indexFolderName(backupPath: string): string {
-  return backupPath.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
-}
-
 /**
- * Where a backup's files live in the collection: its folder, (v22.1+) the incremental layers
- * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest), and (v25.4+) one backup
- * index entry per layer under `metadata/index/<folder with - for />` (backup_index.go). Locally
- * the folder's files sit at the top, the layers under `incrementals/` and the index entries under
- * `index/`, so a restore elsewhere carries the chain's index with it.
+ * Where a backup's files live in the collection: its folder and (v22.1+) the incremental layers
+ * CockroachDB keeps under `incrementals/<folder>` (pkg/backup/backupdest). Locally the folder's
+ * files sit at the top and the layers under `incrementals/`. The backup index entries (v25.4+)
+ * are found by listing (backup-index.ts) and sit under `index/<their directory's exact name>/`, so
+ * a restore elsewhere carries the chain's index with it.
  */
 export function backupPrefixes(location: UserfileLocation, backupPath: string): { stored: string; local: string }[] {
   return [
     { stored: `${joinPath(location.path, backupPath)}/`, local: '' },
-    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' },
-    { stored: `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/`, local: 'index/' }
+    { stored: `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/`, local: 'incrementals/' }
   ]
+}
+
+/** The local place of an index directory's files: `index/<name>/`. */
+export function indexPrefix(directory: IndexDirectory): { stored: string; local: string } {
+  return { stored: directory.stored, local: `index/${directory.name}/` }
 }
 
 /** Where a local file goes in the collection: the inverse of localName. */
 export function storedName(location: UserfileLocation, backupPath: string, relative: string): string {
   const layer = /^incrementals\/(.+)$/.exec(relative)?.[1]
   if (layer !== undefined) return `${joinPath(joinPath(location.path, 'incrementals'), backupPath)}/${layer}`
-  const indexEntry = /^index\/(.+)$/.exec(relative)?.[1]
-  if (indexEntry !== undefined) return `${joinPath(location.path, `metadata/index/${indexFolderName(backupPath)}`)}/${indexEntry}`
+  const indexEntry = localIndexEntry(relative, backupPath)
+  if (indexEntry !== undefined) return `${indexRoot(location)}${indexEntry.directory}/${indexEntry.file}`
   return `${joinPath(location.path, backupPath)}/${relative}`
 }
 

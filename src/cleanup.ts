@@ -40,15 +40,20 @@ export class StepCleanup {
     this.pending.clear()
     const messages: string[] = []
     const deadline = Date.now() + budgetMs
+    // An undo that ran out of time spent the budget, even when the timer fired a millisecond early by Date.now().
+    const budget = { spent: false }
     for (const undo of undos) {
       const left = deadline - Date.now()
-      if (left <= 0) {
+      if (budget.spent || left <= 0) {
         messages.push(`No time was left to ${undo.what}; do it by hand.`)
         continue
       }
       let timer: NodeJS.Timeout | undefined
       const outOfTime = new Promise<string>(resolve => {
-        timer = setTimeout(() => resolve(`Could not ${undo.what} in time; do it by hand.`), left)
+        timer = setTimeout(() => {
+          budget.spent = true
+          resolve(`Could not ${undo.what} in time; do it by hand.`)
+        }, left)
       })
       try {
         const message = await Promise.race([

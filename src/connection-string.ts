@@ -4,6 +4,7 @@
  * and friends as file paths that replace any `ssl` object (see TOOLCHAIN.md); users write libpq's
  * meaning, so that is what they get.
  */
+import * as nodeTls from 'node:tls'
 import type { ConnectionOptions } from 'node:tls'
 import { APPLICATION_NAME, Inputs } from './constants.js'
 import { InputError } from './errors.js'
@@ -29,6 +30,18 @@ export interface ConnectionSettings {
 const DEFAULT_PORT = 26257
 const PASSED_THROUGH = new Set(['application_name', 'options'])
 const TLS_FILES = new Set(['sslrootcert', 'sslcert', 'sslkey'])
+/** libpq 16's `sslrootcert=system`: CockroachDB Cloud's console gives connection strings with it. */
+const SYSTEM_ROOTS = 'system'
+
+/**
+ * The operating system's trusted CAs with Node's own, as PEM text (Node 22.15+/23.9+ can read the
+ * system's store). Without that, undefined: Node then verifies against its bundled Mozilla CAs,
+ * which hold the same public CAs.
+ */
+export function systemCertificates(tls: { getCACertificates?: (type: 'default' | 'system') => string[] } = nodeTls): string | undefined {
+  if (tls.getCACertificates === undefined) return undefined
+  return [...tls.getCACertificates('default'), ...tls.getCACertificates('system')].join('\n')
+}
 
 function fail(detail: string): never {
   throw new InputError(Inputs.ConnectionString, detail)
@@ -68,9 +81,16 @@ export function parseConnectionString(raw: string): ConnectionSettings {
   const database = decode(url.pathname.replace(/^\//, ''), 'database') || 'defaultdb'
 
   const params = url.searchParams
-  const sslModeText = params.get('sslmode') ?? 'prefer' // libpq's default
+  const systemRoots = params.get('sslrootcert') === SYSTEM_ROOTS
+  // libpq 16+: with sslrootcert=system the default sslmode is verify-full, and a weaker one is an error.
+  const sslModeText = params.get('sslmode') ?? (systemRoots ? 'verify-full' : 'prefer')
   if (!SSL_MODES.includes(sslModeText as SslMode)) {
     fail(`sslmode=${sslModeText} is not one of ${SSL_MODES.join(', ')}.`)
+  }
+  if (systemRoots && sslModeText !== 'verify-full') {
+    fail(
+      `sslrootcert=system (the system's trusted CAs) needs sslmode=verify-full, as in libpq: any certificate a public CA issued for a host name would pass sslmode=${sslModeText}.`
+    )
   }
   for (const key of params.keys()) {
     if (key !== 'sslmode' && !PASSED_THROUGH.has(key) && !TLS_FILES.has(key)) {
@@ -87,7 +107,7 @@ export function parseConnectionString(raw: string): ConnectionSettings {
     database,
     sslMode: sslModeText as SslMode,
     tls: {
-      ca: readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
+      ca: systemRoots ? systemCertificates() : readPem(`${Inputs.ConnectionString} (sslrootcert)`, params.get('sslrootcert') ?? undefined),
       cert: readPem(`${Inputs.ConnectionString} (sslcert)`, params.get('sslcert') ?? undefined),
       key: readPem(`${Inputs.ConnectionString} (sslkey)`, params.get('sslkey') ?? undefined)
     },

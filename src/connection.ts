@@ -163,13 +163,14 @@ function uuidText(value: Buffer): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
-/** Session variables the action depends on, set on every connection it opens (also after a reconnect). */
+/** Session variables the action depends on, set on every connection it opens, over any role default or `options`. */
 async function setUpSession(client: pg.Client, version: CockroachVersion | undefined, timeoutMs: number): Promise<void> {
-  if (!hasUseBackupsWithIds(version)) return
-  try {
-    await client.query(timedQuery(sql.LIST_BACKUPS_BY_PATH, [], timeoutMs))
-  } catch (error) {
-    throw new ActionError(`While running ${sql.LIST_BACKUPS_BY_PATH}: ${describeError(error)}`, undefined, { cause: error })
+  for (const statement of [sql.PIN_TIME_ZONE, sql.PIN_ISOLATION, ...(hasUseBackupsWithIds(version) ? [sql.LIST_BACKUPS_BY_PATH] : [])]) {
+    try {
+      await client.query(timedQuery(statement, [], timeoutMs))
+    } catch (error) {
+      throw new ActionError(`While running ${statement}: ${describeError(error)}`, undefined, { cause: error })
+    }
   }
 }
 
@@ -297,6 +298,7 @@ export async function withFreshConnection<T>(
 ): Promise<T> {
   const client = await connectOnce(settings, timeoutMs)
   try {
+    await setUpSession(client, undefined, timeoutMs)
     return await work(client)
   } finally {
     await client.end().catch(() => undefined) // best effort after the work is done

@@ -84,3 +84,9 @@ export function folderFromJobDescription(description: string | null | undefined)
   }
   return undefined
 }
+
+/** Whether a job's description holds `literal` as a whole string literal (not inside a longer one, not as a name). */
+export function carriesStringLiteral(description: string | null | undefined, literal: string): boolean {
+  if (!description) return false
+  return tokenize(description).some(token => token.kind === 'string' && token.text === literal)
+}

@@ -55,6 +55,11 @@ export function notice(message: string): void {
   core.notice(message)
 }
 
+/** Step debug logging is on (the runner sets RUNNER_DEBUG=1 when ACTIONS_STEP_DEBUG is true or a re-run asks for it). */
+export function debugEnabled(): boolean {
+  return core.isDebug()
+}
+
 export function debug(message: string): void {
   core.debug(message)
 }

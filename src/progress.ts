@@ -15,6 +15,7 @@ export class StepProgress implements QueryObserver {
   jobStatement: string | undefined
   jobId: string | undefined
   private groupOpen = false
+  private sentAt = 0
 
   /**
    * Ends the previous phase's log group and opens this one. Not core.group: that needs each phase
@@ -34,13 +35,20 @@ export class StepProgress implements QueryObserver {
     this.groupOpen = false
   }
 
-  /** Notes each statement the session sends (as the session's observer, set by step.ts). */
+  /**
+   * Notes each statement the session sends (as the session's observer, set by step.ts); with step
+   * debug logging on (ACTIONS_STEP_DEBUG), the log shows it, redacted, and how long it took.
+   */
   sent(text: string): void {
     this.statement = redactStatement(text)
+    this.sentAt = performance.now()
+    if (log.debugEnabled()) log.debug(`SQL: ${this.statement}`)
   }
 
   /** Notes the job id a detached BACKUP or RESTORE returns, with its statement. */
   answered(text: string, rows: object[]): void {
+    if (log.debugEnabled())
+      log.debug(`SQL answered: ${rows.length} row${rows.length === 1 ? '' : 's'} in ${Math.round(performance.now() - this.sentAt)} ms`)
     const jobId: unknown = rows.length === 1 && /^\s*(BACKUP|RESTORE)\b/i.test(text) ? (rows[0] as { job_id?: unknown }).job_id : undefined
     if (typeof jobId === 'string' || typeof jobId === 'number' || typeof jobId === 'bigint') {
       this.jobId = String(jobId)

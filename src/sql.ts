@@ -90,9 +90,22 @@ export const LIST_BACKUPS_BY_PATH = 'SET use_backups_with_ids = false'
 /**
  * The gateway's HLC time as a decimal (`<ns>.<logical>`): an ordinary builtin, not an internal table, so not
  * restricted in v26.1+, and allowed in an implicit transaction in every version; v23.2+ refuses it
- * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md).
+ * only under READ COMMITTED or REPEATABLE READ isolation (PR #107090; docs/cockroachdb-facts.md),
+ * which PIN_ISOLATION rules out.
  */
 export const CLUSTER_LOGICAL_TIMESTAMP = 'SELECT cluster_logical_timestamp()'
+
+/**
+ * Pinned on every connection the action opens, whatever a role default or the URL's `options` set
+ * (docs/cockroachdb-facts.md §5b). A session whose time zone is ahead of UTC creates detached jobs
+ * that may never start before v24.1.6 / v24.2.4 / v24.3.0 (cockroach #123207, fixed by PR #123632;
+ * not on v23.2), and shows times in that zone. Every version accepts both statements: 'serializable'
+ * is a valid default_transaction_isolation from v21.x on (pkg/sql/vars.go).
+ */
+export const PIN_TIME_ZONE = "SET TIME ZONE 'UTC'"
+
+/** From v23.2 cluster_logical_timestamp() fails (0A000) under READ COMMITTED or REPEATABLE READ (see below). */
+export const PIN_ISOLATION = "SET default_transaction_isolation = 'serializable'"
 
 /** The cluster's clock, for finding a job created after this moment. */
 export const CLUSTER_NOW = 'SELECT now() AS now'
@@ -100,6 +113,9 @@ export const CLUSTER_NOW = 'SELECT now() AS now'
 /**
  * Jobs of one type (BACKUP, RESTORE) that one user created since a cluster time. SHOW JOBS is the
  * supported interface (the internal schemas are restricted from v26.1); it lists the last 12 hours.
+ * From v24.1 it shows `created` truncated to the second and long descriptions abbreviated
+ * (pkg/sql/delegate/show_jobs.go), so this is only a loose first cut: SHOW JOB <id> has the whole
+ * description.
  */
 export const RECENT_JOBS =
   'SELECT job_id, description FROM [SHOW JOBS] WHERE job_type = $1 AND user_name = $2 AND created >= $3::TIMESTAMPTZ'
@@ -221,6 +237,16 @@ export function deleteUserfilesLike(filesTable: string): string {
   return `DELETE FROM ${filesTable} WHERE filename LIKE $1`
 }
 
+/** The chunks of the files whose ids are in the UUID array $1: what one run wrote, and nothing else. */
+export function deleteUserfilePayloadOfIds(payloadTable: string): string {
+  return `DELETE FROM ${payloadTable} WHERE file_id = ANY($1::UUID[])`
+}
+
+/** The file rows whose ids are in the UUID array $1 (after their chunks). */
+export function deleteUserfilesOfIds(filesTable: string): string {
+  return `DELETE FROM ${filesTable} WHERE file_id = ANY($1::UUID[])`
+}
+
 export function renameUserfile(filesTable: string): string {
   return `UPDATE ${filesTable} SET filename = $1 WHERE file_id = $2`
 }
@@ -253,16 +279,20 @@ export function dropDatabaseIfExists(name: string): string {
   return `DROP DATABASE IF EXISTS ${quoteIdent(name)} CASCADE`
 }
 
+/**
+ * One statement, one implicit transaction. Refused (2BP01) while a view or function depends on one
+ * of the database's tables, and (42P04) when the new name is taken (pkg/sql/rename_database.go).
+ */
+export function renameDatabase(name: string, newName: string): string {
+  return `ALTER DATABASE ${quoteIdent(name)} RENAME TO ${quoteIdent(newName)}`
+}
+
 /** Only to explain an error: from v22.2 SHOW DATABASES hides databases the user has no CONNECT on. */
 export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
 
 /** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
 export function tableExists(database: string, schema: string): string {
   return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`
-}
-
-export function dropTableIfExists(table: TableName): string {
-  return `DROP TABLE IF EXISTS ${qualifiedTableName(table)} CASCADE`
 }
 
 export function createDatabase(name: string): string {
@@ -272,4 +302,17 @@ export function createDatabase(name: string): string {
 /** The rows of one table, named in full so the session's database does not matter. */
 export function countRows(database: string, schema: string, table: string): string {
   return `SELECT count(*) AS count FROM ${[database, schema, table].map(quoteIdent).join('.')}`
+}
+
+/**
+ * What each relation of one schema is: SHOW TABLES' `type` is `table`, `view`, `materialized view`
+ * or `sequence` (pkg/sql/delegate/show_tables.go); a delegated statement, allowed on v26.1+.
+ */
+export function relationKinds(database: string, schema: string): string {
+  return `SELECT table_name, type FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}]`
+}
+
+/** The rows of one table as a read at `asOf` (a decimal HLC or timestamp literal) sees them. */
+export function countRowsAsOf(database: string, schema: string, table: string, asOf: string): string {
+  return `${countRows(database, schema, table)} AS OF SYSTEM TIME ${quoteLiteral(asOf)}`
 }

@@ -57,12 +57,8 @@ function parseNameParts(prefix: string): string[] {
   return parts
 }
 
-/**
- * The tables behind a userfile URI. An empty host means the session user's default space,
- * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
- * Throws when the URI is not userfile or its host is not a table name.
- */
-export function userfileLocation(collection: string, sessionUser: string): UserfileLocation {
+/** A userfile URI's table prefix, as name parts (an empty host: the session user's default), and its path. */
+function parseUserfileUri(collection: string, sessionUser: string): { parts: string[]; path: string } {
   const match = /^userfile:\/\/([^/?#]*)(\/[^?#]*)?$/i.exec(collection)
   if (!match) throw new Error('not a userfile:// URI without query or fragment')
   const host = decodeURIComponent(match[1] ?? '')
@@ -74,11 +70,31 @@ export function userfileLocation(collection: string, sessionUser: string): Userf
     throw new Error(`the table prefix ${JSON.stringify(host)} is not a table name (${errorMessage(error)}).`)
   }
   if (parts.length > 3) throw new Error(`the table prefix ${JSON.stringify(host)} is not a table name (more than 3 parts).`)
+  return { parts, path }
+}
+
+/**
+ * The tables behind a userfile URI. An empty host means the session user's default space,
+ * `defaultdb.public.userfiles_<user>` (quoted when the user name needs it, as the server does).
+ * Throws when the URI is not userfile or its host is not a table name.
+ */
+export function userfileLocation(collection: string, sessionUser: string): UserfileLocation {
+  const { parts, path } = parseUserfileUri(collection, sessionUser)
   const table = (suffix: string): string => [...parts.slice(0, -1), `${parts.at(-1) ?? ''}${suffix}`].map(sql.quoteIdent).join('.')
   return {
     tables: { files: table('_upload_files'), payload: table('_upload_payload'), prefix: parts.map(sql.quoteIdent).join('.') },
     path: path === '' ? '/' : path
   }
+}
+
+/**
+ * The database(s) that may hold a userfile collection's tables: the first part of a 3-part prefix;
+ * for a shorter one the session's database too, since `schema.table` and `table` resolve there first.
+ */
+export function userfileDatabases(collection: string, sessionUser: string, sessionDatabase: string): string[] {
+  const { parts } = parseUserfileUri(collection, sessionUser)
+  if (parts.length === 3) return [parts[0] ?? '']
+  return parts.length === 2 ? [parts[0] ?? '', sessionDatabase] : [sessionDatabase]
 }
 
 /**

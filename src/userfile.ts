@@ -166,11 +166,18 @@ async function* fileChunks(path: string): AsyncGenerator<Buffer> {
 
 export type WriteOutcome = 'written' | 'unchanged'
 
+/** What writeStoredFile did, and the id of the file now stored under the name. */
+export interface WriteResult {
+  outcome: WriteOutcome
+  fileId: string
+}
+
 /**
  * Writes a local file as `filename` the way CockroachDB's writer lays it out (a file row, then one
  * payload row per 4 MiB chunk at its byte offset). The bytes go under a temporary name first and
- * are checked; only then, in one transaction, does the name change (replacing an older file). So a
- * failed upload never leaves a half file under the real name. An identical file is left alone.
+ * are checked; only then does the name change, in one statement. So a failed upload never leaves a
+ * half file under the real name. An identical file is left alone; a different one is refused, never
+ * replaced.
  */
 export async function writeStoredFile(
   session: Session,
@@ -179,18 +186,22 @@ export async function writeStoredFile(
   filename: string,
   user: string,
   cleanup?: StepCleanup
-): Promise<WriteOutcome> {
+): Promise<WriteResult> {
   const size = (await stat(localPath)).size
   const existing = await findStoredFile(session, location, filename)
-  if (existing !== undefined && Number(existing.file_size) === size) {
-    if ((await storedSha256(session, location, { stored: existing, size })) === (await localSha256(localPath))) return 'unchanged'
+  if (existing !== undefined) {
+    const same =
+      Number(existing.file_size) === size &&
+      (await storedSha256(session, location, { stored: existing, size })) === (await localSha256(localPath))
+    if (same) return { outcome: 'unchanged', fileId: existing.file_id }
+    throw new ActionError(`${filename} already exists in ${location.tables.prefix} with other content; it is left as it is.`)
   }
   const temporary = `${filename}.tmp`
+  // Only an unfinished upload of this very file names a row `<filename>.tmp` (this action's, or `cockroach userfile upload`'s).
   const stale = await findStoredFile(session, location, temporary)
   if (stale !== undefined) await deleteStoredFile(session, location, stale)
   const fileId = randomUUID()
   const written: StoredFile = { filename: temporary, file_id: fileId, file_size: size }
-  let inTransaction = false
   // Registered before the row exists: a cancel can land while the INSERT is on its way.
   const release = cleanup?.add({
     what: `delete ${temporary} from ${location.tables.prefix}`,
@@ -218,17 +229,12 @@ export async function writeStoredFile(
         `Uploading ${filename}: ${size} bytes were expected, ${totals?.bytes ?? 0} are stored (the local file changed during the upload?).`
       )
     }
-    await session.query('BEGIN', [], `renaming ${temporary}`)
-    inTransaction = true
-    if (existing !== undefined) await deleteStoredFile(session, location, existing)
     await session.query(sql.renameUserfile(location.tables.files), [filename, fileId], `renaming ${temporary} to ${filename}`)
-    await session.query('COMMIT', [], `renaming ${temporary}`)
     release?.()
-    return 'written'
+    return { outcome: 'written', fileId }
   } catch (error) {
     // Best effort: the failure itself is what the user needs to see. After a cancel the session
     // gives up at once, and the registered undo deletes the row on a fresh connection instead.
-    if (inTransaction) await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
     const deleted = await deleteStoredFile(session, location, written).then(
       () => true,
       () => false

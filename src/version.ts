@@ -45,3 +45,13 @@ export function supportsCheckFiles(version: CockroachVersion | undefined): boole
 export function writesManifestChecksum(version: CockroachVersion | undefined): boolean {
   return atLeast(version, 22, 2)
 }
+
+/**
+ * From v25.4 the backup index parses a full backup's subdirectory as a date (`/2006/01/02-150405.00`):
+ * BACKUP INTO any other subdirectory fails when it writes its index entry (v25.4 flattenSubdirForIndex,
+ * v26.1 convertSubdirToIndexSubdir), and v26.2, which reads the index by default
+ * (backup.index.read.enabled), fails SHOW BACKUP and RESTORE there too (docs/cockroachdb-facts.md §23).
+ */
+export function indexNeedsDateSubdirectory(version: CockroachVersion | undefined): boolean {
+  return atLeast(version, 25, 4)
+}

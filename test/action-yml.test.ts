@@ -55,6 +55,13 @@ describe('README', () => {
     }
   })
 
+  it("restore/README.md shows the restore companion's tables, generated from restore/action.yml", async () => {
+    const { DOC_PAGES, renderActionDocs } = await import('../scripts/action-docs.js')
+    expect(DOC_PAGES['restore/README.md']).toEqual(['restore/action.yml'])
+    const page = readFileSync(new URL('../restore/README.md', import.meta.url), 'utf8')
+    expect(page).toContain(renderActionDocs(readFileSync(new URL('../restore/action.yml', import.meta.url), 'utf8'), 'restore/action.yml'))
+  })
+
   it('gives the two set-up commands', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     expect(readme).toMatch(/npm ci && npm start/)

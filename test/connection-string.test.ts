@@ -9,7 +9,7 @@ import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_NAME } from '../src/constants.js'
 import { connectionStringSecrets, describeServer, parseConnectionString, type ConnectionSettings } from '../src/connection-string.js'
-import { sslAttempts } from '../src/connection-string.js'
+import { sslAttempts, systemCertificates } from '../src/connection-string.js'
 import { expectInputError } from './support/input-error.js'
 
 const CA = '-----BEGIN CERTIFICATE-----\nTUlJQ2Zha2VDQQ==\n-----END CERTIFICATE-----\n'
@@ -251,6 +251,29 @@ describe('sslAttempts', () => {
     const option = tls(attempts[0])
     expect(option).toMatchObject({ ca: CA, rejectUnauthorized: true, servername: 'db.example.com' })
     expect(option.checkServerIdentity).toBeUndefined()
+  })
+
+  it("sslrootcert=system (libpq 16, CockroachDB Cloud's connection strings) verifies the host against the system's CAs, verify-full by default", () => {
+    const parsed = parseConnectionString(
+      'postgresql://u:p@free-tier.gcp-us-central1.cockroachlabs.cloud:26257/defaultdb?sslrootcert=system'
+    )
+    expect(parsed.sslMode).toBe('verify-full')
+    expect(parsed.tls.ca).toBe(systemCertificates())
+    const option = tls(sslAttempts(parsed)[0])
+    expect(option).toMatchObject({ rejectUnauthorized: true, servername: 'free-tier.gcp-us-central1.cockroachlabs.cloud' })
+    expect(parseConnectionString('postgresql://u@h/db?sslmode=verify-full&sslrootcert=system').sslMode).toBe('verify-full')
+  })
+
+  it.each(['require', 'verify-ca', 'prefer', 'disable'])('refuses sslrootcert=system with sslmode=%s, as libpq does', mode => {
+    expect(refusal(`postgresql://u:secret@h/db?sslmode=${mode}&sslrootcert=system`)).toContain(
+      `sslrootcert=system (the system's trusted CAs) needs sslmode=verify-full, as in libpq`
+    )
+  })
+
+  it("reads the system's CA store where Node can, and Node's bundled CAs elsewhere", () => {
+    expect(systemCertificates({})).toBeUndefined()
+    const store = { getCACertificates: (type: 'default' | 'system') => [`${type}-1`, `${type}-2`] }
+    expect(systemCertificates(store)).toBe('default-1\ndefault-2\nsystem-1\nsystem-2')
   })
 
   it('verify-full without sslrootcert still verifies (against the system CAs)', () => {

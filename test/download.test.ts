@@ -115,6 +115,20 @@ describe('downloadBackup against real PostgreSQL', () => {
     await expect(download()).rejects.toThrow(/data\/1\.sst has a gap or overlap at byte 4194304 \(the next chunk starts at 8388608\)/)
   })
 
+  it('refuses two stored names sharing a file_id instead of writing one of them empty', async () => {
+    await storeBackup(10)
+    // CockroachDB keeps file_id UNIQUE; a table without that constraint can hold the same id twice.
+    await db.admin.query('ALTER TABLE userfiles_root_upload_files DROP CONSTRAINT userfiles_root_upload_files_file_id_key CASCADE')
+    await db.admin.query(
+      `UPDATE userfiles_root_upload_files SET file_id = (SELECT file_id FROM userfiles_root_upload_files WHERE filename = $1) WHERE filename = $2`,
+      [`${FOLDER}/data/1.sst`, `${FOLDER}/BACKUP-STATISTICS`]
+    )
+    await expect(download()).rejects.toThrow(
+      /\/bank-backup\/2024\/05\/07-141012\.34\/BACKUP-STATISTICS and \/bank-backup\/2024\/05\/07-141012\.34\/data\/1\.sst share the file_id [0-9a-f-]+; their bytes cannot be told apart, so neither is downloaded\./
+    )
+    expect(existsSync(join(workdir, 'backup'))).toBe(false)
+  })
+
   it('leaves an existing empty directory empty when the connection is killed mid-download', async () => {
     await storeBackup(12 * CHUNK)
     const directory = join(workdir, 'existing')

@@ -1,6 +1,6 @@
 /** src/job-description.ts: the folder a detached BACKUP job's description names (docs/cockroachdb-facts.md §3). */
 import { describe, expect, it } from 'vitest'
-import { folderFromJobDescription } from '../src/job-description.js'
+import { carriesStringLiteral, folderFromJobDescription } from '../src/job-description.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const NEW = '/2024/05/07-141012.34'
@@ -40,5 +40,28 @@ describe('folderFromJobDescription', () => {
   it('is not fooled by INTO … IN inside a quoted database name', () => {
     const description = `BACKUP DATABASE "a INTO '/x' IN 'b" INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
     expect(folderFromJobDescription(description)).toBe(NEW)
+  })
+})
+
+describe("carriesStringLiteral (how an unanswered statement's job is proven to be the step's, facts §5)", () => {
+  const TIME = '1715091012340000000.0000000000'
+  const MINE = `BACKUP DATABASE bank INTO '${NEW}' IN '${COLLECTION}' AS OF SYSTEM TIME '${TIME}' WITH OPTIONS (detached)`
+
+  it("finds the step's own AS OF SYSTEM TIME in a whole description, not in an abbreviated one", () => {
+    expect(carriesStringLiteral(MINE, TIME)).toBe(true)
+    expect(carriesStringLiteral(`${MINE.slice(0, 59)} … etached)`, TIME)).toBe(false)
+    expect(carriesStringLiteral(MINE.replace(TIME, '1715091012340000000.0000000001'), TIME)).toBe(false)
+    expect(carriesStringLiteral(null, TIME)).toBe(false)
+  })
+
+  it('takes only a whole string literal: not part of a longer one, not a quoted name', () => {
+    expect(carriesStringLiteral(`RESTORE DATABASE bank FROM '${NEW}' IN 'x' WITH new_db_name = 'bank_verify_1'`, 'bank_verify_1')).toBe(
+      true
+    )
+    expect(carriesStringLiteral(`RESTORE DATABASE bank FROM '${NEW}' IN 'x' WITH new_db_name = 'bank_verify_12'`, 'bank_verify_1')).toBe(
+      false
+    )
+    expect(carriesStringLiteral(`RESTORE DATABASE "bank_verify_1" FROM '${NEW}' IN 'x'`, 'bank_verify_1')).toBe(false)
+    expect(carriesStringLiteral(`RESTORE DATABASE bank FROM '${NEW}' IN 'x' WITH into_db = e'it\\'s'`, "it's")).toBe(true)
   })
 })

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg, { type ClientConfig } from 'pg'
 import { createTestCertificates, type CertificateFiles, type TestCertificates } from './support/certs.js'
-import { startPostgres, type PostgresServer } from './support/postgres.js'
+import { postgresBinDir, startPostgres, type PostgresServer } from './support/postgres.js'
 
 async function withClient<T>(config: ClientConfig, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(config)
@@ -67,6 +67,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await certs?.remove()
+})
+
+describe('finding the server binaries', () => {
+  it('takes PG_BIN when it holds a postgres binary, and says what is wrong when it does not', () => {
+    const found = postgresBinDir({})
+    expect(postgresBinDir({ PG_BIN: found })).toBe(found)
+    expect(() => postgresBinDir({ PG_BIN: '/nonexistent/pg/bin' })).toThrow('PG_BIN=/nonexistent/pg/bin holds no postgres server binary.')
+  })
 })
 
 describe('plain server', () => {

@@ -68,8 +68,8 @@ function runCheck(tag: string, dir: string): { status: number; stdout: string; n
 describe('release-checks.ts version', () => {
   it('accepts a tag that is the package version with a CHANGELOG section, and writes that section as the notes', () => {
     const run = runCheck('v1.2.0', repoWith({ version: '1.2.0', changelog: CHANGELOG }))
-    expect(run.stdout).toBe('version=1.2.0\nmajor=v1\n')
-    expect(run.githubOutput).toBe('version=1.2.0\nmajor=v1\n') // steps.version.outputs.major in release.yml
+    expect(run.stdout).toBe('version=1.2.0\nmajor=v1\nprerelease=false\n')
+    expect(run.githubOutput).toBe('version=1.2.0\nmajor=v1\nprerelease=false\n') // steps.version.outputs.* in release.yml
     expect(run.status).toBe(0)
     expect(run.notes).toBe('### Added\n\n- `download-path`.\n')
   })
@@ -99,7 +99,19 @@ describe('release-checks.ts version', () => {
       { version: '1.3.0', changelog: '## [1.3.0]\n\n## [1.2.0]\n\n- x\n' },
       /CHANGELOG\.md's section for 1\.3\.0 is empty/
     ],
-    ['a tag that is not vX.Y.Z', 'v1.2', { version: '1.2.0', changelog: CHANGELOG }, /"v1\.2" is not a release tag of the form vX\.Y\.Z/]
+    ['a tag that is not vX.Y.Z', 'v1.2', { version: '1.2.0', changelog: CHANGELOG }, /"v1\.2" is not a release tag of the form vX\.Y\.Z/],
+    [
+      'a pre-release tag that is not the package version',
+      'v1.3.0-rc.1',
+      { version: '1.3.0', changelog: CHANGELOG },
+      /package\.json says version 1\.3\.0, the tag says 1\.3\.0-rc\.1/
+    ],
+    [
+      'a pre-release with neither its own section nor an Unreleased one',
+      'v1.3.0-rc.1',
+      { version: '1.3.0-rc.1', changelog: '## [1.2.0]\n\n- x\n' },
+      /CHANGELOG\.md has no "## \[1\.3\.0-rc\.1\]" section and no "## Unreleased" section/
+    ]
   ])('refuses %s, with an ::error:: saying what is wrong', (_name, tag, files, expected) => {
     const run = runCheck(tag, repoWith(files))
     expect(run.status).toBe(1)
@@ -113,7 +125,19 @@ describe('release-checks.ts version', () => {
       packageLock: read('package-lock.json'),
       changelog: `## [${version}]\n\n- x\n`
     })
-    expect(checked).toEqual({ ok: true, release: { version, major: `v${version.split('.')[0]!}`, notes: '- x' } })
+    expect(checked).toEqual({ ok: true, release: { version, major: `v${version.split('.')[0]!}`, prerelease: false, notes: '- x' } })
+  })
+
+  it('accepts a pre-release tag, with the Unreleased section as its notes when it has none of its own', () => {
+    const run = runCheck('v1.3.0-rc.1', repoWith({ version: '1.3.0-rc.1', changelog: CHANGELOG }))
+    expect(run.stdout).toBe('version=1.3.0-rc.1\nmajor=v1\nprerelease=true\n')
+    expect(run.status).toBe(0)
+    expect(run.notes).toBe('- Something not yet released.\n')
+    const own = runCheck(
+      'v1.3.0-rc.1',
+      repoWith({ version: '1.3.0-rc.1', changelog: CHANGELOG.replace('## Unreleased', '## [1.3.0-rc.1]\n\n- rc\n\n## Unreleased') })
+    )
+    expect(own.notes).toBe('- rc\n')
   })
 
   it('finds the section whether or not the heading is bracketed or dated, and not a longer version', () => {

@@ -88,6 +88,57 @@ describe('getRestoreInputs', () => {
   })
 })
 
+describe('what drop-existing and source-path refuse', () => {
+  it("refuses backup-path LATEST with source-path: the upload needs the backup's own folder", () => {
+    for (const path of ['LATEST', '/LATEST', 'latest']) {
+      expect(inputError({ database: 'bank', 'backup-path': path, 'source-path': '/tmp/b' }).message).toMatch(
+        /^Inputs 'backup-path' and 'source-path': with source-path, backup-path must be the uploaded backup's own folder/
+      )
+    }
+    expect(getRestoreInputs(read({ database: 'bank', 'backup-path': 'LATEST' }), () => undefined).backupPath).toBe('LATEST')
+  })
+
+  it('refuses drop-existing for tables and for more than one database', () => {
+    expect(inputError({ tables: 'bank.accounts', 'backup-path': '/x', 'drop-existing': 'true' }).message).toMatch(
+      /^Inputs 'drop-existing' and 'tables': drop-existing replaces whole databases/
+    )
+    expect(inputError({ database: 'bank, shop', 'backup-path': '/x', 'drop-existing': 'true' }).message).toMatch(
+      /^Inputs 'drop-existing' and 'database': drop-existing replaces one database per step/
+    )
+  })
+
+  for (const collection of [
+    'userfile://bank.public.files/b',
+    'userfile://files/b', // resolves in the session's database (bank, from the connection string)
+    'userfile://public.files/b'
+  ]) {
+    it(`refuses drop-existing of the database holding the collection ${collection}`, () => {
+      const inputs = getRestoreInputs(
+        read({
+          database: 'bank',
+          'backup-path': '/x',
+          'drop-existing': 'true',
+          collection,
+          'connection-string': 'postgresql://root@localhost:26257/bank?sslmode=disable'
+        }),
+        () => undefined
+      )
+      expect(() => planRestore(inputs, 'root')).toThrow(
+        /^Inputs 'drop-existing', 'database', 'collection': drop-existing would drop bank, whose userfile tables hold the collection/
+      )
+    })
+  }
+
+  it('plans the replacement: a temporary name for the restore and a name aside for the old copy', () => {
+    const inputs = getRestoreInputs(read({ database: 'bank', 'backup-path': '/x', 'drop-existing': 'true' }), () => undefined)
+    expect(planRestore(inputs, 'root').replace).toEqual({
+      name: 'bank',
+      temporary: expect.stringMatching(/^bank_restoring_[0-9a-f]{8}$/),
+      aside: expect.stringMatching(/^bank_replaced_[0-9a-f]{8}$/)
+    })
+  })
+})
+
 describe('planRestore and the RESTORE statement', () => {
   const inputs = getRestoreInputs(
     read({ database: 'bank', 'backup-path': '/2024/05/07-141012.34', 'new-db-name': 'bank restored' }),

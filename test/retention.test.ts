@@ -45,18 +45,16 @@ describe('planRetention', () => {
 })
 
 describe('the stored names of one backup', () => {
-  it('are its folder, its incrementals and its backup-index directory, each ending in a slash', () => {
+  it('are its folder and its incrementals, each ending in a slash (index directories are found by listing)', () => {
     const location = userfileLocation('userfile://defaultdb.public.userfiles_root/bank-backup', 'root')
     expect(backupFilePrefixes(location, '/2024/05/01-020000.00')).toEqual([
       '/bank-backup/2024/05/01-020000.00/',
-      '/bank-backup/incrementals/2024/05/01-020000.00/',
-      '/bank-backup/metadata/index/2024-05-01-020000.00/'
+      '/bank-backup/incrementals/2024/05/01-020000.00/'
     ])
   })
 
   it('at the storage root, and for a slashless listing', () => {
     const location = userfileLocation('userfile://defaultdb.public.userfiles_root', 'root')
-    expect(backupFilePrefixes(location, '2024/05/01-020000.00')[2]).toBe('/metadata/index/2024-05-01-020000.00/')
     expect(backupFilePrefixes(location, '2024/05/01-020000.00')[0]).toBe('/2024/05/01-020000.00/')
   })
 })
@@ -64,10 +62,20 @@ describe('the stored names of one backup', () => {
 const OLD = '/2024/05/01-020000.00'
 const NEW = '/2024/05/02-020000.00'
 
-/** Files of a v25.4-style full backup with one incremental layer and its two index entries. */
+/** The v26.1+ index directory names of OLD and NEW (EncodeDescendingTS of the end time, then the stamp). */
+const V26_DIRECTORY: Record<string, string> = {
+  '/2024/05/01-020000.00': '82fe70ce1eb2ff_20240501-020000.00',
+  '/2024/05/02-020000.00': '82fe70c8f856ff_20240502-020000.00'
+}
+
+/**
+ * Files of a full backup with one incremental layer and its index entries, in both the v25.4 and
+ * the v26.1+ directory (a collection a v25.4 cluster wrote and a v26.1 one appended to).
+ */
 function backupFiles(collection: string, folder: string): string[] {
   const flat = folder.slice(1).replaceAll('/', '-')
   return [
+    `${collection}/metadata/index/${V26_DIRECTORY[folder] ?? ''}/82fe70ce1eb2ff_0_20240501-020000.00_metadata.pb`,
     `${collection}${folder}/BACKUP_MANIFEST`,
     `${collection}${folder}/BACKUP_MANIFEST-CHECKSUM`,
     `${collection}${folder}/data/1.sst`,

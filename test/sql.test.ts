@@ -304,12 +304,27 @@ describe('userfile reads', () => {
   })
 })
 
+describe('drop-existing and upload clean-up statements', () => {
+  it('rename a database with both names quoted, and delete files by a UUID array', () => {
+    expect(sql.renameDatabase('bank', 'bank_replaced_0a1b2c3d')).toBe('ALTER DATABASE bank RENAME TO bank_replaced_0a1b2c3d')
+    expect(sql.renameDatabase('My DB', 'user')).toBe('ALTER DATABASE "My DB" RENAME TO "user"')
+    expect(sql.deleteUserfilePayloadOfIds('t_upload_payload')).toBe('DELETE FROM t_upload_payload WHERE file_id = ANY($1::UUID[])')
+    expect(sql.deleteUserfilesOfIds('t_upload_files')).toBe('DELETE FROM t_upload_files WHERE file_id = ANY($1::UUID[])')
+  })
+})
+
 describe('verify-restore statements', () => {
   it('quote the scratch database and every part of a counted table', () => {
     expect(sql.createDatabase('bank_verify_123')).toBe('CREATE DATABASE bank_verify_123')
     expect(sql.dropDatabaseIfExists('My DB_verify_1')).toBe('DROP DATABASE IF EXISTS "My DB_verify_1" CASCADE')
     expect(sql.countRows('bank_verify_1', 'public', 'user')).toBe('SELECT count(*) AS count FROM bank_verify_1.public."user"')
     expect(sql.countRows('a"b', 'sch.ema', 'Orders')).toBe('SELECT count(*) AS count FROM "a""b"."sch.ema"."Orders"')
+    expect(sql.countRowsAsOf('bank', 'public', 'user', '1715091012340000000.0000000000')).toBe(
+      `SELECT count(*) AS count FROM bank.public."user" AS OF SYSTEM TIME '1715091012340000000.0000000000'`
+    )
+    expect(sql.relationKinds('bank_verify_1', 'My Schema')).toBe(
+      'SELECT table_name, type FROM [SHOW TABLES FROM bank_verify_1."My Schema"]'
+    )
   })
 })
 
@@ -391,6 +406,15 @@ describe('BACKUP with hostile inputs is one statement that reads back as its inp
       expect(named(count.slice(count.findIndex(t => t.kind === 'word' && t.value === 'from') + 1))).toEqual([value, value, value])
       expect(named(expectOneStatement(sql.dropDatabaseIfExists(value)))).toEqual([value])
       expect(named(expectOneStatement(sql.createDatabase(value)))).toEqual([value])
+      const asOf = expectOneStatement(sql.countRowsAsOf(value, value, value, value))
+      expect(literals(asOf)).toEqual([value])
+      const aside = `${value}_replaced_1`
+      const renamed = expectOneStatement(sql.renameDatabase(value, aside))
+      expect(
+        renamed
+          .filter(t => t.kind === 'identifier' || (t.kind === 'word' && (t.value === value || t.value === aside)))
+          .map(t => ('value' in t ? t.value : ''))
+      ).toEqual([value, aside])
     }
   })
 

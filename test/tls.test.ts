@@ -68,6 +68,13 @@ describe('sslmode against a TLS server', () => {
     await expect(attempt).rejects.toThrow(/self-signed certificate in certificate chain[\s\S]*Hint: Check sslrootcert/)
   })
 
+  it("sslrootcert=system checks the server against the system's CAs, which do not hold a private CA", async () => {
+    const url = new URL(tlsServer.url({ sslmode: 'verify-full' }))
+    url.hostname = 'localhost'
+    url.searchParams.set('sslrootcert', 'system')
+    await expect(connect(parseConnectionString(url.toString()))).rejects.toThrow(/self-signed certificate in certificate chain/)
+  })
+
   it('verify-full fails when the certificate names another host', async () => {
     const attempt = connect({
       ...settingsFor(wrongNameServer, 'verify-full', 'localhost'),

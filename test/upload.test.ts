@@ -13,7 +13,8 @@ import { Session } from '../src/connection.js'
 import { manifestChecksum, readLocalBackupFolder } from '../src/backup-folder.js'
 import { downloadBackup } from '../src/backup/download.js'
 import { readRestoreInputs } from '../src/restore/inputs.js'
-import { uploadBackup } from '../src/restore/upload.js'
+import { uploadBackup, uploadOrder } from '../src/restore/upload.js'
+import { StepCleanup } from '../src/cleanup.js'
 import { userfileLocation } from '../src/userfile-location.js'
 import { userfileDatabasePerTest } from './support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes } from './support/userfile-tables.js'
@@ -59,7 +60,7 @@ describe('uploadBackup against real PostgreSQL', () => {
     const source = join(workdir, 'source')
     const files = writeFolder(source, 2 * CHUNK + 777)
     const result = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
-    expect(result).toEqual({ files: 5, written: 5, unchanged: 0, bytes: [...files.values()].reduce((s, b) => s + b.length, 0) })
+    expect(result).toMatchObject({ files: 5, written: 5, unchanged: 0, bytes: [...files.values()].reduce((s, b) => s + b.length, 0) })
     expect((await storedRows()).map(row => row.filename)).toEqual([
       '/bank-backup/2024/05/07-141012.34/BACKUP-STATISTICS',
       '/bank-backup/2024/05/07-141012.34/BACKUP_MANIFEST',
@@ -81,19 +82,60 @@ describe('uploadBackup against real PostgreSQL', () => {
     for (const [name, content] of files) expect(readFileSync(join(back.directory, name)).equals(content), name).toBe(true)
   })
 
-  it('leaves an identical file alone and replaces a different one', async () => {
+  it('leaves identical files alone, and refuses a folder whose stored files hold other bytes before writing anything', async () => {
     const source = join(workdir, 'source')
     writeFolder(source, 1000)
     await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
     const before = await storedRows()
+    const again = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    expect(again).toMatchObject({ written: 0, unchanged: 5 })
     writeFileSync(join(source, 'data/1.sst'), pseudoRandomBytes(1000, 99)) // same size, other bytes
-    const result = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
-    expect(result).toMatchObject({ written: 1, unchanged: 4 })
-    const after = await storedRows()
-    const id = (rows: typeof before, suffix: string) => rows.find(row => row.filename.endsWith(suffix))?.file_id
-    expect(id(after, 'BACKUP_MANIFEST')).toBe(id(before, 'BACKUP_MANIFEST'))
-    expect(id(after, 'data/1.sst')).not.toBe(id(before, 'data/1.sst'))
-    expect(after).toHaveLength(before.length)
+    writeFileSync(join(source, 'data/2.sst'), pseudoRandomBytes(10, 98)) // and a new file
+    await expect(uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)).rejects.toThrow(
+      /\/bank-backup\/2024\/05\/07-141012\.34\/data\/1\.sst already exists in defaultdb\.public\.userfiles_root with other content: .*Nothing was uploaded\./
+    )
+    expect(await storedRows()).toEqual(before)
+  })
+
+  it('until kept, a failed step deletes the files this run uploaded, and only those', async () => {
+    const source = join(workdir, 'source')
+    writeFolder(source, 1000)
+    await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined)
+    const before = await storedRows()
+    const chunks = async () => (await db.admin.query<{ n: string }>('SELECT count(*) AS n FROM userfiles_root_upload_payload')).rows[0]?.n
+    const chunksBefore = await chunks()
+    writeFileSync(join(source, 'data/2.sst'), pseudoRandomBytes(3 * CHUNK, 98))
+    const cleanup = new StepCleanup()
+    const upload = await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined, cleanup)
+    expect(upload).toMatchObject({ written: 1, unchanged: 5 })
+    expect(await storedRows()).toHaveLength(6)
+    expect(await cleanup.undoAll()).toEqual([`Deleted the 1 files this run uploaded to /bank-backup${BACKUP}.`])
+    expect(await storedRows()).toEqual(before)
+    expect(await chunks()).toBe(chunksBefore)
+    const kept = new StepCleanup()
+    ;(await uploadBackup(db.session, location(), BACKUP, await readLocalBackupFolder(source), () => undefined, kept)).keep()
+    expect(await kept.undoAll()).toEqual([])
+    expect(await storedRows()).toHaveLength(6)
+  })
+
+  it('uploads the index entries, the checksum and the manifest last', () => {
+    expect(
+      uploadOrder([
+        'BACKUP_MANIFEST',
+        'index/a',
+        'BACKUP_MANIFEST-CHECKSUM',
+        'data/1.sst',
+        'incrementals/x/BACKUP_MANIFEST',
+        'BACKUP-STATISTICS'
+      ])
+    ).toEqual([
+      'BACKUP-STATISTICS',
+      'data/1.sst',
+      'incrementals/x/BACKUP_MANIFEST',
+      'index/a',
+      'BACKUP_MANIFEST-CHECKSUM',
+      'BACKUP_MANIFEST'
+    ])
   })
 
   it('refuses a folder whose manifest does not match its checksum before anything is written', async () => {

@@ -1,6 +1,7 @@
-/** verify-restore's pure parts: one scratch restore per source database, and what SHOW BACKUP expects. */
+/** verify-restore's pure parts: one scratch restore per source database, what SHOW BACKUP lists, and what a count is compared with. */
 import { describe, expect, it } from 'vitest'
 import type { ShowBackupRow } from '../src/backup-listing.js'
+import { judge, referenceTime } from '../src/backup/row-reference.js'
 import { describeMismatches, expectedTables, scratchRestores } from '../src/backup/verify-restore.js'
 
 function row(database: string, schema: string, table: string, rows: number, end = '2024-05-07 14:10:12.34'): ShowBackupRow {
@@ -38,24 +39,14 @@ describe('scratchRestores', () => {
 })
 
 describe('expectedTables', () => {
-  it("takes one database's tables with their rows from a full backup", () => {
+  it("takes one database's tables with each layer's rows", () => {
     const rows = [row('bank', 'public', 'accounts', 1000), row('bank', 'public', 'transfers', 250), row('shop', 'public', 'orders', 3)]
     rows.push({ ...row('bank', 'public', 'bank', 0), object_type: 'database', object_name: 'bank' })
-    expect(expectedTables(rows, 'bank')).toEqual({
-      tables: [
-        { schema: 'public', table: 'accounts', rows: 1000 },
-        { schema: 'public', table: 'transfers', rows: 250 }
-      ],
-      comparable: true
-    })
-  })
-
-  it('says a chain with incremental layers has no comparable counts', () => {
-    const rows = [
-      row('bank', 'public', 'accounts', 1000),
-      { ...row('bank', 'public', 'accounts', 5, '2024-05-07 15:00:00'), backup_type: 'incremental' }
-    ]
-    expect(expectedTables(rows, 'bank').comparable).toBe(false)
+    rows.push({ ...row('bank', 'public', 'accounts', 5, '2024-05-07 15:00:00'), backup_type: 'incremental' })
+    expect(expectedTables(rows, 'bank')).toEqual([
+      { schema: 'public', table: 'accounts', layerRows: [1000, 5] },
+      { schema: 'public', table: 'transfers', layerRows: [250] }
+    ])
   })
 })
 
@@ -67,6 +58,47 @@ describe('describeMismatches', () => {
         { table: 'bank.public.b', restoredAs: 'x.public.b', expected: 3, actual: 2 },
         { table: 'bank.public.c', restoredAs: 'x.public.c', expected: undefined, actual: 9 }
       ])
-    ).toEqual(['bank.public.b: 3 rows in the backup, 2 restored'])
+    ).toEqual(["bank.public.b: 3 rows in the source at the backup's time, 2 restored"])
+  })
+})
+
+describe('referenceTime', () => {
+  const rows = [row('bank', 'public', 'a', 1, '2024-05-07 14:10:12.345678+00'), row('bank', 'public', 'a', 1, '2024-05-07 15:00:00.5+00')]
+
+  it("is the BACKUP statement's own time when it was a decimal or a timestamp", () => {
+    expect(referenceTime({ kind: 'hlc', value: '1715091012340000000.0000000005' }, rows)).toEqual({
+      exact: '1715091012340000000.0000000005'
+    })
+    expect(referenceTime({ kind: 'timestamp', value: '2024-05-07 14:10:12.34' }, rows)).toEqual({ exact: '2024-05-07 14:10:12.34' })
+  })
+
+  it("is a microsecond either side of the newest layer's end_time otherwise", () => {
+    expect(referenceTime({ kind: 'interval', value: '-10s' }, rows)).toEqual({
+      around: ['1715094000499999000.0000000000', '1715094000500001000.0000000000']
+    })
+    expect(referenceTime(undefined, [row('bank', 'public', 'a', 1, '2024-05-07 14:10:12.345678')])).toEqual({
+      around: ['1715091012345677000.0000000000', '1715091012345679000.0000000000']
+    })
+  })
+})
+
+describe('judge', () => {
+  it('matches the source at either read of an inexact time', () => {
+    expect(judge(10, { counts: [9, 10] }, [12], true)).toEqual({ expected: 10, note: undefined })
+    expect(judge(8, { counts: [9, 10] }, [12], true)).toEqual({ expected: 9, note: undefined })
+  })
+
+  it('does not compare a table whose rows the backup excluded (exclude_data_from_backup)', () => {
+    expect(judge(0, { counts: [40] }, [0], true)).toEqual({
+      expected: undefined,
+      note: 'the backup holds no rows of it (exclude_data_from_backup)'
+    })
+  })
+
+  it("falls back to SHOW BACKUP's rows only where they are the table's size", () => {
+    const gone = { unreadable: 'past the GC threshold' }
+    expect(judge(7, gone, [7], true)).toEqual({ expected: 7, note: "compared with SHOW BACKUP's rows: past the GC threshold" })
+    expect(judge(7, gone, [9], false)).toEqual({ expected: undefined, note: 'not compared: past the GC threshold' })
+    expect(judge(7, gone, [7, 2], true)).toEqual({ expected: undefined, note: 'not compared: past the GC threshold' })
   })
 })

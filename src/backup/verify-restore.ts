@@ -1,13 +1,17 @@
 /**
  * verify-restore: proves a backup by restoring it into scratch databases (`<db>_verify_<job id>`),
  * following each RESTORE job like the backup job, and comparing each restored table's row count
- * with SHOW BACKUP's. The scratch databases are dropped however it ends.
+ * with the source table's at the backup's end time (row-reference.ts). Views, materialized views
+ * and sequences are named and skipped. The scratch databases are dropped however it ends.
  */
 import { pathKey, type ShowBackupRow } from '../backup-listing.js'
 import { QueryError, type Session } from '../connection.js'
-import { ActionError, describeError } from '../errors.js'
+import type { ExplicitAsOf } from '../as-of-system-time.js'
+import { abortReason, ActionError, CancelledError } from '../errors.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { startRestoreJob } from '../detached-job.js'
+import { databaseRestoreRefused, startRestoreJob } from '../detached-job.js'
+import { judge, referenceTime, sourceCount, type ReferenceTime } from './row-reference.js'
+import { DropDeadline, dropScratch } from './scratch-drop.js'
 import { VerificationError, type TableCheck, type Verification } from './verification.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
@@ -43,58 +47,44 @@ export function scratchRestores(target: BackupTarget, backupJobId: JobId): Scrat
 interface ExpectedTable {
   schema: string
   table: string
-  rows: number
+  /** SHOW BACKUP's rows of the table in each layer, full first. */
+  layerRows: number[]
 }
 
-/** The tables SHOW BACKUP lists for one database, with its rows when there is a single (full) layer. */
-export function expectedTables(rows: ShowBackupRow[], database: string): { tables: ExpectedTable[]; comparable: boolean } {
-  const layers = new Set(rows.map(row => row.end_time)).size
+/** The relations SHOW BACKUP lists as `table` for one database (views and sequences among them: each is a table descriptor). */
+export function expectedTables(rows: ShowBackupRow[], database: string): ExpectedTable[] {
   const tables = new Map<string, ExpectedTable>()
   for (const row of rows) {
     if (row.object_type !== 'table' || row.database_name !== database || row.object_name === null) continue
     const schema = row.parent_schema_name ?? 'public'
     const key = `${schema}\0${row.object_name}`
-    tables.set(key, { schema, table: row.object_name, rows: (tables.get(key)?.rows ?? 0) + Number(row.rows ?? 0) })
+    const table = tables.get(key) ?? { schema, table: row.object_name, layerRows: [] }
+    table.layerRows.push(Number(row.rows ?? 0))
+    tables.set(key, table)
   }
-  return { tables: [...tables.values()], comparable: layers <= 1 }
+  return [...tables.values()]
 }
 
 export function describeMismatches(tables: TableCheck[]): string[] {
   return tables
     .filter(check => check.expected !== undefined && check.expected !== check.actual)
-    .map(check => `${check.table}: ${check.expected} rows in the backup, ${check.actual} restored`)
+    .map(check => `${check.table}: ${check.expected} rows in the source at the backup's time, ${check.actual} restored`)
 }
-
-const DROP_ATTEMPTS = 4
-const DROP_RETRY_MS = 750
-const FRESH_CONNECTION_TIMEOUT_MS = 2_500
 
 /**
- * A RESTORE that was cancelled or failed cleans up its own descriptors, and while it does, its
- * database can refuse a DROP; a few short retries fit in the runner's grace period after a cancel.
+ * CREATE DATABASE refuses an existing name with 42P04; RESTORE's planning with a plain
+ * `errors.Errorf("database %q already exists")`, so XXUUU (pkg/backup/restore_planning.go).
  */
-async function dropScratch(session: Session, name: string, log: (message: string) => void): Promise<string | undefined> {
-  let lastError: unknown
-  for (let attempt = 1; attempt <= DROP_ATTEMPTS; attempt++) {
-    try {
-      await session.query(sql.dropDatabaseIfExists(name), [], `dropping the scratch database ${name}`)
-      log(`Dropped the scratch database ${name}.`)
-      return undefined
-    } catch (error) {
-      lastError = error
-      if (attempt < DROP_ATTEMPTS) await new Promise(resolve => setTimeout(resolve, DROP_RETRY_MS))
-    }
-  }
-  return `The scratch database ${name} could not be dropped (${describeError(lastError)}); drop it by hand: ${sql.dropDatabaseIfExists(name)}`
+/** CREATE DATABASE refuses an existing database with 42P04, RESTORE … new_db_name with XXUUU. */
+function isExistingDatabase(error: unknown): boolean {
+  return (error instanceof QueryError && error.code === '42P04') || databaseRestoreRefused(error) !== undefined
 }
-
-const DUPLICATE_DATABASE = '42P04'
 
 async function refuseExisting<T>(scratch: string, statement: Promise<T>): Promise<T> {
   try {
     return await statement
   } catch (error) {
-    if (!(error instanceof QueryError) || error.code !== DUPLICATE_DATABASE) throw error
+    if (!isExistingDatabase(error)) throw error
     throw new ActionError(
       `The scratch database ${scratch} already exists; verify-restore never drops a database it did not create.`,
       `Drop it by hand if it is a leftover: ${sql.dropDatabaseIfExists(scratch)}`
@@ -111,7 +101,7 @@ async function restoreOne(
   owned: string[]
 ): Promise<JobId> {
   // No SHOW DATABASES check first: from v22.2 it hides databases without CONNECT. CREATE DATABASE
-  // and RESTORE … new_db_name both refuse an existing database (42P04), which is never dropped.
+  // (42P04) and RESTORE … new_db_name (XXUUU) both refuse an existing database, which is never dropped.
   if (restore.target.kind === 'tables') {
     await refuseExisting(
       restore.scratch,
@@ -124,7 +114,9 @@ async function restoreOne(
     path: pathKey(path),
     newDbName: restore.target.kind === 'databases' ? restore.scratch : undefined,
     intoDb: restore.target.kind === 'tables' ? restore.scratch : undefined,
-    doing: `starting the verification restore into ${restore.scratch}`
+    doing: `starting the verification restore into ${restore.scratch}`,
+    // <db>_verify_<this step's backup job id>: no other run writes this name into a RESTORE.
+    ownName: restore.scratch
   }
   const jobId = await refuseExisting(restore.scratch, startRestoreJob(session, backup, request, options))
   // From here the scratch database is this restore's: RESTORE refuses a database that exists.
@@ -134,66 +126,109 @@ async function restoreOne(
   return jobId
 }
 
-async function countRestored(
+/** Why a relation that SHOW BACKUP lists as a table has no row count to compare. */
+const SKIPPED_BECAUSE: Record<string, string> = {
+  view: 'a view holds no rows of its own (SHOW BACKUP lists it with 0 rows; count(*) runs its query)',
+  'materialized view': "a materialized view holds its query's stored result, not rows of its own",
+  sequence: 'a sequence holds its current value, not rows'
+}
+
+/** SHOW TABLES' `type` of each relation restored into the scratch database, by `schema\0name`. */
+async function restoredKinds(session: Session, scratch: string, schemas: string[]): Promise<Map<string, string>> {
+  const kinds = new Map<string, string>()
+  for (const schema of new Set(schemas)) {
+    const rows = await session.query<{ table_name: string; type: string }>(
+      sql.relationKinds(scratch, schema),
+      [],
+      `listing the relations restored into ${scratch}.${schema}`
+    )
+    for (const row of rows) kinds.set(`${schema}\0${row.table_name}`, row.type)
+  }
+  return kinds
+}
+
+async function checkRestored(
   session: Session,
+  made: MadeBackup,
   restore: ScratchRestore,
   tables: ExpectedTable[],
-  comparable: boolean
-): Promise<TableCheck[]> {
-  const checks: TableCheck[] = []
+  time: ReferenceTime | undefined,
+  verification: Verification,
+  options: JobContext
+): Promise<void> {
+  const kinds = await restoredKinds(
+    session,
+    restore.scratch,
+    tables.map(table => table.schema)
+  )
+  const soundBackupRows = !made.revisionHistory
   for (const table of tables) {
+    const name = `${restore.source}.${table.schema}.${table.table}`
+    const kind = kinds.get(`${table.schema}\0${table.table}`) ?? 'table'
+    if (kind !== 'table') {
+      const why = SKIPPED_BECAUSE[kind] ?? `SHOW TABLES calls it a ${kind}`
+      verification.skipped.push({ table: name, kind, why })
+      options.log(`verify-restore: ${name} is a ${kind}, not compared: ${why}.`)
+      continue
+    }
     const restoredAs = `${restore.scratch}.${table.schema}.${table.table}`
     const [row] = await session.query<{ count: string }>(
       sql.countRows(restore.scratch, table.schema, table.table),
       [],
-      `counting the rows of ${restoredAs}`
+      `counting the rows of ${restoredAs}`,
+      options.timeoutMs
     )
-    checks.push({
-      table: `${restore.source}.${table.schema}.${table.table}`,
-      restoredAs,
-      expected: comparable ? table.rows : undefined,
-      actual: Number(row?.count ?? Number.NaN)
-    })
+    const actual = Number(row?.count ?? Number.NaN)
+    const source = await sourceCount(session, { database: restore.source, ...table }, time, actual, options.timeoutMs)
+    const { expected, note } = judge(actual, source, table.layerRows, soundBackupRows)
+    if (note !== undefined) options.log(`verify-restore: ${name}: ${note}.`)
+    verification.tables.push({ table: name, restoredAs, expected, actual, note })
   }
-  return checks
 }
 
-/** The backup just made: where it is, what it holds, and the job that wrote it (named in the scratch databases). */
+/** The backup just made: where it is, what it holds, its time, and the job that wrote it (named in the scratch databases). */
 export interface MadeBackup extends BackupAddress {
   target: BackupTarget
   path: string
   jobId: JobId
+  /** The BACKUP statement's AS OF SYSTEM TIME: when exact, the time the source is read at. */
+  asOf: ExplicitAsOf | undefined
+  revisionHistory: boolean
 }
 
 /** Restores the new backup into scratch databases and compares row counts; throws when they differ. */
 export async function verifyRestore(session: Session, made: MadeBackup, options: JobContext): Promise<Verification> {
+  const deadline = new DropDeadline(options.signal)
+  try {
+    return await verifyAndDrop(session, made, options, deadline)
+  } finally {
+    deadline.dispose()
+  }
+}
+
+async function verifyAndDrop(session: Session, made: MadeBackup, options: JobContext, deadline: DropDeadline): Promise<Verification> {
   const backupRows = await showBackup(session, made, made.path, { checkFiles: false, timeoutMs: options.timeoutMs })
   const owned: string[] = []
-  const verification: Verification = { verified: false, tables: [], countsCompared: true, restoreJobs: [] }
+  const time = referenceTime(made.asOf, backupRows)
+  const verification: Verification = { verified: false, tables: [], skipped: [], restoreJobs: [] }
   let failure: Error | undefined
   try {
     for (const restore of scratchRestores(made.target, made.jobId)) {
-      const { tables, comparable } = expectedTables(backupRows, restore.source)
-      verification.countsCompared &&= comparable
+      const tables = expectedTables(backupRows, restore.source)
       verification.restoreJobs.push(await restoreOne(session, made, made.path, restore, options, owned))
-      verification.tables.push(...(await countRestored(session, restore, tables, comparable)))
+      await checkRestored(session, made, restore, tables, time, verification, options)
     }
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error))
   }
+  deadline.begin()
   const dropProblems: string[] = []
-  // After a failure (a cancelled workflow among them) this session may be cut off or stuck: the
-  // drops go over a fresh connection that no cancel interrupts.
-  const dropper =
-    failure === undefined || owned.length === 0 ? session : await session.fresh(FRESH_CONNECTION_TIMEOUT_MS).catch(() => session)
-  try {
-    for (const name of owned) {
-      const problem = await dropScratch(dropper, name, options.log)
-      if (problem !== undefined) dropProblems.push(problem)
-    }
-  } finally {
-    if (dropper !== session) await dropper.close()
+  for (const name of owned) {
+    const problem = await dropScratch(session, name, deadline, options.log)
+    if (problem !== undefined) dropProblems.push(problem)
   }
+  // Cancelled while the last drop ran: nothing after verify-restore (keep-backups deletes) may start.
+  if (failure === undefined && options.signal?.aborted) failure = new CancelledError(abortReason(options.signal), 'verifying the restore')
   if (failure !== undefined) {
     if (dropProblems.length === 0) throw failure
     throw new ActionError(`${failure.message}\n${dropProblems.join('\n')}`, undefined, { cause: failure })
@@ -202,15 +237,12 @@ export async function verifyRestore(session: Session, made: MadeBackup, options:
   if (mismatches.length > 0 || dropProblems.length > 0) {
     throw new VerificationError(
       [
-        ...(mismatches.length > 0 ? [`verify-restore: the restored row counts differ from the backup's:`, ...mismatches] : []),
+        ...(mismatches.length > 0
+          ? [`verify-restore: the restored row counts differ from the source's at the backup's time:`, ...mismatches]
+          : []),
         ...dropProblems
       ].join('\n'),
       verification
-    )
-  }
-  if (!verification.countsCompared) {
-    options.log(
-      'verify-restore: the backup has incremental layers, whose SHOW BACKUP row counts are what each layer wrote, not the table size; the restore succeeded, row counts were not compared.'
     )
   }
   verification.verified = true

@@ -39,6 +39,48 @@ function canonicalBackupPath(path: string): string {
   return path
 }
 
+/**
+ * The databases every cluster creates for itself (cockroachdb/docs, _includes/<version>/sql/
+ * preloaded-databases.md): `system` holds the cluster's metadata, `defaultdb` is where sessions
+ * start (and where userfile storage keeps its tables by default), `postgres` is there for clients.
+ */
+export const CLUSTER_DATABASES = ['system', 'defaultdb', 'postgres']
+
+/** drop-existing replaces one whole database the user named, never one CockroachDB itself keeps. */
+function checkDropExisting(inputs: RestoreActionInputs): void {
+  if (!inputs.dropExisting) return
+  const target = inputs.target
+  if (target.kind === 'tables') {
+    throw new InputError(
+      [RestoreInputs.DropExisting, Inputs.Tables],
+      'drop-existing replaces whole databases. For tables, restore them beside the originals with new-db-name (into another database) and swap them yourself.'
+    )
+  }
+  if (target.databases.length > 1) {
+    throw new InputError(
+      [RestoreInputs.DropExisting, Inputs.Database],
+      'drop-existing replaces one database per step; more than one is listed.'
+    )
+  }
+  const replaced = inputs.newDbName ?? target.databases[0] ?? ''
+  if (CLUSTER_DATABASES.includes(replaced)) {
+    throw new InputError(
+      [RestoreInputs.DropExisting, inputs.newDbName === undefined ? Inputs.Database : RestoreInputs.NewDbName],
+      `drop-existing would replace ${replaced}, which CockroachDB creates and keeps itself (${CLUSTER_DATABASES.join(', ')}); restore into another database with new-db-name.`
+    )
+  }
+}
+
+/** The LATEST file names the newest backup of the cluster it is in; an uploaded folder has its own path. */
+function checkSourceBackupPath(backupPath: string): void {
+  if (backupPath.replace(/^\//, '').toUpperCase() === 'LATEST') {
+    throw new InputError(
+      [RestoreInputs.BackupPath, RestoreInputs.SourcePath],
+      "with source-path, backup-path must be the uploaded backup's own folder (the backup action's backup-path output, e.g. /2024/05/07-141012.34), not LATEST."
+    )
+  }
+}
+
 export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: string) => void = core.setSecret): RestoreActionInputs {
   const read = (name: string): string => readRaw(name) ?? ''
   const shared = readSharedInputs(readRaw, mask)
@@ -61,13 +103,16 @@ export function getRestoreInputs(readRaw: Read = readInput, mask: (secret: strin
   if (newDbName !== undefined && shared.target.kind === 'databases' && shared.target.databases.length > 1) {
     throw new InputError([RestoreInputs.NewDbName, Inputs.Database], 'new-db-name renames one database; more than one is listed.')
   }
-  return {
+  if (sourcePath !== undefined) checkSourceBackupPath(backupPath)
+  const inputs = {
     ...shared,
     backupPath: canonicalBackupPath(notTooLong(RestoreInputs.BackupPath, backupPath)),
     sourcePath: sourcePath === undefined ? undefined : resolve(notTooLong(RestoreInputs.SourcePath, sourcePath)),
     newDbName: newDbName === undefined ? undefined : notTooLong(RestoreInputs.NewDbName, newDbName),
     dropExisting: parseBoolean(RestoreInputs.DropExisting, read(RestoreInputs.DropExisting), false)
   }
+  checkDropExisting(inputs)
+  return inputs
 }
 
 /** The inputs, and then what they say of the runner's disk: source-path must hold a whole downloaded backup. */

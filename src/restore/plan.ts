@@ -1,28 +1,31 @@
 /**
  * One restore, start to finish on an open session: optionally upload a downloaded backup folder,
- * read the backup (SHOW BACKUP), make room for it (or refuse), run RESTORE … WITH detached and
- * follow the job like a backup job.
+ * read the backup (SHOW BACKUP), run RESTORE … WITH detached (with drop-existing into a temporary
+ * database, swapped in once it succeeded) and follow the job like a backup job.
  */
 import type { ShowBackupRow } from '../backup-listing.js'
-import { readLocalBackupFolder } from '../backup-folder.js'
+import { checkManifests, readLocalBackupFolder } from '../backup-folder.js'
 import { resolveCollection } from '../collection.js'
-import { QueryError, type Session } from '../connection.js'
-import { RestoreInputs } from '../constants.js'
-import { ActionError, databaseErrorFields, fileSystemError } from '../errors.js'
-import { startRestoreJob } from '../detached-job.js'
+import type { Session } from '../connection.js'
+import { Inputs, RestoreInputs } from '../constants.js'
+import { ActionError, fileSystemError, InputError } from '../errors.js'
+import { databaseRestoreRefused, startRestoreJob } from '../detached-job.js'
 import { followToEnd, type JobContext, type JobId } from '../job.js'
+import * as log from '../log.js'
 import type { RestoreActionInputs } from './inputs.js'
+import { planReplacement, ownTemporary, swapIn, type Replacement } from './replace.js'
 import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
-import { uploadBackup, type UploadResult } from './upload.js'
-import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
+import { uploadBackup, type Upload, type UploadResult } from './upload.js'
+import { locateUserfile, userfileDatabases, type UserfileLocation } from '../userfile-location.js'
 
 export interface RestorePlan extends BackupAddress {
   target: BackupTarget
   path: string
   newDbName: string | undefined
-  dropExisting: boolean
+  /** drop-existing: the database to replace, the temporary name it is restored under, and where the old copy waits. */
+  replace: Replacement | undefined
   /** source-path: the downloaded folder to put into the collection first, and where its files go. */
   upload: { directory: string; location: UserfileLocation } | undefined
 }
@@ -39,18 +42,31 @@ export interface RestoreResult {
   upload: UploadResult | undefined
 }
 
+/** drop-existing must never drop the database whose userfile tables hold the backup being restored. */
+function refuseDroppingTheCollection(inputs: RestoreActionInputs, collection: string, display: string, user: string): void {
+  if (!inputs.dropExisting || inputs.collection.scheme !== 'userfile' || inputs.target.kind !== 'databases') return
+  const replaced = inputs.newDbName ?? inputs.target.databases[0] ?? ''
+  if (!userfileDatabases(collection, user, inputs.connection.database).includes(replaced)) return
+  throw new InputError(
+    [RestoreInputs.DropExisting, inputs.newDbName === undefined ? Inputs.Database : RestoreInputs.NewDbName, Inputs.Collection],
+    `drop-existing would drop ${replaced}, whose userfile tables hold the collection ${display}: the backup would go with it. Keep the collection in another database.`
+  )
+}
+
 export function planRestore(inputs: RestoreActionInputs, sessionUser: string): RestorePlan {
   const resolved = resolveCollection(inputs.collection, sessionUser)
+  refuseDroppingTheCollection(inputs, resolved.collection, resolved.collectionForDisplay, sessionUser)
   const upload =
     inputs.sourcePath === undefined
       ? undefined
       : { directory: inputs.sourcePath, location: locateUserfile(resolved.collection, sessionUser) }
+  const replaced = inputs.target.kind === 'databases' ? (inputs.newDbName ?? inputs.target.databases[0]) : undefined
   return {
     target: inputs.target,
     path: inputs.backupPath,
     ...resolved,
     newDbName: inputs.newDbName,
-    dropExisting: inputs.dropExisting,
+    replace: inputs.dropExisting && replaced !== undefined ? planReplacement(replaced) : undefined,
     encryptionPassphrase: inputs.encryptionPassphrase,
     upload
   }
@@ -93,55 +109,44 @@ async function readBackup(session: Session, plan: RestorePlan, timeoutMs: number
   return rows
 }
 
-/**
- * The databases RESTORE will create must not exist; with drop-existing they are dropped first.
- * Without it, RESTORE's own check (42P04) decides: a pre-check through SHOW DATABASES would miss
- * databases the user has no CONNECT on (v22.2+), which RESTORE still sees.
- */
-async function makeRoom(session: Session, plan: RestorePlan, log: (message: string) => void): Promise<void> {
-  const target = plan.target
-  if (target.kind === 'tables') {
-    if (!plan.dropExisting) return // RESTORE TABLE refuses an existing table itself, with its own message
-    for (const table of target.tables.filter(t => t.parts.at(-1) !== '*')) {
-      const renamed = { parts: [plan.newDbName ?? table.parts[0] ?? '', ...table.parts.slice(1)] }
-      await session.query(sql.dropTableIfExists(renamed), [], `dropping ${renamed.parts.join('.')} before the restore`)
-      log(`Dropped table ${renamed.parts.join('.')} (drop-existing: true), if it existed.`)
-    }
-    return
-  }
-  if (!plan.dropExisting) return
-  for (const database of plan.newDbName !== undefined ? [plan.newDbName] : target.databases) {
-    await session.query(sql.dropDatabaseIfExists(database), [], `dropping database ${database} before the restore`)
-    log(`Dropped database ${database} (drop-existing: true), if it existed.`)
-  }
-}
-
-/** RESTORE's planning refuses an existing database: sqlerrors.NewDatabaseAlreadyExistsError, 42P04. */
+/** RESTORE refuses an existing database (XXUUU); without drop-existing, that refusal is the answer. */
 function existingDatabaseError(error: unknown): unknown {
-  if (!(error instanceof QueryError) || error.code !== '42P04') return error
-  const name = /database "(.*)" already exists/.exec(databaseErrorFields(error.cause).message)?.[1]
+  const name = databaseRestoreRefused(error)
+  if (name === undefined) return error
   return new ActionError(
-    `Database ${name ?? '(named by CockroachDB)'} already exists, and RESTORE only creates new databases.\n${error.message}`,
+    `Database ${name} already exists, and RESTORE only creates new databases.\n${(error as Error).message}`,
     `Set ${RestoreInputs.DropExisting}: true to replace it, or ${RestoreInputs.NewDbName} to restore beside it.`,
     { cause: error }
   )
 }
 
+/** A RESTORE into the temporary name was refused because it exists: someone else's database, left alone. */
+function temporaryTakenError(error: unknown, replacement: Replacement): unknown {
+  if (databaseRestoreRefused(error) !== replacement.temporary) return error
+  const message = `The temporary database name ${replacement.temporary} is taken; it is not this step's, so it is left alone.`
+  return new ActionError(message, 'Run the step again.', { cause: error })
+}
+
 async function startRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<JobId> {
+  const databaseName = plan.replace?.temporary ?? plan.newDbName
   const request = {
     target: plan.target,
     path: plan.path,
-    newDbName: plan.target.kind === 'databases' ? plan.newDbName : undefined,
+    newDbName: plan.target.kind === 'databases' ? databaseName : undefined,
     intoDb: plan.target.kind === 'tables' ? plan.newDbName : undefined,
     doing: `starting the restore from ${plan.path}`
   }
   return startRestoreJob(session, plan, request, options).catch((error: unknown) => {
-    throw existingDatabaseError(error)
+    throw plan.replace ? temporaryTakenError(error, plan.replace) : existingDatabaseError(error)
   })
 }
 
-/** Any userfile statement makes CockroachDB create the two tables, with its own schema and grants; then the files go in. */
-async function upload(session: Session, plan: RestorePlan, options: JobContext): Promise<UploadResult | undefined> {
+/**
+ * Any userfile statement makes CockroachDB create the two tables, with its own schema and grants;
+ * then the files go in. The folder is checked again against the cluster's version, as the download
+ * checks it: from v22.2 a manifest without its checksum file is an incomplete backup.
+ */
+async function upload(session: Session, plan: RestorePlan, options: JobContext): Promise<Upload | undefined> {
   if (plan.upload === undefined) return undefined
   const { directory, location } = plan.upload
   await session.query(sql.showBackups(plan.collection), [], `opening ${plan.collectionForDisplay}`)
@@ -149,6 +154,7 @@ async function upload(session: Session, plan: RestorePlan, options: JobContext):
   const folder = await readLocalBackupFolder(directory).catch((error: unknown) => {
     throw fileSystemError(error, directory)
   })
+  await checkManifests(directory, folder.files, { version: session.info.version, warn: log.warning })
   return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup).catch((error: unknown) => {
     throw fileSystemError(error, directory)
   })
@@ -157,10 +163,12 @@ async function upload(session: Session, plan: RestorePlan, options: JobContext):
 export async function takeRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<RestoreResult> {
   const uploaded = await upload(session, plan, options)
   const backup = await readBackup(session, plan, options.timeoutMs)
-  await makeRoom(session, plan, options.log)
   const jobId = await startRestore(session, plan, options)
-  options.log(`Restore job ${jobId} started.`)
+  const releaseTemporary = plan.replace ? ownTemporary(session, plan.replace, options.cleanup) : undefined
+  options.log(`Restore job ${jobId} started${plan.replace ? ` (into ${plan.replace.temporary}, swapped in once it succeeds)` : ''}.`)
   await followToEnd(session, jobId, options, 'Restore')
+  if (plan.replace && releaseTemporary) await swapIn(session, plan.replace, releaseTemporary, options.cleanup, options.log)
+  uploaded?.keep()
   const tables = restoredTables(plan, backup)
   const rows = tables.reduce((sum, table) => sum + table.rows, 0)
   options.log(`Restored ${tables.length} tables (${rows} rows) from ${plan.path}.`)

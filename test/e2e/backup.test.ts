@@ -73,13 +73,15 @@ describe('a full backup of a database', () => {
     })
   }
 
-  it("sends the statements in order: session, the cluster's clock (twice, around the offset wait), list, clock, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
+  it("sends the statements in order: session (pinned to UTC and serializable), the cluster's clock (twice, around the offset wait), list, clock, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
     const emu = await bankCluster('v23.2')
     await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     const statements = sent(emu)
     const backupAt = statements.findIndex(s => s.startsWith('BACKUP'))
-    expect(statements.slice(0, 3)).toEqual([
+    expect(statements.slice(0, 5)).toEqual([
       'SELECT current_user, version()',
+      "SET TIME ZONE 'UTC'",
+      "SET default_transaction_isolation = 'serializable'",
       'SELECT cluster_logical_timestamp()',
       'SELECT cluster_logical_timestamp()'
     ])
@@ -206,9 +208,9 @@ describe('enterprise licence (XXC02)', () => {
   })
 })
 
-describe('use_backups_with_ids (v26.2)', () => {
-  it('finds the new folder by path when a role default turns the variable on', async () => {
-    const emu = await bankCluster('v26.2')
+describe('use_backups_with_ids (v26.2+)', () => {
+  it.each(['v26.2', 'v26.3'] as const)('on %s: finds the new folder by path when a role default turns the variable on', async profile => {
+    const emu = await bankCluster(profile)
     emu.setRoleDefault('use_backups_with_ids', 'true')
     const first = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
     expect(errorsOf(first.stdout)).toEqual([])
@@ -223,7 +225,7 @@ describe('use_backups_with_ids (v26.2)', () => {
       const emu = await bankCluster(profile)
       const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
       expect(result.exitCode).toBe(0)
-      expect(sent(emu).filter(s => s.startsWith('SET '))).toEqual([])
+      expect(sent(emu).filter(s => s.includes('use_backups_with_ids'))).toEqual([])
       await emu.close()
     }
   })
@@ -295,6 +297,29 @@ describe('other targets and destinations', () => {
     expect(result.exitCode).toBe(1)
     expect(errorsOf(result.stdout).join('\n')).toContain('No full backup exists in "/release-42"')
     expect(result.outputs).toEqual({})
+  })
+
+  for (const profile of ['v25.4', 'v26.1', 'v26.2'] as const) {
+    it(`on ${profile} refuses a subdirectory that is no date-based folder, before any BACKUP, saying why`, async () => {
+      const emu = await bankCluster(profile)
+      const result = await runInProcess({ database: 'bank', subdirectory: 'release-42', 'connection-string': emu.connectionString() })
+      expect(result.exitCode).toBe(1)
+      const [error] = errorsOf(result.stdout)
+      expect(error).toContain(`Input 'subdirectory': "release-42" is not a date-based folder`)
+      expect(error).toContain("parses the full backup's subdirectory as a date for its backup index")
+      expect(sent(emu).some(s => s.startsWith('BACKUP'))).toBe(false)
+      expect(result.outputs).toEqual({})
+    })
+  }
+
+  it('on v26.2 appends to a date-based subdirectory that SHOW BACKUPS lists', async () => {
+    const emu = await bankCluster('v26.2')
+    const full = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(errorsOf(full.stdout)).toEqual([])
+    const folder = full.outputs['backup-path']!
+    const result = await runInProcess({ database: 'bank', subdirectory: folder.slice(1), 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.outputs['backup-path']).toBe(folder)
   })
 })
 

@@ -7,16 +7,19 @@
 import type { ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { reserveEmulatorPort, startEmulator, type Emulator } from '../emulator/index.js'
+import { reserveEmulatorPort, startEmulator, type Emulator, type ProfileName } from '../emulator/index.js'
 import { ROOT, runBundledAction, type ActionRun } from '../support/run-action.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf } from '../support/run-in-process.js'
 
 const { emulators, tempDir } = scratchPerTest('e2e-cancel-')
 
-async function bank(options: { jobDurationMs?: number; bytes?: number } = {}): Promise<Emulator> {
-  const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })
+const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
+
+async function bank(options: { jobDurationMs?: number; bytes?: number; profile?: ProfileName } = {}): Promise<Emulator> {
+  const emu = await startEmulator({ profile: options.profile ?? 'v23.2', jobDurationMs: options.jobDurationMs ?? 150 })
   emulators.push(emu)
   emu.createDatabase('bank', { accounts: { rows: 1000, bytes: options.bytes ?? 64_000 } })
   return emu
@@ -101,18 +104,69 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(error).not.toMatch(/within wait-timeout/)
   })
 
-  it('while the BACKUP statement has not answered: the job it started is found in SHOW JOBS and cancelled', async () => {
-    const emu = await bank({ jobDurationMs: 60_000 })
-    // CockroachDB has made the job; its answer is what hangs.
-    emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
-    const run = await cancelWhen({ database: 'bank', 'connection-string': emu.connectionString() }, out => out.includes('Running: BACKUP'))
-    expectCancelled(run)
-    const [job] = [...emu.cluster.jobs.values()]
-    expect(cancels(emu)).toEqual([`CANCEL JOB ${job?.id}`])
-    expect(['canceled', 'cancel-requested']).toContain(job?.status)
-    expect(errorsOf(run.stdout).join('\n')).toMatch(
-      /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+  // Another workflow's backup of the same database into the same collection, as the same user.
+  const OTHER_BACKUP = `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-1s' WITH detached`
+
+  /** Sends the other workflow's BACKUP; its job exists once CockroachDB has run it, whenever it answers. */
+  function startOtherWorkflow(emu: Emulator): pg.Client {
+    const client = new pg.Client({ connectionString: emu.connectionString() })
+    client.on('error', () => undefined)
+    void client
+      .connect()
+      .then(() => client.query(OTHER_BACKUP))
+      .catch(() => undefined) // its answer may be held back until the emulator closes
+    return client
+  }
+
+  /** The step's backup, cancelled once it has sent BACKUP, while the same user backs up the same database from another workflow. */
+  async function cancelBesideOtherWorkflow(emu: Emulator): Promise<{ run: Cancelled; theirs: string | undefined }> {
+    let other: pg.Client | undefined
+    const run = await cancelWhen(
+      { database: 'bank', 'connection-string': emu.connectionString() },
+      out => out.includes('Running: BACKUP'),
+      { prepare: () => (other = startOtherWorkflow(emu)) }
     )
+    await other?.end().catch(() => undefined)
+    expectCancelled(run)
+    const theirs = [...emu.cluster.jobs.values()].find(job => job.description.includes("AS OF SYSTEM TIME '-1s'"))?.id
+    return { run, theirs }
+  }
+
+  // v24.3+ shows `created` truncated to the second and abbreviates descriptions in SHOW JOBS.
+  it.each(['v23.2', 'v24.3', 'v26.2'] as const)(
+    "while the BACKUP statement has not answered (%s): the job carrying its own time is cancelled, the other workflow's is not",
+    async profile => {
+      const emu = await bank({ jobDurationMs: 60_000, profile })
+      // CockroachDB has made the job; its answer is what hangs.
+      emu.setQueryDelay(60_000, /^BACKUP/, { answer: true })
+      const { run, theirs } = await cancelBesideOtherWorkflow(emu)
+      const mine = [...emu.cluster.jobs.values()].find(job => job.id !== theirs)
+      expect(theirs).toBeDefined()
+      // Its own time lies past what v24.1+ SHOW JOBS shows of a description (the first 59 characters, the last 7).
+      expect(mine?.description.indexOf(' AS OF SYSTEM TIME ')).toBeGreaterThan(59)
+      expect(cancels(emu)).toEqual([`CANCEL JOB ${mine?.id}`])
+      expect(['canceled', 'cancel-requested']).toContain(mine?.status)
+      expect(emu.cluster.jobs.get(theirs ?? '')?.status).toBe('running')
+      expect(errorsOf(run.stdout).join('\n')).toMatch(
+        /while starting the backup[\s\S]*Job \d+, started by the BACKUP statement that never answered, was cancelled/
+      )
+    }
+  )
+
+  it("when the BACKUP statement never reached CockroachDB: the same user's other backup is not cancelled, and the step's own time is named", async () => {
+    const emu = await bank({ jobDurationMs: 60_000, profile: 'v23.2' })
+    emu.setQueryDelay(60_000, /^BACKUP DATABASE bank INTO '[^']*' AS OF SYSTEM TIME '\d/) // the step's waits before it runs
+    const { run, theirs } = await cancelBesideOtherWorkflow(emu)
+    expect(cancels(emu)).toEqual([])
+    expect([...emu.cluster.jobs.keys()]).toEqual([theirs])
+    expect(emu.cluster.jobs.get(theirs ?? '')?.status).toBe('running')
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error).toMatch(
+      new RegExp(
+        `nothing was cancelled: none of the BACKUP jobs of root created since about \\S+ \\S+ \\(${theirs}\\) carries '\\d+\\.\\d{10}', so none is this step's`
+      )
+    )
+    expect(error).not.toContain(`CANCEL JOB ${theirs}`)
   })
 
   it('while keep-backups deletes: says cancelled once, and the backup it made keeps its outputs', async () => {
@@ -146,7 +200,7 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(run.outputs['deleted-backups']).toBe('')
   })
 
-  it('while the RESTORE statement has not answered: the same', async () => {
+  it("while the RESTORE statement has not answered: nothing proves the job is this step's, so it is named, not cancelled", async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     emu.setJobDuration(100)
     const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
@@ -165,8 +219,43 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     )
     expectCancelled(run)
     const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
+    // Another workflow may run the same RESTORE as the same user: the statement holds nothing of this step's own.
+    expect(cancels(emu)).toEqual([])
+    expect(restoreJob?.status).toBe('running')
+    expect(errorsOf(run.stdout).join('\n')).toContain(`cancel it: CANCEL JOB ${restoreJob?.id}`)
+  })
+
+  it('during a drop-existing restore: the job is cancelled, its temporary database dropped, the existing database untouched', async () => {
+    const emu = await bank()
+    const backup = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(backup.exitCode).toBe(0)
+    emu.setJobDuration(60_000)
+    let temporary = ''
+    const run = await cancelWhen(
+      {
+        database: 'bank',
+        'backup-path': backup.outputs['backup-path'] ?? '',
+        'drop-existing': 'true',
+        'connection-string': emu.connectionString()
+      },
+      out => {
+        temporary = /Restore job \d+ started \(into (bank_restoring_[0-9a-f]{8})/.exec(out)?.[1] ?? ''
+        return temporary !== ''
+      },
+      {
+        script: join(ROOT, 'dist/restore/index.js'),
+        actionYml: join(ROOT, 'restore/action.yml'),
+        // CockroachDB's job has created the (offline) database it restores into.
+        prepare: () => emu.createDatabase(temporary, { accounts: { rows: 10, bytes: 640 } })
+      }
+    )
+    expectCancelled(run)
+    const restoreJob = [...emu.cluster.jobs.values()].find(job => job.type === 'RESTORE')
     expect(cancels(emu)).toEqual([`CANCEL JOB ${restoreJob?.id}`])
-    expect(['canceled', 'cancel-requested']).toContain(restoreJob?.status)
+    expect(errorsOf(run.stdout).join('\n')).toContain(`Dropped the temporary database ${temporary} of the unfinished restore.`)
+    expect([...emu.cluster.databases.keys()].sort()).toEqual(['bank', 'defaultdb', 'postgres', 'system'])
+    expect(emu.cluster.databases.get('bank')?.schemas.get('public')?.get('accounts')?.rows).toBe(1000)
+    expect(emu.statements.some(s => s.sql.startsWith('ALTER DATABASE'))).toBe(false)
   })
 
   it('while a job-status query hangs: CANCEL JOB goes out on a fresh connection at once', async () => {
@@ -243,5 +332,33 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     // The first file's bytes never arrived: the storage is as empty as before the step.
     expect(userfileNames(target)).toEqual([])
     expect([...target.cluster.userfiles.values()].flatMap(tables => tables.payload)).toEqual([])
+  })
+
+  it("during verify-restore's final DROP: the drop finishes on its own connection, within the runner's grace period", async () => {
+    const emu = await bank()
+    emu.setQueryDelay(3_000, /^DROP DATABASE/)
+    const run = await cancelWhen({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() }, out =>
+      /Verification restore job \d+: succeeded/.test(out)
+    )
+    expectCancelled(run, ['verified'])
+    expect(run.outputs['verified']).toBe('false')
+    expect(run.stdout).toMatch(/Dropped the scratch database bank_verify_\d+\./)
+    expect(run.stdout).not.toContain('drop it by hand')
+    expect([...emu.cluster.databases.keys()].filter(name => name.includes('_verify_'))).toEqual([])
+  })
+
+  it('during a verify-restore DROP that never ends: the statement to run is printed before SIGTERM', async () => {
+    const emu = await bank()
+    emu.setQueryDelay(60_000, /^DROP DATABASE/)
+    const run = await cancelWhen({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() }, out =>
+      /Verification restore job \d+: succeeded/.test(out)
+    )
+    expectCancelled(run, ['verified'])
+    // It kept at the DROP, on fresh connections, until its budget (5.5 s after SIGINT) ran out.
+    expect(run.endedAt - run.interruptedAt).toBeGreaterThan(5_000)
+    const [scratch] = [...emu.cluster.databases.keys()].filter(name => name.includes('_verify_'))
+    expect(scratch).toMatch(/^bank_verify_\d+$/)
+    expect(errorsOf(run.stdout).join('\n')).toContain(`The scratch database ${scratch} could not be dropped (`)
+    expect(errorsOf(run.stdout).join('\n')).toContain(`drop it by hand: DROP DATABASE IF EXISTS ${scratch} CASCADE`)
   })
 })

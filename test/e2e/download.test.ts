@@ -47,11 +47,26 @@ describe('download-path', () => {
       expect(outputs['download-path']).toBe(target)
       const expected = stored(emulator, `/bank-backup${outputs['backup-path']}`)
       expect(expected.size).toBeGreaterThan(2)
-      // v25.4+ also writes one backup index entry per layer (pkg/backup/backupdest/backup_index.go).
-      const flattened = (outputs['backup-path'] ?? '').replace(/^\//, '').replaceAll('/', '-')
-      const index = stored(emulator, `/bank-backup/metadata/index/${flattened}`)
-      expect(index.size).toBe(emulator.profile.writesBackupIndex ? 1 : 0)
-      for (const [name, bytes] of index) expected.set(`index/${name}`, bytes)
+      // v25.4+ also writes one backup index entry per layer, in a directory whose name changed in
+      // v26.1 (facts §16); the download keeps that exact name under index/.
+      const index = stored(emulator, '/bank-backup/metadata/index')
+      const path = outputs['backup-path'] ?? ''
+      const stamp = path.replace(/^\/(\d{4})\/(\d{2})\/(\d{2})-/, '$1$2$3-')
+      const directory = {
+        none: /^$/,
+        'flattened-folder': /^\d{4}-\d{2}-\d{2}-\d{6}\.\d{2}$/,
+        'descending-end-time': /^82[0-9a-f]{12}_\d{8}-\d{6}\.\d{2}$/
+      }[emulator.profile.backupIndex]
+      expect(index.size).toBe(emulator.profile.backupIndex === 'none' ? 0 : 1)
+      for (const [name, bytes] of index) {
+        const [dir = ''] = name.split('/')
+        expect(dir).toMatch(directory)
+        expect(dir.endsWith(emulator.profile.backupIndex === 'flattened-folder' ? path.slice(1).replaceAll('/', '-') : `_${stamp}`)).toBe(
+          true
+        )
+        expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ path })
+        expected.set(`index/${name}`, bytes)
+      }
       expect(tree(target)).toEqual([...expected.keys()].sort())
       for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
       expect(outputs['files']).toBe(String(expected.size))

@@ -252,11 +252,13 @@ describe('messages for answers the step can name', () => {
     ])
   })
 
-  it('a refused DROP DATABASE after verify-restore: its SQLSTATE once', async () => {
+  it('a refused SHOW JOBS while looking for the job of an unanswered BACKUP: its SQLSTATE once', async () => {
     const emu = await bank()
-    emu.refuseStatements(/^DROP DATABASE/, 'user root does not have DROP privilege on database', '42501')
-    const run = await backUp(emu, { 'verify-restore': 'true' })
-    const lines = run.stdout.split('\n').filter(line => line.includes('SQLSTATE'))
+    emu.setQueryDelay(10_000, /^BACKUP/, { answer: true })
+    emu.refuseStatements(/SHOW JOBS/, 'user root does not have VIEWJOB privilege', '42501')
+    const run = await backUp(emu, { timeout: '1' })
+    expect(run.exitCode).toBe(1)
+    const lines = run.stdout.split('\n').filter(line => line.includes('SQLSTATE 42501'))
     expect(lines.length).toBeGreaterThan(0)
     for (const line of lines) expect(line.match(/SQLSTATE/g)).toHaveLength(1)
   })

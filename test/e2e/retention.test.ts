@@ -49,8 +49,26 @@ function addIndexEntries(emu: Emulator, collectionPath: string, folder: string):
   return names
 }
 
+/**
+ * The index directories that hold a full backup's entries, however its version named them: the
+ * emulator's entries name the layer's folder in their JSON stand-in for the proto; the ones
+ * addIndexEntries made are named after the folder.
+ */
+function indexDirectoriesOf(emu: Emulator, folder: string): string[] {
+  const tables = emu.cluster.userfiles.get(PREFIX)
+  const dirs = new Set<string>()
+  for (const file of tables?.files ?? []) {
+    const match = /^\/bank-backup\/metadata\/index\/([^/]+)\//.exec(file.filename)
+    if (!match) continue
+    const payload = Buffer.concat((tables?.payload ?? []).filter(p => p.fileId === file.fileId).map(p => p.payload)).toString('utf8')
+    const written = payload.startsWith('{') ? (JSON.parse(payload) as { path?: string }).path === folder : false
+    if (written || match[1] === folder.slice(1).replaceAll('/', '-')) dirs.add(`/bank-backup/metadata/index/${match[1]}/`)
+  }
+  return [...dirs]
+}
+
 describe('keep-backups', () => {
-  for (const profile of ['v23.2', 'v25.2'] as const) {
+  for (const profile of ['v23.2', 'v25.2', 'v25.4', 'v26.2'] as const) {
     it(`on ${profile} keeps the newest two full backups with their incrementals and nothing else changes`, async () => {
       let offsetMs = -5 * DAY_MS
       const emu = await startEmulator({ profile, jobDurationMs: 60, now: () => new Date(Date.now() + offsetMs) })
@@ -69,7 +87,10 @@ describe('keep-backups', () => {
         offsetMs += DAY_MS - 3600_000
       }
       const neighbour = (await backup({ collection: `userfile://${PREFIX}/bank-backup-old` })).outputs['backup-path']!
-      const index = fulls.flatMap(folder => addIndexEntries(emu, '/bank-backup', folder))
+      // Before v25.4 nothing writes the index: entries are added as v25.4 would have written them.
+      const index = emu.profile.backupIndex === 'none' ? fulls.flatMap(folder => addIndexEntries(emu, '/bank-backup', folder)) : []
+      const indexDirectories = fulls.map(folder => indexDirectoriesOf(emu, folder))
+      expect(indexDirectories.every(dirs => dirs.length === 1)).toBe(true)
       // A three-level explicit subdirectory is listed by SHOW BACKUPS but is never deleted.
       const subdirectory = emu.cluster.userfiles.get(PREFIX)!
       for (const file of subdirectory.files.filter(f => f.filename.startsWith(`/bank-backup${fulls[0]}/`))) {
@@ -92,14 +113,13 @@ describe('keep-backups', () => {
       expect(run.stdout).toContain(`Deleted backup ${fulls[0]} (`)
 
       const after = await filenames(emu)
-      const deleted = (path: string) =>
-        [
-          `/bank-backup${path}/`,
-          `/bank-backup/incrementals${path}/`,
-          `/bank-backup/metadata/index/${path.slice(1).replaceAll('/', '-')}/`
-        ].some(prefix => path !== '' && after.some(name => name.startsWith(prefix)))
-      expect(deleted(fulls[0]!)).toBe(false)
-      expect(deleted(fulls[1]!)).toBe(false)
+      const left = (i: number) =>
+        [`/bank-backup${fulls[i]}/`, `/bank-backup/incrementals${fulls[i]}/`, ...indexDirectories[i]!].some(prefix =>
+          after.some(name => name.startsWith(prefix))
+        )
+      expect(left(0)).toBe(false)
+      expect(left(1)).toBe(false)
+      expect(after.filter(name => name.startsWith(indexDirectories[2]![0]!)).length).toBeGreaterThan(0)
       // Everything else is still there, byte for byte the same list: the kept backup with its
       // incremental and index entries, the new one, the neighbour, the subdirectory, LATEST files.
       const removed = before.filter(name => !after.includes(name))

@@ -105,3 +105,28 @@ describe('user info in a userfile collection', () => {
     })
   }
 })
+
+describe('step debug logging (ACTIONS_STEP_DEBUG)', () => {
+  it('shows every statement sent, redacted, with its timing, and still no secret', async () => {
+    const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: PASSWORD } })
+    emulators.push(emulator)
+    emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 1000 } })
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        collection: COLLECTION,
+        'encryption-passphrase': PASSPHRASE,
+        'connection-string': emulator.connectionString('alice', PASSWORD)
+      },
+      env: { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' }
+    })
+    expect(run.exitCode).toBe(0)
+    const debug = run.stdout.split('\n').filter(line => line.startsWith('::debug::'))
+    const backup = debug.find(line => line.startsWith('::debug::SQL: BACKUP DATABASE bank INTO '))
+    expect(backup).toContain('AWS_SECRET_ACCESS_KEY=redacted')
+    expect(backup).toMatch(/encryption_passphrase = '[^']*'/)
+    expect(debug.some(line => /^::debug::SQL: SELECT .*FROM \[SHOW JOB \d+\]/.test(line))).toBe(true)
+    expect(debug.some(line => /^::debug::SQL answered: \d+ rows? in \d+ ms$/.test(line))).toBe(true)
+    expectNoSecretOutsideMasks(run, PASSWORD)
+  })
+})

@@ -2,8 +2,10 @@
  * verify-restore against the emulator: the backup is restored into `<db>_verify_<job id>`, the
  * counts compared, and the scratch database is gone afterwards whatever happened.
  */
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { runBundledAction } from '../support/run-action.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { foreignCommands } from '../support/workflow-commands.js'
@@ -38,10 +40,14 @@ describe('verify-restore', () => {
       expect(restore?.redactedSql).toBe(
         `RESTORE DATABASE bank FROM '${run.outputs['backup-path']}' IN 'userfile://defaultdb.public.userfiles_root/bank-backup' WITH detached, new_db_name = 'bank_verify_${jobId}', encryption_passphrase = '*****'`
       )
+      // Each restored table, then the source table as of the backup's time (the step's start, exactly).
+      const asOf = /AS OF SYSTEM TIME ('\d+\.\d{10}')/.exec(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql ?? '')?.[1]
       const counts = emu.statements.filter(s => s.sql.startsWith('SELECT count(*)')).map(s => s.sql)
       expect(counts).toEqual([
         `SELECT count(*) AS count FROM bank_verify_${jobId}.public.accounts`,
-        `SELECT count(*) AS count FROM bank_verify_${jobId}.public.transfers`
+        `SELECT count(*) AS count FROM bank.public.accounts AS OF SYSTEM TIME ${asOf}`,
+        `SELECT count(*) AS count FROM bank_verify_${jobId}.public.transfers`,
+        `SELECT count(*) AS count FROM bank.public.transfers AS OF SYSTEM TIME ${asOf}`
       ])
       expect(run.summary).toContain('Restore test: verified')
       expect(run.summary).toMatch(
@@ -102,7 +108,7 @@ describe('verify-restore', () => {
     const run = await runInProcess({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
     expect(run.exitCode).toBe(1)
     expect(errorsOf(run.stdout)).toEqual([
-      "verify-restore: the restored row counts differ from the backup's:\nbank.public.transfers: 250 rows in the backup, 247 restored"
+      "verify-restore: the restored row counts differ from the source's at the backup's time:\nbank.public.transfers: 250 rows in the source at the backup's time, 247 restored"
     ])
     expect(run.outputs['verified']).toBe('false')
     expect(run.summary).toContain('Restore test: NOT verified')
@@ -122,6 +128,18 @@ describe('verify-restore', () => {
       `The scratch database bank_verify_${next} already exists; verify-restore never drops a database it did not create.\nHint: Drop it by hand if it is a leftover: DROP DATABASE IF EXISTS bank_verify_${next} CASCADE`
     )
     expect(emu.cluster.databases.get(`bank_verify_${next}`)?.schemas.get('public')?.get('keep')?.rows).toBe(7)
+  })
+
+  it("takes RESTORE's own refusal of an existing scratch database (XXUUU) as that, and drops nothing", async () => {
+    const emu = await cluster()
+    // RESTORE's planning refuses an existing new_db_name with a plain error: XXUUU, not 42P04.
+    emu.refuseStatements(/^RESTORE/, 'database "bank_verify_1" already exists', 'XXUUU')
+    const run = await runInProcess({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toMatch(
+      /^The scratch database bank_verify_\d+ already exists; verify-restore never drops a database it did not create\.\nHint: Drop it by hand if it is a leftover: DROP DATABASE IF EXISTS bank_verify_\d+ CASCADE$/
+    )
+    expect(emu.statements.some(s => s.sql.startsWith('DROP'))).toBe(false)
   })
 
   it('at the timeout cancels the restore job and drops the scratch database', async () => {
@@ -146,6 +164,42 @@ describe('verify-restore', () => {
     expect(databases(emu)).toEqual(BEFORE)
   })
 
+  it("cancels the verification RESTORE whose statement never answered: its scratch database's name proves it is the step's", async () => {
+    const emu = await cluster()
+    // The RESTORE's job is created and stays running; its answer never comes in time.
+    emu.setQueryDelay(10_000, /^RESTORE/, { answer: true })
+    // Meanwhile another workflow, as the same user, restores the same backup under another name.
+    const other = new pg.Client({ connectionString: emu.connectionString() })
+    other.on('error', () => undefined)
+    await other.connect()
+    const watch = setInterval(() => {
+      const mine = emu.statements.find(s => s.sql.startsWith('RESTORE'))
+      if (!mine) return
+      clearInterval(watch)
+      emu.pauseJobs()
+      void other.query(mine.sql.replace(/new_db_name = '[^']*'/, "new_db_name = 'bank_copy'")).catch(() => undefined)
+    }, 2)
+    let run
+    try {
+      run = await runInProcess({ database: 'bank', timeout: '1', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    } finally {
+      clearInterval(watch)
+      await other.end().catch(() => undefined)
+    }
+    expect(run.exitCode).toBe(1)
+    const backup = [...emu.cluster.jobs.values()].find(job => job.type === 'BACKUP')
+    const restores = [...emu.cluster.jobs.values()].filter(job => job.type === 'RESTORE')
+    const restore = restores.find(job => job.description.includes(`new_db_name = 'bank_verify_${backup?.id}'`))
+    const theirs = restores.find(job => job !== restore)
+    expect(theirs?.description).toContain("new_db_name = 'bank_copy'")
+    expect(theirs?.status).toBe('running')
+    expect(['canceled', 'cancel-requested']).toContain(restore?.status)
+    expect(emu.statements.filter(s => s.sql.startsWith('CANCEL JOB')).map(s => s.sql)).toEqual([`CANCEL JOB ${restore?.id}`])
+    expect(errorsOf(run.stdout).join('\n')).toContain(
+      `Job ${restore?.id}, started by the RESTORE statement that never answered, was cancelled.`
+    )
+  })
+
   it('keeps names with line breaks from issuing workflow commands', async () => {
     const emu = await cluster()
     const name = 'bank\n::warning::pwned'
@@ -161,5 +215,131 @@ describe('verify-restore', () => {
     expect(run.stdout).toContain('Dropped the scratch database bank\n::warning::pwned_verify_')
     expect(foreignCommands(run.stdout)).toEqual([])
     expect(databases(emu)).toEqual([...BEFORE, name].sort())
+  })
+
+  it('drops the scratch database after a failed restore even when DROP takes longer than 2.5 s', async () => {
+    const emu = await cluster()
+    emu.failNextRestore({ message: 'importing span /Table/112/1: disk full' })
+    emu.setQueryDelay(4_000, /^DROP DATABASE/)
+    const run = await runInProcess({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([expect.stringMatching(/^Verification restore job \d+ failed: importing span/)])
+    expect(run.stdout).toMatch(/Dropped the scratch database bank_verify_\d+\./)
+    expect(run.stdout).not.toContain('drop it by hand')
+  })
+})
+
+describe('verify-restore on the bundle: what the restored counts are compared with', () => {
+  it('verifies a database with a view, naming the view as not compared', async () => {
+    const emu = await cluster()
+    // SHOW BACKUP lists the view as a table with 0 rows; count(*) on the restored view gives 120.
+    emu.createView('bank', 'big_accounts', 120)
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs['verified']).toBe('true')
+    expect(run.stdout).toContain(
+      'verify-restore: bank.public.big_accounts is a view, not compared: a view holds no rows of its own (SHOW BACKUP lists it with 0 rows; count(*) runs its query).'
+    )
+    expect(run.summary).toContain('<li><code>bank.public.big_accounts</code> (view): a view holds no rows of its own')
+    expect(run.summary).toMatch(
+      /bank\.public\.accounts<\/td><td>bank_verify_\d+\.public\.accounts<\/td><td align="right">1000<\/td><td align="right">1000<\/td><td>match/
+    )
+    expect(emu.statements.some(s => /^SELECT count\(\*\) .*big_accounts/.test(s.sql))).toBe(false)
+    expect(databases(emu)).toEqual(BEFORE)
+  })
+
+  it('verifies a revision-history backup of a table with rows deleted within the GC window', async () => {
+    const emu = await cluster()
+    emu.deleteRows('bank', 'accounts', 30, new Date(Date.now() - 60_000))
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'revision-history': 'true', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['verified']).toBe('true')
+    // SHOW BACKUP counts the 30 tombstones and the values they deleted: 1030 exported, 970 live.
+    expect(run.outputs['rows']).toBe(String(1030 + 250))
+    expect(run.summary).toMatch(
+      /bank\.public\.accounts<\/td><td>bank_verify_\d+\.public\.accounts<\/td><td align="right">970<\/td><td align="right">970<\/td><td>match/
+    )
+    expect(databases(emu)).toEqual(BEFORE)
+  })
+
+  it('compares the counts of a backup with incremental layers', async () => {
+    const emu = await cluster()
+    const full = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(full.exitCode).toBe(0)
+    emu.writeRows('bank', 'accounts', { rows: 1_100, bytes: 70_000 })
+    const run = await runBundledAction({
+      inputs: { database: 'bank', incremental: 'true', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['verified']).toBe('true')
+    expect(run.summary).toMatch(
+      /bank\.public\.accounts<\/td><td>bank_verify_\d+\.public\.accounts<\/td><td align="right">1100<\/td><td align="right">1100<\/td><td>match/
+    )
+  })
+
+  it('still fails on rows lost in a revision-history backup', async () => {
+    const emu = await cluster()
+    emu.deleteRows('bank', 'accounts', 30, new Date(Date.now() - 60_000))
+    emu.loseRowsOnNextRestore('public.accounts', 2)
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'revision-history': 'true', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      "verify-restore: the restored row counts differ from the source's at the backup's time:\nbank.public.accounts: 970 rows in the source at the backup's time, 968 restored"
+    ])
+    expect(databases(emu)).toEqual(BEFORE)
+  })
+
+  it("with a relative as-of-system-time, reads the source a microsecond either side of SHOW BACKUP's end_time", async () => {
+    const emu = await cluster()
+    emu.loseRowsOnNextRestore('public.transfers', 1)
+    const run = await runBundledAction({
+      inputs: { database: 'bank', 'as-of-system-time': '-1s', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+    })
+    expect(run.exitCode).toBe(1)
+    // The emulator keeps milliseconds: the end time the log shows is SHOW BACKUP's end_time exactly.
+    const endNs = BigInt(Date.parse(/consistent as of (\S+Z)/.exec(run.stdout)?.[1] ?? '')) * 1_000_000n
+    const reads = emu.statements.filter(s => / AS OF SYSTEM TIME /.test(s.sql) && s.sql.startsWith('SELECT')).map(s => s.sql)
+    // accounts matches at the first read; transfers differs, so it is read again after the end time.
+    expect(reads).toEqual([
+      `SELECT count(*) AS count FROM bank.public.accounts AS OF SYSTEM TIME '${endNs - 1_000n}.0000000000'`,
+      `SELECT count(*) AS count FROM bank.public.transfers AS OF SYSTEM TIME '${endNs - 1_000n}.0000000000'`,
+      `SELECT count(*) AS count FROM bank.public.transfers AS OF SYSTEM TIME '${endNs + 1_000n}.0000000000'`
+    ])
+    expect(errorsOf(run.stdout)).toEqual([
+      "verify-restore: the restored row counts differ from the source's at the backup's time:\nbank.public.transfers: 250 rows in the source at the backup's time, 249 restored"
+    ])
+  })
+
+  it("does not fail the backup when the source's rows at its time are past the GC threshold", async () => {
+    // The cluster's clock jumps 5 h (past v23.2's 4 h GC TTL) once the verification RESTORE is sent.
+    let jumped = false
+    const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: 60, now: () => new Date(Date.now() + (jumped ? 5 * 3600_000 : 0)) })
+    emulators.push(emu)
+    emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 } })
+    emu.deleteRows('bank', 'accounts', 30, new Date(Date.now() - 60_000))
+    const watch = setInterval(() => {
+      jumped ||= emu.statements.some(s => s.sql.startsWith('RESTORE'))
+    }, 2)
+    let run
+    try {
+      run = await runBundledAction({
+        inputs: { database: 'bank', 'revision-history': 'true', 'verify-restore': 'true', 'connection-string': emu.connectionString() }
+      })
+    } finally {
+      clearInterval(watch)
+    }
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['verified']).toBe('true')
+    expect(run.stdout).toContain(
+      "verify-restore: bank.public.accounts: not compared: the backup's end time is older than the source's GC threshold (gc.ttlseconds), so its rows then can no longer be read."
+    )
+    expect(run.summary).toMatch(/<td align="right">–<\/td><td align="right">970<\/td><td>restored: not compared: the backup/)
   })
 })

@@ -102,29 +102,62 @@ export function writeLatest(cluster: Cluster, storage: Storage, fullFolder: stri
   }
 }
 
-/** backup_index.go flattenSubdirForIndex: `/2024/05/07-141012.34` → `2024-05-07-141012.34`. */
-export function flattenSubdirForIndex(subdir: string): string {
-  return subdir.replace(/^\/+|\/+$/g, '').replaceAll('/', '-')
+/** `20060102-150405.00` in UTC (backupbase.BackupIndexFilenameTimestampFormat); hundredths truncated. */
+function indexStamp(ms: number): string {
+  return incrementalStamp(ms, '-')
 }
 
-/** `20060102-150405.00`-style UTC stamp for index file names (layout approximate, facts §16). */
-function indexStamp(ms: number): string {
-  const iso = new Date(ms).toISOString()
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}.${iso.slice(20, 22)}`
+/** backuputils.EncodeDescendingTS: hex of encoding.EncodeUvarintDescending(ms), so later times sort first. */
+export function encodeDescendingTime(ms: number): string {
+  let width = 0
+  for (let v = BigInt(ms); v > 0n; v >>= 8n) width++
+  const complement = ~BigInt(ms) & ((1n << BigInt(8 * width)) - 1n)
+  return (0x88 - width).toString(16) + (width === 0 ? '' : complement.toString(16).padStart(2 * width, '0'))
+}
+
+/** The time a date-based folder names (Go's time.Parse with DateBasedIntoFolderName), or undefined. */
+function folderTime(folder: string): number | undefined {
+  const m = /^\/(\d{4})\/(\d{2})\/(\d{2})-(\d{2})(\d{2})(\d{2})\.(\d{2})$/.exec(folder)
+  return m ? Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]) * 10) : undefined
+}
+
+/** Go's time.ParseError for a non-date folder; the element quoted after "cannot parse" is approximate. */
+function parseError(folder: string): string {
+  const [value, layout] = folder.startsWith('/') ? [folder.slice(1), '2006'] : [folder, '/']
+  return `parsing time "${folder}" as "/2006/01/02-150405.00": cannot parse "${value}" as "${layout}"`
 }
 
 /**
- * WriteBackupIndexMetadata (v25.4+): `metadata/index/<flattened full subdir>/<descending end>_<start
- * or 0>_<end>_metadata.pb`, unencrypted, holding the layer's start, end and path. An incremental
- * writes one only when its full backup has one (shouldWriteIndex). The proto is stood in for by
- * JSON; names sort newest first, as EncodeDescendingTS makes them.
+ * A full backup's index directory, as the profile's version names it (facts §16): v25.4
+ * `2024-05-07-141012.34`, v26.1+ `<descending end>_20240507-141012.34`. Both versions parse the
+ * folder as a date first and fail for any other name.
  */
-export function writeIndexEntry(storage: Storage, fullFolder: string, layerFolder: string, manifest: Manifest): void {
-  const dir = `/metadata/index/${flattenSubdirForIndex(fullFolder)}`
+export function indexDirectory(cluster: Cluster, fullFolder: string): string {
+  const time = folderTime(fullFolder)
+  if (cluster.profile.backupIndex === 'flattened-folder') {
+    if (time === undefined) throw new CrdbError(`parsing subdir "${fullFolder}" for flattening: ${parseError(fullFolder)}`)
+    return fullFolder.slice(1).replaceAll('/', '-')
+  }
+  if (time === undefined) throw new CrdbError(`invalid subdir format: ${fullFolder}: ${parseError(fullFolder)}`)
+  return `${encodeDescendingTime(time)}_${indexStamp(time)}`
+}
+
+/**
+ * WriteBackupIndexMetadata (v25.4+): `metadata/index/<indexDirectory>/<descending end>_<start or
+ * 0>_<end>_metadata.pb`, unencrypted, holding the layer's start, end and path. An incremental
+ * writes one only when its full backup has one (shouldWriteIndex). The proto is stood in for by
+ * JSON. A failure here fails the job after the layer's files are written, as in backup_job.go.
+ */
+export function writeIndexEntry(cluster: Cluster, storage: Storage, fullFolder: string, layerFolder: string, manifest: Manifest): void {
   const isFull = manifest.startTimeMs === null
-  if (!isFull && !storage.list().some(name => name.replace(/^\/?/, '/').startsWith(`${dir}/`))) return
-  const descending = String(8_640_000_000_000_000 - manifest.endTimeMs).padStart(16, '0')
+  let directory: string
+  try {
+    directory = `/metadata/index/${indexDirectory(cluster, fullFolder)}`
+  } catch (error) {
+    throw error instanceof CrdbError ? error.wrap('writing backup index metadata') : error
+  }
+  if (!isFull && !storage.list().some(name => name.replace(/^\/?/, '/').startsWith(`${directory}/`))) return
   const start = manifest.startTimeMs === null ? '0' : indexStamp(manifest.startTimeMs)
-  const name = `${dir}/${descending}_${start}_${indexStamp(manifest.endTimeMs)}_metadata.pb`
+  const name = `${directory}/${encodeDescendingTime(manifest.endTimeMs)}_${start}_${indexStamp(manifest.endTimeMs)}_metadata.pb`
   storage.write(name, Buffer.from(JSON.stringify({ startTimeMs: manifest.startTimeMs, endTimeMs: manifest.endTimeMs, path: layerFolder })))
 }

@@ -49,13 +49,20 @@ export async function runRestore(
   statement: RestoreStatement,
   text: (v: Value) => string,
   session: Session,
-  sql: string
+  sql: string,
+  detachedNeverStarts: boolean
 ): Promise<{ rows: Row[]; tag: string }> {
   const plan = planRestore(cluster, statement, text, session.user, redactSecrets(sql))
-  const { job, done } = jobs.create(session.user, plan.description, running => {
-    const { rows, bytes } = applyRestore(cluster, plan)
-    running.result = { rows, indexEntries: 0, bytes }
-  })
+  const neverStarts = statement.detached && detachedNeverStarts
+  const { job, done } = jobs.create(
+    session.user,
+    plan.description,
+    running => {
+      const { rows, bytes } = applyRestore(cluster, plan)
+      running.result = { rows, indexEntries: 0, bytes }
+    },
+    { neverStarts }
+  )
   job.type = 'RESTORE'
   if (statement.detached) return { rows: [[job.id]], tag: 'RESTORE 1' }
   return jobResult(cluster, job, done, 'RESTORE 1')
@@ -66,7 +73,8 @@ export async function runBackup(
   jobs: JobRegistry,
   statement: BackupStatement,
   text: (v: Value) => string,
-  session: Session
+  session: Session,
+  detachedNeverStarts: boolean
 ): Promise<{ rows: Row[]; tag: string }> {
   const destination = statement.destination
   const plan = planBackup(cluster, {
@@ -78,9 +86,14 @@ export async function runBackup(
     user: session.user,
     database: session.database
   })
-  const { job, done } = jobs.create(session.user, describeBackup(cluster, plan), running => {
-    running.result = writeBackup(cluster, plan, plan.resolved ?? resolveDestination(cluster, plan), running.id)
-  })
+  const { job, done } = jobs.create(
+    session.user,
+    describeBackup(cluster, plan),
+    running => {
+      running.result = writeBackup(cluster, plan, plan.resolved ?? resolveDestination(cluster, plan), running.id)
+    },
+    { neverStarts: plan.detached && detachedNeverStarts }
+  )
   if (plan.detached) return { rows: [[job.id]], tag: 'BACKUP 1' }
   return jobResult(cluster, job, done, 'BACKUP 1')
 }

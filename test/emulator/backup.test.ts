@@ -1,7 +1,9 @@
 /** The emulator's BACKUP, SHOW BACKUPS and SHOW BACKUP, and the path formats each version lists, through the real `pg` driver. */
 import { createHash } from 'node:crypto'
+import type pg from 'pg'
 import { describe, expect, it } from 'vitest'
-import { USERFILE_CHUNK_BYTES } from './index.js'
+import { USERFILE_CHUNK_BYTES, type ProfileName } from './index.js'
+import { openStorage } from './storage.js'
 import {
   COLLECTION,
   BASE_MS,
@@ -392,5 +394,50 @@ describe('SHOW BACKUP', () => {
     const log = emu.statements.filter(s => s.sql.includes('encryption_passphrase'))
     expect(log.some(s => s.sql.includes("'correct horse'"))).toBe(true)
     expect(log.every(s => !s.redactedSql.includes('correct horse'))).toBe(true)
+  })
+})
+
+describe('an explicit non-date subdirectory and the backup index (facts §16, §23)', () => {
+  const PARSE = 'parsing time "/release-42" as "/2006/01/02-150405.00": cannot parse "release-42" as "2006"'
+
+  /** A full backup copied into /release-42, as one made before v25.4 or uploaded by the restore companion would be. */
+  async function withSubdirectory(profile: ProfileName): Promise<pg.Client> {
+    const emu = await emulator({ profile, now: () => new Date() })
+    const client = await connect(emu)
+    await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
+    const [folder = ''] = await paths(client)
+    const storage = openStorage(emu.cluster, COLLECTION, 'root')
+    for (const name of storage.list().map(n => n.replace(/^\/?/, '/'))) {
+      if (name.startsWith(`${folder}/`)) storage.write(name.replace(folder, '/release-42'), storage.read(name) ?? Buffer.alloc(0))
+    }
+    return client
+  }
+
+  const append = `BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}'`
+  const show = `SHOW BACKUP 'release-42' IN '${COLLECTION}'`
+  const restore = `RESTORE DATABASE bank FROM 'release-42' IN '${COLLECTION}' WITH new_db_name = 'b2'`
+
+  it('up to v25.3 appends an incremental and reads the chain', async () => {
+    const client = await withSubdirectory('v25.3')
+    await client.query(append)
+    expect(new Set((await client.query(show)).rows.map(r => r.backup_type))).toEqual(new Set(['full', 'incremental']))
+  })
+
+  for (const [profile, error] of [
+    ['v25.4', `writing backup index metadata: parsing subdir "/release-42" for flattening: ${PARSE}`],
+    ['v26.1', `writing backup index metadata: invalid subdir format: /release-42: ${PARSE}`]
+  ] as const) {
+    it(`on ${profile} fails the incremental when it writes its index entry, and still reads and restores the full backup`, async () => {
+      const client = await withSubdirectory(profile)
+      expect((await failure(client.query(append))).message).toContain(error)
+      expect((await client.query(show)).rows.length).toBeGreaterThan(0)
+      await client.query(restore)
+    })
+  }
+
+  it('on v26.2 (backup.index.read.enabled) fails BACKUP, SHOW BACKUP and RESTORE there', async () => {
+    const client = await withSubdirectory('v26.2')
+    for (const statement of [append, show, restore])
+      expect((await failure(client.query(statement))).message, statement).toContain(`invalid subdir format: /release-42: ${PARSE}`)
   })
 })

@@ -13,11 +13,12 @@ import {
   noLatestBackup,
   readLatest,
   readManifest,
+  indexDirectory,
   writeIndexEntry,
   writeLatest
 } from './backup-layout.js'
 import { resolveTargets, type ResolvedTargets } from './backup-targets.js'
-import { sizeAsOf, type Cluster } from './cluster.js'
+import { deletedRevisionsAsOf, sizeAsOf, type Cluster } from './cluster.js'
 import { CrdbError, licenceRequired } from './errors.js'
 import { encodeManifest, encrypt, manifestChecksum, pseudoRandomBytes, saltFor, type Manifest, type ManifestTable } from './manifest.js'
 import type { BackupStatement } from './statements.js'
@@ -141,6 +142,8 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
       )
     }
   }
+  // v26.2 looks the chain up in the index first (FindAllIncrementalPaths), parsing the folder as a date.
+  if (cluster.profile.readsBackupIndex) indexDirectory(cluster, fullFolder)
   // getBackupDetailAndManifest: requireEnterprise(…, "incremental") once there are previous layers;
   // from v22.1 this runs inside the job, so a detached BACKUP reports it in the job's error.
   if (needsLicence(cluster)) throw licenceRequired('incremental')
@@ -176,15 +179,21 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
   if (resolved.kind === 'full' && plan.passphrase !== undefined) storage.write(`${fullFolder}/ENCRYPTION-INFO`, saltFor(jobId))
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const previous = resolved.kind === 'incremental' ? resolved.previous : undefined
+  const gcThresholdMs = cluster.now().getTime() - cluster.profile.gcTtlSeconds * 1000
   const tables: ManifestTable[] = plan.targets.tables.map((ref, i) => {
     // What an MVCC read at the end time sees: writes committed after it are not in the backup.
     const table = cluster.databases.get(ref.database)?.schemas.get(ref.schema)?.get(ref.name)
     const size = table ? sizeAsOf(table, plan.endTimeMs) : { rows: 0, bytes: 0 }
+    // A view is a table descriptor whose span holds no rows: SHOW BACKUP lists it as a table with 0
+    // rows (pkg/backup/show.go backupShowerDefault), while count(*) on it after RESTORE runs its query.
+    const data = table?.kind === 'view' ? { rows: 0, bytes: 0 } : size
     const before = previous?.tables.find(t => t.database === ref.database && t.schema === ref.schema && t.name === ref.name)
-    const rows = before ? Math.abs(size.rows - before.totalRows) : size.rows
-    const bytes = before ? Math.abs(size.bytes - before.totalBytes) : size.bytes
+    const revisions = plan.revisionHistory && !before && table ? deletedRevisionsAsOf(table, gcThresholdMs, plan.endTimeMs) : 0
+    const rows = before ? Math.abs(data.rows - before.totalRows) : data.rows + revisions
+    const bytes = before ? Math.abs(data.bytes - before.totalBytes) : data.bytes
     const dataFile = bytes > 0 ? `data/${BigInt(jobId) + BigInt(i + 1)}.sst` : undefined
-    return { ...ref, rows, bytes, totalRows: size.rows, totalBytes: size.bytes, dataFile }
+    const kind = table?.kind === undefined ? {} : { kind: table.kind, viewRows: size.rows }
+    return { ...ref, rows, bytes, totalRows: data.rows, totalBytes: data.bytes, dataFile, ...kind }
   })
   for (const table of tables) {
     if (table.dataFile)
@@ -212,7 +221,7 @@ export function writeBackup(cluster: Cluster, plan: BackupPlan, resolved: Resolv
     )
     storage.write(`${resolved.folder}/BACKUP-STATISTICS`, key ? encrypt(statistics, key, `${jobId}/statistics`) : statistics)
   }
-  if (cluster.profile.writesBackupIndex) writeIndexEntry(storage, fullFolder, resolved.folder, manifest)
+  if (cluster.profile.backupIndex !== 'none') writeIndexEntry(cluster, storage, fullFolder, resolved.folder, manifest)
   writeLatest(cluster, storage, fullFolder, cluster.now().getTime())
   return { rows: tables.reduce((n, t) => n + t.rows, 0), indexEntries: 0, bytes: tables.reduce((n, t) => n + t.bytes, 0) }
 }

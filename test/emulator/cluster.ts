@@ -25,6 +25,13 @@ export interface TableModel extends TableSize {
   createdAtMs?: number
   /** Oldest first; the last one is the current size. */
   writes?: TableWrite[]
+  /**
+   * What SHOW TABLES' `type` calls it (pkg/sql/delegate/show_tables.go); absent: `table`. A view is
+   * a table descriptor without data of its own: `rows` is what `count(*)` on it returns.
+   */
+  kind?: 'view' | 'materialized view' | 'sequence'
+  /** Rows deleted at each time (deleteRows): MVCC keeps their tombstones until the GC threshold passes them. */
+  deletions?: TableWrite[]
 }
 
 export interface DatabaseModel {
@@ -33,6 +40,8 @@ export interface DatabaseModel {
   schemas: Map<string, Map<string, TableModel>>
   /** When CREATE DATABASE committed; absent: before any time a test asks about. */
   createdAtMs?: number
+  /** A view (or other relation) that depends on one of this database's tables: ALTER DATABASE … RENAME refuses it. */
+  dependency?: { dependent: string; on: string }
 }
 
 /** The database as a read AS OF SYSTEM TIME `ms` sees it: undefined before it was created. */
@@ -63,6 +72,16 @@ export function recordWrite(table: TableModel, size: TableSize, atMs: number): v
   const newest = writes[writes.length - 1] ?? { ...size }
   table.rows = newest.rows
   table.bytes = newest.bytes
+}
+
+/**
+ * The revisions a revision-history export of a full backup counts beyond the live rows at `endMs`:
+ * for each row deleted after the GC threshold, its tombstone and the value it deleted. mvccExportToWriter
+ * (pkg/storage/mvcc.go) keeps tombstones when ExportAllRevisions and counts every exported key.
+ */
+export function deletedRevisionsAsOf(table: TableModel, gcThresholdMs: number, endMs: number): number {
+  const deleted = (table.deletions ?? []).filter(d => d.atMs > gcThresholdMs && d.atMs <= endMs)
+  return deleted.reduce((sum, d) => sum + 2 * d.rows, 0)
 }
 
 /** A row of `<prefix>_upload_files` (pkg/cloud/userfile/filetable). */
@@ -171,7 +190,12 @@ export function createCluster(profile: VersionProfile, now: () => Date): Cluster
  * Adds (or replaces) a database. A table key `schema.table` puts the table in that schema, else in
  * public. With `createdAtMs`, the database and its tables were created then, with these sizes.
  */
-export function addDatabase(cluster: Cluster, name: string, tables: Record<string, TableSize>, createdAtMs?: number): DatabaseModel {
+export function addDatabase(
+  cluster: Cluster,
+  name: string,
+  tables: Record<string, TableSize & Pick<TableModel, 'kind'>>,
+  createdAtMs?: number
+): DatabaseModel {
   const database: DatabaseModel = { name, schemas: new Map([['public', new Map()]]), createdAtMs }
   for (const [key, size] of Object.entries(tables)) {
     const dot = key.indexOf('.')
@@ -182,7 +206,7 @@ export function addDatabase(cluster: Cluster, name: string, tables: Record<strin
       schemaTables = new Map()
       database.schemas.set(schema, schemaTables)
     }
-    const model: TableModel = { rows: size.rows, bytes: size.bytes }
+    const model: TableModel = { rows: size.rows, bytes: size.bytes, ...(size.kind === undefined ? {} : { kind: size.kind }) }
     if (createdAtMs !== undefined) {
       model.createdAtMs = createdAtMs
       model.writes = [{ atMs: createdAtMs, rows: size.rows, bytes: size.bytes }]

@@ -4,7 +4,16 @@
  */
 import net from 'node:net'
 import { writeForeignBackup } from './backup.js'
-import { addDatabase, createCluster, recordWrite, type Cluster, type DatabaseModel, type TableSize } from './cluster.js'
+import {
+  addDatabase,
+  createCluster,
+  recordWrite,
+  sizeAsOf,
+  type Cluster,
+  type DatabaseModel,
+  type TableModel,
+  type TableSize
+} from './cluster.js'
 import { CrdbError } from './errors.js'
 import { JobRegistry, type JobFailure } from './jobs.js'
 import { PROFILES, type ProfileName, type VersionProfile } from './profiles.js'
@@ -53,6 +62,17 @@ export interface Emulator {
   createDatabase(name: string, tables: Record<string, TableSize>, options?: { createdAt?: Date }): DatabaseModel
   /** A write committed at `at` (default now) leaves `database`'s table (`table` or `schema.table`) at `size`. */
   writeRows(database: string, table: string, size: TableSize, at?: Date): void
+  /**
+   * A view `view` (or `schema.view`) in `database`: a table descriptor without data of its own,
+   * whose query returns `rows` rows (SHOW BACKUP lists it as a table with 0 rows).
+   */
+  createView(database: string, view: string, rows: number): void
+  /**
+   * `rows` rows of the table deleted at `at` (default now; calls in time order, as with writeRows):
+   * the table shrinks, and until the GC TTL passes `at`, a revision-history backup still exports
+   * their tombstones and prior values.
+   */
+  deleteRows(database: string, table: string, rows: number, at?: Date): void
   /** Closes the listening socket now (ECONNREFUSED) and listens on the same port again after `ms`; resolves then. */
   refuseConnectionsFor(ms: number): Promise<void>
   /** The next BACKUP job ends `failed` with this error (SQLSTATE `code`, default XXUUU, for a waiting statement). */
@@ -149,13 +169,20 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     },
     createDatabase: (name, tables, options) => addDatabase(cluster, name, tables, options?.createdAt?.getTime()),
     writeRows(database, table, size, at) {
-      const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table]
-      const model = cluster.databases
-        .get(database)
-        ?.schemas.get(schema ?? 'public')
-        ?.get(name ?? '')
-      if (!model) throw new Error(`writeRows: no table ${table} in ${database}`)
-      recordWrite(model, size, (at ?? cluster.now()).getTime())
+      recordWrite(tableModel(cluster, database, table, 'writeRows'), size, (at ?? cluster.now()).getTime())
+    },
+    createView(database, view, rows) {
+      const [schema = 'public', name = view] = view.includes('.') ? view.split('.', 2) : []
+      const tables = cluster.databases.get(database)?.schemas.get(schema)
+      if (!tables) throw new Error(`createView: no schema ${schema} in ${database}`)
+      tables.set(name, { rows, bytes: 0, kind: 'view' })
+    },
+    deleteRows(database, table, rows, at) {
+      const model = tableModel(cluster, database, table, 'deleteRows')
+      const atMs = (at ?? cluster.now()).getTime()
+      const before = sizeAsOf(model, atMs)
+      recordWrite(model, { rows: Math.max(0, before.rows - rows), bytes: before.bytes }, atMs)
+      model.deletions = [...(model.deletions ?? []), { atMs, rows, bytes: 0 }]
     },
     refuseConnectionsFor(ms) {
       wire.stopListening()
@@ -230,4 +257,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       await wire.close()
     }
   }
+}
+
+/** A test fixture's table, `table` or `schema.table`, or a plain error naming the control. */
+function tableModel(cluster: Cluster, database: string, table: string, control: string): TableModel {
+  const [schema, name] = table.includes('.') ? table.split('.', 2) : ['public', table]
+  const model = cluster.databases
+    .get(database)
+    ?.schemas.get(schema ?? 'public')
+    ?.get(name ?? '')
+  if (!model) throw new Error(`${control}: no table ${table} in ${database}`)
+  return model
 }

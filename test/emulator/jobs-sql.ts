@@ -42,13 +42,25 @@ export function jobColumns(cluster: Cluster): ColumnDef[] {
   return columns.map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
 }
 
-function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
-  const time = cluster.profile.jobsTimestampType
-  const ts = (d: Date | undefined): string | null => (d ? formatTimestamp(d.getTime(), time) : null)
+/** v24.1+ SHOW JOBS: `CASE WHEN length(description) > 70 THEN concat(substr(description, 0, 60)||' … '||right(description, 7))`. */
+function abbreviated(description: string): string {
+  const chars = Array.from(description) // code points: length() and substr() count runes
+  return chars.length > 70 ? `${chars.slice(0, 59).join('')} … ${chars.slice(-7).join('')}` : description
+}
+
+/** crdb_internal.jobs itself, SHOW JOB <id>, or the SHOW JOBS listing (show_jobs.go shapes the last two). */
+type JobView = 'table' | 'show-job' | 'show-jobs'
+
+function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[], view: JobView): Row {
+  const { profile } = cluster
+  const time = profile.jobsTimestampType
+  const truncate = view !== 'table' && profile.showJobsTruncatesTimes
+  const instant = (d: Date): number => (truncate ? Math.floor(d.getTime() / 1000) * 1000 : d.getTime())
+  const ts = (d: Date | undefined): string | null => (d ? formatTimestamp(instant(d), time) : null)
   const values: Record<string, string | null> = {
     job_id: job.id,
     job_type: job.type,
-    description: job.description,
+    description: view === 'show-jobs' && profile.showJobsAbbreviatesDescriptions ? abbreviated(job.description) : job.description,
     statement: '',
     user_name: job.user,
     status: job.status,
@@ -71,7 +83,7 @@ function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[]): Row {
 
 /** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
 function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
-  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }])[0] ?? null
+  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }], 'show-jobs')[0] ?? null
   if (cell === null) return false
   if (condition.op === '=') return cell === value
   const instant = (text: string): number => {
@@ -104,17 +116,17 @@ export function selectJobs(cluster: Cluster, statement: SelectJobs, text: (v: Va
   if (source.kind === 'show-jobs') {
     const rows = [...cluster.jobs.values()]
       .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
-      .map(job => jobRow(cluster, job, columns))
+      .map(job => jobRow(cluster, job, columns, 'show-jobs'))
     return { rows, tag: `SELECT ${rows.length}` }
   }
   const wanted = source.jobId === undefined ? undefined : jobIdOf(source.jobId, text)
   const jobs = [...cluster.jobs.values()].filter(job => wanted === undefined || job.id === wanted)
-  const rows = jobs.map(job => jobRow(cluster, job, columns))
+  const rows = jobs.map(job => jobRow(cluster, job, columns, source.kind === 'show-job' ? 'show-job' : 'table'))
   return { rows, tag: `SELECT ${rows.length}` }
 }
 
 export function showJob(cluster: Cluster, jobId: Value, text: (v: Value) => string): { rows: Row[]; tag: string } {
   const job = cluster.jobs.get(jobIdOf(jobId, text))
-  const rows = job ? [jobRow(cluster, job, jobColumns(cluster))] : []
+  const rows = job ? [jobRow(cluster, job, jobColumns(cluster), 'show-job')] : []
   return { rows, tag: `SHOW JOBS ${rows.length}` }
 }

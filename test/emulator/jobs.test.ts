@@ -101,4 +101,29 @@ describe('jobs', () => {
     await client.query('SELECT 1')
     expect(Date.now() - started).toBeGreaterThanOrEqual(140)
   })
+
+  it('v24.3+ SHOW JOBS truncates created to the second and abbreviates long descriptions (59 chars, " … ", the last 7); SHOW JOB keeps the whole description', async () => {
+    const description = `BACKUP DATABASE bank INTO '/2024/05/07-141022.34' IN '${COLLECTION}' WITH detached`
+    for (const [profile, truncated] of [
+      ['v23.2', false],
+      ['v24.3', true],
+      ['v26.2', true]
+    ] as const) {
+      const client = await connect(await emulator({ profile, jobDurationMs: 60_000 }))
+      const { rows } = await client.query<{ job_id: string }>(`BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+      const listed = await client.query<{ created: string; description: string }>(
+        "SELECT created, description FROM [SHOW JOBS] WHERE job_type = 'BACKUP'"
+      )
+      const shown = await client.query<{ created: string; description: string }>(
+        `SELECT created, description FROM [SHOW JOB ${rows[0]?.job_id}]`
+      )
+      expect(listed.rows[0]?.created, profile).toBe(truncated ? '2024-05-07 14:10:22+00' : '2024-05-07 14:10:22.345+00')
+      expect(shown.rows[0]?.created, profile).toBe(listed.rows[0]?.created)
+      expect(listed.rows[0]?.description, profile).toBe(truncated ? `${description.slice(0, 59)} … etached` : description)
+      expect(shown.rows[0]?.description, profile).toBe(description)
+      // So `created >= <a time later in the same second>` misses the job once created is truncated.
+      const since = await client.query("SELECT job_id FROM [SHOW JOBS] WHERE created >= '2024-05-07 14:10:22.300+00'::TIMESTAMPTZ")
+      expect(since.rows.length, profile).toBe(truncated ? 0 : 1)
+    }
+  })
 })

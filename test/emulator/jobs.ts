@@ -22,6 +22,8 @@ interface Running {
   waiters: (() => void)[]
   /** The error as a value, kept so a waiting statement can return it with its SQLSTATE. */
   failure: CrdbError | undefined
+  /** Stays `running` without progress until cancelled (cockroach #123207 on v23.2). */
+  neverStarts: boolean
 }
 
 export class JobRegistry {
@@ -41,7 +43,12 @@ export class JobRegistry {
    * Creates a running BACKUP job. `complete` runs when the job's time is up; if it throws, the job
    * fails with that error. `done` resolves when the job reaches a terminal status, with its error.
    */
-  create(user: string, description: string, complete: (job: Job) => void): { job: Job; done: Promise<CrdbError | undefined> } {
+  create(
+    user: string,
+    description: string,
+    complete: (job: Job) => void,
+    options: { neverStarts?: boolean } = {}
+  ): { job: Job; done: Promise<CrdbError | undefined> } {
     const now = this.cluster.now()
     const job: Job = {
       id: String(this.nextId++),
@@ -65,6 +72,7 @@ export class JobRegistry {
       progressMs: 0,
       waiters: [],
       failure: undefined,
+      neverStarts: options.neverStarts ?? false,
       complete: () => {
         if (injected) throw new CrdbError(injected.message, injected.code)
         complete(job)
@@ -110,7 +118,7 @@ export class JobRegistry {
     const { job } = entry
     const now = this.cluster.now()
     if (job.status === 'cancel-requested') return this.finish(entry, 'canceled', jobCanceledByUser())
-    if (this.paused) return
+    if (this.paused || entry.neverStarts) return
     entry.progressMs += this.tickMs
     if (entry.progressMs < this.durationMs) {
       job.fractionCompleted = Math.min(0.99, entry.progressMs / Math.max(this.durationMs, 1))

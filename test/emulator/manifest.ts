@@ -22,6 +22,10 @@ export interface ManifestTable {
   totalBytes: number
   /** `data/<n>.sst`, relative to the layer's folder; undefined when the layer holds no data for it. */
   dataFile: string | undefined
+  /** A view (or other non-table relation), as SHOW TABLES will call it once restored; absent: a table. */
+  kind?: 'view' | 'materialized view' | 'sequence'
+  /** With `kind`: what count(*) on it returned at the end time (a view's query result). */
+  viewRows?: number
 }
 
 export interface Manifest {

@@ -19,6 +19,9 @@ import type {
   WriteStatement
 } from './statements.js'
 
+/** The columns of SHOW TABLES the action selects (pkg/sql/delegate/show_tables.go). */
+const SHOW_TABLES_COLUMNS = ['schema_name', 'table_name', 'type']
+
 class Parser extends BackupGrammar {
   statement(): Statement {
     const token = this.peek()
@@ -39,6 +42,13 @@ class Parser extends BackupGrammar {
       this.expectWord('database')
       return { kind: 'create-database', name: this.name() }
     }
+    if (this.acceptWord('alter')) {
+      this.expectWord('database')
+      const name = this.name()
+      this.expectWord('rename')
+      this.expectWord('to')
+      return { kind: 'rename-database', name, newName: this.name() }
+    }
     if (this.acceptWord('cancel')) {
       this.expectWord('job')
       return { kind: 'cancel-job', jobId: this.value() }
@@ -49,8 +59,14 @@ class Parser extends BackupGrammar {
 
   set(): Statement {
     this.acceptWord('session')
-    const name = this.name()
-    if (!this.acceptPunct('=')) this.expectWord('to')
+    let name: string
+    if (this.acceptWord('time')) {
+      this.expectWord('zone')
+      name = 'timezone'
+    } else {
+      name = this.name()
+      if (!this.acceptPunct('=')) this.expectWord('to')
+    }
     const token = this.peek()
     if (token.kind === 'word' || token.kind === 'string' || token.kind === 'number') {
       this.pos++
@@ -89,6 +105,8 @@ class Parser extends BackupGrammar {
 
   selectUserfile(items: SelectItem[], fromToken: Token): SelectUserfileStatement {
     const table = this.qualifiedName()
+    // The AS OF SYSTEM TIME clause belongs to the FROM clause, before WHERE (sql.y opt_as_of_clause).
+    const asOf = this.asOf()
     const columns = items.map(item => {
       const expr = item.expr
       if (typeof expr !== 'object' || !('column' in expr)) return this.fail(fromToken)
@@ -104,7 +122,7 @@ class Parser extends BackupGrammar {
       while (this.acceptPunct(','))
     }
     const limit = this.acceptWord('limit') ? this.value() : undefined
-    return { kind: 'select-userfile', table, columns, where, orderBy, limit }
+    return { kind: 'select-userfile', table, columns, where, orderBy, limit, asOf }
   }
 
   qualifiedName(): string[] {
@@ -158,10 +176,16 @@ class Parser extends BackupGrammar {
     return { kind: 'select-databases', name: condition?.op === '=' ? condition.value : undefined }
   }
 
-  /** `SELECT table_name FROM [SHOW TABLES FROM db.schema] WHERE table_name = $1`: does a table exist now. */
+  /**
+   * `SELECT table_name FROM [SHOW TABLES FROM db.schema] WHERE table_name = $1`: does a table exist
+   * now; `SELECT table_name, type FROM [SHOW TABLES FROM db.schema]`: what each relation is.
+   */
   selectTables(items: SelectItem[], fromToken: Token): WriteStatement {
-    for (const item of items)
-      if (typeof item.expr !== 'object' || !('column' in item.expr) || item.expr.column !== 'table_name') this.fail(fromToken)
+    const columns = items.map(item =>
+      typeof item.expr === 'object' && 'column' in item.expr && SHOW_TABLES_COLUMNS.includes(item.expr.column)
+        ? item.expr.column
+        : this.fail(fromToken)
+    )
     this.expectPunct('[')
     this.expectWord('show')
     this.expectWord('tables')
@@ -172,7 +196,7 @@ class Parser extends BackupGrammar {
     const where = this.where()
     const condition = where[0]
     if (where.length > 1 || (condition && (condition.column !== 'table_name' || condition.op !== '='))) this.fail()
-    return { kind: 'select-tables', from, name: condition?.value }
+    return { kind: 'select-tables', columns, from, name: condition?.value }
   }
 
   insert(): WriteStatement {

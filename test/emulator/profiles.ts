@@ -5,7 +5,8 @@
  * (details in docs/cockroachdb-facts.md, section numbers in the comments).
  */
 
-export type ProfileName = 'v21.1' | 'v21.2' | 'v22.1' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2' | 'v25.3' | 'v25.4' | 'v26.1' | 'v26.2'
+export type ProfileName =
+  'v21.1' | 'v21.2' | 'v22.1' | 'v22.2' | 'v23.2' | 'v24.3' | 'v25.2' | 'v25.3' | 'v25.4' | 'v26.1' | 'v26.2' | 'v26.3'
 
 export type ColumnType =
   'INT8' | 'STRING' | 'FLOAT8' | 'BOOL' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'BYTES' | 'UUID' | 'INTERVAL' | 'STRING[]' | 'DECIMAL'
@@ -61,6 +62,21 @@ export interface VersionProfile {
   showJobHasExecutionColumns: boolean
   /** The word in `job with status|state X cannot be requested to be canceled` (Status was renamed State in newest code). */
   jobStateWord: 'status' | 'state'
+  /**
+   * v24.1+ (PRs #121272, #121286): SHOW JOB(S) shows `created`, `started`, `finished` and `modified`
+   * as `date_trunc('second', …)` (pkg/sql/delegate/show_jobs.go; facts §5).
+   */
+  showJobsTruncatesTimes: boolean
+  /** v24.1+: SHOW JOBS (not SHOW JOB <id>) abbreviates a description over 70 characters to its first 59, ` … `, its last 7. */
+  showJobsAbbreviatesDescriptions: boolean
+  /**
+   * A detached job created from a session whose time zone is ahead of UTC stays `running` and never
+   * starts (cockroach #123207; fixed by PR #123632 in v24.3.0, backported to v24.1.6 and v24.2.4, not
+   * to v23.2: #131409 was closed). Not read for v21.x–v22.x, so off there.
+   */
+  detachedJobsFromZonesAheadOfUtcNeverStart: boolean
+  /** v23.2+ (PR #107090): cluster_logical_timestamp() fails with 0A000 under READ COMMITTED or REPEATABLE READ. */
+  clusterTimestampNeedsSerializable: boolean
 
   // Session variables and access (facts §14)
   /**
@@ -74,8 +90,21 @@ export interface VersionProfile {
   showDatabasesNeedsConnect: boolean
 
   // Backup index and licences (facts §16, §17)
-  /** v25.4+ writes `metadata/index/<…>_<end>_<start>_metadata.pb` per layer next to the backup (pkg/backup/backupdest/backup_index.go). */
-  writesBackupIndex: boolean
+  /**
+   * The backup index, one `metadata/index/<directory>/<descending end>_<start or 0>_<end>_metadata.pb`
+   * per layer: none before v25.4; v25.4 names the directory after the full backup's folder with `-`
+   * for `/` (pkg/backup/backupdest/backup_index.go flattenSubdirForIndex); v26.1+ names it
+   * `<descending-encoded end>_<20060102-150405.00>` (pkg/backup/backupinfo/backup_index.go
+   * convertSubdirToIndexSubdir, PR #158897). Both parse the full backup's subdirectory as a date,
+   * so an incremental into a non-date subdirectory fails when it writes its entry (facts §16, §23).
+   */
+  backupIndex: 'none' | 'flattened-folder' | 'descending-end-time'
+  /**
+   * v26.2 turns `backup.index.read.enabled` on by default (v26.2 release notes, cluster setting
+   * changes), so SHOW BACKUP, RESTORE and BACKUP INTO '<subdir>' look the chain up in the index first
+   * (FindAllIncrementalPaths → ListIndexes), which parses the subdirectory as a date (cockroach #172292).
+   */
+  readsBackupIndex: boolean
   /**
    * Incremental, revision_history and encryption_passphrase need an enterprise licence (XXC02) up to
    * v23.2 patches from before the late-2024 licence change; v24.3 shipped with it. The emulator
@@ -114,10 +143,15 @@ const V21_1: VersionProfile = {
   jobsTimestampType: 'TIMESTAMP',
   showJobHasExecutionColumns: false,
   jobStateWord: 'status',
+  showJobsTruncatesTimes: false,
+  showJobsAbbreviatesDescriptions: false,
+  detachedJobsFromZonesAheadOfUtcNeverStart: false,
+  clusterTimestampNeedsSerializable: false,
   allowUnsafeInternals: 'absent',
   hasUseBackupsWithIds: false,
   showDatabasesNeedsConnect: false,
-  writesBackupIndex: false,
+  backupIndex: 'none',
+  readsBackupIndex: false,
   enterpriseFeaturesNeedLicence: true
 }
 
@@ -174,7 +208,11 @@ const V23_2: VersionProfile = {
   // PR #108290 (v23.2): TIMESTAMPTZ; PR #88136 (v23.1): regions (facts §2).
   showBackupTimestampType: 'TIMESTAMPTZ',
   showBackupHasRegions: true,
-  jobsTimestampType: 'TIMESTAMPTZ'
+  jobsTimestampType: 'TIMESTAMPTZ',
+  // cockroach #123207: v23.2 never got the fix (PR #123632; its backport #131409 was closed).
+  detachedJobsFromZonesAheadOfUtcNeverStart: true,
+  // PR #107090: GetClusterTimestamp refuses isolation levels that tolerate write skew (facts §7a).
+  clusterTimestampNeedsSerializable: true
 }
 
 const V24_3: VersionProfile = {
@@ -183,7 +221,12 @@ const V24_3: VersionProfile = {
   versionString: build('v24.3.5', '2025/02/10 17:42:12', 'go1.22.8 X:nocoverageredesign'),
   // The only modelled difference from v23.2.4: v24.3 shipped with the Nov 2024 licence change, so
   // incremental, revision_history and encryption need no enterprise licence (facts §17).
-  enterpriseFeaturesNeedLicence: false
+  enterpriseFeaturesNeedLicence: false,
+  // PR #123632 (v24.3.0): jobs are created ignoring the session's time zone.
+  detachedJobsFromZonesAheadOfUtcNeverStart: false,
+  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions.
+  showJobsTruncatesTimes: true,
+  showJobsAbbreviatesDescriptions: true
 }
 
 const V25_2: VersionProfile = {
@@ -214,7 +257,7 @@ const V25_4: VersionProfile = {
   // The session variable appears, on by default (release notes v25.4; PR #158085 turned it off in v26.1).
   allowUnsafeInternals: 'default-on',
   // pkg/backup/backupdest/backup_index.go: every backup writes an index entry (facts §16).
-  writesBackupIndex: true
+  backupIndex: 'flattened-folder'
 }
 
 const V26_1: VersionProfile = {
@@ -222,7 +265,9 @@ const V26_1: VersionProfile = {
   name: 'v26.1',
   versionString: build('v26.1.5', '2026/05/29 12:00:00', 'go1.25.5 X:nocoverageredesign'),
   // PR #158085, backward-incompatible change in v26.1: allow_unsafe_internals defaults to false.
-  allowUnsafeInternals: 'default-off'
+  allowUnsafeInternals: 'default-off',
+  // PR #158897 (issue #158891, v26.1.0-prerelease): index directories named by descending end time (facts §16).
+  backupIndex: 'descending-end-time'
 }
 
 const V26_2: VersionProfile = {
@@ -230,7 +275,21 @@ const V26_2: VersionProfile = {
   name: 'v26.2',
   versionString: build('v26.2.1', '2026/05/22 12:00:00', 'go1.25.5 X:nocoverageredesign'),
   // PR #160137, #161328: use_backups_with_ids (preview, default off) (facts §1).
-  hasUseBackupsWithIds: true
+  hasUseBackupsWithIds: true,
+  // v26.2 cluster-setting changes: backup.index.read.enabled now defaults to true (facts §23).
+  readsBackupIndex: true
+}
+
+/**
+ * No modelled behaviour changed between v26.2 and v26.3 (facts §14): `use_backups_with_ids` is still a
+ * preview to turn on (v26.3 docs; no source read changes its default), and the one backward-incompatible
+ * change to RESTORE (non-admins need the RESTORE privilege, PR #170824) concerns privileges, which the
+ * emulator does not model.
+ */
+const V26_3: VersionProfile = {
+  ...V26_2,
+  name: 'v26.3',
+  versionString: build('v26.3.0', '2026/09/01 12:00:00', 'go1.26.2 X:nocoverageredesign')
 }
 
 export const PROFILES: Record<ProfileName, VersionProfile> = {
@@ -244,7 +303,8 @@ export const PROFILES: Record<ProfileName, VersionProfile> = {
   'v25.3': V25_3,
   'v25.4': V25_4,
   'v26.1': V26_1,
-  'v26.2': V26_2
+  'v26.2': V26_2,
+  'v26.3': V26_3
 }
 
 export const PROFILE_NAMES = Object.keys(PROFILES) as ProfileName[]

@@ -8,19 +8,22 @@
 import { addDatabase, type Cluster, type TableModel, type TableSize } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { RestoreStatement, Value } from './statements.js'
-import { showBackup, showBackupColumns } from './show.js'
+import { backupLayers, showBackup, showBackupColumns } from './show.js'
 import { openStorage } from './storage.js'
 
 interface BackedUpTable {
   database: string
   schema: string
   table: string
-  size: TableSize
+  size: RestoredTable
 }
+
+/** A table as RESTORE creates it: the size at the backup's end time, and what kind of relation it is. */
+type RestoredTable = TableSize & Pick<TableModel, 'kind'>
 
 export interface RestorePlan {
   /** database → `schema.table` → size, as the restore will create them. */
-  databases: Map<string, Record<string, TableSize>>
+  databases: Map<string, Record<string, RestoredTable>>
   /** true: whole databases are created; false: tables go into existing databases. */
   createsDatabases: boolean
   description: string
@@ -36,6 +39,16 @@ function tablesInBackup(
 ): BackedUpTable[] {
   const storage = openStorage(cluster, collection, user)
   const rows = showBackup(cluster, storage, { subdir: folder, checkFiles: false, passphrase })
+  // The newest layer's table sizes are the tables at the backup's end time (SHOW BACKUP's `rows` are
+  // what each layer exported: a change, or revisions); a view holds what its query returned.
+  const newest = backupLayers(cluster, storage, folder, passphrase).at(-1)
+  const sizeOf = (database: string, schema: string, table: string): RestoredTable | undefined => {
+    const found = newest?.tables.find(t => t.database === database && t.schema === schema && t.name === table)
+    if (!found) return undefined
+    return found.kind === undefined
+      ? { rows: found.totalRows, bytes: found.totalBytes }
+      : { rows: found.viewRows ?? 0, bytes: 0, kind: found.kind }
+  }
   const names = showBackupColumns(cluster, false).map(column => column.name)
   const at = (row: (string | null)[], name: string): string | null => row[names.indexOf(name)] ?? null
   const tables = new Map<string, BackedUpTable>()
@@ -50,7 +63,7 @@ function tablesInBackup(
       database,
       schema,
       table,
-      size: { rows: Number(at(row, 'rows') ?? 0), bytes: Number(at(row, 'size_bytes') ?? 0) }
+      size: sizeOf(database, schema, table) ?? { rows: Number(at(row, 'rows') ?? 0), bytes: Number(at(row, 'size_bytes') ?? 0) }
     })
   }
   return [...tables.values()]
@@ -80,7 +93,7 @@ export function planRestore(
   )
   const newDbName = statement.newDbName && text(statement.newDbName)
   const intoDb = statement.intoDb && text(statement.intoDb)
-  const databases = new Map<string, Record<string, TableSize>>()
+  const databases = new Map<string, Record<string, RestoredTable>>()
   const add = (database: string, table: BackedUpTable): void => {
     const entry = databases.get(database) ?? {}
     entry[`${table.schema}.${table.table}`] = table.size
@@ -95,7 +108,8 @@ export function planRestore(
     for (const name of targets.names) {
       if (!tables.some(t => t.database === name)) throw new CrdbError(`database "${name}" not found in the backup`, 'XXUUU') // approximate
       const target = newDbName ?? name
-      if (cluster.databases.has(target)) throw new CrdbError(`database "${target}" already exists`, '42P04')
+      // restore_planning.go allocateDescriptorRewrites: a plain errors.Errorf, so XXUUU, on every version.
+      if (cluster.databases.has(target)) throw new CrdbError(`database "${target}" already exists`)
       for (const table of tables.filter(t => t.database === name)) add(target, table)
       if (!databases.has(target)) databases.set(target, {})
     }
@@ -137,7 +151,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
       bytes += size.bytes
     }
     if (plan.createsDatabases) {
-      if (cluster.databases.has(name)) throw new CrdbError(`database "${name}" already exists`, '42P04')
+      if (cluster.databases.has(name)) throw new CrdbError(`database "${name}" already exists`)
       addDatabase(cluster, name, tables, nowMs)
       continue
     }
@@ -146,7 +160,7 @@ export function applyRestore(cluster: Cluster, plan: RestorePlan): { rows: numbe
     for (const [key, size] of Object.entries(tables)) {
       const [schema = 'public', table = ''] = key.split('.')
       const schemaTables = database.schemas.get(schema) ?? new Map<string, TableModel>()
-      schemaTables.set(table, { ...size, createdAtMs: nowMs, writes: [{ atMs: nowMs, ...size }] })
+      schemaTables.set(table, { ...size, createdAtMs: nowMs, writes: [{ atMs: nowMs, rows: size.rows, bytes: size.bytes }] })
       database.schemas.set(schema, schemaTables)
     }
   }

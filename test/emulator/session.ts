@@ -4,7 +4,7 @@
  */
 import { clusterLogicalTimestamp } from './asof.js'
 import { backupResultColumns, runBackup, runRestore } from './backup-restore-sql.js'
-import { createDatabase, dropDatabase, dropTable, selectDatabases, selectTables } from './catalog-sql.js'
+import { createDatabase, dropDatabase, dropTable, renameDatabase, selectDatabases, selectTables } from './catalog-sql.js'
 import type { Cluster } from './cluster.js'
 import {
   CrdbError,
@@ -33,6 +33,7 @@ import {
 import { openStorage } from './storage.js'
 import type { ParsedStatement, Statement, Value } from './statements.js'
 import { countTableRows, isTableCount, tableCountColumns } from './table-count.js'
+import { optionVariables, refuseClusterTimestamp, utcOffsetMinutes } from './session-variables.js'
 import { Transactions } from './transactions.js'
 import { deleteUserfile, insertUserfile, selectUserfile, updateUserfile, userfileSelectColumns } from './userfile-sql.js'
 import type { AuthPlan, Cell, Column, PgType, PreparedStatement, Protocol, Session, WireHandler } from './wire.js'
@@ -92,7 +93,10 @@ const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.n
 
 /** The session variables the emulator models, with this version's defaults; absent where the version lacks one. */
 export function sessionVariableDefaults(profile: VersionProfile): Map<string, string> {
-  const variables = new Map<string, string>()
+  const variables = new Map<string, string>([
+    ['timezone', 'utc'],
+    ['default_transaction_isolation', 'serializable']
+  ])
   if (profile.allowUnsafeInternals !== 'absent') {
     variables.set('allow_unsafe_internals', profile.allowUnsafeInternals === 'default-on' ? 'true' : 'false')
   }
@@ -116,15 +120,23 @@ export class CockroachHandler implements WireHandler {
 
   private readonly variables = new WeakMap<Session, Map<string, string>>()
 
-  /** This session's variables: the version's defaults, then the role defaults, then its own SETs. */
+  /** This session's variables: the version's defaults, then the role defaults, then the connection's `options`, then its own SETs. */
   private variablesOf(session: Session): Map<string, string> {
     let variables = this.variables.get(session)
     if (!variables) {
       variables = sessionVariableDefaults(this.cluster.profile)
-      for (const [name, value] of this.cluster.roleDefaults) if (variables.has(name)) variables.set(name, value)
+      for (const [name, value] of [...this.cluster.roleDefaults, ...optionVariables(session.options)]) {
+        if (variables.has(name)) variables.set(name, value.toLowerCase())
+      }
       this.variables.set(session, variables)
     }
     return variables
+  }
+
+  /** cockroach #123207 (v23.2): this session's detached jobs never start when its zone is ahead of UTC. */
+  private detachedJobsNeverStart(session: Session): boolean {
+    const zone = this.variablesOf(session).get('timezone') ?? 'utc'
+    return this.cluster.profile.detachedJobsFromZonesAheadOfUtcNeverStart && utcOffsetMinutes(zone, this.cluster.now()) > 0
   }
 
   private get cluster(): Cluster {
@@ -262,12 +274,13 @@ export class CockroachHandler implements WireHandler {
       case 'select-databases':
         return [{ name: 'database_name', type: 'STRING' }]
       case 'select-tables':
-        return [{ name: 'table_name', type: 'STRING' }]
+        return statement.columns.map(name => ({ name, type: 'STRING' }))
       case 'transaction':
       case 'insert-userfile':
       case 'delete-userfile':
       case 'update-userfile':
       case 'drop-database':
+      case 'rename-database':
       case 'drop-table':
       case 'create-database':
       case 'set':
@@ -287,8 +300,12 @@ export class CockroachHandler implements WireHandler {
         const row = statement.items.map(item => {
           if (item.expr === 'current_user' || item.expr === 'session_user') return session.user
           if (item.expr === 'version') return cluster.profile.versionString
-          if (item.expr === 'cluster_logical_timestamp')
+          if (item.expr === 'cluster_logical_timestamp') {
+            if (cluster.profile.clusterTimestampNeedsSerializable) {
+              refuseClusterTimestamp(this.variablesOf(session).get('default_transaction_isolation'))
+            }
             return clusterLogicalTimestamp(cluster.now().getTime() + cluster.clockReadingLeadMs)
+          }
           if (item.expr === 'now') return formatTimestamp(cluster.now().getTime(), 'TIMESTAMPTZ')
           return 'column' in item.expr ? null : text(item.expr)
         })
@@ -297,7 +314,7 @@ export class CockroachHandler implements WireHandler {
       case 'select-jobs':
         return selectJobs(cluster, statement, text)
       case 'select-userfile': {
-        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement), tag: 'SELECT 1' }
+        if (isTableCount(statement)) return { rows: countTableRows(cluster, statement, text), tag: 'SELECT 1' }
         const rows = selectUserfile(cluster, statement, text)
         return { rows, tag: `SELECT ${rows.length}` }
       }
@@ -318,6 +335,10 @@ export class CockroachHandler implements WireHandler {
       case 'set': {
         const variables = this.variablesOf(session)
         if (!variables.has(statement.name)) throw unknownVariable(statement.name)
+        if (statement.name === 'timezone' || statement.name === 'default_transaction_isolation') {
+          variables.set(statement.name, statement.value)
+          return { rows: [], tag: 'SET' }
+        }
         const value = BOOLEAN_WORDS[statement.value]
         if (value === undefined) throw new CrdbError(`parameter "${statement.name}" requires a Boolean value`, '22023')
         variables.set(statement.name, value)
@@ -330,9 +351,9 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SHOW BACKUP ${rows.length}` }
       }
       case 'backup':
-        return runBackup(cluster, this.state.jobs, statement, text, session)
+        return runBackup(cluster, this.state.jobs, statement, text, session, this.detachedJobsNeverStart(session))
       case 'restore':
-        return runRestore(cluster, this.state.jobs, statement, text, session, sql)
+        return runRestore(cluster, this.state.jobs, statement, text, session, sql, this.detachedJobsNeverStart(session))
       case 'select-databases':
         return selectDatabases(cluster, statement, text, session.user)
       case 'select-tables':
@@ -341,6 +362,8 @@ export class CockroachHandler implements WireHandler {
         return dropDatabase(cluster, statement)
       case 'create-database':
         return createDatabase(cluster, statement)
+      case 'rename-database':
+        return renameDatabase(cluster, statement)
       case 'drop-table':
         return dropTable(cluster, statement)
       case 'transaction':

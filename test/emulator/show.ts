@@ -3,7 +3,7 @@
  * them (pkg/ccl/backupccl/show.go, pkg/backup/show.go; backupdest.ListFullBackupsInCollection).
  */
 import { sanitizeUri } from './backup.js'
-import { backupKey, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
+import { backupKey, indexDirectory, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { Manifest } from './manifest.js'
@@ -123,8 +123,15 @@ function missingFiles(cluster: Cluster, storage: Storage, folder: string, manife
   return expected.filter(name => !storage.read(name)).map(name => `${sanitizeUri(storage.uri)}${name}`)
 }
 
-export function showBackup(cluster: Cluster, storage: Storage, request: ShowBackupRequest): Row[] {
-  let fullFolder = request.subdir
+/** The manifests of a backup's layers, full first, as SHOW BACKUP and RESTORE read them. */
+export function backupLayers(cluster: Cluster, storage: Storage, subdir: string, passphrase: string | undefined): Manifest[] {
+  const fullFolder = resolveFullFolder(cluster, storage, subdir)
+  const key = backupKey(storage, fullFolder, passphrase)
+  return layerFolders(storage, fullFolder).map(folder => readManifest(storage, folder, key))
+}
+
+function resolveFullFolder(cluster: Cluster, storage: Storage, subdir: string): string {
+  let fullFolder = subdir
   if (fullFolder.toUpperCase() === 'LATEST') {
     const latest = readLatest(storage)
     if (latest === undefined) throw noLatestBackup(storage)
@@ -132,6 +139,8 @@ export function showBackup(cluster: Cluster, storage: Storage, request: ShowBack
   }
   // Both listing forms name the same folder; the leading slash is re-added (backuputils.NormalizeSubdir).
   fullFolder = `/${fullFolder.replace(/^\/+/, '')}`.replace(/\/+$/, '')
+  // v26.2 reads the index first (FindAllIncrementalPaths → ListIndexes): a non-date folder fails (cockroach #172292).
+  if (cluster.profile.readsBackupIndex && fullFolder !== '') indexDirectory(cluster, fullFolder)
   if (!storage.read(`${fullFolder}/BACKUP_MANIFEST`)) {
     const error = storage.missing(`${fullFolder}/BACKUP_MANIFEST`)
     if (fullFolder === '' && readLatest(storage) !== undefined) {
@@ -144,6 +153,11 @@ export function showBackup(cluster: Cluster, storage: Storage, request: ShowBack
     }
     throw error
   }
+  return fullFolder
+}
+
+export function showBackup(cluster: Cluster, storage: Storage, request: ShowBackupRequest): Row[] {
+  const fullFolder = resolveFullFolder(cluster, storage, request.subdir)
   const key = backupKey(storage, fullFolder, request.passphrase)
   const rows: Row[] = []
   const missing: string[] = []

@@ -90,6 +90,8 @@ export interface SelectUserfileStatement {
   /** The ORDER BY columns, first to last (none: storage order). */
   orderBy: string[]
   limit: Value | undefined
+  /** `FROM t AS OF SYSTEM TIME …`: a historical read (only a table count takes one). */
+  asOf: AsOf | undefined
 }
 
 export interface RestoreStatement {
@@ -110,8 +112,9 @@ export type WriteStatement =
   | { kind: 'delete-userfile'; table: string[]; where: Condition[] }
   | { kind: 'update-userfile'; table: string[]; set: { column: string; value: Value }[]; where: Condition[] }
   | { kind: 'select-databases'; name: Value | undefined }
-  | { kind: 'select-tables'; from: string[]; name: Value | undefined }
+  | { kind: 'select-tables'; columns: string[]; from: string[]; name: Value | undefined }
   | { kind: 'drop-database'; name: string; ifExists: boolean }
+  | { kind: 'rename-database'; name: string; newName: string }
   | { kind: 'create-database'; name: string }
   | { kind: 'drop-table'; parts: string[]; ifExists: boolean }
   /** `SET [SESSION] name = value` / `SET name TO value`: a session variable. */

@@ -92,15 +92,28 @@ export async function startPostgres(opts: StartOptions = {}): Promise<PostgresSe
   }
 }
 
-/** Newest installed major version, so CI images with 16 or 17 work too. */
-export function postgresBinDir(): string {
+/**
+ * `PG_BIN` when set (a folder with postgres, initdb and pg_ctl, e.g. Homebrew's), else Debian's
+ * newest installed major version, so CI images with 16 or 17 work too.
+ */
+export function postgresBinDir(environment: NodeJS.ProcessEnv = process.env): string {
+  const given = environment['PG_BIN']
+  if (given) {
+    if (!existsSync(path.join(given, 'postgres'))) throw new Error(`PG_BIN=${given} holds no postgres server binary.`)
+    return given
+  }
   const versions = existsSync(PG_ROOT) ? readdirSync(PG_ROOT).filter(v => /^\d+$/.test(v)) : []
   const newest = versions
     .sort((a, b) => Number(b) - Number(a))
     .map(v => path.join(PG_ROOT, v, 'bin'))
     .find(dir => existsSync(path.join(dir, 'postgres')))
   if (!newest) {
-    throw new Error(`No PostgreSQL server under ${PG_ROOT}/*/bin; run .ci/install-postgres.sh`)
+    throw new Error(
+      `No PostgreSQL server found: these tests start a throwaway PostgreSQL server (15 or later), and none is under ${PG_ROOT}/*/bin. ` +
+        "On Debian or Ubuntu run 'bash .ci/install-postgres.sh' (it runs apt-get install postgresql openssl). " +
+        "Elsewhere install your system's PostgreSQL server package (e.g. 'brew install postgresql@16' or 'dnf install postgresql-server') " +
+        'and set PG_BIN to the folder that holds its postgres, initdb and pg_ctl.'
+    )
   }
   return newest
 }
