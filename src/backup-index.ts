@@ -23,6 +23,16 @@ export function indexRoot(location: UserfileLocation): string {
   return `${joinPath(location.path, 'metadata/index')}/`
 }
 
+/**
+ * `<collection>/index/`: where v25.4 may write its entries instead. The second reading of the
+ * source found a v25.4-era layout `index/<folder with - for />/` and issue #172855 says the directory
+ * moved to `metadata/index/` in v26.1; the first reading had v25.4 in `metadata/index/`. Neither was
+ * read at the v25.4 tag (facts §16), so keep-backups looks in both for a v25.4-named directory.
+ */
+export function legacyIndexRoot(location: UserfileLocation): string {
+  return `${joinPath(location.path, 'index')}/`
+}
+
 /** The UTC time in ms of Go fields `2006 01 02 15 04 05 .00`, or undefined when they name no real time. */
 function utcTime(fields: string[]): number | undefined {
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, hundredths = 0] = fields.map(Number)
@@ -77,20 +87,38 @@ export interface IndexDirectory {
   format: IndexFormat
   /** Its stored prefix, ending in `/`. */
   stored: string
+  /** Under `metadata/index/`, or under the `index/` that v25.4 may use (legacyIndexRoot). */
+  legacyRoot: boolean
 }
 
-/** The index directories that belong to one backup, found by listing `metadata/index/` (any version's names). */
-export async function backupIndexDirectories(session: Session, location: UserfileLocation, backupPath: string): Promise<IndexDirectory[]> {
-  const root = indexRoot(location)
+async function directoryNames(session: Session, location: UserfileLocation, root: string): Promise<string[]> {
   const names = new Set<string>()
   for (const file of await listStoredFiles(session, location, root)) {
     const [name, ...rest] = file.filename.slice(root.length).split('/')
     if (file.filename.startsWith(root) && name && rest.length > 0) names.add(name)
   }
-  return [...names].sort().flatMap(name => {
+  return [...names].sort()
+}
+
+/**
+ * The index directories that belong to one backup, found by listing `metadata/index/` (any version's
+ * names) and, with `legacyRoot`, `index/` (v25.4 names only).
+ */
+export async function backupIndexDirectories(
+  session: Session,
+  location: UserfileLocation,
+  backupPath: string,
+  options: { legacyRoot: boolean } = { legacyRoot: false }
+): Promise<IndexDirectory[]> {
+  const root = indexRoot(location)
+  const found = (await directoryNames(session, location, root)).flatMap(name => {
     const format = indexFormatOf(name, backupPath)
-    return format === undefined ? [] : [{ name, format, stored: `${root}${name}/` }]
+    return format === undefined ? [] : [{ name, format, stored: `${root}${name}/`, legacyRoot: false }]
   })
+  if (!options.legacyRoot) return found
+  const legacy = legacyIndexRoot(location)
+  const flattened = (await directoryNames(session, location, legacy)).filter(name => name === flattenedFolder(backupPath))
+  return [...found, ...flattened.map(name => ({ name, format: 'v25.4' as const, stored: `${legacy}${name}/`, legacyRoot: true }))]
 }
 
 /**

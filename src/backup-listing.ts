@@ -95,7 +95,8 @@ export interface ShowBackupRow {
   parent_schema_name: string | null
   object_name: string | null
   object_type: string | null
-  backup_type: string | null
+  /** Absent before v21.2 (PR #63832): there, a full layer is the one without a start time. */
+  backup_type?: string | null
   start_time: string | null
   end_time: string | null
   size_bytes: string | number | null
@@ -159,7 +160,7 @@ export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefin
     .filter(row => row.object_type === 'table')
     .map(row => ({ name: objectName(row), type: row.object_type ?? 'table', rows: toNumber(row.rows), bytes: toNumber(row.size_bytes) }))
   return {
-    backupType: layer[0]?.backup_type ?? 'full',
+    backupType: layer[0] ? layerType(layer[0]) : 'full',
     endTime: normalizeTimestamp(newest.end),
     rows: objects.reduce((sum, o) => sum + o.rows, 0),
     bytes: objects.reduce((sum, o) => sum + o.bytes, 0),
@@ -168,9 +169,14 @@ export function summarizeBackup(rows: ShowBackupRow[]): BackupContents | undefin
   }
 }
 
+/** A row's layer type: `backup_type`, or on versions without it, whether the layer has a start time. */
+function layerType(row: ShowBackupRow): string {
+  return row.backup_type ?? (row.start_time === null ? 'full' : 'incremental')
+}
+
 /** The end time of the full layer (the one without a start time) of a SHOW BACKUP result. */
 export function fullLayerEndTime(rows: ShowBackupRow[]): string | undefined {
-  return rows.find(row => row.backup_type === 'full' && row.end_time !== null)?.end_time ?? undefined
+  return rows.find(row => layerType(row) === 'full' && row.end_time !== null)?.end_time ?? undefined
 }
 
 const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/

@@ -55,3 +55,12 @@ export function writesManifestChecksum(version: CockroachVersion | undefined): b
 export function indexNeedsDateSubdirectory(version: CockroachVersion | undefined): boolean {
   return atLeast(version, 25, 4)
 }
+
+/**
+ * `RESTORE … WITH new_db_name` is new in v22.1 (docs v22.1 restore.md "New in v22.1"; the v21.x
+ * RESTORE option lists have none; facts §21, second reading R3-6, R3-10). An unknown version is let
+ * through: CockroachDB's own error then says what is wrong.
+ */
+export function refusesNewDbName(version: CockroachVersion | undefined): boolean {
+  return version !== undefined && !atLeast(version, 22, 1)
+}

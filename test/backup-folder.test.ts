@@ -33,7 +33,7 @@ describe('where each local file goes, and back', () => {
 
   it('takes every stored name back to the local path it came from (a round trip)', () => {
     const locals = ['BACKUP_MANIFEST', 'data/1.sst', 'incrementals/20240507/150000.00/BACKUP_MANIFEST', `index/${V26}/9999_0_metadata.pb`]
-    const index = indexPrefix({ name: V26, format: 'v26.1', stored: `/bank-backup/metadata/index/${V26}/` })
+    const index = indexPrefix({ name: V26, format: 'v26.1', stored: `/bank-backup/metadata/index/${V26}/`, legacyRoot: false })
     for (const relative of locals) {
       const stored = storedName(location, path, relative)
       const prefix = [...backupPrefixes(location, path), index].find(p => stored.startsWith(p.stored) && localName(p, stored) === relative)

@@ -340,6 +340,18 @@ describe('fullLayerEndTime and matchesFolderName', () => {
     expect(matchesFolderName(NEW, [])).toBe(false)
   })
 
+  it('tells the layers apart by their start time on v21.1, whose SHOW BACKUP has no backup_type (PR #63832 is v21.2)', () => {
+    const withoutType = chain.map(row => {
+      const copy: ShowBackupRow = { ...row }
+      delete copy.backup_type
+      return copy
+    })
+    expect(fullLayerEndTime(withoutType)).toBe('2024-05-07 14:10:12.349999')
+    expect(matchesFolderName(NEW, withoutType)).toBe(true)
+    expect(summarizeBackup(withoutType)?.backupType).toBe('incremental')
+    expect(summarizeBackup(withoutType.slice(0, 3))?.backupType).toBe('full')
+  })
+
   it('accepts any explicit subdirectory (its name carries no time)', () => {
     expect(matchesFolderName('/release-42', chain)).toBe(true)
     expect(matchesFolderName('/release-42', [])).toBe(true)

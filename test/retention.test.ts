@@ -70,7 +70,8 @@ const V26_DIRECTORY: Record<string, string> = {
 
 /**
  * Files of a full backup with one incremental layer and its index entries, in both the v25.4 and
- * the v26.1+ directory (a collection a v25.4 cluster wrote and a v26.1 one appended to).
+ * the v26.1+ directory (a collection a v25.4 cluster wrote and a v26.1 one appended to), and under
+ * the `index/` root where v25.4 may keep them (the second reading of the source, facts §16).
  */
 function backupFiles(collection: string, folder: string): string[] {
   const flat = folder.slice(1).replaceAll('/', '-')
@@ -82,7 +83,8 @@ function backupFiles(collection: string, folder: string): string[] {
     `${collection}/incrementals${folder}/20240501/030000.00-20240501-020000.00/BACKUP_MANIFEST`,
     `${collection}/incrementals${folder}/20240501/030000.00-20240501-020000.00/data/2.sst`,
     `${collection}/metadata/index/${flat}/7977495879999999_0_20240501-020000.00_metadata.pb`,
-    `${collection}/metadata/index/${flat}/7977495869999999_20240501-020000.00_20240501-030000.00_metadata.pb`
+    `${collection}/metadata/index/${flat}/7977495869999999_20240501-020000.00_20240501-030000.00_metadata.pb`,
+    `${collection}/index/${flat}/7977495879999999_0_20240501-020000.00_metadata.pb`
   ]
 }
 

@@ -27,7 +27,7 @@ import type { ActionInputs } from './inputs.js'
 import type { StepProgress } from '../progress.js'
 import type { BackupTarget } from '../targets.js'
 import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
-import { indexNeedsDateSubdirectory, supportsCheckFiles, type CockroachVersion } from '../version.js'
+import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type CockroachVersion } from '../version.js'
 import { dateFolderTime } from '../backup-index.js'
 import { Inputs } from '../constants.js'
 
@@ -112,9 +112,15 @@ function withLicenceHint(error: unknown): unknown {
   return error
 }
 
-/** XXUUU `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3). */
+/**
+ * `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3):
+ * XXUUU up to v26.1, with or without `, or invalid RESTORE timestamp: …`; from v26.2 (PR #157790)
+ * a missing database may keep the catalog's own code (3D000, or 42P01 for a relation).
+ */
 function isMissingTarget(error: unknown): error is QueryError {
-  return error instanceof QueryError && error.code === 'XXUUU' && /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+  if (!(error instanceof QueryError)) return false
+  if (error.code === 'XXUUU') return /failed to resolve targets[\s\S]*does not exist/.test(error.message)
+  return (error.code === '3D000' || error.code === '42P01') && /does not exist/.test(error.message)
 }
 
 async function exists(session: Session, statement: string, name: string, what: string): Promise<boolean> {
@@ -241,8 +247,19 @@ function refuseUnindexableSubdirectory(destination: Destination, version: Cockro
   )
 }
 
+/** verify-restore restores a database under a scratch name, which needs new_db_name (v22.1+). */
+function refuseUnverifiable(plan: BackupPlan, version: CockroachVersion | undefined): void {
+  if (!plan.verifyRestore || plan.target.kind !== 'databases' || !refusesNewDbName(version)) return
+  throw new InputError(
+    Inputs.VerifyRestore,
+    `restores each database under a scratch name with RESTORE … WITH new_db_name, which CockroachDB has from v22.1; this cluster runs ${version?.text ?? 'an older version'}. ` +
+      'Turn verify-restore off there, or back up tables (they are verified with into_db).'
+  )
+}
+
 export async function takeBackup(session: Session, plan: BackupPlan, options: BackupOptions): Promise<BackupResult> {
   refuseUnindexableSubdirectory(plan.destination, session.info.version)
+  refuseUnverifiable(plan, session.info.version)
   options.log(`Backing up as of ${plan.time.headline}.`)
   const before = await listBackups(session, plan, `listing backups in ${plan.collectionForDisplay}`)
   if (plan.destination.kind === 'latest' && before.length === 0) {

@@ -80,7 +80,7 @@ export async function deleteBackup(session: Session, location: UserfileLocation,
   let committing = false
   let prefixes: string[] = []
   try {
-    const index = await backupIndexDirectories(session, location, backupPath)
+    const index = await backupIndexDirectories(session, location, backupPath, { legacyRoot: true })
     prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
     for (const prefix of prefixes) {
       const stored = await listStoredFiles(session, location, prefix)

@@ -19,6 +19,7 @@ import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type Upload, type UploadResult } from './upload.js'
 import { locateUserfile, userfileDatabases, type UserfileLocation } from '../userfile-location.js'
+import { refusesNewDbName, type CockroachVersion } from '../version.js'
 
 export interface RestorePlan extends BackupAddress {
   target: BackupTarget
@@ -160,7 +161,19 @@ async function upload(session: Session, plan: RestorePlan, options: JobContext):
   })
 }
 
+/** new-db-name, and drop-existing's restore under a temporary name, need RESTORE … new_db_name (v22.1+). */
+function refuseWithoutNewDbName(plan: RestorePlan, version: CockroachVersion | undefined): void {
+  if (!refusesNewDbName(version) || (plan.newDbName === undefined && !plan.replace)) return
+  const input = plan.newDbName !== undefined ? RestoreInputs.NewDbName : RestoreInputs.DropExisting
+  throw new InputError(
+    input,
+    `needs RESTORE … WITH new_db_name, which CockroachDB has from v22.1; this cluster runs ${version?.text ?? 'an older version'}. ` +
+      'Restore into a cluster without the database instead, or drop it by hand first.'
+  )
+}
+
 export async function takeRestore(session: Session, plan: RestorePlan, options: JobContext): Promise<RestoreResult> {
+  refuseWithoutNewDbName(plan, session.info.version)
   const uploaded = await upload(session, plan, options)
   const backup = await readBackup(session, plan, options.timeoutMs)
   const jobId = await startRestore(session, plan, options)

@@ -73,6 +73,15 @@ describe('a full backup of a database', () => {
     })
   }
 
+  it('on v21.1, whose SHOW BACKUP has no backup_type column (PR #63832 is v21.2), verifies the full layer by its missing start time', async () => {
+    const emu = await bankCluster('v21.1')
+    const result = await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
+    expect(errorsOf(result.stdout)).toEqual([])
+    expect(result.exitCode).toBe(0)
+    expect(result.outputs['rows']).toBe('1250')
+    expect(result.outputs['backup-path']).toMatch(DATE_FOLDER_WITHOUT_SLASH)
+  })
+
   it("sends the statements in order: session (pinned to UTC and serializable), the cluster's clock (twice, around the offset wait), list, clock, detached BACKUP AS OF that time + 0.5 s, poll, list, verify", async () => {
     const emu = await bankCluster('v23.2')
     await runInProcess({ database: 'bank', 'connection-string': emu.connectionString() })
@@ -156,7 +165,9 @@ describe('a full backup of a database', () => {
       'connection-string': emulator.connectionString('ci-bot', 'pw')
     })
     expect(result.exitCode).toBe(1)
-    expect(errorsOf(result.stdout).join('\n')).toContain('at or near "_upload_files": syntax error (SQLSTATE 42601)')
+    expect(errorsOf(result.stdout).join('\n')).toContain(
+      'failed to create file table to store uploaded file names: create-file-table: at or near "_upload_files": syntax error (SQLSTATE 42601)'
+    )
   })
 
   it('backs up several databases into a collection named after the first', async () => {

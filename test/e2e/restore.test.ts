@@ -55,7 +55,26 @@ function userfiles(emu: Emulator): Map<string, Buffer> {
 }
 
 describe('the restore companion', () => {
-  for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1')) {
+  it('on v21.2 refuses new-db-name and drop-existing: RESTORE has new_db_name from v22.1', async () => {
+    const emu = await cluster('v21.2')
+    const backup = await bankWithBackup(emu)
+    for (const input of [{ 'new-db-name': 'bank_restored' }, { 'drop-existing': 'true' }] as Record<string, string>[]) {
+      const run = await restore({
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'connection-string': emu.connectionString(),
+        ...input
+      })
+      expect(errorsOf(run.stdout).join('\n')).toMatch(
+        new RegExp(
+          `^Input '${Object.keys(input)[0]!}': needs RESTORE … WITH new_db_name, which CockroachDB has from v22\\.1; this cluster runs v21\\.2`
+        )
+      )
+    }
+    expect(emu.statements.filter(s => s.sql.startsWith('RESTORE'))).toEqual([])
+  })
+
+  for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1' && name !== 'v21.2')) {
     it(`on ${profile} restores beside the original with new-db-name`, async () => {
       const emu = await cluster(profile)
       const backup = await bankWithBackup(emu)

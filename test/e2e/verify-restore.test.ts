@@ -12,7 +12,7 @@ import { foreignCommands } from '../support/workflow-commands.js'
 
 const { emulators } = scratchPerTest('e2e-verify-restore-')
 
-async function cluster(profile: 'v21.2' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
+async function cluster(profile: 'v21.2' | 'v22.1' | 'v23.2' | 'v25.2' = 'v23.2'): Promise<Emulator> {
   const emu = await startEmulator({ profile, jobDurationMs: 60 })
   emulators.push(emu)
   emu.createDatabase('bank', { accounts: { rows: 1000, bytes: 64_000 }, transfers: { rows: 250, bytes: 18_000 } })
@@ -24,7 +24,16 @@ const databases = (emu: Emulator) => [...emu.cluster.databases.keys()].sort()
 const BEFORE = ['bank', 'defaultdb', 'postgres', 'shop', 'system']
 
 describe('verify-restore', () => {
-  for (const profile of ['v21.2', 'v23.2', 'v25.2'] as const) {
+  it('on v21.2 refuses verify-restore of a database before backing up: RESTORE has new_db_name from v22.1', async () => {
+    const emu = await cluster('v21.2')
+    const run = await runInProcess({ database: 'bank', 'verify-restore': 'true', 'connection-string': emu.connectionString() })
+    expect(errorsOf(run.stdout).join('\n')).toMatch(
+      /^Input 'verify-restore': restores each database under a scratch name with RESTORE … WITH new_db_name, which CockroachDB has from v22\.1; this cluster runs v21\.2/
+    )
+    expect(emu.statements.filter(s => /^(BACKUP|RESTORE)/.test(s.sql))).toEqual([])
+  })
+
+  for (const profile of ['v22.1', 'v23.2', 'v25.2'] as const) {
     it(`on ${profile} restores a database backup into <db>_verify_<job id>, compares and drops it`, async () => {
       const emu = await cluster(profile)
       const run = await runInProcess({

@@ -68,9 +68,19 @@ export function backupKey(storage: Storage, fullFolder: string, passphrase: stri
   return deriveKey(passphrase, salt)
 }
 
-export function readManifest(storage: Storage, folder: string, key: Buffer | undefined): Manifest {
+/** ReadBackupManifestFromStore's error for a folder without a manifest (see the profile field). */
+export function missingManifest(cluster: Cluster, storage: Storage, folder: string): CrdbError {
+  if (!cluster.profile.missingManifestListsKnownLocations) return storage.missing(`${folder}/BACKUP_MANIFEST`)
+  const last = storage.missing(`${folder}/BACKUP`)
+  return new CrdbError(
+    `could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA, BACKUP_MANIFEST, BACKUP: ${last.message}`,
+    last.code
+  )
+}
+
+export function readManifest(cluster: Cluster, storage: Storage, folder: string, key: Buffer | undefined): Manifest {
   const bytes = storage.read(`${folder}/BACKUP_MANIFEST`)
-  if (!bytes) throw storage.missing(`${folder}/BACKUP_MANIFEST`)
+  if (!bytes) throw missingManifest(cluster, storage, folder)
   return decodeManifest(bytes, key)
 }
 

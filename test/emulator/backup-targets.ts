@@ -3,7 +3,7 @@
  * patterns, against the descriptors as of the backup's time, and printed for the job description.
  */
 import { databaseAsOf, tablesAsOf, type Cluster, type DatabaseModel } from './cluster.js'
-import { CrdbError } from './errors.js'
+import { CrdbError, SQLSTATE } from './errors.js'
 import type { BackupTargets, TablePattern } from './statements.js'
 
 export interface TableRef {
@@ -17,7 +17,12 @@ export interface ResolvedTargets {
   databases: string[]
   schemas: { database: string; name: string }[]
   tables: TableRef[]
-  /** The target list as the job description prints it (`DATABASE bank`, `TABLE bank.public.t`). */
+  /**
+   * The target list as the job description prints it: `DATABASE bank`, or the table patterns as
+   * written (`TABLE accounts`, not qualified): resolution does not rewrite backupStmt.Targets, and an
+   * UnresolvedName formats only its own parts (reading Q24; cockroach TestBackupRestoreSystemJobs
+   * expects `BACKUP TABLE bank TO …` after `SET DATABASE = data`).
+   */
   text: string
 }
 
@@ -31,11 +36,11 @@ export function formatIdentifier(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) && !RESERVED.has(name) ? name : `"${name.replace(/"/g, '""')}"`
 }
 
-function resolveFailure(cluster: Cluster, inner: string): CrdbError {
+function resolveFailure(cluster: Cluster, inner: string, code: string = SQLSTATE.uncategorized): CrdbError {
   const suffix = cluster.profile.resolveErrorMentionsRestoreTimestamp
     ? ', or invalid RESTORE timestamp: supplied backups do not cover requested time'
     : ''
-  return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`)
+  return new CrdbError(`failed to resolve targets specified in the BACKUP stmt: ${inner}${suffix}`, code)
 }
 
 /** Every table of the database that existed at `ms`. */
@@ -66,13 +71,10 @@ function resolvePattern(cluster: Cluster, pattern: TablePattern, currentDb: stri
   const tables = tablesAsOf(databaseAsOf(cluster, database, ms)?.schemas.get(schema), ms)
   if (pattern.star) {
     if (!tables) throw resolveFailure(cluster, 'target database or schema does not exist')
-    return {
-      tables: [...tables.keys()].map(name => ({ database, schema, name })),
-      text: `${formatIdentifier(database)}.${formatIdentifier(schema)}.*`
-    }
+    return { tables: [...tables.keys()].map(name => ({ database, schema, name })), text: written }
   }
   if (!tables?.has(last)) throw resolveFailure(cluster, `table "${written}" does not exist`)
-  return { tables: [{ database, schema, name: last }], text: [database, schema, last].map(formatIdentifier).join('.') }
+  return { tables: [{ database, schema, name: last }], text: written }
 }
 
 export function resolveTargets(cluster: Cluster, targets: BackupTargets, currentDb: string, ms: number): ResolvedTargets {
@@ -87,7 +89,7 @@ export function resolveTargets(cluster: Cluster, targets: BackupTargets, current
   } else if (targets.kind === 'databases') {
     tables = targets.names.flatMap(name => {
       const database = databaseAsOf(cluster, name, ms)
-      if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`)
+      if (!database) throw resolveFailure(cluster, `database "${name}" does not exist`, cluster.profile.missingDatabaseCode)
       return allTables(database, ms)
     })
     text = `DATABASE ${targets.names.map(formatIdentifier).join(', ')}`

@@ -58,7 +58,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       status: 'succeeded',
       fraction_completed: '1',
       error: '',
-      description: `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+      description: `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (detached)`
     })
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
   })
@@ -119,16 +119,28 @@ describe('BACKUP and SHOW BACKUPS', () => {
     expect(table.message).toMatch(/^failed to resolve targets specified in the BACKUP stmt: table "bank\.public\.nope" does not exist/)
   })
 
-  it('backs up tables by every name form and fully qualifies them in the description', async () => {
+  it('v26.2 (PR #157790) drops the RESTORE-timestamp suffix and keeps the catalog code (3D000) for a database', async () => {
+    const client = await connect(await emulator({ profile: 'v26.2' }))
+    const db = await failure(client.query(`BACKUP DATABASE nope INTO '${COLLECTION}'`))
+    expect([db.code, db.message]).toEqual([
+      '3D000',
+      'failed to resolve targets specified in the BACKUP stmt: database "nope" does not exist'
+    ])
+    const table = await failure(client.query(`BACKUP TABLE bank.public.nope INTO '${COLLECTION}'`))
+    expect([table.code, table.message]).toEqual([
+      'XXUUU',
+      'failed to resolve targets specified in the BACKUP stmt: table "bank.public.nope" does not exist'
+    ])
+  })
+
+  it('backs up tables by every name form and prints them in the description as written', async () => {
     const emu = await emulator()
     const client = await connect(emu, { connectionString: emu.connectionString('root', undefined, 'bank') })
     const { history } = await detachedBackup(
       client,
       `BACKUP TABLE accounts, public.transfers, "bank".public.* INTO '${COLLECTION}' WITH detached`
     )
-    expect(history.at(-1)?.description).toMatch(
-      /^BACKUP TABLE bank\.public\.accounts, bank\.public\.transfers, bank\.public\.\* INTO '\/2024\//
-    )
+    expect(history.at(-1)?.description).toMatch(/^BACKUP TABLE accounts, public\.transfers, bank\.public\.\* INTO '\/2024\//)
     const [path] = await paths(client)
     const { rows } = await client.query(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
     expect(rows.filter(r => r.object_type === 'table').map(r => [r.object_name, r.rows, r.size_bytes])).toEqual([
@@ -148,7 +160,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
       `BACKUP DATABASE "we""ird" INTO e'userfile://defaultdb.public.userfiles_root/bank\\x2dbackup' AS OF SYSTEM TIME '-10s' WITH detached, revision_history`
     )
     expect(quoted.history.at(-1)?.description).toBe(
-      `BACKUP DATABASE "we""ird" INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH revision_history = true, detached`
+      `BACKUP DATABASE "we""ird" INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH OPTIONS (revision_history = true, detached)`
     )
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
     const old = await connect(await emulator({ profile: 'v21.2' }))
@@ -158,6 +170,27 @@ describe('BACKUP and SHOW BACKUPS', () => {
     expect(latest.history.at(-1)?.description).toBe(
       `BACKUP DATABASE bank INTO '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}' WITH revision_history, detached`
     )
+    // v22.1 keeps LATEST and the bare `WITH` (the `WITH OPTIONS (…)` form is from PR #107723/#109598).
+    const v22_1 = await connect(await emulator({ profile: 'v22.1' }))
+    await v22_1.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    const bare = await detachedBackup(v22_1, `BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' WITH revision_history, detached`)
+    expect(bare.history.at(-1)?.description).toBe(`BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH revision_history, detached`)
+  })
+
+  it('refuses a BACKUP that waits for its job inside BEGIN … COMMIT, in each version’s words; a detached one runs', async () => {
+    for (const [profile, words] of [
+      ['v21.2', 'a transaction'],
+      ['v22.1', 'a multi-statement transaction']
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      await client.query('BEGIN')
+      const refused = await failure(client.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`))
+      expect([refused.code, refused.message], profile).toEqual(['XXUUU', `BACKUP cannot be used inside ${words} without DETACHED option`])
+      await client.query('ROLLBACK')
+      await client.query('BEGIN')
+      expect((await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)).rows, profile).toHaveLength(1)
+      await client.query('COMMIT')
+    }
   })
 
   it('accepts a cluster backup and marks it is_full_cluster', async () => {
@@ -178,7 +211,7 @@ describe('BACKUP and SHOW BACKUPS', () => {
     const { history } = await detachedBackup(client, `BACKUP DATABASE bank INTO LATEST IN '${COLLECTION}' WITH detached`)
     expect(history.at(-1)).toMatchObject({
       status: 'succeeded',
-      description: `BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH detached`
+      description: `BACKUP DATABASE bank INTO 'LATEST' IN '${COLLECTION}' WITH OPTIONS (detached)`
     })
     expect(await paths(client)).toEqual([TEN_SECONDS_AGO_FOLDER])
     const { rows, fields } = await client.query(`SHOW BACKUP FROM '${TEN_SECONDS_AGO_FOLDER.slice(1)}' IN '${COLLECTION}'`)
@@ -241,8 +274,14 @@ describe('BACKUP and SHOW BACKUPS', () => {
       status: 'failed',
       error:
         'No full backup exists in "/release-42" to append an incremental backup to. To take a full backup, remove the subdirectory from the backup command (i.e. run \'BACKUP ... INTO <collectionURI>\'). ',
-      description: `BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH detached`
+      description: `BACKUP DATABASE bank INTO '/release-42' IN '${COLLECTION}' WITH OPTIONS (detached)`
     })
+    // v22.1 (after PR #81976) names the deprecated-syntax setting instead.
+    const v22_1 = await connect(await emulator({ profile: 'v22.1' }))
+    const refused = await detachedBackup(v22_1, `BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}' WITH detached`)
+    expect(refused.history.at(-1)?.error).toBe(
+      'A full backup cannot be written to "/release-42", a user defined subdirectory. To take a full backup, remove the subdirectory from the backup command (i.e. run \'BACKUP ... INTO <collectionURI>\'). Or, to take a full backup at a specific subdirectory, enable the deprecated syntax by switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting to true; however, note this deprecated syntax will not be available in a future release.'
+    )
     const old = await connect(await emulator({ profile: 'v21.2' }))
     await old.query(`BACKUP DATABASE bank INTO 'release-42' IN '${COLLECTION}'`)
     expect(await paths(old)).toEqual([])
@@ -310,13 +349,10 @@ describe('path formats across versions', () => {
     const names = tables?.files.map(f => f.filename) ?? []
     const folder = `/big-backup${TEN_SECONDS_AGO_FOLDER}`
     expect(names).toEqual(
-      expect.arrayContaining([
-        `${folder}/BACKUP_MANIFEST`,
-        `${folder}/BACKUP_MANIFEST-CHECKSUM`,
-        `${folder}/BACKUP-STATISTICS`,
-        '/big-backup/LATEST'
-      ])
+      expect.arrayContaining([`${folder}/BACKUP_MANIFEST`, `${folder}/BACKUP_MANIFEST-CHECKSUM`, `${folder}/BACKUP-STATISTICS`])
     )
+    // From v22.1 only metadata/latest/LATEST-<hex> is written (WriteNewLatestFile, PRs #77284, #79553).
+    expect(names).not.toContain('/big-backup/LATEST')
     const read = (name: string): Buffer => {
       const row = tables?.files.find(f => f.filename === name)
       const chunks = tables?.payload.filter(p => p.fileId === row?.fileId).sort((a, b) => a.byteOffset - b.byteOffset) ?? []
@@ -351,9 +387,26 @@ describe('SHOW BACKUP', () => {
     expect(fields.find(f => f.name === 'end_time')?.dataTypeID).toBe(1114)
     expect(rows.find(r => r.object_name === 'accounts')?.end_time).toBe('2024-05-07 14:10:12.345')
     expect(rows.find(r => r.object_name === 'accounts')?.file_bytes).toBe('65536')
+    // v21.1: 9 columns, no backup_type (PR #63832, v21.2.0-beta.1).
+    const v21_1 = await connect(await emulator({ profile: 'v21.1' }))
+    await v21_1.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
+    expect((await v21_1.query(`SHOW BACKUP '${TEN_SECONDS_AGO_FOLDER}' IN '${COLLECTION}'`)).fields.map(f => f.name)).toEqual([
+      'database_name',
+      'parent_schema_name',
+      'object_name',
+      'object_type',
+      'start_time',
+      'end_time',
+      'size_bytes',
+      'rows',
+      'is_full_cluster'
+    ])
     const old = await connect(await emulator({ profile: 'v21.2' }))
     await old.query(`BACKUP DATABASE bank INTO '${COLLECTION}'`)
-    expect((await failure(old.query(`SHOW BACKUP LATEST IN '${COLLECTION}' WITH check_files`))).code).toBe('42601')
+    expect(await failure(old.query(`SHOW BACKUP LATEST IN '${COLLECTION}' WITH check_files`))).toMatchObject({
+      code: 'XXUUU',
+      message: 'invalid option "check_files"'
+    })
     expect((await failure(old.query(`SHOW BACKUP FROM LATEST IN '${COLLECTION}'`))).message).toBe('at or near "from": syntax error')
   })
 
@@ -363,7 +416,18 @@ describe('SHOW BACKUP', () => {
     await client.query(`BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s'`)
     const missing = await failure(client.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))
     expect(missing.message).toBe(
+      'could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA, BACKUP_MANIFEST, BACKUP: ' +
+        "file /bank-backup/2020/01/01-000000.00/BACKUP does not exist in the UserFileTableSystem: external_storage: file doesn't exist"
+    )
+    // Before the BACKUP_METADATA format the BACKUP_MANIFEST error stands alone; the newer userfile wording has no path.
+    const v22 = await connect(await emulator({ profile: 'v22.2' }))
+    expect((await failure(v22.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))).message).toBe(
       "file /bank-backup/2020/01/01-000000.00/BACKUP_MANIFEST does not exist in the UserFileTableSystem: external_storage: file doesn't exist"
+    )
+    const v25 = await connect(await emulator({ profile: 'v25.2' }))
+    expect((await failure(v25.query(`SHOW BACKUP '/2020/01/01-000000.00' IN '${COLLECTION}'`))).message).toBe(
+      'could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA, BACKUP_MANIFEST, BACKUP: ' +
+        'file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does not exist'
     )
     const tables = emu.cluster.userfiles.get('defaultdb.public.userfiles_root')
     if (!tables) throw new Error('no userfile tables')
@@ -382,7 +446,7 @@ describe('SHOW BACKUP', () => {
       client,
       `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached, encryption_passphrase = 'correct horse'`
     )
-    expect(history.at(-1)?.description).toContain("WITH encryption_passphrase = '*****', detached")
+    expect(history.at(-1)?.description).toContain("WITH OPTIONS (encryption_passphrase = '*****', detached)")
     const without = await failure(client.query(`SHOW BACKUP LATEST IN '${COLLECTION}'`))
     expect(without.message).toMatch(/^file appears encrypted -- try specifying one of "encryption_passphrase" or "kms"/)
     const wrong = await failure(

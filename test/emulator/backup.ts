@@ -137,6 +137,11 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
     fullFolder = destination.folder
     if (!storage.read(`${fullFolder}/BACKUP_MANIFEST`)) {
       if (!cluster.profile.subdirectoryAppendsOnly) return { kind: 'full', folder: fullFolder }
+      if (cluster.profile.fullBackupIntoSubdirError === 'deprecated-syntax') {
+        throw new CrdbError(
+          `A full backup cannot be written to "${fullFolder}", a user defined subdirectory. To take a full backup, remove the subdirectory from the backup command (i.e. run 'BACKUP ... INTO <collectionURI>'). Or, to take a full backup at a specific subdirectory, enable the deprecated syntax by switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting to true; however, note this deprecated syntax will not be available in a future release.`
+        )
+      }
       throw new CrdbError(
         `No full backup exists in "${fullFolder}" to append an incremental backup to. To take a full backup, remove the subdirectory from the backup command (i.e. run 'BACKUP ... INTO <collectionURI>'). `
       )
@@ -149,7 +154,7 @@ export function resolveDestination(cluster: Cluster, plan: BackupPlan): Resolved
   if (needsLicence(cluster)) throw licenceRequired('incremental')
   const key = backupKey(storage, fullFolder, plan.passphrase)
   const layers = layerFolders(storage, fullFolder)
-  const previous = readManifest(storage, layers[layers.length - 1] ?? fullFolder, key)
+  const previous = readManifest(cluster, storage, layers[layers.length - 1] ?? fullFolder, key)
   return { kind: 'incremental', fullFolder, folder: incrementalFolder(cluster, fullFolder, previous.endTimeMs, plan.endTimeMs), previous }
 }
 
@@ -168,7 +173,12 @@ export function describeBackup(cluster: Cluster, plan: BackupPlan): string {
   if (plan.detached) options.push('detached')
   const targets = plan.targets.text === '' ? '' : `${plan.targets.text} `
   const asOf = plan.asOfText === undefined ? '' : ` AS OF SYSTEM TIME ${plan.asOfText}`
-  const withOptions = options.length === 0 ? '' : ` WITH ${options.join(', ')}`
+  const withOptions =
+    options.length === 0
+      ? ''
+      : profile.descriptionOptionsInParentheses
+        ? ` WITH OPTIONS (${options.join(', ')})`
+        : ` WITH ${options.join(', ')}`
   return `BACKUP ${targets}INTO ${formatString(subdir)} IN ${formatString(sanitizeUri(plan.collection))}${asOf}${withOptions}`
 }
 

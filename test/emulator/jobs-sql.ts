@@ -6,7 +6,7 @@
 import type { Cluster, Job } from './cluster.js'
 import { invalidInt, undefinedColumn } from './errors.js'
 import { formatTimestamp, type ColumnDef, type Row } from './show.js'
-import type { JobCondition, Statement, Value } from './statements.js'
+import type { JobCondition, JobsSource, Statement, Value } from './statements.js'
 
 type SelectJobs = Extract<Statement, { kind: 'select-jobs' }>
 
@@ -27,19 +27,43 @@ const BASE_JOB_COLUMNS: ColumnDef[] = [
   { name: 'coordinator_id', type: 'INT8' }
 ]
 
-const EXECUTION_JOB_COLUMNS: ColumnDef[] = [
-  { name: 'trace_id', type: 'INT8' },
+const TRACE_ID: ColumnDef = { name: 'trace_id', type: 'INT8' }
+const EXECUTION_ERRORS: ColumnDef = { name: 'execution_errors', type: 'STRING[]' }
+const RETRY_COLUMNS: ColumnDef[] = [
   { name: 'last_run', type: 'TIMESTAMP' },
   { name: 'next_run', type: 'TIMESTAMP' },
-  { name: 'num_runs', type: 'INT8' },
-  { name: 'execution_errors', type: 'STRING[]' }
+  { name: 'num_runs', type: 'INT8' }
 ]
 
-/** SHOW JOB's columns (pkg/sql/delegate/show_jobs.go); crdb_internal.jobs has at least these. */
-export function jobColumns(cluster: Cluster): ColumnDef[] {
-  const time = cluster.profile.jobsTimestampType
-  const columns = [...BASE_JOB_COLUMNS, ...(cluster.profile.showJobHasExecutionColumns ? EXECUTION_JOB_COLUMNS : [])]
-  return columns.map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
+/** crdb_internal.jobs itself, SHOW JOB <id>, or the SHOW JOBS listing (show_jobs.go shapes the last two). */
+export type JobView = 'table' | 'show-job' | 'show-jobs'
+
+export function jobViewOf(source: JobsSource): JobView {
+  return source.kind === 'crdb_internal.jobs' ? 'table' : source.kind
+}
+
+/**
+ * The columns of a job view per version (pkg/sql/delegate/show_jobs.go; see the profile's
+ * showJobColumns). crdb_internal.jobs is given SHOW JOB's columns, `started` always: it has at least those.
+ */
+export function jobColumns(cluster: Cluster, view: JobView): ColumnDef[] {
+  const { profile } = cluster
+  const withIds = view !== 'show-jobs'
+  const extra =
+    profile.showJobColumns === 'trace-id'
+      ? [TRACE_ID]
+      : profile.showJobColumns === 'execution-columns'
+        ? [TRACE_ID, ...RETRY_COLUMNS, EXECUTION_ERRORS]
+        : withIds
+          ? [TRACE_ID, EXECUTION_ERRORS]
+          : []
+  const base = BASE_JOB_COLUMNS.filter(
+    c =>
+      !(c.name === 'statement' && profile.showJobColumns === 'ids-only-extras' && !withIds) &&
+      !(c.name === 'started' && !profile.showJobsHasStarted && view !== 'table')
+  )
+  const time = profile.jobsTimestampType
+  return [...base, ...extra].map(c => (c.type === 'TIMESTAMP' ? { ...c, type: time } : c))
 }
 
 /** v24.1+ SHOW JOBS: `CASE WHEN length(description) > 70 THEN concat(substr(description, 0, 60)||' … '||right(description, 7))`. */
@@ -47,9 +71,6 @@ function abbreviated(description: string): string {
   const chars = Array.from(description) // code points: length() and substr() count runes
   return chars.length > 70 ? `${chars.slice(0, 59).join('')} … ${chars.slice(-7).join('')}` : description
 }
-
-/** crdb_internal.jobs itself, SHOW JOB <id>, or the SHOW JOBS listing (show_jobs.go shapes the last two). */
-type JobView = 'table' | 'show-job' | 'show-jobs'
 
 function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[], view: JobView): Row {
   const { profile } = cluster
@@ -83,7 +104,8 @@ function jobRow(cluster: Cluster, job: Job, columns: ColumnDef[], view: JobView)
 
 /** One WHERE condition on a [SHOW JOBS] row; times compare as instants. */
 function jobMatches(cluster: Cluster, job: Job, condition: JobCondition, value: string): boolean {
-  const cell = jobRow(cluster, job, [{ name: condition.column, type: 'STRING' }], 'show-jobs')[0] ?? null
+  const [column] = selectColumns(jobColumns(cluster, 'show-jobs'), [condition.column])
+  const cell = jobRow(cluster, job, column ? [column] : [], 'show-jobs')[0] ?? null
   if (cell === null) return false
   if (condition.op === '=') return cell === value
   const instant = (text: string): number => {
@@ -111,8 +133,8 @@ export function jobIdOf(value: Value, text: (v: Value) => string): string {
 }
 
 export function selectJobs(cluster: Cluster, statement: SelectJobs, text: (v: Value) => string): { rows: Row[]; tag: string } {
-  const columns = selectColumns(jobColumns(cluster), statement.columns)
   const source = statement.from
+  const columns = selectColumns(jobColumns(cluster, jobViewOf(source)), statement.columns)
   if (source.kind === 'show-jobs') {
     const rows = [...cluster.jobs.values()]
       .filter(job => source.where.every(condition => jobMatches(cluster, job, condition, text(condition.value))))
@@ -127,6 +149,6 @@ export function selectJobs(cluster: Cluster, statement: SelectJobs, text: (v: Va
 
 export function showJob(cluster: Cluster, jobId: Value, text: (v: Value) => string): { rows: Row[]; tag: string } {
   const job = cluster.jobs.get(jobIdOf(jobId, text))
-  const rows = job ? [jobRow(cluster, job, jobColumns(cluster), 'show-job')] : []
+  const rows = job ? [jobRow(cluster, job, jobColumns(cluster, 'show-job'), 'show-job')] : []
   return { rows, tag: `SHOW JOBS ${rows.length}` }
 }

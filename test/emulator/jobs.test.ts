@@ -35,6 +35,34 @@ describe('jobs', () => {
     expect([unknown.code, unknown.message]).toEqual(['42703', 'column "nope" does not exist'])
   })
 
+  it('lists the columns each version shows in SHOW JOB and [SHOW JOBS] (pkg/sql/delegate/show_jobs.go)', async () => {
+    const base = ['job_id', 'job_type', 'description', 'statement', 'user_name', 'status', 'running_status', 'created', 'started']
+    const rest = ['finished', 'modified', 'fraction_completed', 'error', 'coordinator_id']
+    const without = (names: string[], drop: string[]): string[] => names.filter(n => !drop.includes(n))
+    for (const [profile, showJob, showJobs] of [
+      ['v21.2', [...base, ...rest, 'trace_id'], [...base, ...rest, 'trace_id']],
+      ['v24.3', [...base, ...rest, 'trace_id', 'execution_errors'], [...without(base, ['statement']), ...rest]],
+      [
+        'v25.3',
+        [...without(base, ['started']), ...rest, 'trace_id', 'execution_errors'],
+        [...without(base, ['statement', 'started']), ...rest]
+      ]
+    ] as const) {
+      const client = await connect(await emulator({ profile }))
+      const { jobId } = await detachedBackup(client, `BACKUP DATABASE bank INTO '${COLLECTION}' WITH detached`)
+      expect(
+        (await client.query(`SHOW JOB ${jobId}`)).fields.map(f => f.name),
+        profile
+      ).toEqual(showJob)
+      expect(
+        (await client.query('SELECT * FROM [SHOW JOBS]')).fields.map(f => f.name),
+        profile
+      ).toEqual(showJobs)
+      const retries = await failure(client.query(`SELECT num_runs FROM [SHOW JOB ${jobId}]`))
+      expect(retries.code, profile).toBe('42703')
+    }
+  })
+
   it('fails the next job with the injected error, in the job and in a waiting statement', async () => {
     const emu = await emulator()
     const client = await connect(emu)
@@ -103,7 +131,7 @@ describe('jobs', () => {
   })
 
   it('v24.3+ SHOW JOBS truncates created to the second and abbreviates long descriptions (59 chars, " … ", the last 7); SHOW JOB keeps the whole description', async () => {
-    const description = `BACKUP DATABASE bank INTO '/2024/05/07-141022.34' IN '${COLLECTION}' WITH detached`
+    const description = `BACKUP DATABASE bank INTO '/2024/05/07-141022.34' IN '${COLLECTION}' WITH OPTIONS (detached)`
     for (const [profile, truncated] of [
       ['v23.2', false],
       ['v24.3', true],
@@ -119,7 +147,7 @@ describe('jobs', () => {
       )
       expect(listed.rows[0]?.created, profile).toBe(truncated ? '2024-05-07 14:10:22+00' : '2024-05-07 14:10:22.345+00')
       expect(shown.rows[0]?.created, profile).toBe(listed.rows[0]?.created)
-      expect(listed.rows[0]?.description, profile).toBe(truncated ? `${description.slice(0, 59)} … etached` : description)
+      expect(listed.rows[0]?.description, profile).toBe(truncated ? `${description.slice(0, 59)} … tached)` : description)
       expect(shown.rows[0]?.description, profile).toBe(description)
       // So `created >= <a time later in the same second>` misses the job once created is truncated.
       const since = await client.query("SELECT job_id FROM [SHOW JOBS] WHERE created >= '2024-05-07 14:10:22.300+00'::TIMESTAMPTZ")

@@ -29,18 +29,53 @@ export interface VersionProfile {
   backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes' | 'job_id,status,fraction_completed,rows'
   /** v22.1+: `INTO 'sub' IN` only appends an incremental; before, it made a full backup in /sub. */
   subdirectoryAppendsOnly: boolean
+  /**
+   * The error for `INTO 'sub' IN` without a full backup there (with subdirectoryAppendsOnly):
+   * `deprecated-syntax`: `A full backup cannot be written to "/sub", a user defined subdirectory. …
+   * switching the "bulkio.backup.deprecated_full_backup_with_subdir.enabled" cluster setting …`
+   * (v22.1-era backupccl resolveDest, the form after PR #81976 fixed the setting's name in v22.1.3;
+   * reading Q29); `no-full-backup`: `No full backup exists in "/sub" to append an incremental backup
+   * to. …` (a v25.4-dev backupdest/backup_destination.go). Where the wording changed between v22.2
+   * and v25.3 is not settled; the later text stands for v22.2+ here.
+   */
+  fullBackupIntoSubdirError: 'deprecated-syntax' | 'no-full-backup'
+  /**
+   * A BACKUP or RESTORE without `detached` inside BEGIN … COMMIT fails (XXUUU): `… cannot be used inside
+   * a transaction without DETACHED option` (v21.x, `TxnImplicit` check), `… inside a multi-statement
+   * transaction …` (the `TxnIsSingleStmt` check of later 22.1-shaped files; reading Q21, most likely from
+   * v22.1.0, not settled).
+   */
+  transactionRefusalSaysMultiStatement: boolean
   /** v22.1+: the destination (LATEST, subdir) is resolved inside the job, so a detached BACKUP reports those errors in the job. */
   destinationResolvedInJob: boolean
   /** v22.1+ keeps `INTO 'LATEST' IN` in the description; v21.x writes the resolved folder. */
   descriptionKeepsLatest: boolean
   /** v22.2+ prints `revision_history = true`; v21.x prints the bare flag. */
   revisionHistoryIsExpression: boolean
+  /**
+   * The description wraps its options: `… WITH OPTIONS (revision_history = true, detached)` instead of
+   * `… WITH revision_history = true, detached` (tree.Backup.Format; PR #107723 on release-23.1 and
+   * its release-22.2 backport #109598, merged 2023-08-28; so v23.2+ and late v22.2/v23.1 patches —
+   * reading Q25; exact first patches not settled).
+   */
+  descriptionOptionsInParentheses: boolean
   /** Where incremental layers go (facts §13). */
   incrementalLayout: 'inside-full' | 'incrementals-dir' | 'incrementals-dir-with-start'
-  /** Which LATEST files a backup writes (facts §12; the end of the root file is unconfirmed). */
+  /** Which LATEST files a backup writes (facts §12): the root file up to v21.2, only `metadata/latest/` from v22.1. */
   latestFiles: { root: boolean; metadataDir: boolean }
-  /** The target-resolution error ends with `, or invalid RESTORE timestamp: …` (v21.2-era and later). */
+  /**
+   * The target-resolution error ends with `, or invalid RESTORE timestamp: …` (backupresolver
+   * ResolveTargetsToDescriptors with BACKUP's endTime as asOf, v21.2-era to v26.1). PR #157790
+   * ("backupresolver: avoid fetching all descriptors", v26.2.0-alpha.1 release notes) resolves
+   * through the descriptor Collection and drops the suffix (reading Q27).
+   */
   resolveErrorMentionsRestoreTimestamp: boolean
+  /**
+   * A missing database's SQLSTATE: XXUUU from the plain `errors.Wrapf` up to v26.1; from PR #157790
+   * (v26.2) the Collection's own not-found error, 3D000 (inferred by the reading, Q27: the standard
+   * sqlerrors.NewUndefinedDatabaseError), kept under the `failed to resolve targets …` wrap.
+   */
+  missingDatabaseCode: 'XXUUU' | '3D000'
   /** `BACKUP-STATISTICS` is written (v21.x+). */
   writesStatistics: boolean
   /** Default GC TTL: 25 h before v23.1, 4 h on fresh v23.1+ clusters. */
@@ -48,18 +83,48 @@ export interface VersionProfile {
 
   // SHOW BACKUP (facts §2)
   showBackupTimestampType: 'TIMESTAMP' | 'TIMESTAMPTZ'
+  /** The `backup_type` column (full/incremental) after `object_type`: v21.2+ (PR #63832, v21.2.0-beta.1 notes; reading Q12). */
+  showBackupHasBackupType: boolean
   showBackupHasRegions: boolean
   /** `WITH check_files` and its `file_bytes` column (v22.2+: PR #80491 landed after the 22.1 branch cut). */
   supportsCheckFiles: boolean
   /** `SHOW BACKUP FROM '<subdir>' IN …` (v22.1+, PR #78427). */
   supportsShowBackupFrom: boolean
-  /** How a missing file is reported by userfile storage (older and newest wording). */
+  /**
+   * `RESTORE … WITH new_db_name` (new in v22.1: docs v22.1 restore.md; second reading R3-6, R3-10).
+   * Before, the option is not in the grammar: the emulator answers the syntax error (text unconfirmed).
+   */
+  restoreHasNewDbName: boolean
+  /**
+   * How userfile storage reports a missing file: `file <path> does not exist in the UserFileTableSystem:
+   * external_storage: file doesn't exist` (BSL-era file_table_storage.go), or the path-less
+   * `file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does
+   * not exist` (cloud.WrapErrFileDoesNotExist, seen only in a v24.3-or-later file). The release of the
+   * switch is NOT settled (reading Q20): v25.2 here is a placeholder, not a sourced boundary.
+   */
   missingFileText: 'with-path' | 'without-path'
+  /**
+   * A missing manifest is reported after trying BACKUP_METADATA, BACKUP_MANIFEST and BACKUP:
+   * `could not find BACKUP manifest file in any of the known locations: BACKUP_METADATA,
+   * BACKUP_MANIFEST, BACKUP: <storage error for …/BACKUP>` (backupinfo ReadBackupManifestFromStore,
+   * reading Q20); before, the BACKUP_MANIFEST error itself. BACKUP_METADATA is a v23.1 format; the
+   * wrap's first release is not settled (the copy read is v24.3+), so on here from v23.2.
+   */
+  missingManifestListsKnownLocations: boolean
 
   // Jobs (facts §5; pkg/sql/delegate/show_jobs.go)
   jobsTimestampType: 'TIMESTAMP' | 'TIMESTAMPTZ'
-  /** SHOW JOB adds trace_id, last_run, next_run, num_runs, execution_errors (present in the v23.x show_jobs.go). */
-  showJobHasExecutionColumns: boolean
+  /**
+   * SHOW JOB(S)'s columns after the 14 base ones (pkg/sql/delegate/show_jobs.go, reading Q37):
+   * `trace-id` (v21.x copy: `…, coordinator_id, trace_id`); `execution-columns` (v23.1/v23.2 copy:
+   * `trace_id, last_run, next_run, num_runs, execution_errors`; whether v22.x already had them is not
+   * settled: the project read them in a release-22.1 copy); `ids-only-extras` (PRs #121272, #121286,
+   * v24.1.0-beta.1 notes: last_run, next_run, num_runs dropped; `statement`, `trace_id` and
+   * `execution_errors` only when job ids are given, i.e. SHOW JOB, not SHOW JOBS).
+   */
+  showJobColumns: 'trace-id' | 'execution-columns' | 'ids-only-extras'
+  /** SHOW JOB(S) has `started`; v25.3.0-beta.1 notes: "Removed the 'started' column in SHOW JOBS" (reading Q26, Q37). */
+  showJobsHasStarted: boolean
   /** The word in `job with status|state X cannot be requested to be canceled` (Status was renamed State in newest code). */
   jobStateWord: 'status' | 'state'
   /**
@@ -128,20 +193,28 @@ const V21_1: VersionProfile = {
   listingStripsLeadingSlash: true,
   backupResultColumns: 'job_id,status,fraction_completed,rows,index_entries,bytes',
   subdirectoryAppendsOnly: false,
+  fullBackupIntoSubdirError: 'deprecated-syntax',
+  transactionRefusalSaysMultiStatement: false,
   destinationResolvedInJob: false,
   descriptionKeepsLatest: false,
   revisionHistoryIsExpression: false,
+  descriptionOptionsInParentheses: false,
   incrementalLayout: 'inside-full',
   latestFiles: { root: true, metadataDir: false },
   resolveErrorMentionsRestoreTimestamp: false,
+  missingDatabaseCode: 'XXUUU',
   gcTtlSeconds: 25 * 3600,
   showBackupTimestampType: 'TIMESTAMP',
+  showBackupHasBackupType: false,
   showBackupHasRegions: false,
   supportsCheckFiles: false,
   supportsShowBackupFrom: false,
+  restoreHasNewDbName: false,
   missingFileText: 'with-path',
+  missingManifestListsKnownLocations: false,
   jobsTimestampType: 'TIMESTAMP',
-  showJobHasExecutionColumns: false,
+  showJobColumns: 'trace-id',
+  showJobsHasStarted: true,
   jobStateWord: 'status',
   showJobsTruncatesTimes: false,
   showJobsAbbreviatesDescriptions: false,
@@ -164,7 +237,9 @@ const V21_2: VersionProfile = {
   listingNeedsLeadingSlash: true,
   listingStripsLeadingSlash: false,
   // backupresolver/targets.go: BACKUP passes endTime as asOf (facts §6).
-  resolveErrorMentionsRestoreTimestamp: true
+  resolveErrorMentionsRestoreTimestamp: true,
+  // PR #63832 (v21.2.0-beta.1): SHOW BACKUP's backup_type column (reading Q12).
+  showBackupHasBackupType: true
 }
 
 const V22_1: VersionProfile = {
@@ -173,17 +248,24 @@ const V22_1: VersionProfile = {
   versionString: build('v22.1.22', '2023/08/14 18:04:31', 'go1.17.11'),
   // PR #80182 (Apr 2022) makes the leading slash optional in the listing pattern (facts §1).
   listingNeedsLeadingSlash: false,
+  // Later 22.1-shaped backup_planning.go: `!(TxnIsSingleStmt || detached)` (reading Q21).
+  transactionRefusalSaysMultiStatement: true,
   // ResolveDest "Pre 22.1: this was fine"; cluster-version gate BackupResolutionInJob (facts §3, §6).
   subdirectoryAppendsOnly: true,
   destinationResolvedInJob: true,
   descriptionKeepsLatest: true,
   // Incrementals under /incrementals and LATEST under metadata/latest from v22.1 (facts §12, §13).
   incrementalLayout: 'incrementals-dir',
-  latestFiles: { root: true, metadataDir: true },
+  // WriteNewLatestFile on a finalized v22.1+ cluster writes only metadata/latest/LATEST-<hex> (the root
+  // file only in a mixed 21.2/22.1 cluster or on http storage): PRs #77284, #79553 (reading Q31).
+  latestFiles: { root: false, metadataDir: true },
   // PR #78427 (Mar 2022): SHOW BACKUP FROM '<subdir>' IN (facts §2).
   supportsShowBackupFrom: true,
-  // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented copy).
-  showJobHasExecutionColumns: true
+  // new_db_name is new in v22.1 (docs v22.1 restore.md; second reading R3-6).
+  restoreHasNewDbName: true,
+  // SHOW JOB's execution columns: present in the release-22.1 show_jobs.go (antithesis-instrumented
+  // copy) and in the v23.x copy (reading Q37; the v22.x placement is not settled there).
+  showJobColumns: 'execution-columns'
   // check_files stays off: PR #80491 landed after the 22.1 branch cut (v22.2 docs: "New in v22.2").
 }
 
@@ -193,6 +275,10 @@ const V22_2: VersionProfile = {
   versionString: build('v22.2.19', '2024/02/12 19:10:31', 'go1.19.13'),
   // tree.BackupOptions: revision_history became an expression (facts §3).
   revisionHistoryIsExpression: true,
+  // v22.2.19 (Feb 2024) is cut after the #109598 backport (2023-08-28): `WITH OPTIONS (…)` (reading Q25).
+  descriptionOptionsInParentheses: true,
+  // Placeholder: the release of the `No full backup exists` wording is not settled (reading Q29).
+  fullBackupIntoSubdirError: 'no-full-backup',
   // PR #80491; docs v22.2 show-backup.md "New in v22.2" (facts §2).
   supportsCheckFiles: true,
   // pkg/sql/delegate/show_databases.go filters by CONNECT from v22.2 (facts §15).
@@ -209,6 +295,8 @@ const V23_2: VersionProfile = {
   showBackupTimestampType: 'TIMESTAMPTZ',
   showBackupHasRegions: true,
   jobsTimestampType: 'TIMESTAMPTZ',
+  // backupinfo ReadBackupManifestFromStore: the three manifest names, then the wrapped error (reading Q20).
+  missingManifestListsKnownLocations: true,
   // cockroach #123207: v23.2 never got the fix (PR #123632; its backport #131409 was closed).
   detachedJobsFromZonesAheadOfUtcNeverStart: true,
   // PR #107090: GetClusterTimestamp refuses isolation levels that tolerate write skew (facts §7a).
@@ -224,9 +312,11 @@ const V24_3: VersionProfile = {
   enterpriseFeaturesNeedLicence: false,
   // PR #123632 (v24.3.0): jobs are created ignoring the session's time zone.
   detachedJobsFromZonesAheadOfUtcNeverStart: false,
-  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions.
+  // PRs #121272, #121286 (v24.1): SHOW JOBS truncates times to the second and abbreviates descriptions,
+  // drops last_run, next_run, num_runs, and shows statement, trace_id, execution_errors only with ids.
   showJobsTruncatesTimes: true,
-  showJobsAbbreviatesDescriptions: true
+  showJobsAbbreviatesDescriptions: true,
+  showJobColumns: 'ids-only-extras'
 }
 
 const V25_2: VersionProfile = {
@@ -237,17 +327,18 @@ const V25_2: VersionProfile = {
   backupResultColumns: 'job_id,status,fraction_completed,rows',
   // v25.2+ incremental folder names carry the start time (facts §13).
   incrementalLayout: 'incrementals-dir-with-start',
-  latestFiles: { root: false, metadataDir: true },
+  // cloud.WrapErrFileDoesNotExist wording; its release is not settled (reading Q20), v25.2 is a placeholder.
   missingFileText: 'without-path',
   // jobs.Status renamed State (pkg/jobs/update.go).
   jobStateWord: 'state'
 }
 
-/** No modelled behaviour changed between v25.2 and v25.3 (facts §14: nothing found in the sources read). */
 const V25_3: VersionProfile = {
   ...V25_2,
   name: 'v25.3',
-  versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign')
+  versionString: build('v25.3.7', '2026/01/09 12:00:00', 'go1.23.12 X:nocoverageredesign'),
+  // v25.3.0-beta.1 notes (deprecations): "Removed the 'started' column in SHOW JOBS" (reading Q26).
+  showJobsHasStarted: false
 }
 
 const V25_4: VersionProfile = {
@@ -277,7 +368,10 @@ const V26_2: VersionProfile = {
   // PR #160137, #161328: use_backups_with_ids (preview, default off) (facts §1).
   hasUseBackupsWithIds: true,
   // v26.2 cluster-setting changes: backup.index.read.enabled now defaults to true (facts §23).
-  readsBackupIndex: true
+  readsBackupIndex: true,
+  // PR #157790 (v26.2.0-alpha.1 notes): backupresolver.ResolveTargets, no RESTORE-timestamp suffix (reading Q27).
+  resolveErrorMentionsRestoreTimestamp: false,
+  missingDatabaseCode: '3D000'
 }
 
 /**

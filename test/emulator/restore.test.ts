@@ -156,6 +156,21 @@ describe('userfile writes and RESTORE', () => {
     expect(emu.cluster.databases.get('bank')?.name).toBe('bank')
   })
 
+  it('has no new_db_name before v22.1: the option is not in the grammar there', async () => {
+    const emu = await emulator({ profile: 'v21.2' })
+    emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
+    const client = await connect(emu)
+    const { rows } = await client.query<{ job_id: string }>(
+      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+    )
+    await pollJob(client, rows[0]!.job_id)
+    const [path] = await paths(client)
+    const refused = await failure(
+      client.query(`RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'bank2'`)
+    )
+    expect([refused.code, refused.message]).toEqual(['42601', 'at or near "new_db_name": syntax error'])
+  })
+
   it('DROP DATABASE … CASCADE takes the userfile tables kept in it', async () => {
     const emu = await emulator()
     const client = await connect(emu)

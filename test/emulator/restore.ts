@@ -91,6 +91,9 @@ export function planRestore(
     statement.passphrase && text(statement.passphrase),
     user
   )
+  if (statement.newDbName !== undefined && !cluster.profile.restoreHasNewDbName) {
+    throw new CrdbError('at or near "new_db_name": syntax error', '42601')
+  }
   const newDbName = statement.newDbName && text(statement.newDbName)
   const intoDb = statement.intoDb && text(statement.intoDb)
   const databases = new Map<string, Record<string, RestoredTable>>()

@@ -16,7 +16,7 @@ import {
   unknownVariable
 } from './errors.js'
 import type { JobRegistry } from './jobs.js'
-import { jobColumns, jobIdOf, selectColumns, selectJobs, showJob } from './jobs-sql.js'
+import { jobColumns, jobIdOf, jobViewOf, selectColumns, selectJobs, showJob } from './jobs-sql.js'
 import { redactSecrets } from './lexer.js'
 import { namesInternals, parseStatements } from './parser.js'
 import type { ColumnType, VersionProfile } from './profiles.js'
@@ -237,6 +237,13 @@ export class CockroachHandler implements WireHandler {
     }
   }
 
+  /** A job statement that waits for its job cannot run inside BEGIN … COMMIT (backup_planning.go, restore_planning.go). */
+  private refuseInTransaction(session: Session, what: 'BACKUP' | 'RESTORE'): void {
+    if (!this.transactions.isOpen(session)) return
+    const transaction = this.cluster.profile.transactionRefusalSaysMultiStatement ? 'a multi-statement transaction' : 'a transaction'
+    throw new CrdbError(`${what} cannot be used inside ${transaction} without DETACHED option`)
+  }
+
   /** The result columns, known before execution (for Describe); undefined for row-count statements. */
   private columnsOf(statement: Statement, session: Session): ColumnDef[] | undefined {
     const profile = this.cluster.profile
@@ -251,12 +258,12 @@ export class CockroachHandler implements WireHandler {
           return { name: item.alias ?? '?column?', type: item.expr.kind === 'number' ? 'INT8' : 'STRING' }
         })
       case 'select-jobs':
-        return selectColumns(jobColumns(this.cluster), statement.columns)
+        return selectColumns(jobColumns(this.cluster, jobViewOf(statement.from)), statement.columns)
       case 'select-userfile':
         if (isTableCount(statement)) return tableCountColumns(statement)
         return userfileSelectColumns(this.cluster, statement)
       case 'show-job':
-        return jobColumns(this.cluster)
+        return jobColumns(this.cluster, 'show-job')
       case 'cancel-job':
         return undefined
       case 'show-backups':
@@ -265,7 +272,8 @@ export class CockroachHandler implements WireHandler {
           : [{ name: 'path', type: 'STRING' }]
       case 'show-backup':
         if (statement.spelledWithFrom && !profile.supportsShowBackupFrom) throw syntaxError('from')
-        if (statement.checkFiles && !profile.supportsCheckFiles) throw syntaxError('check_files')
+        // Before v22.2 SHOW BACKUP's options are a generic list checked by TypeAsStringOpts (reading Q14).
+        if (statement.checkFiles && !profile.supportsCheckFiles) throw new CrdbError('invalid option "check_files"')
         return showBackupColumns(this.cluster, statement.checkFiles)
       case 'backup':
         return backupResultColumns(this.cluster, statement)
@@ -351,8 +359,10 @@ export class CockroachHandler implements WireHandler {
         return { rows, tag: `SHOW BACKUP ${rows.length}` }
       }
       case 'backup':
+        if (!statement.options.detached) this.refuseInTransaction(session, 'BACKUP')
         return runBackup(cluster, this.state.jobs, statement, text, session, this.detachedJobsNeverStart(session))
       case 'restore':
+        if (!statement.detached) this.refuseInTransaction(session, 'RESTORE')
         return runRestore(cluster, this.state.jobs, statement, text, session, sql, this.detachedJobsNeverStart(session))
       case 'select-databases':
         return selectDatabases(cluster, statement, text, session.user)

@@ -3,7 +3,7 @@
  * them (pkg/ccl/backupccl/show.go, pkg/backup/show.go; backupdest.ListFullBackupsInCollection).
  */
 import { sanitizeUri } from './backup.js'
-import { backupKey, indexDirectory, layerFolders, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
+import { backupKey, indexDirectory, layerFolders, missingManifest, noLatestBackup, readLatest, readManifest } from './backup-layout.js'
 import type { Cluster } from './cluster.js'
 import { CrdbError } from './errors.js'
 import type { Manifest } from './manifest.js'
@@ -60,7 +60,7 @@ export function showBackupColumns(cluster: Cluster, checkFiles: boolean): Column
     { name: 'parent_schema_name', type: 'STRING' },
     { name: 'object_name', type: 'STRING' },
     { name: 'object_type', type: 'STRING' },
-    { name: 'backup_type', type: 'STRING' },
+    ...(cluster.profile.showBackupHasBackupType ? [{ name: 'backup_type', type: 'STRING' } as const] : []),
     { name: 'start_time', type: time },
     { name: 'end_time', type: time },
     { name: 'size_bytes', type: 'INT8' },
@@ -89,7 +89,7 @@ export interface ShowBackupRequest {
 function layerRows(cluster: Cluster, manifest: Manifest, checkFiles: boolean): Row[] {
   const time = cluster.profile.showBackupTimestampType
   const common = (): Row => [
-    manifest.startTimeMs === null ? 'full' : 'incremental',
+    ...(cluster.profile.showBackupHasBackupType ? [manifest.startTimeMs === null ? 'full' : 'incremental'] : []),
     manifest.startTimeMs === null ? null : formatTimestamp(manifest.startTimeMs, time),
     formatTimestamp(manifest.endTimeMs, time)
   ]
@@ -127,7 +127,7 @@ function missingFiles(cluster: Cluster, storage: Storage, folder: string, manife
 export function backupLayers(cluster: Cluster, storage: Storage, subdir: string, passphrase: string | undefined): Manifest[] {
   const fullFolder = resolveFullFolder(cluster, storage, subdir)
   const key = backupKey(storage, fullFolder, passphrase)
-  return layerFolders(storage, fullFolder).map(folder => readManifest(storage, folder, key))
+  return layerFolders(storage, fullFolder).map(folder => readManifest(cluster, storage, folder, key))
 }
 
 function resolveFullFolder(cluster: Cluster, storage: Storage, subdir: string): string {
@@ -142,7 +142,7 @@ function resolveFullFolder(cluster: Cluster, storage: Storage, subdir: string): 
   // v26.2 reads the index first (FindAllIncrementalPaths → ListIndexes): a non-date folder fails (cockroach #172292).
   if (cluster.profile.readsBackupIndex && fullFolder !== '') indexDirectory(cluster, fullFolder)
   if (!storage.read(`${fullFolder}/BACKUP_MANIFEST`)) {
-    const error = storage.missing(`${fullFolder}/BACKUP_MANIFEST`)
+    const error = missingManifest(cluster, storage, fullFolder)
     if (fullFolder === '' && readLatest(storage) !== undefined) {
       throw new CrdbError(
         error.message,
@@ -162,7 +162,7 @@ export function showBackup(cluster: Cluster, storage: Storage, request: ShowBack
   const rows: Row[] = []
   const missing: string[] = []
   for (const folder of layerFolders(storage, fullFolder)) {
-    const manifest = readManifest(storage, folder, key)
+    const manifest = readManifest(cluster, storage, folder, key)
     if (request.checkFiles) missing.push(...missingFiles(cluster, storage, folder, manifest))
     rows.push(...layerRows(cluster, manifest, request.checkFiles))
   }

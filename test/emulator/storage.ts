@@ -41,10 +41,20 @@ function likePrefix(prefix: string): RegExp {
 /**
  * The default prefix for `userfile:///…`: `defaultdb.public.userfiles_<user>`. For a user name that
  * is not a bare identifier CockroachDB quotes the prefix and appends the suffix after the quote,
- * `"userfiles_ci-bot"_upload_files`, a syntax error (cockroach issues #99971, #112420, open).
+ * `"userfiles_ci-bot"_upload_files`, a syntax error (cockroach issues #99971, #112420, open), which
+ * reaches the client wrapped by the file table's creation.
  */
 export function defaultUserfilePrefix(user: string): string {
-  if (!/^[a-z_][a-z0-9_$]*$/.test(user)) throw syntaxError('_upload_files')
+  if (!/^[a-z_][a-z0-9_$]*$/.test(user)) {
+    // The issues' transcripts (reading Q57); their DETAIL (`source SQL: CREATE TABLE …`) is left out.
+    const error = syntaxError('_upload_files')
+    throw new CrdbError(
+      `failed to create file table to store uploaded file names: create-file-table: ${error.message}`,
+      error.code,
+      undefined,
+      'try \\h CREATE TABLE'
+    )
+  }
   return `defaultdb.public.userfiles_${user}`
 }
 
@@ -101,7 +111,7 @@ function userfileStorage(cluster: Cluster, uri: string, url: URL, user: string):
     missing(name) {
       return cluster.profile.missingFileText === 'with-path'
         ? new CrdbError(`file ${stored(name)} does not exist in the UserFileTableSystem: external_storage: file doesn't exist`)
-        : new CrdbError("file does not exist in the UserFileTableSystem: external_storage: file doesn't exist")
+        : new CrdbError('file does not exist: file does not exist in the UserFileTableSystem: external_storage: file does not exist')
     }
   }
 }

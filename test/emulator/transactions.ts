@@ -25,6 +25,11 @@ export class Transactions {
     }
   }
 
+  /** Whether the session is inside BEGIN … COMMIT. */
+  isOpen(session: Session): boolean {
+    return this.open.has(session)
+  }
+
   /** Called when a statement fails inside a transaction. */
   failed(session: Session): void {
     const transaction = this.open.get(session)
