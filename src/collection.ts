@@ -30,6 +30,14 @@ function validateCollection(raw: string): string {
         'nodelocal://1/backups, s3://bucket/path?AUTH=implicit, gs://…, or azure://….'
     )
   }
+  if (scheme(value) === 'userfile' && /^[a-z]+:\/\/[^/?#]*@/i.test(value)) {
+    // Never echoed: the part before @ may be a password. CockroachDB takes only the URL's host as the
+    // table prefix (pkg/cloud/userfile parseUserfileURL: uri.Host), so user info there means nothing.
+    throw new InputError(
+      Inputs.Collection,
+      'a userfile:// URI takes no user name or password (userfile storage belongs to the session user, and CockroachDB ignores them), so remove the part before @.'
+    )
+  }
   return value
 }
 

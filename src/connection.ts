@@ -6,6 +6,7 @@ import pg from 'pg'
 import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED } from './connect-policy.js'
 import { describeServer, sslAttempts, type ConnectionSettings, type SslOption } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from './errors.js'
+import { int8Text, uuidText } from './binary-values.js'
 import * as sql from './sql.js'
 import { pumpRows } from './row-stream.js'
 import { sleep } from './signals.js'
@@ -141,19 +142,15 @@ export interface SessionInfo {
 
 type TypeParserLookup = pg.CustomTypesConfig['getTypeParser']
 
-/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them), and a binary UUID is read. */
+/** node-postgres' parsers, except that a binary bytea is kept as the bytes it is (its default would make a string of them), a binary UUID is read, and a binary INT8 is checked. */
 const BINARY_TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((...[oid, format]: Parameters<TypeParserLookup>): unknown => {
     if (format === 'binary' && oid === pg.types.builtins.BYTEA) return (value: Buffer): Buffer => value
     // A UUID's 16 bytes, written as text the way the text format does (node-postgres has no binary UUID parser).
     if (format === 'binary' && oid === pg.types.builtins.UUID) return uuidText
+    if (format === 'binary' && oid === pg.types.builtins.INT8) return int8Text
     return pg.types.getTypeParser(oid, format) as unknown
   }) as TypeParserLookup
-}
-
-function uuidText(value: Buffer): string {
-  const hex = value.toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
 }
 
 /** Session variables the action depends on, set on every connection it opens, over any role default or `options`. */

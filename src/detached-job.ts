@@ -50,12 +50,13 @@ function unanswered(error: unknown): boolean {
 export async function startDetachedJob(session: Session, start: DetachedStart): Promise<JobId> {
   const [clock] = await session.query<{ now: string }>(sql.CLUSTER_NOW, [], 'reading the cluster clock')
   const since = clock?.now
+  let answer = 'never answered'
   const release =
     since === undefined
       ? undefined
       : start.cleanup?.add({
           what: `find and cancel the ${start.kind} job of the unanswered statement`,
-          run: () => cancelUnansweredJob(session, start, since)
+          run: () => cancelUnansweredJob(session, start, since, answer)
         })
   let rows: { job_id?: unknown }[]
   try {
@@ -65,6 +66,7 @@ export async function startDetachedJob(session: Session, start: DetachedStart): 
     throw error
   }
   // An answer that is no job id leaves the undo registered: the job is looked up like a lost one.
+  answer = 'answered with no job id'
   const jobId = detachedJobId(rows, start.kind)
   release?.()
   return jobId
@@ -134,7 +136,8 @@ function createdCut(since: string): string {
   return Number.isNaN(at) ? since : new Date(at - CREATED_MARGIN_MS).toISOString()
 }
 
-async function cancelUnansweredJob(session: Session, start: DetachedStart, since: string): Promise<string> {
+/** `answer`: what became of the statement ("never answered"), for the messages. */
+async function cancelUnansweredJob(session: Session, start: DetachedStart, since: string, answer: string): Promise<string> {
   const user = session.info.user
   const fresh = await session.fresh(LOOKUP_TIMEOUT_MS)
   try {
@@ -153,23 +156,24 @@ async function cancelUnansweredJob(session: Session, start: DetachedStart, since
     if (job === undefined || own.length > 1)
       return nothingCancelled(
         start,
+        answer,
         user,
         since,
         candidates,
         own.map(row => row.id)
       )
     if (TERMINAL.has(job.status))
-      return `Job ${job.id}, started by the ${start.kind} statement that never answered, had already ended (${job.status}).`
+      return `Job ${job.id}, started by the ${start.kind} statement that ${answer}, had already ended (${job.status}).`
     await fresh.query(sql.cancelJob(job.id), [], `cancelling job ${job.id}`)
-    return `Job ${job.id}, started by the ${start.kind} statement that never answered, was cancelled.`
+    return `Job ${job.id}, started by the ${start.kind} statement that ${answer}, was cancelled.`
   } finally {
     await fresh.close()
   }
 }
 
 /** Nothing proves which job, if any, is the step's: say what was seen and what a person could run. */
-function nothingCancelled(start: DetachedStart, user: string, since: string, candidates: JobId[], owned: JobId[]): string {
-  const head = `The ${start.kind} statement never answered, so its job may exist; nothing was cancelled`
+function nothingCancelled(start: DetachedStart, answer: string, user: string, since: string, candidates: JobId[], owned: JobId[]): string {
+  const head = `The ${start.kind} statement ${answer}, so its job may exist; nothing was cancelled`
   const listed = `${start.kind} jobs of ${user} created since about ${since}`
   const literal = start.ownLiteral
   if (literal !== undefined && owned.length === 0) {

@@ -95,6 +95,8 @@ export function databaseErrorFields(error: unknown): DatabaseErrorFields {
 
 /** "message (SQLSTATE XXUUU)" plus CockroachDB's detail and hint, when it sent them. */
 export function describeError(error: unknown): string {
+  // An ActionError (a QueryError among them) already carries the SQLSTATE and hint in its message.
+  if (error instanceof ActionError || error instanceof InputError) return error.message
   const { message, code, detail, hint } = databaseErrorFields(error)
   // Node socket errors carry codes like ECONNREFUSED; only five-character codes are SQLSTATEs.
   const sqlstate = code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? ` (SQLSTATE ${code})` : ''
@@ -109,6 +111,7 @@ export function errorMessage(error: unknown): string {
 }
 
 const FILE_SYSTEM_PROBLEMS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
   ENOTDIR: 'a part of the path is a file, not a directory',
   EISDIR: 'a directory is in the way where a file belongs',
   ENAMETOOLONG: 'the path (or one of its names) is too long for the file system',

@@ -12,11 +12,13 @@ import * as sql from './sql.js'
 
 export type JobId = string
 
-/** The job id a `… WITH detached` statement answered: INT8 digits, or the step stops here. */
+const INT8_MAX = 2n ** 63n - 1n
+
+/** The job id a `… WITH detached` statement answered: a positive INT8, or the step stops here. */
 export function detachedJobId(rows: { job_id?: unknown }[], statement: 'BACKUP' | 'RESTORE'): JobId {
   const jobId = rows[0]?.job_id
   if (jobId === undefined || jobId === null) throw new ActionError(`${statement} … WITH detached returned no job id.`)
-  if (typeof jobId !== 'string' || !/^\d+$/.test(jobId)) {
+  if (typeof jobId !== 'string' || !/^\d{1,19}$/.test(jobId) || BigInt(jobId) > INT8_MAX) {
     throw new ActionError(`${statement} … WITH detached returned ${JSON.stringify(jobId)}, which is not a job id.`)
   }
   return jobId

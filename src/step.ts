@@ -34,11 +34,18 @@ export interface StepContext extends JobContext {
   progress: StepProgress
 }
 
+/** Whether the error, or one it wraps (keep-backups' own, say), already says the workflow was cancelled. */
+function saysCancelled(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+    if (cause instanceof CancelledError || (cause instanceof JobError && cause.reason === 'signal')) return true
+  }
+  return false
+}
+
 function failureMessage(error: unknown, signal: AbortSignal): string {
   const message = error instanceof ActionError || error instanceof InputError ? error.message : `Unexpected error: ${describeError(error)}`
-  const saysCancelled = error instanceof CancelledError || (error instanceof JobError && error.reason === 'signal')
   // Whatever gave way first when the signal came, the user must read that the workflow was cancelled.
-  return signal.aborted && !saysCancelled ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
+  return signal.aborted && !saysCancelled(error) ? `The workflow was cancelled (${abortReason(signal)}).\n${message}` : message
 }
 
 /** The runner sends SIGTERM this long after SIGINT (and SIGKILL 2.5 s later). */

@@ -25,15 +25,20 @@ export interface SummaryCell {
   align?: 'left' | 'right'
 }
 
+const LINE_BREAK = /\r\n|\r|\n/g
+
 /**
  * An HTML table for the job summary. core.summary.addTable cannot align cells, and GitHub centres
- * <th> by default: key/value headers read better left-aligned, and numbers right-aligned.
+ * <th> by default: key/value headers read better left-aligned, and numbers right-aligned. The
+ * table is one line: markdown ends an HTML block at the first blank line and renders the rest as
+ * markdown, so a line break in a value becomes <br> (text) or &#10; (HTML, where <pre> shows it).
  */
 export function summaryTable(rows: SummaryCell[][]): string {
   const cell = (c: SummaryCell): string => {
     const tag = c.header ? 'th' : 'td'
     const align = c.align ? ` align="${c.align}"` : ''
-    return `<${tag}${align}>${c.html ?? escapeHtml(c.text ?? '')}</${tag}>`
+    const content = c.html?.replace(LINE_BREAK, '&#10;') ?? escapeHtml(c.text ?? '').replace(LINE_BREAK, '<br>')
+    return `<${tag}${align}>${content}</${tag}>`
   }
   return `<table>${rows.map(row => `<tr>${row.map(cell).join('')}</tr>`).join('')}</table>\n`
 }

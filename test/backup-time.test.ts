@@ -61,7 +61,7 @@ describe('chooseBackupTime', () => {
     setTimeout(() => controller.abort('SIGTERM'), 50)
     const started = Date.now()
     await expect(chooseBackupTime(s, { kind: 'step-start' }, { maxClockOffsetMs: 5000, log, signal: controller.signal })).rejects.toThrow(
-      'The workflow was cancelled (SIGTERM) before the backup started.'
+      'The workflow was cancelled (SIGTERM) while waiting for the chosen time to pass on the cluster, before the backup started.'
     )
     expect(Date.now() - started).toBeLessThan(2000)
   })

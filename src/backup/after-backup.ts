@@ -10,7 +10,7 @@ import { downloadBackup } from './download.js'
 import * as log from '../log.js'
 import type { AfterBackup, AfterBackupPhase, BackupPlan, BackupResult } from './plan.js'
 import type { StepProgress } from '../progress.js'
-import { applyRetention } from './retention.js'
+import { applyRetention, RetentionError } from './retention.js'
 import { verifyRestore } from './verify-restore.js'
 
 export async function afterBackup(
@@ -43,8 +43,23 @@ export async function afterBackup(
   }
   if (retention !== undefined) {
     await phase('keep-backups', 'Keep backups', async () => {
-      const { deleted } = await applyRetention(session, { ...plan, location: retention.location }, retention.keep, result.path, context.log)
-      after.deletedBackups = deleted
+      after.deletedBackups = []
+      try {
+        const { deleted } = await applyRetention(
+          session,
+          { ...plan, location: retention.location },
+          retention.keep,
+          result.path,
+          context.log
+        )
+        after.deletedBackups = deleted
+      } catch (error) {
+        if (error instanceof RetentionError) {
+          after.deletedBackups = error.deleted
+          after.retentionStopped = error.stopped
+        }
+        throw error
+      }
     })
   }
   return after

@@ -19,7 +19,7 @@
  */
 import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../as-of-system-time.js'
 import type { Session } from '../connection.js'
-import { ActionError } from '../errors.js'
+import { abortReason, ActionError, CancelledError } from '../errors.js'
 import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, type Hlc } from './hlc.js'
 import { Inputs } from '../constants.js'
 import * as sql from '../sql.js'
@@ -49,14 +49,17 @@ export interface BackupTimeOptions {
 }
 
 async function readClusterTime(session: Session): Promise<Hlc> {
-  const rows = await session.query<{ cluster_logical_timestamp: string }>(
+  const rows = await session.query<{ cluster_logical_timestamp?: unknown }>(
     sql.CLUSTER_LOGICAL_TIMESTAMP,
     [],
     "reading the cluster's clock (cluster_logical_timestamp())"
   )
-  const text = rows[0]?.cluster_logical_timestamp
-  const hlc = text === undefined ? undefined : parseHlc(text)
-  if (hlc === undefined) throw new ActionError(`cluster_logical_timestamp() returned ${JSON.stringify(text)}, not a decimal timestamp.`)
+  const value = rows[0]?.cluster_logical_timestamp
+  const hlc = typeof value === 'string' ? parseHlc(value) : undefined
+  if (hlc === undefined) {
+    const what = rows.length === 0 ? 'no row' : value === null || value === undefined ? 'NULL' : JSON.stringify(value)
+    throw new ActionError(`cluster_logical_timestamp() returned ${what}, not a decimal timestamp.`)
+  }
   return hlc
 }
 
@@ -64,19 +67,32 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
 }
 
-/** Waits until the cluster's clock has reached `target`, so AS OF SYSTEM TIME `target` is not in the future. */
+/**
+ * Waits until the cluster's clock has reached `target`, so AS OF SYSTEM TIME `target` is not in the
+ * future. The wait is bounded by the offset plus `clockStallMs`, whatever a reading says: a reading
+ * far behind the first (a clock that jumped back) stops the wait instead of setting its length.
+ */
 async function waitForClusterTime(session: Session, start: Hlc, target: Hlc, options: BackupTimeOptions): Promise<number> {
   const began = Date.now()
-  const deadline = began + msBetween(start, target) + (options.clockStallMs ?? 10_000)
-  let remainingMs = msBetween(start, target)
+  const offsetMs = msBetween(start, target)
+  const deadline = began + offsetMs + (options.clockStallMs ?? 10_000)
+  let remainingMs = offsetMs
   for (;;) {
-    if (remainingMs > 0) await sleep(Math.ceil(remainingMs), options.signal)
+    if (remainingMs > 0) await sleep(Math.ceil(Math.min(remainingMs, Math.max(1, deadline - Date.now()))), options.signal)
     if (options.signal?.aborted) {
-      throw new ActionError(`The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) before the backup started.`)
+      throw new CancelledError(abortReason(options.signal), 'waiting for the chosen time to pass on the cluster, before the backup started')
     }
     const now = await readClusterTime(session)
     if (notBefore(now, target)) return Date.now() - began
-    if (Date.now() > deadline) {
+    // Readings from different nodes (behind a pooler) may differ by the offset, not more.
+    const behindMs = msBetween(now, start)
+    if (behindMs > offsetMs) {
+      throw new ActionError(
+        `The cluster's clock went backwards: it read ${hlcToIso(now)}, ${seconds(behindMs)} before the step's start ${hlcToIso(start)}, more than ${Inputs.MaxClockOffset} (${seconds(offsetMs)}) allows.`,
+        `Check the clock synchronisation of the cluster's nodes, and that ${Inputs.MaxClockOffset} matches their --max-offset.`
+      )
+    }
+    if (Date.now() >= deadline) {
       throw new ActionError(
         `The cluster's clock did not reach ${hlcToIso(target)} (the step's start plus ${Inputs.MaxClockOffset}); it reads ${hlcToIso(now)}.`
       )

@@ -2,11 +2,11 @@
  * Copies a backup out of userfile storage onto the runner, the way `cockroach userfile get` does
  * but over the action's own SQL connection: list the files, stream each one chunk by chunk to a
  * temporary name, check its size and the manifest checksum, then rename. A failure removes
- * everything this run wrote.
+ * exactly what this run wrote: its files, and the directories it made once they are empty.
  */
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ActionError, fileSystemError } from '../errors.js'
 import { backupPrefixes, checkManifests, indexPrefix, localName, type ChecksumOptions } from '../backup-folder.js'
@@ -169,7 +169,7 @@ export async function downloadBackup(
     )
   }
   const bytes = files.reduce((sum, file) => sum + file.size, 0)
-  const { empty, created } = await inspectDirectory(directory).catch((error: unknown) => {
+  const { empty } = await inspectDirectory(directory).catch((error: unknown) => {
     throw fileSystemError(error, directory)
   })
   if (!empty) {
@@ -186,21 +186,45 @@ export async function downloadBackup(
       `download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`
     )
   }
+  const made = new Set<string>()
+  /** What this run made, and only that, is what a failure removes: another process may write into the directory too. */
+  const madeDirectories: string[] = []
+  const written: string[] = []
+  const write = async (path: string, work: () => Promise<void>): Promise<void> => {
+    try {
+      await work()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') written.push(path)
+      throw error
+    }
+    written.push(path)
+  }
+  const finish = async (target: string): Promise<void> => {
+    await rename(target + PARTIAL_SUFFIX, target)
+    written.push(target)
+  }
   try {
-    const made = new Set<string>()
     const targetOf = async (file: PlannedFile): Promise<string> => {
       const target = join(directory, ...file.relative.split('/'))
       if (!target.startsWith(directory + sep)) throw new ActionError(`Refusing to write outside ${directory}: ${file.relative}`)
-      if (!made.has(dirname(target))) await mkdir(dirname(target), { recursive: true })
-      made.add(dirname(target))
+      const parent = dirname(target)
+      if (!made.has(parent)) {
+        const first = await mkdir(parent, { recursive: true })
+        // mkdir made `first` and every directory below it down to `parent`.
+        for (let dir = parent; first !== undefined; dir = dirname(dir)) {
+          madeDirectories.push(dir)
+          if (dir === first || dirname(dir) === dir) break
+        }
+      }
+      made.add(parent)
       return target
     }
     for (const batch of batches(files)) {
       const [first] = batch
       if (batch.length === 1 && first !== undefined && first.size > SMALL_FILE_BYTES) {
         const target = await targetOf(first)
-        await downloadFile(session, location, first, target + PARTIAL_SUFFIX)
-        await rename(target + PARTIAL_SUFFIX, target)
+        await write(target + PARTIAL_SUFFIX, () => downloadFile(session, location, first, target + PARTIAL_SUFFIX))
+        await finish(target)
         continue
       }
       // Small files: one query for the group, then each file written in one call.
@@ -208,8 +232,10 @@ export async function downloadBackup(
       await readStoredFiles(session, location, batch, (file, chunk) => chunks.get(file)?.push(chunk))
       for (const file of batch) {
         const target = await targetOf(file)
-        await writeFile(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
-        await rename(target + PARTIAL_SUFFIX, target)
+        await write(target + PARTIAL_SUFFIX, () =>
+          writeFile(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
+        )
+        await finish(target)
       }
     }
     await checkManifests(
@@ -218,10 +244,10 @@ export async function downloadBackup(
       options
     )
   } catch (error) {
-    // Nothing half-done is left behind, and nothing that was there before is touched: the
-    // directories this run made go (outermost first), or else what it wrote in the empty directory.
-    if (created !== undefined) await rm(created, { recursive: true, force: true })
-    else await Promise.all((await readdir(directory)).map(entry => rm(join(directory, entry), { recursive: true, force: true })))
+    // Nothing half-done is left behind, and nothing this run did not write is touched: its files
+    // go, then the directories it made, deepest first, each only if nothing else is in it.
+    await Promise.all(written.map(path => rm(path, { force: true })))
+    for (const made of madeDirectories.sort((a, b) => b.length - a.length)) await rmdir(made).catch(() => undefined)
     throw fileSystemError(error, directory)
   }
   // The output counts what is on disk, not what was planned.

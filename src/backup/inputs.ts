@@ -13,7 +13,6 @@ import {
   optional,
   optionalText,
   parseBoolean,
-  parseSeconds,
   readInput,
   readSharedInputs,
   type Read,
@@ -56,7 +55,7 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     ...shared,
     // Unset means the default; set to '' means "no AS OF SYSTEM TIME" (main warns about it).
     asOf: parseAsOfSystemTime(readRaw(Inputs.AsOfSystemTime) ?? DEFAULT_AS_OF_SYSTEM_TIME),
-    maxClockOffsetMs: parseSeconds(Inputs.MaxClockOffset, read(Inputs.MaxClockOffset), DEFAULT_MAX_CLOCK_OFFSET_SECONDS, true),
+    maxClockOffsetMs: parseMaxClockOffset(read(Inputs.MaxClockOffset)),
     subdirectory,
     incremental,
     fullEvery: checkFullEvery(parseFullEvery(read(Inputs.FullEvery)), incremental, subdirectory),
@@ -83,6 +82,44 @@ function checkFullEvery(fullEvery: FullEvery | undefined, incremental: boolean, 
     )
   }
   return fullEvery
+}
+
+/**
+ * Ten times CockroachDB's default `--max-offset` (500ms; Cockroach Labs recommends 250ms for
+ * multi-region clusters, docs/cockroachdb-facts.md §7a): a larger value is no cluster's setting but
+ * milliseconds written as seconds, and the step would wait that long.
+ */
+const MAX_CLOCK_OFFSET_SECONDS = 5
+
+function inWords(seconds: number): string {
+  const whole = Math.round(seconds)
+  const parts = [
+    [Math.floor(whole / 3600), 'h'],
+    [Math.floor((whole % 3600) / 60), 'min'],
+    [whole % 60, 's']
+  ] as const
+  return parts
+    .filter(([amount]) => amount > 0)
+    .map(([amount, unit]) => `${amount} ${unit}`)
+    .join(' ')
+}
+
+function parseMaxClockOffset(value: string): number {
+  const text = value.trim()
+  if (text === '') return DEFAULT_MAX_CLOCK_OFFSET_SECONDS * 1000
+  const unit =
+    "CockroachDB's --max-offset default is 500ms (0.5 here), and Cockroach Labs recommends 250ms (0.25) for multi-region clusters"
+  if (!/^\d+(\.\d+)?$/.test(text)) {
+    throw new InputError(Inputs.MaxClockOffset, `${JSON.stringify(text)} is not a number of seconds: ${unit}.`)
+  }
+  const seconds = Number(text)
+  if (seconds > MAX_CLOCK_OFFSET_SECONDS) {
+    throw new InputError(
+      Inputs.MaxClockOffset,
+      `it is in seconds, so ${text} would mean ${inWords(seconds)}; ${unit}, so use 0 (a single node) to ${MAX_CLOCK_OFFSET_SECONDS}.`
+    )
+  }
+  return Math.ceil(seconds * 1000)
 }
 
 const MAX_KEEP_BACKUPS = 10_000

@@ -94,6 +94,8 @@ export interface AfterBackup {
   verification?: Verification
   /** With keep-backups: the folders deleted (possibly none). */
   deletedBackups?: string[]
+  /** When keep-backups failed: what became of the backups it did not delete. */
+  retentionStopped?: string
   /** The phase that failed, and why; the phases after it did not run. */
   failed?: { phase: AfterBackupPhase; error: unknown }
 }

@@ -26,6 +26,8 @@ export interface BackupReport {
   download: DownloadResult | undefined
   /** With keep-backups: the folders deleted (possibly none); undefined without it. */
   deletedBackups: string[] | undefined
+  /** When keep-backups failed after deleting `deletedBackups`: what became of the rest. */
+  retentionStopped: string | undefined
   /** With verify-restore: the comparison. */
   verification: Verification | undefined
 }
@@ -43,6 +45,7 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
     serverVersion,
     download: after.download,
     deletedBackups: after.deletedBackups,
+    retentionStopped: after.failed?.phase === 'keep-backups' ? (after.retentionStopped ?? 'failed') : undefined,
     verification: after.verification
   }
 }
@@ -103,9 +106,15 @@ async function writeSummary(report: BackupReport): Promise<void> {
           ? ([
               [
                 'Deleted (keep-backups)',
-                report.deletedBackups.length === 0
-                  ? { text: 'none' }
-                  : { html: report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ') }
+                {
+                  html:
+                    (report.deletedBackups.length === 0
+                      ? 'none'
+                      : report.deletedBackups.map(path => `<code>${escapeHtml(path)}</code>`).join(', ')) +
+                    (report.retentionStopped === undefined
+                      ? ''
+                      : `; then keep-backups ${escapeHtml(report.retentionStopped)} (see the error below)`)
+                }
               ]
             ] as [string, SummaryCell][])
           : [])
@@ -167,6 +176,12 @@ function addVerification(verification: Verification): void {
  */
 export async function reportBackup(plan: BackupPlan, result: BackupResult, after: AfterBackup, serverVersion: string): Promise<void> {
   const report = makeReport(plan, result, serverVersion, after)
+  if (after.failed?.phase === 'keep-backups') {
+    // The backup was made, downloaded and verified: everything about it holds, and the summary says what keep-backups removed.
+    setOutputs(report)
+    await writeSummary(report)
+    throw after.failed.error
+  }
   if (after.failed !== undefined) {
     if (after.failed.phase === 'download') setBackupOutputs(report)
     if (after.failed.phase === 'verify-restore') await reportFailedVerification(after.failed.error)

@@ -7,7 +7,7 @@
 import { pathKey, samePath } from '../backup-listing.js'
 import type { ResolvedCollection } from '../collection.js'
 import type { Session } from '../connection.js'
-import { ActionError, errorMessage } from '../errors.js'
+import { ActionError, CancelledError, errorMessage } from '../errors.js'
 import * as sql from '../sql.js'
 import { listBackups } from '../show-backup.js'
 import { backupPrefixes } from '../backup-folder.js'
@@ -51,30 +51,92 @@ export function backupFilePrefixes(location: UserfileLocation, backupPath: strin
   return backupPrefixes(location, backupPath).map(prefix => prefix.stored)
 }
 
-/** Deletes one full backup's files in one transaction; returns how many files it held. */
+/** A COMMIT that failed may have been applied all the same (its answer lost): how many files it was deleting. */
+class UncertainCommit extends Error {
+  constructor(
+    readonly files: number,
+    /** Where those files were, to look again. */
+    readonly prefixes: string[],
+    options: { cause: unknown }
+  ) {
+    super('COMMIT failed', options)
+  }
+}
+
+async function storedFiles(session: Session, location: UserfileLocation, prefixes: string[]): Promise<number> {
+  let files = 0
+  for (const prefix of prefixes) files += (await listStoredFiles(session, location, prefix)).length
+  return files
+}
+
+/**
+ * Deletes one full backup's files in one transaction; returns how many files it held (0: nothing
+ * was there, nothing was deleted). A failed COMMIT is an UncertainCommit: its outcome is unknown.
+ */
 export async function deleteBackup(session: Session, location: UserfileLocation, backupPath: string): Promise<number> {
   const doing = `deleting backup ${backupPath} from ${location.tables.prefix}`
   await session.query('BEGIN', [], doing)
+  let files = 0
+  let committing = false
+  let prefixes: string[] = []
   try {
     const index = await backupIndexDirectories(session, location, backupPath, { legacyRoot: true })
-    const prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
-    let files = 0
+    prefixes = [...backupFilePrefixes(location, backupPath), ...index.map(directory => directory.stored)]
     for (const prefix of prefixes) {
       const stored = await listStoredFiles(session, location, prefix)
       // The escaped LIKE already guarantees this; a name outside the prefix would be a bug worth stopping for.
       const stray = stored.find(file => !file.filename.startsWith(prefix))
       if (stray !== undefined) throw new ActionError(`Refusing to delete ${JSON.stringify(stray.filename)}: it is not under ${prefix}.`)
       files += stored.length
+      if (stored.length === 0) continue
       await session.query(sql.deleteUserfilePayloadLike(location.tables.payload, location.tables.files), [likePrefix(prefix)], doing)
       await session.query(sql.deleteUserfilesLike(location.tables.files), [likePrefix(prefix)], doing)
     }
-    await session.query('COMMIT', [], doing)
+    committing = true
+    await session.query(files === 0 ? 'ROLLBACK' : 'COMMIT', [], doing)
     return files
   } catch (error) {
-    // Best effort: the failure itself is what the user needs to see, and an unanswered COMMIT
-    // leaves the transaction to the server, which rolls it back when the connection goes.
+    // Best effort: the failure itself is what the user needs to see; a transaction left open is
+    // rolled back by the server when the connection goes.
     await session.query('ROLLBACK', [], 'rolling back').catch(() => undefined)
+    if (committing && files > 0) throw new UncertainCommit(files, prefixes, { cause: error })
     throw error
+  }
+}
+
+const RECHECK_TIMEOUT_MS = 10_000
+
+/** What became of a backup whose COMMIT failed, read on a new connection (the old one may be gone): undefined when it is gone. */
+async function afterUncertainCommit(session: Session, location: UserfileLocation, commit: UncertainCommit): Promise<string | undefined> {
+  const { files } = commit
+  let remaining: number
+  try {
+    const fresh = await session.fresh(RECHECK_TIMEOUT_MS)
+    try {
+      remaining = await storedFiles(fresh, location, commit.prefixes)
+    } finally {
+      await fresh.close()
+    }
+  } catch (error) {
+    return `whether it was removed is unknown: checking on a new connection failed too (${errorMessage(error)})`
+  }
+  if (remaining === 0) return undefined
+  if (remaining === files) return `a new connection still finds all ${files} of its files`
+  return `a new connection finds ${remaining} of its ${files} files left`
+}
+
+/**
+ * keep-backups stopped: `deleted` lists what it removed (with the backup it stopped at when its
+ * COMMIT was applied after all), `stopped` what became of the rest, for the summary.
+ */
+export class RetentionError extends ActionError {
+  constructor(
+    message: string,
+    readonly deleted: string[],
+    readonly stopped: string,
+    options: { cause: unknown }
+  ) {
+    super(message, undefined, options)
   }
 }
 
@@ -95,15 +157,50 @@ export async function applyRetention(
   const listed = await listBackups(session, collection, `listing backups in ${collection.collectionForDisplay} before deleting old ones`)
   const plan = planRetention(listed, keep, justMade)
   const deleted: string[] = []
+  const notAttempted = (path: string): string => {
+    const later = plan.removed.slice(plan.removed.indexOf(path) + 1)
+    return later.length === 0 ? '' : `; not attempted: ${later.join(', ')}`
+  }
+  const fail = (path: string, what: string, error: unknown): RetentionError => {
+    const before = deleted.length === 0 ? 'no backup was deleted' : `it had deleted ${deleted.join(', ')}`
+    const stopped = `could not delete ${path} (${what})${notAttempted(path)}`
+    return new RetentionError(
+      `keep-backups could not delete backup ${path} (${what}); ${before}:\n${errorMessage(error)}`,
+      deleted,
+      stopped,
+      {
+        cause: error
+      }
+    )
+  }
   for (const path of plan.removed) {
+    let files: number
     try {
-      const files = await deleteBackup(session, collection.location, path)
-      deleted.push(path)
-      log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`)
+      files = await deleteBackup(session, collection.location, path)
     } catch (error) {
-      const before = deleted.length === 0 ? 'No backup was deleted.' : `Already deleted: ${deleted.join(', ')}.`
-      throw new ActionError(`keep-backups: could not delete backup ${path} (nothing of it was removed). ${before}\n${errorMessage(error)}`)
+      if (!(error instanceof UncertainCommit)) throw fail(path, 'nothing of it was removed', error)
+      // After a cancel there is no time to look: the runner's SIGTERM is seconds away.
+      if (error.cause instanceof CancelledError)
+        throw fail(path, 'cancelled during its COMMIT, so whether it was removed is unknown', error.cause)
+      const outcome = await afterUncertainCommit(session, collection.location, error)
+      if (outcome !== undefined) throw fail(path, `its COMMIT failed, and ${outcome}`, error.cause)
+      deleted.push(path)
+      log(`Deleted backup ${path} (${error.files} files): its COMMIT failed, but a new connection finds none of its files.`)
+      const rest = plan.removed.slice(plan.removed.indexOf(path) + 1)
+      if (rest.length === 0) continue
+      throw new RetentionError(
+        `keep-backups deleted ${deleted.join(', ')}, then stopped as its connection failed, so ${rest.join(', ')} ${rest.length === 1 ? 'was' : 'were'} not deleted:\n${errorMessage(error.cause)}`,
+        deleted,
+        `stopped as its connection failed${notAttempted(path)}`,
+        { cause: error.cause }
+      )
     }
+    if (files === 0) {
+      log(`Backup ${path} is listed by SHOW BACKUPS, but ${collection.location.tables.prefix} holds no files of it: nothing to delete.`)
+      continue
+    }
+    deleted.push(path)
+    log(`Deleted backup ${path} (${files} files), keeping the newest ${keep}.`)
   }
   if (plan.removed.length === 0) log(`keep-backups: ${plan.kept.length} backup(s) in ${collection.collectionForDisplay}, none to delete.`)
   return { plan, deleted }

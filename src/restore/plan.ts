@@ -207,7 +207,9 @@ async function upload(session: Session, plan: RestorePlan, options: JobContext):
     throw fileSystemError(error, directory)
   })
   await checkManifests(directory, folder.files, { version: session.info.version, warn: log.warning })
-  return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup)
+  return uploadBackup(session, location, plan.path, folder, options.log, options.cleanup).catch((error: unknown) => {
+    throw fileSystemError(error, directory)
+  })
 }
 
 /** new-db-name, and drop-existing's restore under a temporary name, need RESTORE … new_db_name (v22.1+). */

@@ -90,6 +90,37 @@ describe('clocks of different nodes', () => {
   })
 })
 
+describe('a clock that does not behave', () => {
+  it('stops at once, saying so, when a reading is 60 s behind the first (it does not sleep 60 s)', async () => {
+    const emu = await cluster()
+    emu.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
+    let readings = 0
+    emu.tamperResults((column, value) => {
+      if (column !== 'cluster_logical_timestamp' || ++readings === 1) return value
+      const [wall = '0', logical = '0'] = value.split('.')
+      return `${BigInt(wall) - 60_000_000_000n}.${logical}`
+    })
+    const started = Date.now()
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() }, timeoutMs: 20_000 })
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toMatch(
+      /^The cluster's clock went backwards: it read \S+Z, (59|60)\.\d s before the step's start \S+Z, more than max-clock-offset \(0\.50 s\) allows\./
+    )
+    expect(emu.statements.some(s => s.sql.startsWith('BACKUP'))).toBe(false)
+  })
+
+  it('refuses a max-clock-offset written in milliseconds, showing the unit, before connecting', async () => {
+    const emu = await cluster()
+    const run = await backUp(emu, { 'max-clock-offset': '500' })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      "Input 'max-clock-offset': it is in seconds, so 500 would mean 8 min 20 s; CockroachDB's --max-offset default is 500ms (0.5 here), and Cockroach Labs recommends 250ms (0.25) for multi-region clusters, so use 0 (a single node) to 5."
+    ])
+    expect(emu.statements).toEqual([])
+  })
+})
+
 describe('rows written 1 s before the step', () => {
   it('-10s (the previous default) leaves them out and says so; the default includes them', async () => {
     const emu = await cluster()

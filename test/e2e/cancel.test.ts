@@ -169,6 +169,37 @@ describe('a cancelled workflow, phase by phase (the runner: SIGINT, SIGTERM afte
     expect(error).not.toContain(`CANCEL JOB ${theirs}`)
   })
 
+  it('while keep-backups deletes: says cancelled once, and the backup it made keeps its outputs', async () => {
+    const emu = await bank({ jobDurationMs: 100 })
+    const first = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(first.exitCode).toBe(0)
+    emu.setQueryDelay(60_000, /^DELETE FROM/)
+    const run = await cancelWhen({ database: 'bank', 'keep-backups': '1', 'connection-string': emu.connectionString() }, out =>
+      out.includes('::group::Keep backups')
+    )
+    expect(run.interruptedAt).toBeGreaterThan(0)
+    expect(run.exitCode).toBe(1)
+    const error = errorsOf(run.stdout).join('\n')
+    expect(error.match(/The workflow was cancelled/g)).toHaveLength(1)
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
+  it('while keep-backups commits: says whether the backup was removed is unknown, without stopping to look', async () => {
+    const emu = await bank({ jobDurationMs: 100 })
+    const first = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(first.exitCode).toBe(0)
+    emu.setQueryDelay(60_000, /^COMMIT/)
+    const run = await cancelWhen({ database: 'bank', 'keep-backups': '1', 'connection-string': emu.connectionString() }, out =>
+      out.includes('::group::Keep backups')
+    )
+    expect(run.sigtermSent).toBe(false)
+    expect(errorsOf(run.stdout).join('\n')).toContain(
+      `keep-backups could not delete backup ${first.outputs['backup-path']} (cancelled during its COMMIT, so whether it was removed is unknown); no backup was deleted:\nThe workflow was cancelled (SIGINT)`
+    )
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
   it("while the RESTORE statement has not answered: nothing proves the job is this step's, so it is named, not cancelled", async () => {
     const emu = await bank({ jobDurationMs: 60_000 })
     emu.setJobDuration(100)

@@ -2,12 +2,13 @@
  * download-path end to end: the backup the emulator wrote into its userfile tables comes back to
  * the runner through the same SQL a real cluster answers, byte for byte.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../../src/backup-folder.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
+import { runBundledAction } from '../support/run-action.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 
@@ -140,4 +141,33 @@ describe('download-path', () => {
     ])
     expect(emulator.statements).toEqual([])
   })
+
+  for (const layout of ['an empty directory', 'a directory it makes'] as const) {
+    it(`on a failure removes only what it wrote into ${layout}, not what another process put there meanwhile`, async () => {
+      const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 50 })
+      emulators.push(emulator)
+      emulator.createDatabase('bank', { accounts: { rows: 5000, bytes: 9 * 1024 * 1024 }, transfers: { rows: 10, bytes: 1000 } })
+      const target = join(tempDir(), 'out', 'bank')
+      if (layout === 'an empty directory') mkdirSync(target, { recursive: true })
+      // At the second payload read some files are written; another process writes beside them, and the connection goes.
+      emulator.setQueryDelay(300, /\bpayload FROM\b/)
+      let ours: string[] = []
+      const watch = setInterval(() => {
+        if (emulator.statements.filter(s => /\bpayload FROM\b/.test(s.sql)).length < 2) return
+        clearInterval(watch)
+        ours = tree(target)
+        mkdirSync(join(target, 'data'), { recursive: true })
+        writeFileSync(join(target, 'data', 'theirs.txt'), "not the action's")
+        writeFileSync(join(target, 'theirs.txt'), "not the action's")
+        emulator.dropConnections()
+      }, 5)
+      const run = await runBundledAction({
+        inputs: { database: 'bank', 'download-path': target, 'connection-string': emulator.connectionString() }
+      })
+      clearInterval(watch)
+      expect(run.exitCode).toBe(1)
+      expect(ours.length).toBeGreaterThan(0)
+      expect(tree(target)).toEqual(['data/theirs.txt', 'theirs.txt'])
+    })
+  }
 })

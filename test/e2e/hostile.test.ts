@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore/run.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { runBundledAction } from '../support/run-action.js'
-import { runInProcess } from '../support/run-in-process.js'
+import { errorsOf, runInProcess } from '../support/run-in-process.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { foreignCommands } from '../support/workflow-commands.js'
 
@@ -180,5 +180,86 @@ describe('container logs', () => {
     expect(run.stdout).toContain('::warning::pwned-stderr')
     expect(foreignCommands(run.stdout)).toEqual([])
     expect(foreignCommands(run.stderr)).toEqual([])
+  })
+})
+
+describe('blank lines in values shown in the job summary', () => {
+  /** Every table is one HTML block: it must not hold a line break, or markdown ends the block at a blank line. */
+  function expectWholeTables(summary: string): void {
+    const tables = summary.match(/<table>[\s\S]*?<\/table>/g) ?? []
+    expect(tables.length).toBeGreaterThan(0)
+    for (const table of tables) expect(table).not.toMatch(/[\r\n]/)
+  }
+
+  it('a table name and the version string stay inside their cells', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'version' || name === 'object_name' ? `${value}\n\n# heading\n\n*x*` : value))
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain('# heading')
+    expectWholeTables(run.summary)
+  })
+
+  it('an error stays inside its cell', async () => {
+    const emu = await bank()
+    emu.failNextJob({ message: 'disk full\n\n# heading\n\n*x*' })
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(run.exitCode).toBe(1)
+    expect(run.summary).toContain('# heading')
+    expectWholeTables(run.summary)
+  })
+})
+
+describe('messages for answers the step can name', () => {
+  async function backUp(emu: Emulator, inputs: Record<string, string> = {}) {
+    return runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), ...inputs } })
+  }
+
+  it('a NULL cluster_logical_timestamp()', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'cluster_logical_timestamp' ? null : value))
+    const run = await backUp(emu)
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual(['cluster_logical_timestamp() returned NULL, not a decimal timestamp.'])
+  })
+
+  it('a 25-digit job id: named as such, and the lookup that follows does not say the statement never answered', async () => {
+    const emu = await bank()
+    let tampered = false
+    emu.tamperResults((name, value) => {
+      if (name !== 'job_id' || tampered) return value
+      tampered = true
+      return '1234567890123456789012345'
+    })
+    const run = await backUp(emu)
+    expect(run.exitCode).toBe(1)
+    const message = errorsOf(run.stdout).join('\n')
+    expect(message).toMatch(/^BACKUP … WITH detached returned "1234567890123456789012345", which is not a job id\.\n/)
+    expect(message).toContain('started by the BACKUP statement that answered with no job id, was cancelled.')
+    expect(message).not.toContain('never answered')
+    expect(message).not.toContain('Unexpected error')
+  })
+
+  it('a 4-byte INT8 in a binary result', async () => {
+    const emu = await bank()
+    emu.tamperResults((name, value) => (name === 'byte_offset' ? `int4:${value}` : value))
+    const run = await backUp(emu, { 'download-path': join(tempDir(), 'backup') })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      expect.stringMatching(
+        /^While reading \d+ files from defaultdb\.public\.userfiles_root: an INT8 value arrived as 4 bytes, not 8 \(not CockroachDB's binary format\)$/
+      )
+    ])
+  })
+
+  it('a refused SHOW JOBS while looking for the job of an unanswered BACKUP: its SQLSTATE once', async () => {
+    const emu = await bank()
+    emu.setQueryDelay(10_000, /^BACKUP/, { answer: true })
+    emu.refuseStatements(/SHOW JOBS/, 'user root does not have VIEWJOB privilege', '42501')
+    const run = await backUp(emu, { timeout: '1' })
+    expect(run.exitCode).toBe(1)
+    const lines = run.stdout.split('\n').filter(line => line.includes('SQLSTATE 42501'))
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line.match(/SQLSTATE/g)).toHaveLength(1)
   })
 })

@@ -3,7 +3,7 @@
  * database refused or dropped, a failed job, and the full round trip — backup and download from one
  * cluster, upload and restore into a second — with byte-identical files.
  */
-import { rmSync } from 'node:fs'
+import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runRestore } from '../../src/restore/run.js'
@@ -535,5 +535,34 @@ describe('the restore companion', () => {
     })
     expect(errorsOf(rerun.stdout)).toEqual([])
     expect([...userfiles(target).keys()].filter(name => name.endsWith('.tmp'))).toEqual([])
+  })
+
+  it('names a file of source-path that went away during the upload, instead of an unexpected error', async () => {
+    const source = await cluster()
+    const dir = tempDir()
+    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
+    const data = readdirSync(join(dir, 'bank-backup', 'data'))
+    expect(data.length).toBeGreaterThan(0)
+    const target = await cluster()
+    target.setQueryDelay(200, /^INSERT INTO .*_upload_files/)
+    const gone = join(dir, 'bank-backup', 'data', data.at(-1)!)
+    const watch = setInterval(() => {
+      if (!target.statements.some(s => /^INSERT INTO .*_upload_files/.test(s.sql))) return
+      clearInterval(watch)
+      rmSync(gone)
+    }, 5)
+    const run = await runBundledAction({
+      script: join(ROOT, 'dist/restore/index.js'),
+      actionYml: join(ROOT, 'restore/action.yml'),
+      inputs: {
+        database: 'bank',
+        'backup-path': backup['backup-path']!,
+        'source-path': join(dir, 'bank-backup'),
+        'connection-string': target.connectionString()
+      }
+    })
+    clearInterval(watch)
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toBe(`${gone}: no such file or directory (ENOENT).`)
   })
 })

@@ -6,6 +6,7 @@
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { runBundledAction } from '../support/run-action.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
 import { scratchPerTest } from '../support/scratch.js'
 
@@ -168,5 +169,89 @@ describe('keep-backups', () => {
     expect(errorsOf(run.stdout)).toEqual([
       "Input 'keep-backups': is for userfile:// collections only; for a s3:// collection, bucket lifecycle rules (object expiry) are the right tool."
     ])
+  })
+
+  /** Two full backups taken by the bundled action; returns their folders. */
+  async function twoBackups(emu: Emulator): Promise<string[]> {
+    const folders: string[] = []
+    for (let i = 0; i < 2; i++) {
+      const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+      expect(errorsOf(run.stdout)).toEqual([])
+      folders.push(run.outputs['backup-path']!)
+    }
+    return folders
+  }
+
+  async function bankEmulator(): Promise<Emulator> {
+    const emu = await startEmulator({ profile: 'v23.2', jobDurationMs: 60 })
+    emulators.push(emu)
+    emu.createDatabase('bank', { accounts: { rows: 100, bytes: 6400 } })
+    return emu
+  }
+
+  it('reports a backup whose COMMIT was applied but got no answer as deleted, and sets every output', async () => {
+    const emu = await bankEmulator()
+    const [first, second] = await twoBackups(emu)
+    // The COMMIT runs, its answer waits, and the connection goes meanwhile: the deletion happened.
+    emu.setQueryDelay(2_000, /^COMMIT/, { answer: true })
+    const watch = setInterval(() => {
+      if (emu.statements.some(s => s.sql === 'COMMIT')) {
+        clearInterval(watch)
+        emu.dropConnections()
+      }
+    }, 20)
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '1' } })
+    clearInterval(watch)
+    expect(run.exitCode).toBe(1)
+    expect(await filenames(emu).then(names => names.some(name => name.startsWith(`/bank-backup${first}/`)))).toBe(false)
+    const [error] = errorsOf(run.stdout)
+    expect(error).not.toContain('nothing of it was removed')
+    expect(error).toContain(`keep-backups deleted ${first}, then stopped as its connection failed, so ${second} was not deleted:\n`)
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
+    expect(run.outputs['deleted-backups']).toBe(first)
+    expect(run.outputs['rows']).toBe('100')
+    expect(run.summary).toContain(
+      `<code>${first}</code>; then keep-backups stopped as its connection failed; not attempted: ${second} (see the error below)`
+    )
+  })
+
+  it('after a refused COMMIT, says what a new connection finds left', async () => {
+    const emu = await bankEmulator()
+    const [first] = await twoBackups(emu)
+    const before = (await filenames(emu)).filter(name => name.startsWith(`/bank-backup${first}/`))
+    emu.refuseStatements(/^COMMIT/, 'restart transaction: TransactionRetryWithProtoRefreshError', '40001')
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '2' } })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toContain(
+      `keep-backups could not delete backup ${first} (its COMMIT failed, and a new connection still finds all ${before.length} of its files); no backup was deleted:\n`
+    )
+    expect(run.outputs['deleted-backups']).toBe('')
+  })
+
+  it('after a refused DELETE, says nothing was removed and still sets the backup outputs', async () => {
+    const emu = await bankEmulator()
+    const [first] = await twoBackups(emu)
+    const before = await filenames(emu)
+    emu.refuseStatements(/^DELETE FROM/, 'permission denied', '42501')
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '2' } })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)[0]).toContain('nothing of it was removed); no backup was deleted:\n')
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\//)
+    expect(run.outputs['deleted-backups']).toBe('')
+    expect(run.summary).toContain(`none; then keep-backups could not delete ${first} (nothing of it was removed) (see the error below)`)
+    expect((await filenames(emu)).filter(name => !before.includes(name)).length).toBeGreaterThan(0)
+  })
+
+  it('does not list a folder without files as deleted', async () => {
+    const emu = await bankEmulator()
+    const [first] = await twoBackups(emu)
+    // SHOW BACKUPS lists an old folder of which the userfile tables hold nothing.
+    const ghost = '/2000/01/01-000000.00'
+    emu.tamperResults((column, value) => (column === 'path' && value === first ? ghost : value))
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString(), 'keep-backups': '2' } })
+    expect(errorsOf(run.stdout)).toEqual([])
+    expect(run.outputs['deleted-backups']).toBe('')
+    expect(run.stdout).toContain(`Backup ${ghost} is listed by SHOW BACKUPS, but`)
+    expect((await filenames(emu)).some(name => name.startsWith(`/bank-backup${first}/`))).toBe(true)
   })
 })

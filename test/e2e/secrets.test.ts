@@ -81,6 +81,31 @@ describe('secrets in every scenario', () => {
   }
 })
 
+describe('user info in a userfile collection', () => {
+  for (const inputs of [{ 'keep-backups': '1' }, {}] as Record<string, string>[]) {
+    it(`is refused without printing it in any case${'keep-backups' in inputs ? ' (keep-backups)' : ''}`, async () => {
+      const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100 })
+      emulators.push(emulator)
+      emulator.createDatabase('bank', { accounts: { rows: 10, bytes: 1000 } })
+      const run = await runBundledAction({
+        inputs: {
+          database: 'bank',
+          collection: 'userfile://bob:Hunter2-Pw@defaultdb.public.userfiles_root/bank-backup',
+          'connection-string': emulator.connectionString(),
+          ...inputs
+        }
+      })
+      expect(run.exitCode).toBe(1)
+      const visible = run.stdout.split('\n').filter(line => !line.startsWith('::add-mask::'))
+      expect(visible.filter(line => line.startsWith('::error::'))).toEqual([
+        "::error::Input 'collection': a userfile:// URI takes no user name or password (userfile storage belongs to the session user, and CockroachDB ignores them), so remove the part before @."
+      ])
+      expect([...visible, run.summary].join('\n').toLowerCase()).not.toContain('hunter2')
+      expect(emulator.statements).toEqual([])
+    })
+  }
+})
+
 describe('step debug logging (ACTIONS_STEP_DEBUG)', () => {
   it('shows every statement sent, redacted, with its timing, and still no secret', async () => {
     const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 100, users: { alice: PASSWORD } })

@@ -86,8 +86,8 @@ export interface EmulatorState {
   tamper?: ResultTamper
 }
 
-/** Gets each non-null value of a result with its column's name; returns what is sent instead. */
-export type ResultTamper = (column: string, value: string) => string
+/** Gets each non-null value of a result with its column's name; returns what is sent instead (null: NULL). */
+export type ResultTamper = (column: string, value: string) => string | null
 
 const toWire = (columns: ColumnDef[]): Column[] => columns.map(c => ({ name: c.name, type: PG_TYPE[c.type] }))
 
