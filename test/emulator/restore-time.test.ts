@@ -1,7 +1,7 @@
 /** The emulator's RESTORE … AS OF SYSTEM TIME over full and incremental layers, with and without revision history. */
 import { describe, expect, it } from 'vitest'
 import { BASE_MS, COLLECTION, connect, detachedBackup, emulator, failure, paths, pollJob } from '../support/emulator-client.js'
-import { PROFILE_NAMES, type Emulator } from './index.js'
+import { PROFILES, PROFILE_NAMES, type Emulator } from './index.js'
 import { goTimeString } from './restore-time.js'
 import type pg from 'pg'
 
@@ -35,8 +35,9 @@ async function restoreAsOf(client: pg.Client, path: string, time: string, name: 
 }
 
 describe('RESTORE … AS OF SYSTEM TIME', () => {
-  // The same checks and texts from a v20.2-era pkg/ccl/backupccl copy to the newest pkg/backup: every profile.
-  for (const profile of PROFILE_NAMES.filter(name => name !== 'v21.1')) {
+  // The same checks and texts from a v20.2-era pkg/ccl/backupccl copy to the newest pkg/backup: every
+  // profile that can restore beside the original (new_db_name is new in v22.1).
+  for (const profile of PROFILE_NAMES.filter(name => PROFILES[name].restoreHasNewDbName)) {
     it(`on ${profile} restores a revision-history chain to any time its revisions cover, and refuses one before them`, async () => {
       const emu = await emulator({ profile })
       history(emu)

@@ -98,7 +98,7 @@ describe('profiles', () => {
       else if (name === 'v26.3') expect(changed, name).toEqual([])
       else expect(changed.length, name).toBeGreaterThan(0)
     }
-    expect(Object.fromEntries(changes)['v25.3']).toEqual(['showJobsHasStarted'])
+    expect(Object.fromEntries(changes)['v25.3']).toEqual(['compactsBackups', 'showJobsHasStarted'])
     expect(Object.fromEntries(changes)['v24.3']).toEqual([
       'showJobColumns',
       'showJobsTruncatesTimes',
