@@ -62,6 +62,25 @@ describe('README', () => {
     expect(page).toContain(renderActionDocs(readFileSync(new URL('../restore/action.yml', import.meta.url), 'utf8'), 'restore/action.yml'))
   })
 
+  it('starts where a user starts: a description, the contents, then the uses; set-up commands first in Development', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const sections = [...readme.matchAll(/^## (.+)$/gm)].map(m => m[1])
+    expect(sections.slice(0, 3)).toEqual(['Contents', 'Use it', 'Requirements'])
+    expect(sections.at(-2)).toBe('Development')
+    const anchor = (heading: string): string =>
+      heading
+        .toLowerCase()
+        .replace(/[^\w\- ]/g, '')
+        .replaceAll(' ', '-')
+    const anchors = new Set([...readme.matchAll(/^#{2,4} (.+)$/gm)].map(m => anchor(m[1] ?? '')))
+    const links = [...readme.matchAll(/\]\(#([\w-]+)\)/g)].map(m => m[1] ?? '')
+    expect(links.filter(link => !anchors.has(link))).toEqual([])
+    const contents = readme.slice(readme.indexOf('## Contents'), readme.indexOf('## Use it'))
+    expect(contents).toContain('[Development](#development)')
+    const development = readme.slice(readme.indexOf('## Development'))
+    expect(development.split('\n').slice(0, 12).join('\n')).toMatch(/npm ci && npm start[\s\S]*npm test/)
+  })
+
   it('gives the two set-up commands', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     expect(readme).toMatch(/npm ci && npm start/)
