@@ -36,6 +36,21 @@ async function bankWithBackup(emu: Emulator, downloadPath?: string): Promise<Rec
 
 const restore = (inputs: Record<string, string>) => runInProcess(inputs, runRestore)
 
+/** A backup downloaded from one cluster and restored with source-path into a fresh one. */
+async function restoreDownload(sourceProfile: ProfileName, targetProfile: ProfileName) {
+  const source = await cluster(sourceProfile)
+  const dir = tempDir()
+  const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
+  const target = await cluster(targetProfile)
+  const run = await restore({
+    database: 'bank',
+    'backup-path': backup['backup-path']!,
+    'source-path': join(dir, 'bank-backup'),
+    'connection-string': target.connectionString()
+  })
+  return { source, dir, backup, target, run }
+}
+
 function tablesOf(emu: Emulator, database: string): Record<string, number> {
   const db = emu.cluster.databases.get(database)
   const tables: Record<string, number> = {}
@@ -290,16 +305,7 @@ describe('the restore companion', () => {
   })
 
   it('makes an uploaded backup visible only once whole: index entries, checksum and manifest are renamed into place last', async () => {
-    const source = await cluster('v26.2')
-    const dir = tempDir()
-    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
-    const target = await cluster('v26.2')
-    const run = await restore({
-      database: 'bank',
-      'backup-path': backup['backup-path']!,
-      'source-path': join(dir, 'bank-backup'),
-      'connection-string': target.connectionString()
-    })
+    const { backup, target, run } = await restoreDownload('v26.2', 'v26.2')
     expect(errorsOf(run.stdout)).toEqual([])
     const placed = target.statements.filter(s => /^UPDATE .*_upload_files SET filename/.test(s.sql)).map(s => String(s.params[0]))
     expect(placed).toHaveLength(Number(backup['files']))
@@ -411,16 +417,7 @@ describe('the restore companion', () => {
 
   for (const profile of ['v23.2', 'v25.4', 'v26.1', 'v26.2'] as const) {
     it(`round trip on ${profile}: backup and download from one cluster, upload and restore into a fresh one, files (and index entries) byte-identical`, async () => {
-      const source = await cluster(profile)
-      const dir = tempDir()
-      const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
-      const target = await cluster(profile)
-      const run = await restore({
-        database: 'bank',
-        'backup-path': backup['backup-path']!,
-        'source-path': join(dir, 'bank-backup'),
-        'connection-string': target.connectionString()
-      })
+      const { source, backup, target, run } = await restoreDownload(profile, profile)
       expect(errorsOf(run.stdout)).toEqual([])
       expect(run.outputs['uploaded-files']).toBe(backup['files'])
       expect(tablesOf(target, 'bank')).toEqual(tablesOf(source, 'bank'))
@@ -438,16 +435,7 @@ describe('the restore companion', () => {
   }
 
   it('uploads no v25.4-format index entries into v26.2, and says so; the restore reads the backup without them', async () => {
-    const source = await cluster('v25.4')
-    const dir = tempDir()
-    const backup = await bankWithBackup(source, join(dir, 'bank-backup'))
-    const target = await cluster('v26.2')
-    const run = await restore({
-      database: 'bank',
-      'backup-path': backup['backup-path']!,
-      'source-path': join(dir, 'bank-backup'),
-      'connection-string': target.connectionString()
-    })
+    const { source, backup, target, run } = await restoreDownload('v25.4', 'v26.2')
     expect(errorsOf(run.stdout)).toEqual([])
     expect(run.stdout).toContain('Not uploading 1 backup index entries: they are in the v25.4 format, and CockroachDB v26.2')
     expect(run.outputs['uploaded-files']).toBe(String(Number(backup['files']) - 1))

@@ -1,6 +1,19 @@
 /** The emulator's userfile tables and RESTORE, through the real `pg` driver. */
 import { describe, expect, it } from 'vitest'
 import { COLLECTION, emulator, connect, failure, pollJob, paths } from '../support/emulator-client.js'
+import type { Emulator } from './index.js'
+import type pg from 'pg'
+
+/** A full backup of the emulator's databases as they are, on a new connection, and its folder. */
+async function backedUp(emu: Emulator): Promise<{ client: pg.Client; path: string }> {
+  const client = await connect(emu)
+  const { rows } = await client.query<{ job_id: string }>(
+    `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
+  )
+  await pollJob(client, rows[0]!.job_id)
+  const [path] = await paths(client)
+  return { client, path: path! }
+}
 
 describe('userfile writes and RESTORE', () => {
   const FILES = 'defaultdb.public.userfiles_root_upload_files'
@@ -44,12 +57,7 @@ describe('userfile writes and RESTORE', () => {
   it('restores a backup under a new name, and refuses an existing database with XXUUU (42P04 is the code of CREATE DATABASE)', async () => {
     const emu = await emulator()
     emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
-    const client = await connect(emu)
-    const { rows } = await client.query<{ job_id: string }>(
-      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
-    )
-    await pollJob(client, rows[0]!.job_id)
-    const [path] = await paths(client)
+    const { client, path } = await backedUp(emu)
     const exists = await failure(client.query(`RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached`))
     expect([exists.code, exists.message]).toEqual(['XXUUU', 'database "bank" already exists'])
     const taken = await failure(
@@ -74,12 +82,7 @@ describe('userfile writes and RESTORE', () => {
     const emu = await emulator()
     emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
     emu.createView('bank', 'rich', 5)
-    const client = await connect(emu)
-    const { rows } = await client.query<{ job_id: string }>(
-      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
-    )
-    await pollJob(client, rows[0]!.job_id)
-    const [path] = await paths(client)
+    const { client, path } = await backedUp(emu)
     const shown = await client.query<{ object_name: string; object_type: string; rows: string }>(`SHOW BACKUP '${path}' IN '${COLLECTION}'`)
     expect(shown.rows.filter(r => r.object_type === 'table').map(r => [r.object_name, r.rows])).toEqual([
       ['accounts', '12'],
@@ -159,12 +162,7 @@ describe('userfile writes and RESTORE', () => {
   it('has no new_db_name before v22.1: the option is not in the grammar there', async () => {
     const emu = await emulator({ profile: 'v21.2' })
     emu.createDatabase('bank', { accounts: { rows: 12, bytes: 1200 } })
-    const client = await connect(emu)
-    const { rows } = await client.query<{ job_id: string }>(
-      `BACKUP DATABASE bank INTO '${COLLECTION}' AS OF SYSTEM TIME '-10s' WITH detached`
-    )
-    await pollJob(client, rows[0]!.job_id)
-    const [path] = await paths(client)
+    const { client, path } = await backedUp(emu)
     const refused = await failure(
       client.query(`RESTORE DATABASE bank FROM '${path}' IN '${COLLECTION}' WITH detached, new_db_name = 'bank2'`)
     )
