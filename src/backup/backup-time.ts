@@ -20,7 +20,7 @@
 import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../as-of-system-time.js'
 import type { Session } from '../connection.js'
 import { abortReason, ActionError, CancelledError } from '../errors.js'
-import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, type Hlc } from './hlc.js'
+import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, wholeMicrosecondAfter, type Hlc } from './hlc.js'
 import { Inputs } from '../constants.js'
 import * as sql from '../sql.js'
 import { sleep } from '../signals.js'
@@ -115,13 +115,14 @@ export async function chooseBackupTime(
         : `${describeAsOf(requested)}, as given (the step started at ${hlcToIso(stepStart)}; writes committed after the backup's time are not included)`
     return { requested, asOf: requested, stepStart, waitedMs: 0, reason, headline: reason }
   }
-  const target = addMs(stepStart, options.maxClockOffsetMs)
+  const target = wholeMicrosecondAfter(addMs(stepStart, options.maxClockOffsetMs))
   if (options.maxClockOffsetMs > 0) {
     options.log(
       `The step started at ${hlcToIso(stepStart)} on the cluster's clock; waiting ${seconds(options.maxClockOffsetMs)} (${Inputs.MaxClockOffset}) so that writes another node committed just before are included.`
     )
   }
-  const waitedMs = options.maxClockOffsetMs > 0 ? await waitForClusterTime(session, stepStart, target, options) : 0
+  // With no offset the target is at most a microsecond past the reading: a second reading is past it.
+  const waitedMs = notBefore(stepStart, target) ? 0 : await waitForClusterTime(session, stepStart, target, options)
   const offset =
     options.maxClockOffsetMs > 0
       ? ` plus the ${seconds(options.maxClockOffsetMs)} maximum clock offset (waited ${seconds(waitedMs)} for it to pass)`

@@ -26,6 +26,18 @@ export function addMs(hlc: Hlc, ms: number): Hlc {
   return { wallNs: hlc.wallNs + BigInt(Math.round(ms * 1_000_000)), logical: hlc.logical }
 }
 
+/**
+ * The first whole microsecond, with no logical part, at or after `hlc`. RESTORE without revision
+ * history takes only a layer's exact end time, logical part included, while SHOW BACKUP prints end
+ * times to the microsecond and without it (facts, point-in-time restore; second reading R4-6): a
+ * backup ending on a whole microsecond can be named again.
+ */
+export function wholeMicrosecondAfter(hlc: Hlc): Hlc {
+  const rest = hlc.wallNs % 1000n
+  if (rest === 0n && hlc.logical === 0n) return hlc
+  return { wallNs: hlc.wallNs - rest + 1000n, logical: 0n }
+}
+
 /** Milliseconds from `from` to `to` (negative when `to` is earlier). */
 export function msBetween(from: Hlc, to: Hlc): number {
   return Number(to.wallNs - from.wallNs) / 1_000_000

@@ -85,9 +85,9 @@ function checkFullEvery(fullEvery: FullEvery | undefined, incremental: boolean, 
 }
 
 /**
- * Ten times CockroachDB's default `--max-offset` (500ms; Cockroach Labs recommends 250ms for
- * multi-region clusters, docs/cockroachdb-facts.md §7a): a larger value is no cluster's setting but
- * milliseconds written as seconds, and the step would wait that long.
+ * CockroachDB's own upper limit for `--max-offset` (5 s, `maximumMaxClockOffset` in pkg/base/config.go;
+ * second reading R4-7); its default is 500ms and multi-region clusters are advised 250ms (facts §7a).
+ * A larger value is milliseconds written as seconds, and the step would wait that long.
  */
 const MAX_CLOCK_OFFSET_SECONDS = 5
 

@@ -90,6 +90,23 @@ describe('clocks of different nodes', () => {
   })
 })
 
+describe('the time the step backs up as of', () => {
+  it('is a whole microsecond with no logical part, so RESTORE can name the layer by the end time SHOW BACKUP prints', async () => {
+    const emu = await cluster()
+    emu.createDatabase('bank', { accounts: { rows: 40, bytes: 4000 } })
+    emu.tamperResults((column, value) => {
+      if (column !== 'cluster_logical_timestamp') return value
+      const [wall = '0'] = value.split('.')
+      return `${BigInt(wall) + 123_457n}.0000000004`
+    })
+    const run = await runBundledAction({ inputs: { database: 'bank', 'connection-string': emu.connectionString() } })
+    expect(errorsOf(run.stdout)).toEqual([])
+    const asOf = /AS OF SYSTEM TIME '(\d+)\.(\d{10})'/.exec(emu.statements.find(s => s.sql.startsWith('BACKUP'))?.sql ?? '')
+    expect(asOf?.[1]).toMatch(/000$/)
+    expect(asOf?.[2]).toBe('0000000000')
+  })
+})
+
 describe('a clock that does not behave', () => {
   it('stops at once, saying so, when a reading is 60 s behind the first (it does not sleep 60 s)', async () => {
     const emu = await cluster()
