@@ -100,12 +100,7 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
   let lastLog = started
   let lastStatus = ''
   for (let poll = 0; ; poll++) {
-    if (options.signal?.aborted) {
-      throw new JobError(
-        `The workflow was cancelled (${String(options.signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`,
-        'signal'
-      )
-    }
+    if (options.signal?.aborted) throw cancelledWhileRunning(label, jobId, options.signal)
     const elapsed = Date.now() - started
     if (elapsed > options.timeoutMs) {
       throw new JobError(
@@ -129,6 +124,14 @@ export async function followJob(session: Session, jobId: JobId, options: FollowO
   }
 }
 
+/** A cancel while following a job, whether it lands between two status reads or during one: one message. */
+function cancelledWhileRunning(label: string, jobId: JobId, signal: AbortSignal): JobError {
+  return new JobError(
+    `The workflow was cancelled (${String(signal.reason ?? 'signal')}) while ${label.toLowerCase()} job ${jobId} was running.`,
+    'signal'
+  )
+}
+
 async function pollOnce(session: Session, label: string, jobId: JobId, options: FollowOptions): Promise<JobRow | undefined> {
   try {
     const rows = await session.query<JobRow>(sql.jobStatus(jobId), [], `checking ${label.toLowerCase()} job ${jobId}`)
@@ -136,6 +139,7 @@ async function pollOnce(session: Session, label: string, jobId: JobId, options: 
     if (row === undefined) throw new JobError(`${label} job ${jobId} is not shown by SHOW JOB.`, 'vanished')
     return row
   } catch (error) {
+    if (error instanceof CancelledError && options.signal?.aborted) throw cancelledWhileRunning(label, jobId, options.signal)
     if (!(error instanceof QueryError) || !error.connectionLost) throw error
     options.log(`Lost the connection while following job ${jobId}; the job keeps running on the cluster. Reconnecting…`)
     await session.reconnect({ waitTimeoutMs: options.reconnectTimeoutMs, signal: options.signal })

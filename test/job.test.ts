@@ -54,6 +54,34 @@ describe('runJobToEnd', () => {
     expect(logs.join('\n')).toContain('Reconnecting')
   })
 
+  it('says the job was running when the cancel lands during a status read, as between two reads, and cancels it', async () => {
+    const emu = (held.emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 60_000 }))
+    emu.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
+    const jobId = await startedJob(emu)
+    const settings = parseConnectionString(emu.connectionString())
+    const abort = new AbortController()
+    const session = (held.session = await Session.open(settings, { waitTimeoutMs: 2_000, signal: abort.signal }))
+    emu.setQueryDelay(5_000, /SHOW JOB/)
+    const following = runJobToEnd(session, jobId, settings, {
+      timeoutMs: 60_000,
+      reconnectTimeoutMs: 300,
+      log: () => undefined,
+      signal: abort.signal,
+      pollIntervalMs: () => 20
+    })
+    await new Promise(resolve => setTimeout(resolve, 200))
+    emu.setQueryDelay(0)
+    abort.abort('SIGTERM')
+    const error = await following.then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect((error as Error).message).toMatch(
+      new RegExp(`^The workflow was cancelled \\(SIGTERM\\) while backup job ${jobId} was running\\.\\nJob ${jobId} was cancelled\\.`)
+    )
+    expect(emu.cluster.jobs.get(jobId)?.status).toMatch(/^cancel(-requested|ed)$/)
+  })
+
   it('does not cancel a job that ended on its own (failed)', async () => {
     const emu = (held.emulator = await startEmulator({ profile: 'v26.1', jobDurationMs: 50 }))
     emu.createDatabase('bank', { accounts: { rows: 1, bytes: 10 } })
