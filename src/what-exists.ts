@@ -1,7 +1,10 @@
 /**
  * For the hint of a failure only: what was asked for that the session cannot see, and what it can
- * see instead, closest name first. Each listing gets a short timeout; if it fails, there is no hint.
+ * see instead (databases and tables closest name first, backups newest first). Each listing gets a
+ * short timeout; if it fails, there is no hint.
  */
+import { pathKey } from './backup-listing.js'
+import type { ResolvedCollection } from './collection.js'
 import type { Session } from './connection.js'
 import * as sql from './sql.js'
 import type { BackupTarget } from './targets.js'
@@ -77,5 +80,25 @@ export async function missingTargetHint(session: Session, target: BackupTarget):
     return await describeMissing(session, target)
   } catch {
     return undefined // a hint, not the failure: the original error stands
+  }
+}
+
+/** The paths SHOW BACKUPS lists, newest first (date-based folder names sort by time, facts §25); undefined if that fails. */
+export async function backupsNewestFirst(session: Session, collection: ResolvedCollection): Promise<string[] | undefined> {
+  try {
+    const rows = await session.query<{ path?: string }>(
+      sql.showBackups(collection.collection),
+      [],
+      `listing the backups in ${collection.collectionForDisplay}`,
+      LISTING_TIMEOUT_MS
+    )
+    return rows
+      .map(row => row.path)
+      .filter(path => typeof path === 'string')
+      .map(pathKey)
+      .sort()
+      .reverse()
+  } catch {
+    return undefined // a hint, not the failure
   }
 }

@@ -19,6 +19,7 @@ import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type Upload, type UploadResult } from './upload.js'
+import { backupsNewestFirst } from '../what-exists.js'
 import { locateUserfile, userfileDatabases, type UserfileLocation } from '../userfile-location.js'
 import { refusesNewDbName, type CockroachVersion } from '../version.js'
 
@@ -139,29 +140,7 @@ async function countRestoredRows(session: Session, tables: RestoredName[], timeo
  */
 const APPEARS_ENCRYPTED = /file appears encrypted/
 
-/** A hint must not hold up the failure: the listing gets a short timeout. */
-const LISTING_TIMEOUT_MS = 3_000
 const SHOWN_BACKUPS = 5
-
-/** The paths SHOW BACKUPS lists, newest first (date-based folder names sort by time); undefined if that fails. */
-async function backupsNewestFirst(session: Session, plan: RestorePlan): Promise<string[] | undefined> {
-  try {
-    const rows = await session.query<{ path?: string }>(
-      sql.showBackups(plan.collection),
-      [],
-      `listing the backups in ${plan.collectionForDisplay}`,
-      LISTING_TIMEOUT_MS
-    )
-    return rows
-      .map(row => row.path)
-      .filter(path => typeof path === 'string')
-      .map(pathKey)
-      .sort()
-      .reverse()
-  } catch {
-    return undefined // a hint, not the failure
-  }
-}
 
 /** SHOW BACKUP failed: say which input is wrong when the cause is the passphrase or the path; otherwise the error stands. */
 async function explainUnreadableBackup(session: Session, plan: RestorePlan, error: unknown): Promise<unknown> {
