@@ -43,7 +43,12 @@ export function connectHint(error: unknown): string | undefined {
 /** A failed statement: the message says what was being done; `cause` keeps the driver error. */
 export class QueryError extends ActionError {
   readonly code: string | undefined
-  constructor(message: string, cause: unknown) {
+  constructor(
+    message: string,
+    cause: unknown,
+    /** The statement that failed, as sent (redact it before showing it). */
+    readonly statement?: string
+  ) {
     super(message, undefined, { cause })
     this.code = databaseErrorFields(cause).code
   }

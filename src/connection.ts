@@ -252,9 +252,9 @@ export class Session {
       if (error instanceof CancelledError) throw error
       if (databaseErrorFields(error).message === 'Query read timeout') {
         await this.client.end().catch(() => undefined) // abandoned; the error below is what matters
-        throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error)
+        throw new QueryError(`While ${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`, error, config.text)
       }
-      throw new QueryError(`While ${doing}: ${describeError(error)}`, error)
+      throw new QueryError(`While ${doing}: ${describeError(error)}`, error, config.text)
     }
   }
 

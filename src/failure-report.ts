@@ -5,6 +5,7 @@
 import { QueryError } from './connection.js'
 import { JobError } from './job.js'
 import type { StepProgress } from './progress.js'
+import { redactStatement } from './redact-statement.js'
 import { secretForms } from './secrets.js'
 import type { FailureReport } from './summary.js'
 
@@ -21,10 +22,15 @@ export function splitHint(message: string): { message: string; hint: string | un
   }
 }
 
-/** The statement that was running when the step failed: the job's own for a job, the failed one for a query. */
+/**
+ * The statement that was running when the step failed: the job's own for a job, the failed one for
+ * a query, also when a clearer error wraps it (a target that did not exist yet, say).
+ */
 function failedStatement(error: unknown, progress: StepProgress): string | undefined {
-  if (error instanceof JobError) return progress.jobStatement
-  if (error instanceof QueryError) return progress.statement
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+    if (cause instanceof JobError) return progress.jobStatement
+    if (cause instanceof QueryError) return cause.statement === undefined ? progress.statement : redactStatement(cause.statement)
+  }
   return undefined
 }
 
@@ -49,6 +55,7 @@ export function failureReport(title: string, error: unknown, message: string, pr
     message: redactSecrets(what, secrets),
     hint: hint === undefined ? undefined : redactSecrets(hint, secrets),
     statement: statement === undefined ? undefined : redactSecrets(statement, secrets),
-    jobId: progress.jobId
+    jobId: progress.jobId,
+    more: progress.summaryAfterFailure
   }
 }

@@ -14,6 +14,8 @@ export class StepProgress implements QueryObserver {
   /** The statement that started a job (BACKUP/RESTORE … WITH detached), redacted. */
   jobStatement: string | undefined
   jobId: string | undefined
+  /** What the summary of a failed step shows after the failure: the backup that was made, when a follow-up failed. */
+  summaryAfterFailure: (() => void) | undefined
   private groupOpen = false
   private sentAt = 0
 

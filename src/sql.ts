@@ -293,6 +293,14 @@ export function renameDatabase(name: string, newName: string): string {
 /** Only to explain an error: from v22.2 SHOW DATABASES hides databases the user has no CONNECT on. */
 export const DATABASE_EXISTS = 'SELECT database_name FROM [SHOW DATABASES] WHERE database_name = $1'
 
+/** Every database the session can see, for a failure's hint; delegated, so allowed on v26.1+ (facts §15). */
+export const LIST_DATABASES = 'SELECT database_name FROM [SHOW DATABASES]'
+
+/** Every table of one database, in every schema, for a failure's hint; delegated, so allowed on v26.1+. */
+export function listTables(database: string): string {
+  return `SELECT schema_name, table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}]`
+}
+
 /** SHOW TABLES' `table_name` column is the same in every version (pkg/sql/delegate/show_tables.go). */
 export function tableExists(database: string, schema: string): string {
   return `SELECT table_name FROM [SHOW TABLES FROM ${quoteIdent(database)}.${quoteIdent(schema)}] WHERE table_name = $1`

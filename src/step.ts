@@ -16,7 +16,7 @@ import { warnAboutInputs, type Read, type SharedInputs } from './inputs.js'
 import { JobError, type JobContext } from './job.js'
 import * as log from './log.js'
 import { StepProgress } from './progress.js'
-import { writeFailureSummary } from './summary.js'
+import { stepTitle, writeFailureSummary } from './summary.js'
 import { watchSignals } from './signals.js'
 
 /** The container's logs help when the cluster never answered or a job failed; not for bad input or a cancel. */
@@ -96,7 +96,8 @@ export async function runStep<I extends SharedInputs>(
     if (inputs?.container !== undefined && wantsContainerLogs(error, signals.signal.aborted)) await showContainerLogs(inputs.container)
     const message = [failureMessage(error, signals.signal), ...undone].join('\n')
     log.fail(message)
-    await writeFailureSummary(failureReport(title, error, message, progress, secrets)).catch((summaryError: unknown) =>
+    const named = inputs === undefined ? title : stepTitle(title, inputs.target)
+    await writeFailureSummary(failureReport(named, error, message, progress, secrets)).catch((summaryError: unknown) =>
       log.warning(`Could not write the job summary: ${describeError(summaryError)}`)
     )
   } finally {

@@ -1,5 +1,6 @@
 /** The job summary's building blocks: HTML escaping, byte sizes, tables, and the failure summary. */
 import * as core from '@actions/core'
+import type { BackupTarget } from './targets.js'
 
 /** Whether there is a job summary to write: not when run outside Actions (npm start prints instead). */
 export function hasJobSummary(): boolean {
@@ -51,31 +52,53 @@ export function keyValueTable(rows: [string, SummaryCell][]): string {
 export const code = (text: string): SummaryCell => ({ html: `<code>${escapeHtml(text)}</code>` })
 export const number = (text: string): SummaryCell => ({ text, align: 'right' })
 
-/** What the summary of a failed step says: what failed, the statement, the job, the hint. */
+/** What the summary of a failed step says: the cause, the hint, the statement, the phase and the job. */
 export interface FailureReport {
-  /** "CockroachDB backup", "CockroachDB restore". */
+  /** "CockroachDB backup of bank", "CockroachDB restore of bank". */
   title: string
   phase: string | undefined
   message: string
   statement: string | undefined
   jobId: string | undefined
   hint: string | undefined
+  /** Adds what is known besides the failure (the backup that was made), after it. */
+  more?: () => void
+}
+
+/** A paragraph of HTML on one line: it wraps at the page's width, and markdown leaves it alone. */
+function paragraph(html: string): string {
+  return `<p>${html.replace(LINE_BREAK, '<br>')}</p>\n`
+}
+
+/** Text with `code` spans as <code>, escaped; a lone backtick is dropped rather than shown. */
+export function withCodeSpans(text: string): string {
+  return escapeHtml(text)
+    .replace(/`([^`\r\n]+)`/g, '<code>$1</code>')
+    .replaceAll('`', '')
 }
 
 export async function writeFailureSummary(failure: FailureReport): Promise<void> {
   if (!hasJobSummary()) return
-  const summary = core.summary
-    .addHeading(`${failure.title} failed`, 2)
-    .addRaw(
-      keyValueTable([
-        ['Phase', { text: failure.phase ?? 'Start' }],
-        ['Error', { html: `<pre>${escapeHtml(failure.message)}</pre>` }],
-        ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][])),
-        ...(failure.hint === undefined ? [] : ([['Hint', { text: failure.hint }]] as [string, SummaryCell][]))
-      ])
-    )
-  if (failure.statement !== undefined) summary.addHeading('Statement', 3).addCodeBlock(escapeHtml(failure.statement), 'sql')
+  const summary = core.summary.addHeading(`${failure.title} failed`, 2).addRaw(paragraph(escapeHtml(failure.message)))
+  if (failure.hint !== undefined) summary.addRaw(paragraph(`<strong>Hint:</strong> ${withCodeSpans(failure.hint)}`))
+  if (failure.statement !== undefined) {
+    summary.addRaw(paragraph(`The statement that was running:<br><code>${escapeHtml(failure.statement)}</code>`))
+  }
+  summary.addRaw(
+    keyValueTable([
+      ['Phase', { text: failure.phase ?? 'Start' }],
+      ...(failure.jobId === undefined ? [] : ([['Job', { text: failure.jobId }]] as [string, SummaryCell][]))
+    ])
+  )
+  failure.more?.()
   await summary.write()
+}
+
+/** The heading of a step's summary, named by what it backed up or restored: several steps in one job stay apart. */
+export function stepTitle(base: string, target: BackupTarget): string {
+  const names = target.kind === 'databases' ? target.databases : target.tables.map(table => table.parts.join('.'))
+  const shown = names.length > 3 ? [...names.slice(0, 3), '…'] : names
+  return `${base} of ${shown.join(', ')}`
 }
 
 /** Every value in the summary passes through here: the summary is HTML, and values come from the cluster. */

@@ -325,6 +325,10 @@ describe('verify-restore statements', () => {
     expect(sql.relationKinds('bank_verify_1', 'My Schema')).toBe(
       'SELECT table_name, type FROM [SHOW TABLES FROM bank_verify_1."My Schema"]'
     )
+    // A failure's hint lists the tables of the database the user named, whatever its name.
+    expect(sql.listTables('b"]; DROP DATABASE bank; --')).toBe(
+      'SELECT schema_name, table_name FROM [SHOW TABLES FROM "b""]; DROP DATABASE bank; --"]'
+    )
   })
 })
 

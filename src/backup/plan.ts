@@ -31,6 +31,7 @@ import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type 
 import { dateFolderTime } from '../backup-index.js'
 import { Inputs } from '../constants.js'
 import { chooseLayer, type FullEvery } from './cadence.js'
+import { missingTargetHint } from '../what-exists.js'
 
 export interface BackupPlan extends BackupAddress {
   target: BackupTarget
@@ -157,14 +158,15 @@ async function everyTargetExistsNow(session: Session, target: BackupTarget): Pro
  */
 async function explainMissingTarget(session: Session, plan: BackupPlan, error: QueryError): Promise<never> {
   const requested = plan.time.requested
-  if (requested === undefined || requested.kind === 'step-start') throw error
+  if (requested === undefined || requested.kind === 'step-start') throw await withWhatExists(session, plan, error)
   let existsNow: boolean
   try {
     existsNow = await everyTargetExistsNow(session, plan.target)
   } catch {
-    throw error // the check itself failed (a schema that does not exist, say): the original error is the one to show
+    // The check itself failed (a schema that does not exist, say): the original error is the one to show.
+    throw await withWhatExists(session, plan, error)
   }
-  if (!existsNow) throw error
+  if (!existsNow) throw await withWhatExists(session, plan, error)
   const names = plan.target.kind === 'databases' ? plan.target.databases : plan.target.tables.map(table => table.parts.join('.'))
   const noun = plan.target.kind === 'databases' ? 'Database' : 'Table'
   const what =
@@ -177,6 +179,12 @@ async function explainMissingTarget(session: Session, plan: BackupPlan, error: Q
       'or give a time after the target was created.',
     { cause: error }
   )
+}
+
+/** A wrong name: CockroachDB's error, with a hint naming what was asked for and what the session can see. */
+async function withWhatExists(session: Session, plan: BackupPlan, error: QueryError): Promise<unknown> {
+  const hint = await missingTargetHint(session, plan.target)
+  return hint === undefined ? error : new ActionError(error.message, hint, { cause: error })
 }
 
 /** How often BACKUP is retried when a node's clock has not yet reached the chosen time (see below). */

@@ -4,9 +4,20 @@ import { explainEndTime } from './backup-time.js'
 import type { AfterBackup, BackupPlan, BackupResult } from './plan.js'
 import type { BackupContents } from '../backup-listing.js'
 import * as sql from '../sql.js'
-import { code, escapeHtml, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
+import {
+  code,
+  escapeHtml,
+  formatBytes,
+  hasJobSummary,
+  keyValueTable,
+  number,
+  stepTitle,
+  summaryTable,
+  type SummaryCell
+} from '../summary.js'
 import { describeTarget } from '../targets.js'
 import { Outputs } from '../constants.js'
+import type { StepProgress } from '../progress.js'
 import type { DownloadResult } from './download.js'
 import { VerificationError, type Verification } from './verification.js'
 
@@ -20,6 +31,8 @@ export interface BackupReport {
   typeReason: string
   restoreStatement: string
   target: string
+  /** The summary's heading: "CockroachDB backup of bank". */
+  title: string
   /** Which time and why: "the step's start …, so every write committed before the step is included". */
   asOf: string
   serverVersion: string
@@ -41,6 +54,7 @@ function makeReport(plan: BackupPlan, result: BackupResult, serverVersion: strin
     typeReason: result.typeReason,
     restoreStatement: sql.restore(plan.target, result.path, plan.collectionForDisplay, plan.encryptionPassphrase !== undefined),
     target: describeTarget(plan.target),
+    title: stepTitle('CockroachDB backup', plan.target),
     asOf: explainEndTime(plan.time, result.contents.endTime),
     serverVersion,
     download: after.download,
@@ -73,11 +87,19 @@ function setOutputs(report: BackupReport): void {
   if (report.verification) core.setOutput(Outputs.Verified, String(report.verification.verified))
 }
 
-async function writeSummary(report: BackupReport): Promise<void> {
+/**
+ * The backup's sections of the summary, added but not written: under the step's heading, or under
+ * the failure of a follow-up (then `verification` is the failed one, or undefined when it never compared).
+ */
+function addBackupSections(
+  report: BackupReport,
+  heading: { text: string; level: 2 | 3 },
+  verification: Verification | undefined,
+  verdict?: string
+): void {
   const { contents } = report
-  if (!hasJobSummary()) return
   core.summary
-    .addHeading('CockroachDB backup', 2)
+    .addHeading(heading.text, heading.level)
     .addRaw(
       keyValueTable([
         ['Backed up', { text: report.target }],
@@ -117,10 +139,11 @@ async function writeSummary(report: BackupReport): Promise<void> {
                 }
               ]
             ] as [string, SummaryCell][])
-          : [])
+          : []),
+        ...(verdict === undefined ? [] : ([['Restore test', { text: verdict }]] as [string, SummaryCell][]))
       ])
     )
-    .addHeading('Objects', 3)
+    .addHeading('Objects', heading.level + 1)
     .addRaw(
       summaryTable([
         [
@@ -131,15 +154,20 @@ async function writeSummary(report: BackupReport): Promise<void> {
         ...contents.objects.map(o => [{ text: o.name }, number(String(o.rows)), number(formatBytes(o.bytes))])
       ])
     )
-    .addHeading('Restore', 3)
+    .addHeading('Restore', heading.level + 1)
     .addCodeBlock(escapeHtml(report.restoreStatement), 'sql')
-  if (report.verification) addVerification(report.verification)
+  if (verification) addVerification(verification, heading.level + 1)
+}
+
+async function writeSummary(report: BackupReport): Promise<void> {
+  if (!hasJobSummary()) return
+  addBackupSections(report, { text: report.title, level: 2 }, report.verification)
   await core.summary.write()
 }
 
-function addVerification(verification: Verification): void {
+function addVerification(verification: Verification, level: number): void {
   const verdict = verification.verified ? 'verified' : 'NOT verified'
-  core.summary.addHeading(`Restore test: ${verdict}`, 3)
+  core.summary.addHeading(`Restore test: ${verdict}`, level)
   core.summary.addRaw(
     summaryTable([
       [
@@ -170,11 +198,17 @@ function addVerification(verification: Verification): void {
 
 /**
  * The step's outputs and job summary; or, when a follow-up failed, what is known before the step
- * fails for it. A failed download leaves a verified backup, so its outputs say where it is. A
- * failed verify-restore hands no backup on: `verified` is false, and a count mismatch is shown in
- * the summary.
+ * fails for it. A failed download or verify-restore leaves a backup that was made and checked with
+ * SHOW BACKUP: its outputs say where it is (with `verified` false after a failed verify-restore),
+ * and the failure's summary shows it below the cause, with the restore test's result.
  */
-export async function reportBackup(plan: BackupPlan, result: BackupResult, after: AfterBackup, serverVersion: string): Promise<void> {
+export async function reportBackup(
+  plan: BackupPlan,
+  result: BackupResult,
+  after: AfterBackup,
+  serverVersion: string,
+  progress?: StepProgress
+): Promise<void> {
   const report = makeReport(plan, result, serverVersion, after)
   if (after.failed?.phase === 'keep-backups') {
     // The backup was made, downloaded and verified: everything about it holds, and the summary says what keep-backups removed.
@@ -183,17 +217,24 @@ export async function reportBackup(plan: BackupPlan, result: BackupResult, after
     throw after.failed.error
   }
   if (after.failed !== undefined) {
-    if (after.failed.phase === 'download') setBackupOutputs(report)
-    if (after.failed.phase === 'verify-restore') await reportFailedVerification(after.failed.error)
-    throw after.failed.error
+    setBackupOutputs(report)
+    const failed = after.failed
+    const verification = failed.error instanceof VerificationError ? failed.error.verification : undefined
+    const verdict =
+      failed.phase !== 'verify-restore'
+        ? undefined
+        : verification === undefined
+          ? 'NOT verified: the restore test failed (see the error above)'
+          : 'NOT verified: the row counts differ (see the table below)'
+    if (failed.phase === 'verify-restore') core.setOutput(Outputs.Verified, 'false')
+    if (progress && hasJobSummary()) {
+      const heading = failed.phase === 'download' ? 'The backup that was made (not downloaded)' : 'The backup that was made'
+      progress.summaryAfterFailure = () => {
+        addBackupSections(report, { text: heading, level: 3 }, verification, verdict)
+      }
+    }
+    throw failed.error
   }
   setOutputs(report)
   await writeSummary(report)
-}
-
-async function reportFailedVerification(error: unknown): Promise<void> {
-  core.setOutput(Outputs.Verified, 'false')
-  if (!(error instanceof VerificationError) || !hasJobSummary()) return
-  addVerification(error.verification)
-  await core.summary.write()
 }

@@ -13,6 +13,6 @@ export async function run(): Promise<void> {
     const plan = planBackup(inputs, session.info.user, time)
     const result = await takeBackup(session, plan, context)
     const after = await afterBackup(session, plan, result, context)
-    await reportBackup(plan, result, after, session.info.versionText)
+    await reportBackup(plan, result, after, session.info.versionText, context.progress)
   })
 }

@@ -3,7 +3,7 @@
  * read the backup (SHOW BACKUP), run RESTORE … WITH detached (with drop-existing into a temporary
  * database, swapped in once it succeeded) and follow the job like a backup job.
  */
-import type { ShowBackupRow } from '../backup-listing.js'
+import { pathKey, type ShowBackupRow } from '../backup-listing.js'
 import { checkManifests, readLocalBackupFolder } from '../backup-folder.js'
 import { resolveCollection } from '../collection.js'
 import type { Session } from '../connection.js'
@@ -19,6 +19,7 @@ import { showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { BackupTarget, TableName } from '../targets.js'
 import { uploadBackup, type Upload, type UploadResult } from './upload.js'
+import { backupsNewestFirst } from '../what-exists.js'
 import { locateUserfile, userfileDatabases, type UserfileLocation } from '../userfile-location.js'
 import { refusesNewDbName, type CockroachVersion } from '../version.js'
 
@@ -133,8 +134,48 @@ async function countRestoredRows(session: Session, tables: RestoredName[], timeo
   return counted
 }
 
+/**
+ * CockroachDB reads an encrypted manifest it was given no key for as a proto and fails with `file
+ * appears encrypted -- try specifying one of "encryption_passphrase" or "kms": …` (facts §25).
+ */
+const APPEARS_ENCRYPTED = /file appears encrypted/
+
+const SHOWN_BACKUPS = 5
+
+/** SHOW BACKUP failed: say which input is wrong when the cause is the passphrase or the path; otherwise the error stands. */
+async function explainUnreadableBackup(session: Session, plan: RestorePlan, error: unknown): Promise<unknown> {
+  const message = error instanceof Error ? error.message : String(error)
+  if (APPEARS_ENCRYPTED.test(message) && plan.encryptionPassphrase === undefined) {
+    return new ActionError(
+      `Backup ${plan.path} in ${plan.collectionForDisplay} is encrypted, and the ${Inputs.EncryptionPassphrase} input is not set.\n${message}`,
+      `Set ${Inputs.EncryptionPassphrase} to the passphrase the backup was taken with (the backup step's ${Inputs.EncryptionPassphrase}), from the same secret.`,
+      { cause: error }
+    )
+  }
+  const listed = await backupsNewestFirst(session, plan)
+  if (listed === undefined) return error
+  const latest = plan.path.replace(/^\//, '').toUpperCase() === 'LATEST'
+  if (latest ? listed.length > 0 : listed.includes(pathKey(plan.path))) return error
+  if (listed.length === 0) {
+    return new ActionError(
+      `${RestoreInputs.BackupPath} ${plan.path}: the collection ${plan.collectionForDisplay} has no backups (SHOW BACKUPS lists none).\n${message}`,
+      `Check ${Inputs.Collection}: it must be the backup step's collection output, as the same user sees it.`,
+      { cause: error }
+    )
+  }
+  const more = listed.length - SHOWN_BACKUPS
+  return new ActionError(
+    `${RestoreInputs.BackupPath} ${plan.path} is not in the collection ${plan.collectionForDisplay}.\n${message}`,
+    `SHOW BACKUPS lists, newest first: ${listed.slice(0, SHOWN_BACKUPS).join(', ')}${more > 0 ? `, and ${more} more` : ''}. ` +
+      `Set ${RestoreInputs.BackupPath} to one of them (the backup step's backup-path output), or to LATEST.`,
+    { cause: error }
+  )
+}
+
 async function readBackup(session: Session, plan: RestorePlan, timeoutMs: number): Promise<ShowBackupRow[]> {
-  const rows = await showBackup(session, plan, plan.path, { checkFiles: false, timeoutMs })
+  const rows = await showBackup(session, plan, plan.path, { checkFiles: false, timeoutMs }).catch(async (error: unknown) => {
+    throw await explainUnreadableBackup(session, plan, error)
+  })
   if (rows.length === 0) throw new ActionError(`SHOW BACKUP '${plan.path}' in ${plan.collectionForDisplay} lists nothing to restore.`)
   return rows
 }

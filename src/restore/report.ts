@@ -2,7 +2,7 @@
 import * as core from '@actions/core'
 import { RestoreOutputs } from '../constants.js'
 import type { RestorePlan, RestoreResult } from './plan.js'
-import { code, formatBytes, hasJobSummary, keyValueTable, number, summaryTable, type SummaryCell } from '../summary.js'
+import { code, formatBytes, hasJobSummary, keyValueTable, number, stepTitle, summaryTable, type SummaryCell } from '../summary.js'
 
 function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)
@@ -16,7 +16,7 @@ async function writeRestoreSummary(plan: RestorePlan, result: RestoreResult): Pr
   if (!hasJobSummary()) return
   const upload = result.upload
   await core.summary
-    .addHeading('CockroachDB restore', 2)
+    .addHeading(stepTitle('CockroachDB restore', plan.target), 2)
     .addRaw(
       keyValueTable([
         ['Backup', code(plan.path)],

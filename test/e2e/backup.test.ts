@@ -384,9 +384,9 @@ describe('failures', () => {
     expect(result.outputs).toEqual({})
     // Only the summary of a failed step: what failed, where, the job and its statement.
     const [job] = [...emu.cluster.jobs.values()]
-    expect(result.summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(result.summary).toContain('<h2>CockroachDB backup of bank failed</h2>')
     expect(result.summary).toContain('<th align="left">Phase</th><td>Back up</td>')
-    expect(result.summary).toMatch(/<pre>Backup job \d+ failed: simulated: node 1 ran out of disk<\/pre>/)
+    expect(result.summary).toMatch(/<p>Backup job \d+ failed: simulated: node 1 ran out of disk<\/p>/)
     expect(result.summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
     expect(result.summary).toContain('BACKUP DATABASE bank INTO')
     expect(result.summary).not.toContain('<h3>Restore</h3>')

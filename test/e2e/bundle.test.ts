@@ -49,7 +49,7 @@ describe('dist/index.js as the runner starts it', () => {
       expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/)
       expect(run.outputs['rows']).toBe('40')
       expect(run.outputs['restore-statement']).toContain(`RESTORE DATABASE bank FROM '${run.outputs['backup-path']}'`)
-      expect(run.summary).toContain('<h2>CockroachDB backup</h2>')
+      expect(run.summary).toContain('<h2>CockroachDB backup of bank</h2>')
       expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up', 'Verify'])
       // Key/value headers left-aligned, numbers right-aligned.
       expect(run.summary).toContain(`<th align="left">Path</th><td><code>${run.outputs['backup-path']}</code></td>`)
@@ -94,8 +94,8 @@ describe('dist/index.js as the runner starts it', () => {
     const [job] = [...emu.cluster.jobs.values()]
     expect(['canceled', 'cancel-requested']).toContain(job?.status)
     expect(run.outputs).toEqual({})
-    expect(run.summary).toContain('<h2>CockroachDB backup failed</h2>')
-    expect(run.summary).toMatch(/<pre>The workflow was cancelled \(SIGTERM\) while backup job \d+ was running/)
+    expect(run.summary).toContain('<h2>CockroachDB backup of bank failed</h2>')
+    expect(run.summary).toMatch(/<p>The workflow was cancelled \(SIGTERM\) while backup job \d+ was running/)
     expect(run.summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
   })
 
@@ -116,11 +116,11 @@ describe('dist/index.js as the runner starts it', () => {
     expect(groupsOf(run.stdout)).toEqual(['Connect', 'Back up'])
     const [job] = [...emu.cluster.jobs.values()]
     const { summary } = run
-    expect(summary).toContain('<h2>CockroachDB backup failed</h2>')
+    expect(summary).toContain('<h2>CockroachDB backup of bank failed</h2>')
     expect(summary).toContain('<th align="left">Phase</th><td>Back up</td>')
-    expect(summary).toMatch(new RegExp(`<pre>Backup job ${job!.id} was still running when the timeout \\(1 s\\) was reached\\.`))
+    expect(summary).toMatch(new RegExp(`<p>Backup job ${job!.id} was still running when the timeout \\(1 s\\) was reached\\.`))
     expect(summary).toContain(`<th align="left">Job</th><td>${job!.id}</td>`)
-    expect(summary).toContain('<th align="left">Hint</th><td>Raise the timeout input if jobs of this size take longer.</td>')
+    expect(summary).toContain('<p><strong>Hint:</strong> Raise the timeout input if jobs of this size take longer.</p>')
     // The summary is HTML: quotes are escaped like every other character with a meaning there.
     expect(summary).toMatch(
       /BACKUP DATABASE bank INTO &#39;s3:\/\/backups\/bank\?AWS_ACCESS_KEY_ID=AKIAEXAMPLE&amp;AWS_SECRET_ACCESS_KEY=redacted&#39; AS OF SYSTEM TIME &#39;\d+\.0000000000&#39; WITH detached, encryption_passphrase = &#39;redacted&#39;/

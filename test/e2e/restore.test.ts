@@ -390,7 +390,7 @@ describe('the restore companion', () => {
     expect(errorsOf(run.stdout).join('\n')).toMatch(/Restore job \d+ failed: simulated: restore ran out of disk/)
     expect(run.outputs).toEqual({})
     const job = [...emu.cluster.jobs.values()].at(-1)!
-    expect(run.summary).toContain('<h2>CockroachDB restore failed</h2>')
+    expect(run.summary).toContain('<h2>CockroachDB restore of bank failed</h2>')
     expect(run.summary).toContain('<th align="left">Phase</th><td>Restore</td>')
     expect(run.summary).toContain(`<th align="left">Job</th><td>${job.id}</td>`)
     // The summary is HTML: quotes are escaped like every other character with a meaning there.
