@@ -3,7 +3,7 @@
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
 import type { ExplicitAsOf } from '../as-of-system-time.js'
-import { describeBackupTime, explainEndTime, type BackupTime } from './backup-time.js'
+import { explainEndTime, type BackupTime } from './backup-time.js'
 import {
   fullLayerEndTime,
   identifyBackup,
@@ -18,7 +18,7 @@ import { folderFromJobDescription } from '../job-description.js'
 import { QueryError, type Session } from '../connection.js'
 import { ActionError, InputError } from '../errors.js'
 import { startDetachedJob } from '../detached-job.js'
-import { followToEnd, JobError, type JobContext, type JobId } from '../job.js'
+import { followToEnd, type JobContext, type JobId } from '../job.js'
 import { listBackups, showBackup, type BackupAddress } from '../show-backup.js'
 import * as sql from '../sql.js'
 import type { DownloadResult } from './download.js'
@@ -31,7 +31,7 @@ import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type 
 import { dateFolderTime } from '../backup-index.js'
 import { Inputs } from '../constants.js'
 import { chooseLayer, type FullEvery } from './cadence.js'
-import { missingTargetHint } from '../what-exists.js'
+import { explainMissingTarget, isMissingTarget, withLicenceHint } from './backup-refusals.js'
 
 export interface BackupPlan extends BackupAddress {
   target: BackupTarget
@@ -101,92 +101,6 @@ export interface AfterBackup {
   failed?: { phase: AfterBackupPhase; error: unknown }
 }
 
-/** pkg/ccl/utilccl CheckEnterpriseEnabled: XXC02 at planning, or this text in a job's error (v22.1+ resolves LATEST in the job). */
-const LICENCE_TEXT = /requires an enterprise license/i
-
-export const LICENCE_HINT =
-  'Up to v22.2, and on v23.1/v23.2 patches from before the late-2024 licence change, incremental, ' +
-  'revision-history and encryption-passphrase need an enterprise licence (SET CLUSTER SETTING enterprise.license). ' +
-  'Install one, upgrade to a patch or version that includes these features, or run without those inputs.'
-
-function withLicenceHint(error: unknown): unknown {
-  if (error instanceof QueryError && (error.code === 'XXC02' || LICENCE_TEXT.test(error.message))) {
-    return new ActionError(error.message, LICENCE_HINT, { cause: error })
-  }
-  if (error instanceof JobError && error.reason === 'failed' && LICENCE_TEXT.test(error.message)) {
-    return new JobError(error.message, error.reason, LICENCE_HINT)
-  }
-  return error
-}
-
-/**
- * `failed to resolve targets specified in the BACKUP stmt: database "bank" does not exist…` (facts §3):
- * XXUUU up to v26.1, with or without `, or invalid RESTORE timestamp: …`; from v26.2 (PR #157790)
- * a missing database may keep the catalog's own code (3D000, or 42P01 for a relation).
- */
-function isMissingTarget(error: unknown): error is QueryError {
-  if (!(error instanceof QueryError)) return false
-  if (error.code === 'XXUUU') return /failed to resolve targets[\s\S]*does not exist/.test(error.message)
-  return (error.code === '3D000' || error.code === '42P01') && /does not exist/.test(error.message)
-}
-
-async function exists(session: Session, statement: string, name: string, what: string): Promise<boolean> {
-  const rows = await session.query(statement, [name], `checking whether ${what} exists now`)
-  return rows.length > 0
-}
-
-/** Whether every target exists now: the table's database, and the table itself unless it is `db.*`. */
-async function everyTargetExistsNow(session: Session, target: BackupTarget): Promise<boolean> {
-  const databases = target.kind === 'databases' ? target.databases : target.tables.map(table => table.parts[0] ?? '')
-  for (const database of new Set(databases)) {
-    if (!(await exists(session, sql.DATABASE_EXISTS, database, `database ${database}`))) return false
-  }
-  if (target.kind === 'databases') return true
-  for (const { parts } of target.tables) {
-    const [database = '', schema, table = ''] = parts.length === 3 ? parts : [parts[0], 'public', parts[1]]
-    if (table === '*') continue
-    if (!(await exists(session, sql.tableExists(database, schema), table, `table ${parts.join('.')}`))) return false
-  }
-  return true
-}
-
-/**
- * A target missing at an earlier AS OF SYSTEM TIME that exists now was created after that time (a
- * database made by the workflow seconds before the step); say so instead of CockroachDB's generic
- * message, which reads like a wrong name. CockroachDB names only the first missing target, so this
- * holds when every target exists now; otherwise some name is wrong and its error stands.
- */
-async function explainMissingTarget(session: Session, plan: BackupPlan, error: QueryError): Promise<never> {
-  const requested = plan.time.requested
-  if (requested === undefined || requested.kind === 'step-start') throw await withWhatExists(session, plan, error)
-  let existsNow: boolean
-  try {
-    existsNow = await everyTargetExistsNow(session, plan.target)
-  } catch {
-    // The check itself failed (a schema that does not exist, say): the original error is the one to show.
-    throw await withWhatExists(session, plan, error)
-  }
-  if (!existsNow) throw await withWhatExists(session, plan, error)
-  const names = plan.target.kind === 'databases' ? plan.target.databases : plan.target.tables.map(table => table.parts.join('.'))
-  const noun = plan.target.kind === 'databases' ? 'Database' : 'Table'
-  const what =
-    names.length === 1
-      ? `${noun} "${names[0]}" exists now but did not exist yet`
-      : `${noun}s ${names.map(name => `"${name}"`).join(', ')} exist now, but one did not exist yet`
-  throw new ActionError(
-    `${what} AS OF SYSTEM TIME ${describeBackupTime(plan.time)}: it was created after that time, so a backup as of then cannot contain it.\n${error.message}`,
-    'Back up with as-of-system-time: step-start (the default) to include every write committed before the step, ' +
-      'or give a time after the target was created.',
-    { cause: error }
-  )
-}
-
-/** A wrong name: CockroachDB's error, with a hint naming what was asked for and what the session can see. */
-async function withWhatExists(session: Session, plan: BackupPlan, error: QueryError): Promise<unknown> {
-  const hint = await missingTargetHint(session, plan.target)
-  return hint === undefined ? error : new ActionError(error.message, hint, { cause: error })
-}
-
 /** How often BACKUP is retried when a node's clock has not yet reached the chosen time (see below). */
 const FUTURE_RETRIES = 20
 const FUTURE_RETRY_MS = 100
@@ -214,7 +128,7 @@ async function startBackup(session: Session, plan: BackupPlan, options: BackupOp
         cleanup: options.cleanup
       })
     } catch (error) {
-      if (isMissingTarget(error)) await explainMissingTarget(session, plan, error)
+      if (isMissingTarget(error)) await explainMissingTarget(session, plan.target, plan.time, error)
       // The wait confirmed the time on the node that answered the clock reading, and CockroachDB
       // checks BACKUP's time against its gateway's HLC (planner.go EvalAsOfTimestamp), which only
       // moves forward. Behind a connection pooler BACKUP may reach another node, whose clock can
