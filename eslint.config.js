@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-/** @actions/core's functions that print (src/log.ts is their only caller). */
+/** @actions/core's functions that print (src/base/log.ts is their only caller). */
 const PRINTING = '/^(info|warning|error|debug|notice|setFailed|group|startGroup|endGroup)$/'
 
 export default tseslint.config(
@@ -37,39 +37,49 @@ export default tseslint.config(
     }
   },
   {
-    // One output path (src/log.ts): every line the action prints is made inert there, so text from
+    // One output path (src/base/log.ts): every line the action prints is made inert there, so text from
     // the cluster, the file system or the inputs can never issue a workflow command.
     files: ['src/**'],
-    ignores: ['src/log.ts'],
+    ignores: ['src/base/log.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
           selector: `MemberExpression[object.name='core'][property.name=${PRINTING}]`,
-          message: 'Print through src/log.ts, which makes outside text inert.'
+          message: 'Print through src/base/log.ts, which makes outside text inert.'
         },
         {
           selector: `ImportDeclaration[source.value='@actions/core'] ImportSpecifier[imported.name=${PRINTING}]`,
-          message: 'Print through src/log.ts, which makes outside text inert.'
+          message: 'Print through src/base/log.ts, which makes outside text inert.'
         },
         {
           selector: "ImportDeclaration[source.value='@actions/core'] ImportNamespaceSpecifier[local.name!='core']",
           message: "Import @actions/core as 'core', so the rule above sees every use."
         },
-        { selector: "MemberExpression[object.name='console']", message: 'Print through src/log.ts.' },
-        { selector: "MemberExpression[object.name='process'][property.name=/^(stdout|stderr)$/]", message: 'Print through src/log.ts.' }
+        { selector: "MemberExpression[object.name='console']", message: 'Print through src/base/log.ts.' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name=/^(stdout|stderr)$/]",
+          message: 'Print through src/base/log.ts.'
+        }
       ]
     }
   },
   {
     // @actions/exec copies a child's output to stdout unless told not to: only container-logs.ts runs
-    // one, silently, and prints what it captured through src/log.ts.
+    // one, silently, and prints what it captured through src/base/log.ts.
     files: ['src/**'],
-    ignores: ['src/container-logs.ts'],
+    ignores: ['src/step/container-logs.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@actions/exec', message: 'Only src/container-logs.ts runs commands (silently, printing through src/log.ts).' }] }
+        {
+          paths: [
+            {
+              name: '@actions/exec',
+              message: 'Only src/step/container-logs.ts runs commands (silently, printing through src/base/log.ts).'
+            }
+          ]
+        }
       ]
     }
   },

@@ -11,11 +11,11 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { join } from 'node:path'
-import { parseConnectionString } from '../src/connection-string.js'
-import { Session } from '../src/connection.js'
+import { parseConnectionString } from '../src/cluster/connection-string.js'
+import { Session } from '../src/cluster/connection.js'
 import { downloadBackup } from '../src/backup/download.js'
-import { listLocalFiles } from '../src/local-files.js'
-import { userfileLocation } from '../src/userfile-location.js'
+import { listLocalFiles } from '../src/storage/local-files.js'
+import { userfileLocation } from '../src/storage/userfile-location.js'
 
 export interface ChildReport {
   seconds: number

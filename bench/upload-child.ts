@@ -7,11 +7,11 @@
  *
  * Prints one JSON line: { seconds, maxRssKiB, written, bytes }.
  */
-import { parseConnectionString } from '../src/connection-string.js'
-import { Session } from '../src/connection.js'
-import { readLocalBackupFolder } from '../src/backup-folder.js'
+import { parseConnectionString } from '../src/cluster/connection-string.js'
+import { Session } from '../src/cluster/connection.js'
+import { readLocalBackupFolder } from '../src/storage/backup-folder.js'
 import { uploadBackup } from '../src/restore/upload.js'
-import { userfileLocation } from '../src/userfile-location.js'
+import { userfileLocation } from '../src/storage/userfile-location.js'
 
 async function main(): Promise<void> {
   const [mode, url, collection, directory] = process.argv.slice(2)

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { manifestChecksum } from '../src/backup-folder.js'
+import { manifestChecksum } from '../src/storage/backup-folder.js'
 import { startPostgres } from '../test/support/postgres.js'
 import { createUserfileTables } from '../test/support/userfile-tables.js'
 

@@ -2,7 +2,14 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_CONNECTION_STRING, Inputs, Outputs, RestoreInputs, RestoreOutputs } from '../src/constants.js'
+import {
+  DEFAULT_AS_OF_SYSTEM_TIME,
+  DEFAULT_CONNECTION_STRING,
+  Inputs,
+  Outputs,
+  RestoreInputs,
+  RestoreOutputs
+} from '../src/base/constants.js'
 
 interface ActionYml {
   name: string

@@ -1,7 +1,7 @@
 /**
  * Every statement that drops, deletes or cancels, and every place in src/ that runs (or prints) one,
  * held against the proof it requires before it may run. A new destructive builder, a new call site
- * or a destructive SQL literal outside src/sql.ts fails here until it is added below with its proof.
+ * or a destructive SQL literal outside src/cluster/sql/ fails here until it is added below with its proof.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 const ROOT = new URL('..', import.meta.url).pathname
 const DESTRUCTIVE = /\b(DROP|DELETE\s+FROM|CANCEL\s+JOBS?|TRUNCATE|PAUSE\s+JOBS?|RESUME\s+JOBS?|REVOKE|ALTER\s+\w+\s+\S+\s+RENAME)\b/
 
-/** The builders in src/sql.ts whose statement destroys something, and what each destroys. */
+/** The builders in src/cluster/sql/ whose statement destroys something, and what each destroys. */
 const BUILDERS: Record<string, string> = {
   cancelJob: 'a running job',
   dropDatabaseIfExists: 'a database and everything in it',
@@ -28,8 +28,8 @@ const BUILDERS: Record<string, string> = {
  * need a proof (`file function`).
  */
 const WRAPPERS: Record<string, string> = {
-  'src/userfile.ts deleteStoredFile': 'deleteStoredFile',
-  'src/userfile.ts deleteOnFreshSession': 'deleteOnFreshSession',
+  'src/storage/userfile.ts deleteStoredFile': 'deleteStoredFile',
+  'src/storage/userfile.ts deleteOnFreshSession': 'deleteOnFreshSession',
   'src/restore/upload.ts deleteFiles': 'deleteFiles',
   'src/restore/upload.ts deletedNow': 'deletedNow',
   'src/restore/replace.ts dropTemporary': 'dropTemporary',
@@ -38,23 +38,24 @@ const WRAPPERS: Record<string, string> = {
   'src/backup/scratch-drop.ts dropOnce': 'dropOnce',
   'src/backup/scratch-drop.ts dropScratch': 'dropScratch',
   'src/backup/retention.ts deleteBackup': 'deleteBackup',
-  'src/job.ts cancelJob': 'cancelJob'
+  'src/cluster/job.ts cancelJob': 'cancelJob'
 }
 
 /** `file function callee` → the proof the call site holds before the statement runs. */
 const PROOFS: Record<string, string> = {
-  'src/detached-job.ts cancelUnansweredJob sql.cancelJob':
+  'src/cluster/detached-job.ts cancelUnansweredJob sql.cancelJob':
     'the one unfinished RESTORE/BACKUP job of this session user, created since just before this step’s unanswered statement, whose whole description (SHOW JOB) carries as a string literal what only this step wrote (its own AS OF SYSTEM TIME decimal, or its scratch database name); with none or several, nothing is cancelled',
-  'src/detached-job.ts nothingCancelled sql.cancelJob (printed)': 'printed for a person, never run',
-  'src/job.ts cancelJob sql.cancelJob': 'wrapper: the job id this step started and follows (see its callers)',
-  'src/job.ts runJobToEnd cancelJob':
+  'src/cluster/detached-job.ts nothingCancelled sql.cancelJob (printed)': 'printed for a person, never run',
+  'src/cluster/job.ts cancelJob sql.cancelJob': 'wrapper: the job id this step started and follows (see its callers)',
+  'src/cluster/job.ts runJobToEnd cancelJob':
     'job this step started itself (its id came back from its own statement) and stopped following before its end: at the timeout, on a workflow cancel, or when its status could no longer be read',
-  'src/userfile.ts deleteStoredFile sql.deleteUserfilePayload': 'wrapper: one file by id (see its callers)',
-  'src/userfile.ts deleteStoredFile sql.deleteUserfile': 'wrapper: one file by id (see its callers)',
-  'src/userfile.ts writeStoredFile deleteStoredFile':
+  'src/storage/userfile.ts deleteStoredFile sql.deleteUserfilePayload': 'wrapper: one file by id (see its callers)',
+  'src/storage/userfile.ts deleteStoredFile sql.deleteUserfile': 'wrapper: one file by id (see its callers)',
+  'src/storage/userfile.ts writeStoredFile deleteStoredFile':
     'a `<filename>.tmp` row, the temporary name only an unfinished upload of this very file uses; or the temporary file this call inserted itself (random file id), after its upload failed',
-  'src/userfile.ts writeStoredFile deleteOnFreshSession': 'the temporary file this call inserted itself (random file id), on a cancel',
-  'src/userfile.ts deleteOnFreshSession deleteStoredFile': 'wrapper: the file passed in (see its callers)',
+  'src/storage/userfile.ts writeStoredFile deleteOnFreshSession':
+    'the temporary file this call inserted itself (random file id), on a cancel',
+  'src/storage/userfile.ts deleteOnFreshSession deleteStoredFile': 'wrapper: the file passed in (see its callers)',
   'src/restore/upload.ts deleteFiles sql.deleteUserfilePayloadOfIds': 'wrapper: the file ids passed in (see its callers)',
   'src/restore/upload.ts deleteFiles sql.deleteUserfilesOfIds': 'wrapper: the file ids passed in (see its callers)',
   'src/restore/upload.ts deletedNow deleteFiles': 'wrapper: the file ids passed in (see its callers)',
@@ -90,9 +91,9 @@ const PROOFS: Record<string, string> = {
     'a date-named full backup SHOW BACKUPS lists in the collection the user named, older than the keep-backups newest, never the one just taken'
 }
 
-/** Statement text in src/ outside src/sql.ts: only messages that show a person what to run. */
+/** Statement text in src/ outside src/cluster/sql/: only messages that show a person what to run. */
 const PRINTED_LITERALS: Record<string, string> = {
-  'src/job.ts: `Cancelling job ${jobId} failed too (${d': 'printed for a person after the cancel itself failed, never run',
+  'src/cluster/job.ts: `Cancelling job ${jobId} failed too (${d': 'printed for a person after the cancel itself failed, never run',
   "src/backup/scratch-drop.ts: 'DROP DATABASE had not answered when the": 'an error message about a DROP that timed out, never run'
 }
 
@@ -135,7 +136,7 @@ function callSites(): CallSite[] {
   const wrapperNames = new Set(Object.values(WRAPPERS))
   for (const file of sourceFiles(join(ROOT, 'src'))) {
     const path = relative(ROOT, file)
-    if (path === 'src/sql.ts') continue
+    if (path.startsWith('src/cluster/sql/')) continue
     const text = withoutComments(readFileSync(file, 'utf8'))
     const callees = [...Object.keys(BUILDERS).map(name => `sql\\.${name}`), ...[...wrapperNames].map(name => `(?<![.\\w])${name}`)]
     const pattern = new RegExp(`(${callees.join('|')})\\(`, 'g')
@@ -153,20 +154,22 @@ function callSites(): CallSite[] {
 }
 
 describe('destructive statements', () => {
-  const sqlText = readFileSync(join(ROOT, 'src/sql.ts'), 'utf8')
+  const sqlText = sourceFiles(join(ROOT, 'src/cluster/sql'))
+    .map(file => readFileSync(file, 'utf8'))
+    .join('\n')
 
-  it('lists every builder in src/sql.ts whose statement drops, deletes, cancels or renames', () => {
+  it('lists every builder in src/cluster/sql/ whose statement drops, deletes, cancels or renames', () => {
     const builders = [...withoutComments(sqlText).matchAll(/export function (\w+)\([^)]*\)[^{]*\{([\s\S]*?)\n\}/g)]
       .filter(([, , body]) => DESTRUCTIVE.test(body ?? ''))
       .map(([, name]) => name)
     expect(builders.sort()).toEqual(Object.keys(BUILDERS).sort())
   })
 
-  it('finds no destructive SQL text in src/ outside src/sql.ts', () => {
+  it('finds no destructive SQL text in src/ outside src/cluster/sql/', () => {
     const found: string[] = []
     for (const file of sourceFiles(join(ROOT, 'src'))) {
       const path = relative(ROOT, file)
-      if (path === 'src/sql.ts') continue
+      if (path.startsWith('src/cluster/sql/')) continue
       const text = withoutComments(readFileSync(file, 'utf8'))
       for (const literal of text.matchAll(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g)) {
         // Upper-case statement words only: "Drop it by hand" is prose; "CANCEL JOB 12" would be SQL.

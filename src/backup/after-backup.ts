@@ -4,12 +4,12 @@
  * unless the backup, its download and its verification succeeded). The first failure stops the
  * rest and is handed to the report, which says what is known before the step fails.
  */
-import type { JobContext } from '../job.js'
-import type { Session } from '../connection.js'
+import type { JobContext } from '../cluster/job.js'
+import type { Session } from '../cluster/connection.js'
 import { downloadBackup } from './download.js'
-import * as log from '../log.js'
+import * as log from '../base/log.js'
 import type { AfterBackup, AfterBackupPhase, BackupPlan, BackupResult } from './plan.js'
-import type { StepProgress } from '../progress.js'
+import type { StepProgress } from '../step/progress.js'
 import { applyRetention, RetentionError } from './retention.js'
 import { verifyRestore } from './verify-restore.js'
 

@@ -4,12 +4,12 @@
  * time).
  */
 import { describeBackupTime, type BackupTime } from './backup-time.js'
-import { QueryError, type Session } from '../connection.js'
-import { ActionError } from '../errors.js'
-import { JobError } from '../job.js'
-import * as sql from '../sql.js'
-import type { BackupTarget } from '../targets.js'
-import { missingTargetHint } from '../what-exists.js'
+import { QueryError, type Session } from '../cluster/connection.js'
+import { ActionError } from '../base/errors.js'
+import { JobError } from '../cluster/job.js'
+import * as sql from '../cluster/sql/index.js'
+import type { BackupTarget } from '../cluster/targets.js'
+import { missingTargetHint } from '../cluster/what-exists.js'
 
 /** pkg/ccl/utilccl CheckEnterpriseEnabled: XXC02 at planning, or this text in a job's error (v22.1+ resolves LATEST in the job). */
 const LICENCE_TEXT = /requires an enterprise license/i

@@ -17,13 +17,13 @@
  * costs ten seconds on every run; this costs the offset (about 0.5 s, BENCHMARKS.md). Relative and
  * absolute times stay available, honoured exactly as given, for clusters with live traffic.
  */
-import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../as-of-system-time.js'
-import type { Session } from '../connection.js'
-import { abortReason, ActionError, CancelledError } from '../errors.js'
+import { describeAsOf, type AsOfSystemTime, type ExplicitAsOf } from '../cluster/as-of-system-time.js'
+import type { Session } from '../cluster/connection.js'
+import { abortReason, ActionError, CancelledError } from '../base/errors.js'
 import { addMs, formatHlc, hlcToIso, msBetween, notBefore, parseHlc, wholeMicrosecondAfter, type Hlc } from './hlc.js'
-import { Inputs } from '../constants.js'
-import * as sql from '../sql.js'
-import { sleep } from '../signals.js'
+import { Inputs } from '../base/constants.js'
+import * as sql from '../cluster/sql/index.js'
+import { sleep } from '../base/signals.js'
 
 export interface BackupTime {
   /** What the input asked for. */

@@ -2,10 +2,10 @@
  * full-every: whether this run takes a new full backup or appends an incremental, and why; the
  * reason goes into the job summary beside the `backup-type` output.
  */
-import { dateFolderTime } from '../backup-index.js'
-import { pathKey, type Destination } from '../backup-listing.js'
-import { Inputs } from '../constants.js'
-import { InputError } from '../errors.js'
+import { dateFolderTime } from '../storage/backup-index.js'
+import { pathKey, type Destination } from '../cluster/backup-listing.js'
+import { Inputs } from '../base/constants.js'
+import { InputError } from '../base/errors.js'
 
 export interface FullEvery {
   ms: number

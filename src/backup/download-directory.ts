@@ -4,8 +4,8 @@
  */
 import { lstat, readdir, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { listLocalFiles } from '../local-files.js'
-import { ActionError } from '../errors.js'
+import { listLocalFiles } from '../storage/local-files.js'
+import { ActionError } from '../base/errors.js'
 
 const exists = (path: string): Promise<boolean> =>
   lstat(path).then(

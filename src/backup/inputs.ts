@@ -1,11 +1,11 @@
 /** The backup action's inputs: the shared ones, then what only a backup takes. */
 import { resolve } from 'node:path'
 import * as core from '@actions/core'
-import { parseAsOfSystemTime, type AsOfSystemTime } from '../as-of-system-time.js'
-import type { Collection } from '../collection.js'
-import { requireUserfile } from '../userfile-location.js'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../constants.js'
-import { InputError } from '../errors.js'
+import { parseAsOfSystemTime, type AsOfSystemTime } from '../cluster/as-of-system-time.js'
+import type { Collection } from '../cluster/collection.js'
+import { requireUserfile } from '../storage/userfile-location.js'
+import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../base/constants.js'
+import { InputError } from '../base/errors.js'
 import { parseFullEvery, type FullEvery } from './cadence.js'
 import { checkDownloadDirectory } from './download-directory.js'
 import {
@@ -17,8 +17,8 @@ import {
   readSharedInputs,
   type Read,
   type SharedInputs
-} from '../inputs.js'
-import * as log from '../log.js'
+} from '../step/inputs.js'
+import * as log from '../base/log.js'
 
 export interface ActionInputs extends SharedInputs {
   asOf: AsOfSystemTime | undefined

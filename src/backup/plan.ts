@@ -2,7 +2,7 @@
  * One backup, start to finish on an open session: list the collection, run BACKUP … WITH detached,
  * follow the job, find the new folder, verify it with SHOW BACKUP.
  */
-import type { ExplicitAsOf } from '../as-of-system-time.js'
+import type { ExplicitAsOf } from '../cluster/as-of-system-time.js'
 import { explainEndTime, type BackupTime } from './backup-time.js'
 import {
   fullLayerEndTime,
@@ -12,24 +12,24 @@ import {
   summarizeBackup,
   type BackupContents,
   type Destination
-} from '../backup-listing.js'
-import { resolveCollection } from '../collection.js'
-import { folderFromJobDescription } from '../job-description.js'
-import { QueryError, type Session } from '../connection.js'
-import { ActionError, InputError } from '../errors.js'
-import { startDetachedJob } from '../detached-job.js'
-import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { listBackups, showBackup, type BackupAddress } from '../show-backup.js'
-import * as sql from '../sql.js'
+} from '../cluster/backup-listing.js'
+import { resolveCollection } from '../cluster/collection.js'
+import { folderFromJobDescription } from '../cluster/job-description.js'
+import { QueryError, type Session } from '../cluster/connection.js'
+import { ActionError, InputError } from '../base/errors.js'
+import { startDetachedJob } from '../cluster/detached-job.js'
+import { followToEnd, type JobContext, type JobId } from '../cluster/job.js'
+import { listBackups, showBackup, type BackupAddress } from '../cluster/show-backup.js'
+import * as sql from '../cluster/sql/index.js'
 import type { DownloadResult } from './download.js'
 import type { Verification } from './verification.js'
 import type { ActionInputs } from './inputs.js'
-import type { StepProgress } from '../progress.js'
-import type { BackupTarget } from '../targets.js'
-import { locateUserfile, type UserfileLocation } from '../userfile-location.js'
-import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type CockroachVersion } from '../version.js'
-import { dateFolderTime } from '../backup-index.js'
-import { Inputs } from '../constants.js'
+import type { StepProgress } from '../step/progress.js'
+import type { BackupTarget } from '../cluster/targets.js'
+import { locateUserfile, type UserfileLocation } from '../storage/userfile-location.js'
+import { indexNeedsDateSubdirectory, refusesNewDbName, supportsCheckFiles, type CockroachVersion } from '../cluster/version.js'
+import { dateFolderTime } from '../storage/backup-index.js'
+import { Inputs } from '../base/constants.js'
 import { chooseLayer, type FullEvery } from './cadence.js'
 import { explainMissingTarget, isMissingTarget, withLicenceHint } from './backup-refusals.js'
 

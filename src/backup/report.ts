@@ -2,8 +2,8 @@
 import * as core from '@actions/core'
 import { explainEndTime } from './backup-time.js'
 import type { AfterBackup, BackupPlan, BackupResult } from './plan.js'
-import type { BackupContents } from '../backup-listing.js'
-import * as sql from '../sql.js'
+import type { BackupContents } from '../cluster/backup-listing.js'
+import * as sql from '../cluster/sql/index.js'
 import {
   code,
   escapeHtml,
@@ -14,10 +14,10 @@ import {
   stepTitle,
   summaryTable,
   type SummaryCell
-} from '../summary.js'
-import { describeTarget } from '../targets.js'
-import { Outputs } from '../constants.js'
-import type { StepProgress } from '../progress.js'
+} from '../step/summary.js'
+import { describeTarget } from '../cluster/targets.js'
+import { Outputs } from '../base/constants.js'
+import type { StepProgress } from '../step/progress.js'
 import type { DownloadResult } from './download.js'
 import { VerificationError, type Verification } from './verification.js'
 

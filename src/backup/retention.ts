@@ -4,16 +4,16 @@
  * so only the newest ones remain.
  * Each backup goes in one transaction: no orphan chunks, no listed-but-empty backup.
  */
-import { pathKey, samePath } from '../backup-listing.js'
-import type { ResolvedCollection } from '../collection.js'
-import type { Session } from '../connection.js'
-import { ActionError, CancelledError, errorMessage } from '../errors.js'
-import * as sql from '../sql.js'
-import { listBackups } from '../show-backup.js'
-import { backupPrefixes } from '../backup-folder.js'
-import { backupIndexDirectories } from '../backup-index.js'
-import { listStoredFiles } from '../userfile.js'
-import { likePrefix, type UserfileLocation } from '../userfile-location.js'
+import { pathKey, samePath } from '../cluster/backup-listing.js'
+import type { ResolvedCollection } from '../cluster/collection.js'
+import type { Session } from '../cluster/connection.js'
+import { ActionError, CancelledError, errorMessage } from '../base/errors.js'
+import * as sql from '../cluster/sql/index.js'
+import { listBackups } from '../cluster/show-backup.js'
+import { backupPrefixes } from '../storage/backup-folder.js'
+import { backupIndexDirectories } from '../storage/backup-index.js'
+import { listStoredFiles } from '../storage/userfile.js'
+import { likePrefix, type UserfileLocation } from '../storage/userfile-location.js'
 
 /** A folder BACKUP … INTO '<collection>' chose itself, named after its end time (backupbase.DateBasedIntoFolderName). */
 const DATE_BASED_FOLDER = /^\/?\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/

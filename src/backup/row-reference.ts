@@ -5,11 +5,11 @@
  * TIME the backup's end time; SHOW BACKUP's `rows` only stands in for it when that time can no
  * longer be read and the backup is one full layer without revision history.
  */
-import type { ExplicitAsOf } from '../as-of-system-time.js'
-import { normalizeTimestamp, type ShowBackupRow } from '../backup-listing.js'
-import { QueryError, type Session } from '../connection.js'
+import type { ExplicitAsOf } from '../cluster/as-of-system-time.js'
+import { normalizeTimestamp, type ShowBackupRow } from '../cluster/backup-listing.js'
+import { QueryError, type Session } from '../cluster/connection.js'
 import { formatHlc } from './hlc.js'
-import * as sql from '../sql.js'
+import * as sql from '../cluster/sql/index.js'
 
 /**
  * The backup's end time as AS OF SYSTEM TIME reads it. Exact when the BACKUP statement named it (a

@@ -3,7 +3,7 @@ import { chooseBackupTime } from './backup-time.js'
 import { readInputs } from './inputs.js'
 import { planBackup, takeBackup } from './plan.js'
 import { reportBackup } from './report.js'
-import { runStep } from '../step.js'
+import { runStep } from '../step/step.js'
 
 /** The backup action: (read the clock) → plan → back up and verify → download, verify-restore, keep-backups → report. */
 export async function run(): Promise<void> {

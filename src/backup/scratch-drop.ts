@@ -5,10 +5,10 @@
  * runner's SIGTERM (7.5 s after SIGINT), less the time the step needs to report and exit. What
  * cannot be dropped in time is named with the exact statement to run.
  */
-import type { Session } from '../connection.js'
-import { ActionError, describeError } from '../errors.js'
-import * as sql from '../sql.js'
-import { sleep } from '../signals.js'
+import type { Session } from '../cluster/connection.js'
+import { ActionError, describeError } from '../base/errors.js'
+import * as sql from '../cluster/sql/index.js'
+import { sleep } from '../base/signals.js'
 
 /** A slow DROP (a big restored database, a busy cluster) still fits; a hung cluster does not hold the step long. */
 const DROP_BUDGET_MS = 60_000

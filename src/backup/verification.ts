@@ -1,6 +1,6 @@
 /** What verify-restore found, as the report shows it: each table's counts, and the error that carries them. */
-import { ActionError } from '../errors.js'
-import type { JobId } from '../job.js'
+import { ActionError } from '../base/errors.js'
+import type { JobId } from '../cluster/job.js'
 
 export interface TableCheck {
   /** `db.schema.table` as backed up. */

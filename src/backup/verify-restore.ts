@@ -4,18 +4,18 @@
  * with the source table's at the backup's end time (row-reference.ts). Views, materialized views
  * and sequences are named and skipped. The scratch databases are dropped however it ends.
  */
-import { pathKey, type ShowBackupRow } from '../backup-listing.js'
-import { QueryError, type Session } from '../connection.js'
-import type { ExplicitAsOf } from '../as-of-system-time.js'
-import { abortReason, ActionError, CancelledError } from '../errors.js'
-import { followToEnd, type JobContext, type JobId } from '../job.js'
-import { databaseRestoreRefused, startRestoreJob } from '../detached-job.js'
+import { pathKey, type ShowBackupRow } from '../cluster/backup-listing.js'
+import { QueryError, type Session } from '../cluster/connection.js'
+import type { ExplicitAsOf } from '../cluster/as-of-system-time.js'
+import { abortReason, ActionError, CancelledError } from '../base/errors.js'
+import { followToEnd, type JobContext, type JobId } from '../cluster/job.js'
+import { databaseRestoreRefused, startRestoreJob } from '../cluster/detached-job.js'
 import { judge, referenceTime, sourceCount, type ReferenceTime } from './row-reference.js'
 import { DropDeadline, dropScratch } from './scratch-drop.js'
 import { VerificationError, type TableCheck, type Verification } from './verification.js'
-import { showBackup, type BackupAddress } from '../show-backup.js'
-import * as sql from '../sql.js'
-import type { BackupTarget } from '../targets.js'
+import { showBackup, type BackupAddress } from '../cluster/show-backup.js'
+import * as sql from '../cluster/sql/index.js'
+import type { BackupTarget } from '../cluster/targets.js'
 
 export function scratchDatabaseName(database: string, backupJobId: JobId): string {
   return `${database}_verify_${backupJobId}`

@@ -4,11 +4,11 @@
  */
 import { resolve } from 'node:path'
 import * as core from '@actions/core'
-import { readLocalBackupFolder } from '../backup-folder.js'
-import { requireUserfile } from '../userfile-location.js'
-import { Inputs, RestoreInputs } from '../constants.js'
-import { InputError } from '../errors.js'
-import { checkRunnerPath, optionalText, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../inputs.js'
+import { readLocalBackupFolder } from '../storage/backup-folder.js'
+import { requireUserfile } from '../storage/userfile-location.js'
+import { Inputs, RestoreInputs } from '../base/constants.js'
+import { InputError } from '../base/errors.js'
+import { checkRunnerPath, optionalText, parseBoolean, readInput, readSharedInputs, type Read, type SharedInputs } from '../step/inputs.js'
 import { parseRestoreAsOf, type RestoreAsOf } from './point-in-time.js'
 
 export interface RestoreActionInputs extends SharedInputs {

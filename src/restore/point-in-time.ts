@@ -5,10 +5,10 @@
  * refusals (pkg/backup/backupinfo ValidateEndTimeAndTruncate; facts "Point-in-time restore") turned into messages
  * that name the backup's range and the backup action's revision-history input.
  */
-import type { ShowBackupRow } from '../backup-listing.js'
-import { QueryError } from '../connect-policy.js'
-import { Inputs, RestoreInputs } from '../constants.js'
-import { ActionError, databaseErrorFields, InputError } from '../errors.js'
+import type { ShowBackupRow } from '../cluster/backup-listing.js'
+import { QueryError } from '../cluster/connect-policy.js'
+import { Inputs, RestoreInputs } from '../base/constants.js'
+import { ActionError, databaseErrorFields, InputError } from '../base/errors.js'
 
 /** A time in nanoseconds since the Unix epoch, UTC (CockroachDB's HLC wall time). */
 type Nanos = bigint

@@ -5,11 +5,11 @@
  * cancelled workflow) leaves the existing database untouched and drops the temporary one.
  */
 import { randomBytes } from 'node:crypto'
-import type { StepCleanup } from '../cleanup.js'
-import { QueryError, type Session } from '../connection.js'
-import { ActionError, describeError } from '../errors.js'
-import * as log from '../log.js'
-import * as sql from '../sql.js'
+import type { StepCleanup } from '../base/cleanup.js'
+import { QueryError, type Session } from '../cluster/connection.js'
+import { ActionError, describeError } from '../base/errors.js'
+import * as log from '../base/log.js'
+import * as sql from '../cluster/sql/index.js'
 
 export interface Replacement {
   /** The database being replaced: the name the restored copy ends up with. */

@@ -1,8 +1,8 @@
 /** The restore companion's outputs and job summary, written only once the restore job succeeded. */
 import * as core from '@actions/core'
-import { RestoreOutputs } from '../constants.js'
+import { RestoreOutputs } from '../base/constants.js'
 import type { RestorePlan, RestoreResult } from './plan.js'
-import { code, formatBytes, hasJobSummary, keyValueTable, number, stepTitle, summaryTable, type SummaryCell } from '../summary.js'
+import { code, formatBytes, hasJobSummary, keyValueTable, number, stepTitle, summaryTable, type SummaryCell } from '../step/summary.js'
 
 function setRestoreOutputs(result: RestoreResult): void {
   core.setOutput(RestoreOutputs.JobId, result.jobId)

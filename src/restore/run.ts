@@ -1,7 +1,7 @@
 import { readRestoreInputs } from './inputs.js'
 import { planRestore, takeRestore } from './plan.js'
 import { reportRestore } from './report.js'
-import { runStep } from '../step.js'
+import { runStep } from '../step/step.js'
 
 /** The restore companion: plan → (upload) → make room → restore → report. */
 export async function runRestore(): Promise<void> {

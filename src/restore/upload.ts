@@ -12,15 +12,15 @@
  */
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { StepCleanup } from '../cleanup.js'
-import type { Session } from '../connection.js'
-import { storedName, type LocalBackupFolder } from '../backup-folder.js'
-import { selectUploads } from '../backup-index.js'
-import { ActionError } from '../errors.js'
-import { localSha256 } from '../local-files.js'
-import * as sql from '../sql.js'
-import { findStoredFile, storedSha256, writeStoredFile } from '../userfile.js'
-import { joinPath, type UserfileLocation } from '../userfile-location.js'
+import type { StepCleanup } from '../base/cleanup.js'
+import type { Session } from '../cluster/connection.js'
+import { storedName, type LocalBackupFolder } from '../storage/backup-folder.js'
+import { selectUploads } from '../storage/backup-index.js'
+import { ActionError } from '../base/errors.js'
+import { localSha256 } from '../storage/local-files.js'
+import * as sql from '../cluster/sql/index.js'
+import { findStoredFile, storedSha256, writeStoredFile } from '../storage/userfile.js'
+import { joinPath, type UserfileLocation } from '../storage/userfile-location.js'
 
 export interface UploadResult {
   files: number

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { manifestChecksum } from '../../src/backup-folder.js'
+import { manifestChecksum } from '../../src/storage/backup-folder.js'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { runBundledAction } from '../support/run-action.js'

@@ -4,7 +4,7 @@
  * percent-encoded: each form must be masked, or the runner shows it.
  */
 import { describe, expect, it } from 'vitest'
-import { secretForms } from '../../src/secrets.js'
+import { secretForms } from '../../src/base/secrets.js'
 import { startEmulator } from '../emulator/index.js'
 import { errorsOf, maskedValues, runInProcess } from '../support/run-in-process.js'
 import { scratchPerTest } from '../support/scratch.js'

@@ -1,14 +1,14 @@
 /**
- * A test-side reader of the BACKUP statements src/sql.ts builds, on the one test SQL lexer
+ * A test-side reader of the BACKUP statements src/cluster/sql/ builds, on the one test SQL lexer
  * (sql-tokenizer.ts): it reads a statement back into its target, destination, collection, AS OF
  * SYSTEM TIME and options, refusing any name that would not read back as itself.
  */
-import type * as sql from '../../src/sql.js'
+import type * as sql from '../../src/cluster/sql/index.js'
 import { tokenize, type Token } from './sql-tokenizer.js'
 
 /**
  * The oracle for "must be quoted": reserved and lookahead keywords of pkg/sql/lexbase, copied from
- * docs/cockroachdb-facts.md §8 (not from src/sql.ts).
+ * docs/cockroachdb-facts.md §8 (not from src/cluster/sql/).
  */
 export const RESERVED = new Set(
   `all analyse analyze and annotate_type any array as asc asymmetric authorization between bigint bit boolean both

@@ -1,6 +1,6 @@
 /** An emulator and the action's Session on it, opened by a test and closed after it. */
 import { afterEach } from 'vitest'
-import type { Session } from '../../src/connection.js'
+import type { Session } from '../../src/cluster/connection.js'
 import type { Emulator } from '../emulator/index.js'
 
 /** What {@link emulatorSessionPerTest} hands the tests: a test sets either field; both are closed and cleared after it. */

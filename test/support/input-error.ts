@@ -1,5 +1,5 @@
 /** The one way tests expect bad input to be refused. */
-import { InputError } from '../../src/errors.js'
+import { InputError } from '../../src/base/errors.js'
 
 /** The InputError `run` throws; any other error is rethrown, and no error at all fails the test. */
 export function expectInputError(run: () => unknown, what = 'the input'): InputError {

@@ -1,7 +1,7 @@
 /**
  * A small tokenizer for the CockroachDB SQL the action sends, written from the lexical rules of
  * pkg/sql/scanner (and PostgreSQL's, which it follows) without reading src/: tests use it to check
- * that what src/sql.ts builds is read back by a SQL lexer as the statement it meant.
+ * that what src/cluster/sql/ builds is read back by a SQL lexer as the statement it meant.
  *
  * It knows: words (keywords and bare identifiers), "quoted" identifiers (`""` is one quote),
  * 'string' literals (`''` is one quote; standard_conforming_strings, so a backslash is itself),

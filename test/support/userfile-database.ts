@@ -1,8 +1,8 @@
 /** A fresh `defaultdb` holding CockroachDB's userfile tables in a real PostgreSQL, with an admin client and the action's Session on it. */
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest'
-import { parseConnectionString } from '../../src/connection-string.js'
-import { Session } from '../../src/connection.js'
+import { parseConnectionString } from '../../src/cluster/connection-string.js'
+import { Session } from '../../src/cluster/connection.js'
 import { startPostgres, type PostgresServer } from './postgres.js'
 import { createUserfileTables } from './userfile-tables.js'
 
