@@ -105,6 +105,7 @@ describe('restore/action.yml', () => {
     Inputs.FullEvery,
     Inputs.RevisionHistory,
     Inputs.DownloadPath,
+    Inputs.DownloadConnections,
     Inputs.KeepBackups,
     Inputs.VerifyRestore
   ]

@@ -32,7 +32,8 @@ export async function afterBackup(
     await phase('download', 'Download', async () => {
       after.download = await downloadBackup(session, download.location, result.path, download.directory, context.log, {
         version: session.info.version,
-        warn: log.warning
+        warn: log.warning,
+        connections: download.connections
       })
     })
   }

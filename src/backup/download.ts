@@ -8,7 +8,8 @@ import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
-import { ActionError, fileSystemError } from '../base/errors.js'
+import { ActionError, CancelledError, describeError, fileSystemError } from '../base/errors.js'
+import { ByteBudget } from '../base/byte-budget.js'
 import { backupPrefixes, checkManifests, indexPrefix, localName, type ChecksumOptions } from '../storage/backup-folder.js'
 import { backupIndexDirectories } from '../storage/backup-index.js'
 import { listLocalFiles, localSha256 } from '../storage/local-files.js'
@@ -17,7 +18,10 @@ import { joinPath, type UserfileLocation } from '../storage/userfile-location.js
 import type { Session } from '../cluster/connection.js'
 import { inspectDirectory } from './download-directory.js'
 
-export type DownloadOptions = ChecksumOptions
+export interface DownloadOptions extends ChecksumOptions {
+  /** How many groups are read at once, each over a connection of its own; 1 (the default) reads on `session` alone. */
+  connections?: number
+}
 
 export interface DownloadResult {
   directory: string
@@ -137,20 +141,93 @@ function batches(files: PlannedFile[]): PlannedFile[][] {
   return groups
 }
 
-async function downloadFile(session: Session, location: UserfileLocation, file: PlannedFile, target: string): Promise<void> {
+/**
+ * Bytes read but not yet written, across every connection: a chunk waits for room here with its
+ * socket paused. Four 4 MiB chunks, so a full group of small files (BATCH_BYTES) fits.
+ */
+const BYTES_IN_FLIGHT = 16 * 1024 * 1024
+/** How long opening one more download connection may take. */
+const POOL_CONNECT_TIMEOUT_MS = 10_000
+
+async function downloadFile(
+  session: Session,
+  location: UserfileLocation,
+  file: PlannedFile,
+  target: string,
+  budget: ByteBudget,
+  stop: AbortSignal
+): Promise<void> {
   const stream = createWriteStream(target, { flags: 'wx' })
   let streamError: Error | undefined
   stream.on('error', error => (streamError = error))
   try {
-    await readStoredFile(session, location, file, async chunk => {
-      if (streamError) throw streamError
-      if (!stream.write(chunk)) await once(stream, 'drain')
-    })
+    await readStoredFile(
+      session,
+      location,
+      file,
+      async chunk => {
+        if (streamError) throw streamError
+        await budget.take(chunk.length)
+        // The next chunk is read while this one is written; the budget, not the stream, bounds what waits.
+        stream.write(chunk, () => budget.give(chunk.length))
+      },
+      stop
+    )
   } finally {
     stream.end()
     if (!stream.closed) await once(stream, 'close')
   }
   if (streamError) throw streamError
+}
+
+/**
+ * Reads the groups over up to `connections` connections at once: the step's session, and more
+ * opened only when there is a group left for them (a one-file backup opens none). Each extra one is
+ * set up as the session is and cancelled with it. The first failure stops the others at once (their
+ * queries are abandoned with their connections, as a cancel does); this returns once every
+ * connection but the session's is closed and nothing is being written any more.
+ */
+async function inParallel(
+  session: Session,
+  groups: PlannedFile[][],
+  connections: number,
+  budget: ByteBudget,
+  read: (reader: Session, group: PlannedFile[], stop: AbortSignal) => Promise<void>
+): Promise<void> {
+  const queue = [...groups]
+  const stop = new AbortController()
+  let failure: { error: unknown } | undefined
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return
+    failure = { error }
+    budget.fail(error)
+    stop.abort(error)
+  }
+  const worker = async (index: number): Promise<void> => {
+    let own: Session | undefined
+    try {
+      for (let group = queue.shift(); group !== undefined && failure === undefined; group = queue.shift()) {
+        if (index > 0 && own === undefined) {
+          own = await session.fresh(POOL_CONNECT_TIMEOUT_MS, { cancellable: true }).catch((error: unknown) => {
+            if (error instanceof CancelledError || error instanceof ActionError) throw error
+            throw new ActionError(
+              `Could not open download connection ${index + 1} of ${connections}: ${describeError(error)}`,
+              "Set download-connections to 1 to download over the step's own connection only.",
+              { cause: error }
+            )
+          })
+          if (stop.signal.aborted) break
+        }
+        await read(own ?? session, group, stop.signal)
+      }
+    } catch (error) {
+      fail(error)
+    } finally {
+      await own?.close()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(connections, groups.length)) }, (_, index) => worker(index)))
+  if (failure !== undefined) throw failure.error
 }
 
 /** Downloads backup `backupPath` into `directory`, an absolute path (the inputs resolve it). */
@@ -186,7 +263,7 @@ export async function downloadBackup(
       `download-path ${directory} is not empty and does not hold this backup. Use a new or empty directory, so old and new files are never mixed.`
     )
   }
-  const made = new Set<string>()
+  const made = new Map<string, Promise<void>>()
   /** What this run made, and only that, is what a failure removes: another process may write into the directory too. */
   const madeDirectories: string[] = []
   const written: string[] = []
@@ -208,36 +285,49 @@ export async function downloadBackup(
       const target = join(directory, ...file.relative.split('/'))
       if (!target.startsWith(directory + sep)) throw new ActionError(`Refusing to write outside ${directory}: ${file.relative}`)
       const parent = dirname(target)
-      if (!made.has(parent)) {
-        const first = await mkdir(parent, { recursive: true })
-        // mkdir made `first` and every directory below it down to `parent`.
-        for (let dir = parent; first !== undefined; dir = dirname(dir)) {
-          madeDirectories.push(dir)
-          if (dir === first || dirname(dir) === dir) break
-        }
+      // One mkdir per directory, however many connections need it at once.
+      let making = made.get(parent)
+      if (making === undefined) {
+        making = mkdir(parent, { recursive: true }).then(first => {
+          // mkdir made `first` and every directory below it down to `parent`.
+          for (let dir = parent; first !== undefined; dir = dirname(dir)) {
+            madeDirectories.push(dir)
+            if (dir === first || dirname(dir) === dir) break
+          }
+        })
+        made.set(parent, making)
       }
-      made.add(parent)
+      await making
       return target
     }
-    for (const batch of batches(files)) {
+    const budget = new ByteBudget(BYTES_IN_FLIGHT)
+    const readBatch = async (reader: Session, batch: PlannedFile[], stop: AbortSignal): Promise<void> => {
       const [first] = batch
       if (batch.length === 1 && first !== undefined && first.size > SMALL_FILE_BYTES) {
         const target = await targetOf(first)
-        await write(target + PARTIAL_SUFFIX, () => downloadFile(session, location, first, target + PARTIAL_SUFFIX))
+        await write(target + PARTIAL_SUFFIX, () => downloadFile(reader, location, first, target + PARTIAL_SUFFIX, budget, stop))
         await finish(target)
-        continue
+        return
       }
       // Small files: one query for the group, then each file written in one call.
-      const chunks = new Map<PlannedStoredFile, Buffer[]>(batch.map(file => [file, []]))
-      await readStoredFiles(session, location, batch, (file, chunk) => chunks.get(file)?.push(chunk))
-      for (const file of batch) {
-        const target = await targetOf(file)
-        await write(target + PARTIAL_SUFFIX, () =>
-          writeFile(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
-        )
-        await finish(target)
+      const bytes = batch.reduce((sum, file) => sum + file.size, 0)
+      await budget.take(bytes)
+      try {
+        const chunks = new Map<PlannedStoredFile, Buffer[]>(batch.map(file => [file, []]))
+        await readStoredFiles(reader, location, batch, (file, chunk) => chunks.get(file)?.push(chunk), stop)
+        for (const file of batch) {
+          if (stop.aborted) throw stop.reason
+          const target = await targetOf(file)
+          await write(target + PARTIAL_SUFFIX, () =>
+            writeFile(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
+          )
+          await finish(target)
+        }
+      } finally {
+        budget.give(bytes)
       }
     }
+    await inParallel(session, batches(files), options.connections ?? 1, budget, readBatch)
     await checkManifests(
       directory,
       files.map(file => file.relative),

@@ -4,7 +4,13 @@ import * as core from '@actions/core'
 import { parseAsOfSystemTime, type AsOfSystemTime } from '../cluster/as-of-system-time.js'
 import type { Collection } from '../cluster/collection.js'
 import { requireUserfile } from '../storage/userfile-location.js'
-import { DEFAULT_AS_OF_SYSTEM_TIME, DEFAULT_MAX_CLOCK_OFFSET_SECONDS, Inputs } from '../base/constants.js'
+import {
+  DEFAULT_AS_OF_SYSTEM_TIME,
+  DEFAULT_DOWNLOAD_CONNECTIONS,
+  DEFAULT_MAX_CLOCK_OFFSET_SECONDS,
+  Inputs,
+  MAX_DOWNLOAD_CONNECTIONS
+} from '../base/constants.js'
 import { InputError } from '../base/errors.js'
 import { parseFullEvery, type FullEvery } from './cadence.js'
 import { checkDownloadDirectory } from './download-directory.js'
@@ -31,6 +37,8 @@ export interface ActionInputs extends SharedInputs {
   revisionHistory: boolean
   /** Where to copy the backup's files, as an absolute path; only for userfile collections. */
   downloadPath: string | undefined
+  /** How many files the download reads at once, each over a connection of its own (1: one at a time, on the step's session). */
+  downloadConnections: number
   /** How many full backups (with their incrementals) to keep; undefined keeps everything. */
   keepBackups: number | undefined
   /** Restore the new backup into scratch databases and compare row counts. */
@@ -61,6 +69,7 @@ export function getInputs(readRaw: Read = readInput, mask: (secret: string) => v
     fullEvery: checkFullEvery(parseFullEvery(read(Inputs.FullEvery)), incremental, subdirectory),
     revisionHistory: parseBoolean(Inputs.RevisionHistory, read(Inputs.RevisionHistory), false),
     downloadPath: parseDownloadPath(read(Inputs.DownloadPath), shared.collection),
+    downloadConnections: parseDownloadConnections(read(Inputs.DownloadConnections)),
     keepBackups: parseKeepBackups(read(Inputs.KeepBackups), shared.collection),
     verifyRestore: parseBoolean(Inputs.VerifyRestore, read(Inputs.VerifyRestore), false)
   }
@@ -123,6 +132,18 @@ function parseMaxClockOffset(value: string): number {
 }
 
 const MAX_KEEP_BACKUPS = 10_000
+
+function parseDownloadConnections(value: string): number {
+  const text = optional(value)
+  if (text === undefined) return DEFAULT_DOWNLOAD_CONNECTIONS
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > MAX_DOWNLOAD_CONNECTIONS) {
+    throw new InputError(
+      Inputs.DownloadConnections,
+      `${JSON.stringify(text)} is not a whole number from 1 to ${MAX_DOWNLOAD_CONNECTIONS} (1 reads one file at a time; empty means ${DEFAULT_DOWNLOAD_CONNECTIONS}).`
+    )
+  }
+  return Number(text)
+}
 
 function parseKeepBackups(value: string, collection: Collection): number | undefined {
   const text = optional(value)

@@ -43,7 +43,7 @@ export interface BackupPlan extends BackupAddress {
   time: BackupTime
   revisionHistory: boolean
   /** download-path: the directory the verified backup is copied into, and where its files are stored. */
-  download: { directory: string; location: UserfileLocation } | undefined
+  download: { directory: string; location: UserfileLocation; connections: number } | undefined
   verifyRestore: boolean
   /** keep-backups: how many full backups stay, and where the collection's files are stored. */
   retention: { keep: number; location: UserfileLocation } | undefined
@@ -68,7 +68,10 @@ export function planBackup(inputs: ActionInputs, sessionUser: string, time: Back
     time,
     revisionHistory: inputs.revisionHistory,
     encryptionPassphrase: inputs.encryptionPassphrase,
-    download: inputs.downloadPath === undefined || location === undefined ? undefined : { directory: inputs.downloadPath, location },
+    download:
+      inputs.downloadPath === undefined || location === undefined
+        ? undefined
+        : { directory: inputs.downloadPath, location, connections: inputs.downloadConnections },
     verifyRestore: inputs.verifyRestore,
     retention: inputs.keepBackups === undefined || location === undefined ? undefined : { keep: inputs.keepBackups, location }
   }

@@ -18,6 +18,7 @@ export enum Inputs {
   ClientCert = 'client-cert',
   ClientKey = 'client-key',
   DownloadPath = 'download-path',
+  DownloadConnections = 'download-connections',
   KeepBackups = 'keep-backups',
   VerifyRestore = 'verify-restore'
 }
@@ -43,6 +44,9 @@ export const DEFAULT_CONNECTION_STRING = 'postgresql://root@localhost:26257/defa
 export const DEFAULT_AS_OF_SYSTEM_TIME = 'step-start'
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60
 export const DEFAULT_TIMEOUT_SECONDS = 3600
+export const DEFAULT_DOWNLOAD_CONNECTIONS = 4
+/** Each connection is one more session on the cluster; past a few, the runner's disk and CPU are the limit. */
+export const MAX_DOWNLOAD_CONNECTIONS = 16
 /** CockroachDB's default `--max-offset` (pkg/cli/cliflags MaxOffset; base.DefaultMaxClockOffset). */
 export const DEFAULT_MAX_CLOCK_OFFSET_SECONDS = 0.5
 export const APPLICATION_NAME = 'cockroach-userfile-backup-action'

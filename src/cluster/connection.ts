@@ -223,7 +223,9 @@ export class Session {
     params: unknown[],
     doing: string,
     idleTimeoutMs: number,
-    onRow: (row: Row) => Promise<void>
+    onRow: (row: Row) => Promise<void>,
+    /** Stops this query alone (and drops the connection), as the step's cancel would. */
+    stop?: AbortSignal
   ): Promise<void> {
     if (params.length === 0) throw new Error('streamBinary needs parameters: the simple protocol has no binary results')
     const config: pg.QueryConfig & { binary: boolean } = { text, values: params, binary: true, types: BINARY_TYPES }
@@ -233,7 +235,7 @@ export class Session {
     await pumpRows<Row>(query, socket, {
       doing,
       idleTimeoutMs,
-      signal: this.signal,
+      signal: stop === undefined || this.signal === undefined ? (stop ?? this.signal) : AbortSignal.any([this.signal, stop]),
       onRow,
       abandon: () => void client.end().catch(() => undefined),
       start: () => void client.query(query)
@@ -266,13 +268,20 @@ export class Session {
   }
 
   /**
-   * A second session on a fresh connection that no cancel interrupts, for undoing what this one did
-   * after the workflow was cancelled (this one's connection may be gone or stuck).
+   * A second session on a fresh connection, set up as this one is. By default no cancel interrupts
+   * it, for undoing what this one did after the workflow was cancelled (this one's connection may be
+   * gone or stuck); `cancellable` gives it this session's signal instead, for work done beside it.
    */
-  async fresh(timeoutMs: number): Promise<Session> {
-    const client = await connectOnce(this.settings, timeoutMs)
-    await setUpSession(client, this.info.version, timeoutMs)
-    return new Session(client, this.settings, this.info, timeoutMs, undefined)
+  async fresh(timeoutMs: number, { cancellable = false }: { cancellable?: boolean } = {}): Promise<Session> {
+    const signal = cancellable ? this.signal : undefined
+    const client = await connectOnce(this.settings, timeoutMs, signal)
+    try {
+      await unlessCancelled(setUpSession(client, this.info.version, timeoutMs), signal, 'setting up a new connection')
+    } catch (error) {
+      await client.end().catch(() => undefined) // never set up, never used: the error is what matters
+      throw error
+    }
+    return new Session(client, this.settings, this.info, timeoutMs, signal)
   }
 
   async close(): Promise<void> {

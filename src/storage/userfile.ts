@@ -75,7 +75,8 @@ export async function readStoredFile(
   session: Session,
   location: UserfileLocation,
   file: PlannedStoredFile,
-  sink: (chunk: Buffer) => Promise<void>
+  sink: (chunk: Buffer) => Promise<void>,
+  stop?: AbortSignal
 ): Promise<void> {
   const check = new ChunkCheck(file, location)
   if (file.size > 0) {
@@ -86,7 +87,8 @@ export async function readStoredFile(
       CHUNK_TIMEOUT_MS,
       async row => {
         if (check.accept(row.byte_offset, row.payload)) await sink(row.payload)
-      }
+      },
+      stop
     )
   }
   check.finish()
@@ -101,7 +103,8 @@ export async function readStoredFiles(
   session: Session,
   location: UserfileLocation,
   files: PlannedStoredFile[],
-  sink: (file: PlannedStoredFile, chunk: Buffer) => void
+  sink: (file: PlannedStoredFile, chunk: Buffer) => void,
+  stop?: AbortSignal
 ): Promise<void> {
   const checks = new Map(files.map(file => [file.stored.file_id, new ChunkCheck(file, location)]))
   await session.streamBinary<{ file_id: string; byte_offset: string; payload: Buffer }>(
@@ -114,7 +117,8 @@ export async function readStoredFiles(
       if (check === undefined) throw new ActionError(`A chunk of file id ${row.file_id} came back, which was not asked for.`)
       if (check.accept(row.byte_offset, row.payload)) sink(check.file, row.payload)
       return Promise.resolve()
-    }
+    },
+    stop
   )
   for (const check of checks.values()) check.finish()
 }

@@ -331,6 +331,18 @@ describe('masking', () => {
   })
 })
 
+describe('download-connections', () => {
+  it('is 4 unless set, takes 1 to 16, and refuses anything else by its name', () => {
+    expect(ok(BANK).downloadConnections).toBe(4)
+    expect(ok({ ...BANK, [Inputs.DownloadConnections]: ' 1 ' }).downloadConnections).toBe(1)
+    expect(ok({ ...BANK, [Inputs.DownloadConnections]: '16' }).downloadConnections).toBe(16)
+    for (const bad of ['0', '17', '-1', '2.5', 'four', '1e1'])
+      expect(refused({ ...BANK, [Inputs.DownloadConnections]: bad })).toBe(
+        `Input 'download-connections': "${bad}" is not a whole number from 1 to 16 (1 reads one file at a time; empty means 4).`
+      )
+  })
+})
+
 describe('download-path', () => {
   it('is for userfile collections (the default one included) only', () => {
     expect(ok({ ...BANK, [Inputs.DownloadPath]: ' backup-files ' }).downloadPath).toBe(resolve('backup-files'))

@@ -80,6 +80,50 @@ describe('download-path', () => {
     })
   }
 
+  for (const connections of ['1', '4']) {
+    it(`on the bundle with download-connections ${connections} copies a backup of several large files, byte for byte`, async () => {
+      const emulator = await startEmulator({ profile: 'v25.2', jobDurationMs: 50 })
+      emulators.push(emulator)
+      emulator.createDatabase('bank', {
+        accounts: { rows: 5000, bytes: 9 * 1024 * 1024 },
+        transfers: { rows: 5000, bytes: 6 * 1024 * 1024 },
+        branches: { rows: 10, bytes: 1000 }
+      })
+      const target = join(tempDir(), 'bank-backup')
+      const run = await runBundledAction({
+        inputs: {
+          database: 'bank',
+          'download-path': target,
+          'download-connections': connections,
+          'connection-string': emulator.connectionString()
+        }
+      })
+      expect(errorsOf(run.stdout)).toEqual([])
+      const expected = stored(emulator, `/bank-backup${run.outputs['backup-path']}`)
+      expect(tree(target)).toEqual([...expected.keys()].sort())
+      for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
+      expect(run.outputs['files']).toBe(String(expected.size))
+    })
+  }
+
+  it('refuses download-connections 0 on the bundle, naming the input, before connecting', async () => {
+    const emulator = await startEmulator({ profile: 'v23.2' })
+    emulators.push(emulator)
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        'download-path': join(tempDir(), 'x'),
+        'download-connections': '0',
+        'connection-string': emulator.connectionString()
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    expect(errorsOf(run.stdout)).toEqual([
+      `Input 'download-connections': "0" is not a whole number from 1 to 16 (1 reads one file at a time; empty means 4).`
+    ])
+    expect(emulator.statements).toEqual([])
+  })
+
   it('gives a notice that unencrypted files are readable by anyone who can read the artifact, and none when encrypted', async () => {
     const emulator = await startEmulator({ profile: 'v23.2', jobDurationMs: 50 })
     emulators.push(emulator)
