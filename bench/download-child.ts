@@ -4,7 +4,7 @@
  * bundle with plain node: tsx's loader thread would add about 30 MiB to every number.
  *
  *   node child.js baseline                                    loads the bundle and exits
- *   node child.js download <url> <collection> <path> <dir>    the action: Session.open, downloadBackup, close
+ *   node child.js download <url> <collection> <path> <dir> <n>  the action: Session.open, downloadBackup over n connections, close
  *
  * Prints one JSON line (ChildReport). The clock and maxRSS are read before the optional hash.
  */
@@ -39,14 +39,21 @@ async function hashTree(directory: string): Promise<string> {
   return hash.digest('hex')
 }
 
-async function download(mode: Mode, url: string, collection: string, backupPath: string, directory: string): Promise<ChildReport> {
+async function download(
+  mode: Mode,
+  url: string,
+  collection: string,
+  backupPath: string,
+  directory: string,
+  connections: number
+): Promise<ChildReport> {
   const started = performance.now()
   const settings = parseConnectionString(url)
   const session = await Session.open(settings, { waitTimeoutMs: 10_000 })
   const close = (): Promise<void> => session.close()
   try {
     const location = userfileLocation(collection, settings.user)
-    const result = await downloadBackup(session, location, backupPath, directory, () => undefined)
+    const result = await downloadBackup(session, location, backupPath, directory, () => undefined, { connections })
     const seconds = (performance.now() - started) / 1000
     const maxRssKiB = process.resourceUsage().maxRSS
     const sha256 = process.env.BENCH_HASH === '1' ? await hashTree(directory) : undefined
@@ -57,12 +64,12 @@ async function download(mode: Mode, url: string, collection: string, backupPath:
 }
 
 async function main(args: string[]): Promise<void> {
-  const [mode, url, collection, backupPath, directory] = args
+  const [mode, url, collection, backupPath, directory, connections = '1'] = args
   let report: ChildReport
   if (mode === 'baseline') report = { seconds: 0, maxRssKiB: process.resourceUsage().maxRSS, files: 0, bytes: 0 }
   else if (MODES.includes(mode as Mode) && url && collection && backupPath && directory)
-    report = await download(mode as Mode, url, collection, backupPath, directory)
-  else throw new Error('usage: child.js baseline | download <url> <collection> <backup-path> <directory>')
+    report = await download(mode as Mode, url, collection, backupPath, directory, Number(connections))
+  else throw new Error('usage: child.js baseline | download <url> <collection> <backup-path> <directory> [connections]')
   process.stdout.write(`${JSON.stringify(report)}\n`)
 }
 

@@ -3,14 +3,17 @@
  * the action's downloadBackup for backups of several sizes held in CockroachDB's userfile tables in
  * a real PostgreSQL, side by side with psql `\copy` of the same bytes in the same run.
  *
- *   npm run bench:download                       10 MiB and 100 MiB ×5, 1 GiB ×3
- *   npm run bench:download -- --sizes=10,100 --runs=3
+ *   npm run bench:download                       32 MiB, 512 MiB ×5, 1 GiB ×3, 1000 small files ×5; N = 1, 2, 4, 8
+ *   npm run bench:download -- --sizes=256,1024 --connections=1,4 --runs=3
+ *   TMPDIR=/dev/shm npm run bench:download …      the data directory and every download on tmpfs
  *
  * Each measured download runs in its own process (bench/download-child.ts, bundled with ncc and
  * run with plain node, as the action runs), so its peak RSS is the download's alone. psql runs one
  * `\copy (SELECT payload … ORDER BY byte_offset) TO … WITH (FORMAT binary)` per file (the
- * reference), interleaved round by round. Prints a markdown table on stdout (min/median/max, the
- * ratio per round) and every run on stderr.
+ * reference), interleaved round by round with the action at each download-connections N, and the
+ * loopback limit: one `\copy (SELECT payload … ) TO '/dev/null' WITH (FORMAT binary)` of the whole
+ * folder. Prints a markdown table on stdout (min/median/max, the ratio to psql per round) and every
+ * run on stderr.
  */
 import { execFile, spawn } from 'node:child_process'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
@@ -43,16 +46,19 @@ interface Options {
   /** A backup of this many 20 KiB files as well (0: none). */
   smallFiles: number
   runs: number | undefined
+  /** download-connections values to measure the action at. */
+  connections: number[]
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { sizesMiB: [32, 512, 1024], smallFiles: 1000, runs: undefined }
+  const options: Options = { sizesMiB: [32, 512, 1024], smallFiles: 1000, runs: undefined, connections: [1, 2, 4, 8] }
   for (const arg of argv) {
     const [key, value = ''] = arg.split('=', 2)
     if (key === '--sizes') options.sizesMiB = value.split(',').map(Number)
     else if (key === '--runs') options.runs = Number(value)
     else if (key === '--small-files') options.smallFiles = Number(value)
-    else throw new Error(`unknown argument ${arg} (use --sizes=32,512,1024 in MiB, --small-files=1000, --runs=N)`)
+    else if (key === '--connections') options.connections = value.split(',').map(Number)
+    else throw new Error(`unknown argument ${arg} (use --sizes=32,512,1024 in MiB, --small-files=1000, --runs=N, --connections=1,2,4,8)`)
   }
   if (options.sizesMiB.some(size => !Number.isInteger(size) || size < 1)) throw new Error('--sizes takes whole MiB, comma-separated')
   if (options.runs !== undefined && !(Number.isInteger(options.runs) && options.runs >= 1))
@@ -199,11 +205,17 @@ async function childDownload(
   url: string,
   dataset: Dataset,
   scratch: string,
+  connections: number,
   hash = false
 ): Promise<Measurement & { sha256?: string }> {
   const directory = join(scratch, mode)
   try {
-    const report = await runChild(bundle, [mode, url, COLLECTION, dataset.path, directory], scratch, hash ? { BENCH_HASH: '1' } : {})
+    const report = await runChild(
+      bundle,
+      [mode, url, COLLECTION, dataset.path, directory, String(connections)],
+      scratch,
+      hash ? { BENCH_HASH: '1' } : {}
+    )
     if (report.bytes !== dataset.bytes) throw new Error(`${mode} downloaded ${report.bytes} bytes, not ${dataset.bytes}`)
     return {
       seconds: report.seconds,
@@ -247,20 +259,39 @@ async function psqlCopy(url: string, files: StoredBackupFile[], format: CopyForm
   }
 }
 
+/** The loopback limit: the folder's payload in one binary COPY, written nowhere. */
+async function loopback(url: string, files: StoredBackupFile[], scratch: string): Promise<Measurement> {
+  const script = join(scratch, 'loopback.sql')
+  const ids = files.map(file => `'${file.fileId}'`).join(',')
+  try {
+    await writeFile(
+      script,
+      `\\copy (SELECT payload FROM ${PAYLOAD_TABLE} WHERE file_id IN (${ids}) ORDER BY file_id, byte_offset) TO '/dev/null' WITH (FORMAT binary)\n`
+    )
+    const { seconds, timeMaxRssKiB } = await measured('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', script, url], scratch)
+    return { seconds, maxRssKiB: timeMaxRssKiB, timeMaxRssKiB }
+  } finally {
+    await rm(script, { force: true })
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-/** Everything measured, in the order of a round (each round starts one further along). */
-const CONTENDERS = ['action', 'psqlBinary'] as const
-type Contender = (typeof CONTENDERS)[number]
+/** `action N=<connections>`, psql's per-file binary \copy, and the loopback limit. */
+type Contender = string
+const PSQL = 'psql binary \\copy per file'
+const LOOPBACK = 'loopback limit (one COPY to /dev/null)'
+const actionAt = (connections: number): Contender => `action, download-connections ${connections}`
 
 interface SizeResult {
   dataset: Dataset
   runs: number
-  measured: Record<Contender, Measurement[]>
+  /** Every contender's measurements, in the order of the first round. */
+  measured: Map<Contender, Measurement[]>
 }
 
 async function machine(server: PostgresServer): Promise<string> {
@@ -280,25 +311,27 @@ const spread = (values: number[], format: (value: number) => string): string => 
 }
 
 function tables(results: SizeResult[], nodeBaselineKiB: number): string {
-  const rows = results.map(({ dataset, runs, measured: m }) => {
+  const rows = results.flatMap(({ dataset, runs, measured }) => {
     const sizeMiB = dataset.bytes / MiB
-    // Each round measured both back to back, so the ratio is taken per round.
-    const ratios = m.action.map((action, i) => m.psqlBinary[i]!.seconds / action.seconds)
-    const action = m.action.map(x => x.seconds)
-    const psql = m.psqlBinary.map(x => x.seconds)
-    const rssOnTop = peakKiB(m.action) - nodeBaselineKiB
-    return `| ${dataset.label} | ${runs} | ${spread(action, s)} | ${(sizeMiB / median(action)).toFixed(0)} | ${spread(psql, s)} | ${(sizeMiB / median(psql)).toFixed(0)} | ${spread(ratios, r => r.toFixed(2))} | ${mib(peakKiB(m.action))} (+${mib(rssOnTop)}) | ${mib(peakKiB(m.psqlBinary))} |`
+    const psql = measured.get(PSQL) ?? []
+    return [...measured].map(([contender, list]) => {
+      const seconds = list.map(x => x.seconds)
+      // Each round measured every contender back to back, so the ratio is taken per round.
+      const ratios = list.map((m, i) => psql[i]!.seconds / m.seconds)
+      const rss = contender.startsWith('action') ? `${mib(peakKiB(list))} (+${mib(peakKiB(list) - nodeBaselineKiB)})` : mib(peakKiB(list))
+      return `| ${dataset.label} | ${contender} | ${runs} | ${spread(seconds, s)} | ${(sizeMiB / median(seconds)).toFixed(0)} | ${spread(ratios, r => r.toFixed(2))} | ${rss} |`
+    })
   })
   return [
-    '| backup | rounds | action s (min / median / max) | action MiB/s | psql binary s (min / median / max) | psql MiB/s | ratio psql/action per round (min / median / max; target ≥ 0.75, ≥ 0.5 for small files) | action peak RSS MiB (+ above the idle bundle; target ≤ +64) | psql peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|',
+    "| backup | contender | rounds | s (min / median / max) | MiB/s (median) | throughput ÷ psql's, per round (min / median / max; target ≥ 1.0) | peak RSS MiB (action: + above the idle bundle; target ≤ +64) |",
+    '|---|---|---|---|---|---|---|',
     ...rows
   ].join('\n')
 }
 
 /** Largest gap between the child's own maxRSS and /usr/bin/time's, over every Node run. */
 function rssCrossCheck(results: SizeResult[]): string {
-  const runs = results.flatMap(({ measured: m }) => m.action)
+  const runs = results.flatMap(({ measured }) => [...measured].filter(([name]) => name.startsWith('action')).flatMap(([, list]) => list))
   const gap = Math.max(...runs.map(m => Math.abs(m.maxRssKiB - m.timeMaxRssKiB)))
   return `maxRSS reported by the child vs /usr/bin/time for the same process: largest difference ${mib(gap)} MiB over ${runs.length} runs`
 }
@@ -359,26 +392,31 @@ async function main(): Promise<void> {
       const files = await dataset.store(db)
       await db.query(`VACUUM ANALYZE ${PAYLOAD_TABLE}`)
       log(`${dataset.label}: ${files.length} files stored in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s`)
-      const measure: Record<Contender, () => Promise<Measurement>> = {
-        action: () => childDownload(bundle, 'download', url, dataset, scratch),
-        psqlBinary: () => psqlCopy(url, files, 'binary', scratch)
+      const measure = new Map<Contender, () => Promise<Measurement>>([
+        ...options.connections.map(n => [actionAt(n), () => childDownload(bundle, 'download', url, dataset, scratch, n)] as const),
+        [PSQL, () => psqlCopy(url, files, 'binary', scratch)],
+        [LOOPBACK, () => loopback(url, files, scratch)]
+      ])
+      const contenders = [...measure.keys()]
+      // One unmeasured round warms the caches and checks every N's downloaded bytes against what was stored.
+      const digest = await storedDigest(db, files)
+      for (const n of options.connections) {
+        const downloaded = (await childDownload(bundle, 'download', url, dataset, scratch, n, true)).sha256
+        if (downloaded !== digest) throw new Error(`${dataset.label}: the download with ${n} connections differs from the stored bytes`)
       }
-      // One unmeasured round warms the caches and checks the downloaded bytes against what was stored.
-      const downloaded = (await childDownload(bundle, 'download', url, dataset, scratch, true)).sha256
-      if (downloaded !== (await storedDigest(db, files))) throw new Error(`${dataset.label}: the download differs from the stored bytes`)
-      await measure.psqlBinary()
+      await psqlCopy(url, files, 'binary', scratch)
       const result: SizeResult = {
         dataset,
         runs: runsFor(dataset.bytes, options),
-        measured: { action: [], psqlBinary: [] }
+        measured: new Map(contenders.map(name => [name, []]))
       }
       for (let i = 0; i < result.runs; i++) {
         // Interleaved and rotated, so that a slow spell on a noisy machine hits every contender alike.
-        const order = CONTENDERS.map((_, k) => CONTENDERS[(i + k) % CONTENDERS.length]!)
+        const order = contenders.map((_, k) => contenders[(i + k) % contenders.length]!)
         const line: string[] = []
         for (const contender of order) {
-          const m = await measure[contender]()
-          result.measured[contender].push(m)
+          const m = await measure.get(contender)!()
+          result.measured.get(contender)!.push(m)
           line.push(`${contender} ${s(m.seconds)} s ${mib(m.maxRssKiB)} MiB`)
         }
         log(`  run ${i + 1}: ${line.join(', ')}`)
@@ -388,7 +426,7 @@ async function main(): Promise<void> {
     }
     const command = `npm run bench:download${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`
     process.stdout.write(
-      `Command: \`${command}\`\n\nMachine: ${await machine(server)}\n\nNode baseline RSS (the bundled child, loaded and exiting): ${mib(nodeBaselineKiB)} MiB; ${rssCrossCheck(results)}.\n\n${tables(results, nodeBaselineKiB)}\n`
+      `Command: \`${process.env.TMPDIR ? `TMPDIR=${process.env.TMPDIR} ` : ''}${command}\`\n\nMachine: ${await machine(server)}\n\nNode baseline RSS (the bundled child, loaded and exiting): ${mib(nodeBaselineKiB)} MiB; ${rssCrossCheck(results)}.\n\n${tables(results, nodeBaselineKiB)}\n`
     )
   } finally {
     await db?.end().catch(() => undefined) // the server is stopped next anyway
