@@ -132,6 +132,26 @@ describe('download-connections', () => {
     expect(most).toBe(0)
   })
 
+  it("sets every pool connection up as the step's session, over role defaults for time zone and isolation", async () => {
+    const files = await storeBackup()
+    // The payload is visible only to a session pinned as the action pins its own: a connection left
+    // with the role defaults set below would read no chunks, and its files would come up short.
+    await db.admin.query('ALTER TABLE userfiles_root_upload_payload RENAME TO payload_rows')
+    await db.admin.query(
+      `CREATE VIEW userfiles_root_upload_payload AS SELECT * FROM payload_rows
+         WHERE current_setting('TimeZone') = 'UTC' AND current_setting('default_transaction_isolation') = 'serializable'
+           AND current_setting('application_name') = '${APPLICATION_NAME}'`
+    )
+    await db.server.query(`ALTER ROLE ${db.server.superuser} IN DATABASE defaultdb SET TimeZone = 'Asia/Tokyo'`)
+    await db.server.query(`ALTER ROLE ${db.server.superuser} IN DATABASE defaultdb SET default_transaction_isolation = 'read committed'`)
+    try {
+      const result = await download(db.session, 4)
+      for (const [name, content] of files) expect(readFileSync(join(result.directory, name)).equals(content), name).toBe(true)
+    } finally {
+      await db.server.query(`ALTER ROLE ${db.server.superuser} IN DATABASE defaultdb RESET ALL`)
+    }
+  })
+
   it('fails on a lying size in one stream and closes every pool connection', async () => {
     await storeBackup()
     await storeFile(db.admin, `${FOLDER}/data/7.sst`, pseudoRandomBytes(CHUNK + 10, 4), { fileSize: CHUNK + 11 })
