@@ -34,8 +34,9 @@ describe.each([
 })
 
 describe('the bundles', () => {
-  it.each(['dist/index.js', 'dist/restore/index.js'])('%s carry the binary-field fix', bundle => {
+  it.each(['dist/index.js', 'dist/restore/index.js'])('%s carry the binary-field fix and the reuse of large row buffers', bundle => {
     expect(read(bundle)).toContain('binaryColumns')
+    expect(read(bundle)).toContain('recycleLargeMessage')
   })
 
   it.each(['dist/index.js', 'dist/restore/index.js'])('%s leave out the OIDC client, @actions/http-client and undici', bundle => {

@@ -3,6 +3,7 @@
  * with what the action was doing (connect-policy.ts reads the errors).
  */
 import pg from 'pg'
+import { recycleLargeMessage } from 'pg-protocol/dist/parser.js'
 import { connectHint, isRetriableConnectError, QueryError, SSL_REFUSED } from './connect-policy.js'
 import { describeServer, sslAttempts, type ConnectionSettings, type SslOption } from './connection-string.js'
 import { ActionError, CancelledError, abortReason, databaseErrorFields, describeError, unlessCancelled } from '../base/errors.js'
@@ -34,6 +35,15 @@ const types = {
  * How long any statement but the job itself may take: as long as the cluster was given to answer at
  * all (wait-timeout), at least 5 s. A hung server fails the step instead of hanging it.
  */
+/**
+ * Hands a binary value of a row larger than 256 KiB (a userfile chunk) back to the driver, whose
+ * next large row reuses its memory (the carried pg-protocol patch): call it once nothing refers to
+ * the value any more. Anything else is left alone.
+ */
+export function recycleBinaryValue(value: Buffer): void {
+  recycleLargeMessage(value)
+}
+
 export function queryTimeoutFor(waitTimeoutMs: number): number {
   return Math.max(5_000, waitTimeoutMs)
 }

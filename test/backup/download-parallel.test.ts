@@ -119,6 +119,33 @@ describe('download-connections', () => {
     })
   }
 
+  it('copies files stored in chunks of other sizes than 4 MiB byte for byte, four of them at once with chunks larger than that', async () => {
+    const manifest = pseudoRandomBytes(50_000, 3)
+    const files = new Map<string, Buffer>()
+    // Listed first, so four connections hold room for a 4 MiB chunk each when 6 MiB ones arrive:
+    // none may wait for more room, which only the others could give back.
+    for (const [name, chunkSize] of [
+      ...[1, 2, 3, 4].map(i => [`${i}.sst`, 6 * 1024 * 1024 + i] as const),
+      ['data/one.sst', 1024 * 1024] as const,
+      ['data/small.sst', 300 * 1024] as const
+    ]) {
+      const content = pseudoRandomBytes(13 * 1024 * 1024 + 17, chunkSize)
+      files.set(name, content)
+      await storeFile(db.admin, `${FOLDER}/${name}`, content, { chunkSize })
+    }
+    files.set('BACKUP_MANIFEST', manifest).set('BACKUP_MANIFEST-CHECKSUM', manifestChecksum(manifest))
+    await storeFile(db.admin, `${FOLDER}/BACKUP_MANIFEST`, manifest)
+    await storeFile(db.admin, `${FOLDER}/BACKUP_MANIFEST-CHECKSUM`, manifestChecksum(manifest))
+    const lock = await lockPayload()
+    const pending = download(db.session, 4)
+    pending.catch(() => undefined) // awaited below
+    await waitFor(async () => (await lock.waiting()).length === 4)
+    await lock.release()
+    const result = await pending
+    expect(listTree(result.directory)).toEqual([...files.keys()].sort())
+    for (const [name, content] of files) expect(readFileSync(join(result.directory, name)).equals(content), name).toBe(true)
+  })
+
   it('opens no extra connection for a backup that is one group of small files', async () => {
     const manifest = pseudoRandomBytes(5000, 1)
     await storeFile(db.admin, `${FOLDER}/BACKUP_MANIFEST`, manifest)

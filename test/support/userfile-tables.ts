@@ -21,6 +21,8 @@ export interface StoreOptions {
   prefix?: string
   /** Recorded size, when a test wants it to disagree with the payload. */
   fileSize?: number
+  /** Bytes per payload row; CockroachDB's writer uses CHUNK. */
+  chunkSize?: number
 }
 
 export async function storeFile(db: pg.ClientBase, filename: string, content: Buffer, options: StoreOptions = {}): Promise<string> {
@@ -31,11 +33,12 @@ export async function storeFile(db: pg.ClientBase, filename: string, content: Bu
     fileId,
     options.fileSize ?? content.length
   ])
-  for (let offset = 0; offset < content.length; offset += CHUNK) {
+  const chunk = options.chunkSize ?? CHUNK
+  for (let offset = 0; offset < content.length; offset += chunk) {
     await db.query(`INSERT INTO ${prefix}_upload_payload (file_id, byte_offset, payload) VALUES ($1, $2, $3)`, [
       fileId,
       offset,
-      content.subarray(offset, offset + CHUNK)
+      content.subarray(offset, offset + chunk)
     ])
   }
   return fileId
