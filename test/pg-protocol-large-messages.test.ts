@@ -110,7 +110,11 @@ describe('the patched parser on messages larger than 256 KiB', () => {
 
   it('keeps small binary fields whole while the shared buffer is reused for the messages after them', () => {
     const values = Array.from({ length: 60 }, () => randomBytes(1000))
-    const smallRows = Buffer.concat([rowDescription([{ name: 'payload', binary: true }]), ...values.map(v => dataRow([v])), commandComplete])
+    const smallRows = Buffer.concat([
+      rowDescription([{ name: 'payload', binary: true }]),
+      ...values.map(v => dataRow([v])),
+      commandComplete
+    ])
     // Each read ends inside a row, so the parser moves the rest to the front of the buffer it holds.
     const parsed = parseInPieces(smallRows, [5000, 2500])
     const fields = parsed.filter(p => p.name === 'dataRow').map(p => p.fields?.[0])

@@ -106,6 +106,39 @@ describe('download-path', () => {
     })
   }
 
+  it('on the bundle with download-connections 4 fails cleanly when pool connections are killed mid-file', async () => {
+    const emulator = await startEmulator({ profile: 'v25.2', jobDurationMs: 50 })
+    emulators.push(emulator)
+    emulator.createDatabase('bank', {
+      accounts: { rows: 5000, bytes: 9 * 1024 * 1024 },
+      transfers: { rows: 5000, bytes: 9 * 1024 * 1024 },
+      history: { rows: 5000, bytes: 9 * 1024 * 1024 },
+      branches: { rows: 10, bytes: 1000 }
+    })
+    // Every read waits a moment, so the pool's connections read at once; the first read is the
+    // step's own session's (it opens no connection first), and every later one loses its connection
+    // half-way through its chunks.
+    emulator.setQueryDelay(200, /\bpayload FROM\b/)
+    emulator.cutConnectionsMidAnswer(/\bpayload FROM\b/, 1)
+    const target = join(tempDir(), 'out', 'bank-backup')
+    const run = await runBundledAction({
+      inputs: {
+        database: 'bank',
+        'download-path': target,
+        'download-connections': '4',
+        'connection-string': emulator.connectionString()
+      }
+    })
+    expect(run.exitCode).toBe(1)
+    const errors = errorsOf(run.stdout)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^While reading .*: Connection terminated unexpectedly/)
+    expect(emulator.statements.filter(s => /\bpayload FROM\b/.test(s.sql)).length).toBeGreaterThan(1)
+    // The backup is whole; only the download failed, and what it wrote is gone.
+    expect(run.outputs['backup-path']).toMatch(/^\/\d{4}\/\d{2}\/\d{2}-\d{6}\.\d{2}$/)
+    expect(existsSync(join(tempDir(), 'out'))).toBe(false)
+  })
+
   it('refuses download-connections 0 on the bundle, naming the input, before connecting', async () => {
     const emulator = await startEmulator({ profile: 'v23.2' })
     emulators.push(emulator)

@@ -121,6 +121,12 @@ export interface Emulator {
   setRoleDefault(name: string, value: string): void
   /** `REVOKE CONNECT ON DATABASE name FROM public`: from v22.2 SHOW DATABASES hides it from users other than root. */
   revokeConnect(database: string): void
+  /**
+   * From now on, every statement matching `matching` after the first `skip` of them loses its
+   * connection half-way through its rows (the rest and the command tag never come), as a connection
+   * killed mid-answer would; undefined turns it off.
+   */
+  cutConnectionsMidAnswer(matching: RegExp | undefined, skip?: number): void
   /** Destroys every live connection; jobs keep running. */
   dropConnections(): void
   readonly connectionCount: number
@@ -222,6 +228,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       state.queryDelayMs = ms
       state.queryDelayMatching = matching
       state.queryDelayAfter = options?.answer
+    },
+    cutConnectionsMidAnswer(matching, skip = 0) {
+      state.cutMidAnswer = matching === undefined ? undefined : { matching, skip }
     },
     rejectAsSyntaxError(matching) {
       state.rejectSyntax = matching

@@ -80,6 +80,8 @@ export interface EmulatorState {
   queryDelayMatching?: RegExp
   /** The statement runs at once and only its answer waits (it is done when the client gives up). */
   queryDelayAfter?: boolean
+  /** Statements matching this, after the first `skip`, lose their connection half-way through their rows (see Emulator.cutConnectionsMidAnswer). */
+  cutMidAnswer?: { matching: RegExp; skip: number }
   /** Statements matching this fail as a syntax error that echoes them (see Emulator.rejectAsSyntaxError). */
   rejectSyntax?: RegExp
   /** A hostile cluster: rewrites every text value it sends (see Emulator.tamperResults). */
@@ -201,6 +203,16 @@ export class CockroachHandler implements WireHandler {
     })
   }
 
+  private cutAfterRows(sql: string, rows: number): number | undefined {
+    const cut = this.state.cutMidAnswer
+    if (cut === undefined || !cut.matching.test(sql)) return undefined
+    if (cut.skip > 0) {
+      cut.skip--
+      return undefined
+    }
+    return Math.floor(rows / 2)
+  }
+
   private prepareOne(parsed: ParsedStatement, session: Session): PreparedStatement {
     const columns = this.columnsOf(parsed.statement, session)
     return {
@@ -228,7 +240,12 @@ export class CockroachHandler implements WireHandler {
           const tamper = this.state.tamper
           const sent =
             tamper && columns ? rows.map(row => row.map((cell, i) => (cell === null ? cell : tamper(columns[i]?.name ?? '', cell)))) : rows
-          return { columns: columns && toWire(columns), rows: sent, commandTag: tag }
+          return {
+            columns: columns && toWire(columns),
+            rows: sent,
+            commandTag: tag,
+            cutAfterRows: this.cutAfterRows(parsed.sql, sent.length)
+          }
         } catch (error) {
           this.transactions.failed(session)
           throw error

@@ -349,7 +349,13 @@ export class Connection {
 
   private sendRows(result: ResultSet, binary: boolean[]): void {
     const columns = result.columns ?? []
-    for (const row of result.rows) this.send(dataRow(row, columns, binary))
+    for (const [index, row] of result.rows.entries()) {
+      if (index === result.cutAfterRows) {
+        this.socket.destroy()
+        return
+      }
+      this.send(dataRow(row, columns, binary))
+    }
     this.send(message('C', w => w.addCString(result.commandTag)))
   }
 }

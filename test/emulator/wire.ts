@@ -34,6 +34,8 @@ export interface ResultSet {
   columns: Column[] | undefined
   rows: Cell[][]
   commandTag: string
+  /** The connection is destroyed after this many rows, before the rest and the command tag (a killed connection mid-answer). */
+  cutAfterRows?: number
 }
 
 /** What the handler throws to make an ErrorResponse. */
