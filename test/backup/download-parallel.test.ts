@@ -16,6 +16,7 @@ import { APPLICATION_NAME } from '../../src/base/constants.js'
 import { userfileLocation } from '../../src/storage/userfile-location.js'
 import { userfileDatabasePerTest } from '../support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes, storeFile } from '../support/userfile-tables.js'
+import { listTree } from '../support/file-tree.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const BACKUP = '/2024/05/07-141012.34'
@@ -47,12 +48,6 @@ async function storeBackup(): Promise<Map<string, Buffer>> {
   for (let i = 1; i <= 6; i++) files.set(`data/${i}.sst`, pseudoRandomBytes(2 * CHUNK + 1000 * i, 10 + i))
   for (const [name, content] of files) await storeFile(db.admin, `${FOLDER}/${name}`, content)
   return files
-}
-
-function listTree(directory: string, prefix = ''): string[] {
-  return readdirSync(join(directory, prefix), { withFileTypes: true })
-    .flatMap(entry => (entry.isDirectory() ? listTree(directory, `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
-    .sort()
 }
 
 /** The server's connections from the action (by its application_name), other than `except`. */

@@ -13,6 +13,7 @@ import { downloadBackup } from '../../src/backup/download.js'
 import { userfileLocation } from '../../src/storage/userfile-location.js'
 import { userfileDatabasePerTest } from '../support/userfile-database.js'
 import { CHUNK, pseudoRandomBytes, storeFile } from '../support/userfile-tables.js'
+import { listTree } from '../support/file-tree.js'
 
 const COLLECTION = 'userfile://defaultdb.public.userfiles_root/bank-backup'
 const BACKUP = '/2024/05/07-141012.34'
@@ -47,12 +48,6 @@ async function storeBackup(dataSize = 3 * CHUNK + 12_345): Promise<Map<string, B
   ])
   for (const [name, content] of files) await storeFile(db.admin, `${FOLDER}/${name}`, content)
   return files
-}
-
-function listTree(directory: string, prefix = ''): string[] {
-  return readdirSync(join(directory, prefix), { withFileTypes: true })
-    .flatMap(entry => (entry.isDirectory() ? listTree(directory, `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
-    .sort()
 }
 
 describe('downloadBackup against real PostgreSQL', () => {

@@ -2,7 +2,7 @@
  * download-path end to end: the backup the emulator wrote into its userfile tables comes back to
  * the runner through the same SQL a real cluster answers, byte for byte.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { manifestChecksum } from '../../src/storage/backup-folder.js'
@@ -11,16 +11,11 @@ import { expectNoInternalsInAnyStatement } from '../support/no-internals.js'
 import { runBundledAction } from '../support/run-action.js'
 import { scratchPerTest } from '../support/scratch.js'
 import { errorsOf, runInProcess } from '../support/run-in-process.js'
+import { listTree } from '../support/file-tree.js'
 
 expectNoInternalsInAnyStatement()
 
 const { emulators, tempDir } = scratchPerTest('e2e-download-')
-
-function tree(directory: string, prefix = ''): string[] {
-  return readdirSync(join(directory, prefix), { withFileTypes: true })
-    .flatMap(entry => (entry.isDirectory() ? tree(directory, `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`]))
-    .sort()
-}
 
 /** What the emulator stored for a folder, read straight from its userfile rows. */
 function stored(emu: Emulator, folder: string): Map<string, Buffer> {
@@ -67,7 +62,7 @@ describe('download-path', () => {
         expect(JSON.parse(bytes.toString('utf8'))).toMatchObject({ path })
         expected.set(`index/${name}`, bytes)
       }
-      expect(tree(target)).toEqual([...expected.keys()].sort())
+      expect(listTree(target)).toEqual([...expected.keys()].sort())
       for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
       expect(outputs['files']).toBe(String(expected.size))
       expect(outputs['downloaded-bytes']).toBe(String([...expected.values()].reduce((sum, b) => sum + b.length, 0)))
@@ -100,7 +95,7 @@ describe('download-path', () => {
       })
       expect(errorsOf(run.stdout)).toEqual([])
       const expected = stored(emulator, `/bank-backup${run.outputs['backup-path']}`)
-      expect(tree(target)).toEqual([...expected.keys()].sort())
+      expect(listTree(target)).toEqual([...expected.keys()].sort())
       for (const [name, bytes] of expected) expect(readFileSync(join(target, name)).equals(bytes), name).toBe(true)
       expect(run.outputs['files']).toBe(String(expected.size))
     })
@@ -199,7 +194,7 @@ describe('download-path', () => {
       'connection-string': emulator.connectionString()
     })
     expect(errorsOf(run.stdout)).toEqual([])
-    expect(tree(target).filter(name => name.startsWith('incrementals/') && name.endsWith('/BACKUP_MANIFEST'))).toHaveLength(1)
+    expect(listTree(target).filter(name => name.startsWith('incrementals/') && name.endsWith('/BACKUP_MANIFEST'))).toHaveLength(1)
     expect(existsSync(join(target, 'BACKUP_MANIFEST'))).toBe(true)
   })
 
@@ -232,7 +227,7 @@ describe('download-path', () => {
       const watch = setInterval(() => {
         if (emulator.statements.filter(s => /\bpayload FROM\b/.test(s.sql)).length < 2) return
         clearInterval(watch)
-        ours = tree(target)
+        ours = listTree(target)
         mkdirSync(join(target, 'data'), { recursive: true })
         writeFileSync(join(target, 'data', 'theirs.txt'), "not the action's")
         writeFileSync(join(target, 'theirs.txt'), "not the action's")
@@ -244,7 +239,7 @@ describe('download-path', () => {
       clearInterval(watch)
       expect(run.exitCode).toBe(1)
       expect(ours.length).toBeGreaterThan(0)
-      expect(tree(target)).toEqual(['data/theirs.txt', 'theirs.txt'])
+      expect(listTree(target)).toEqual(['data/theirs.txt', 'theirs.txt'])
     })
   }
 })
