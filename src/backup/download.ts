@@ -142,8 +142,9 @@ function batches(files: PlannedFile[]): PlannedFile[][] {
 }
 
 /**
- * Bytes read but not yet written, across every connection: a chunk waits for room here with its
- * socket paused. Four 4 MiB chunks, so a full group of small files (BATCH_BYTES) fits.
+ * Room for the chunks being read or written, across every connection: it is taken before a chunk
+ * is read, and the chunk's socket stays paused until there is some. Four 4 MiB chunks, so a full
+ * group of small files (BATCH_BYTES) fits.
  */
 const BYTES_IN_FLIGHT = 16 * 1024 * 1024
 /** How long opening one more download connection may take. */
