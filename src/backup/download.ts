@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events'
 import { createWriteStream, renameSync, writeFileSync } from 'node:fs'
-import { mkdir, rename, rm, rmdir, stat } from 'node:fs/promises'
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import { ActionError, CancelledError, describeError, fileSystemError } from '../base/errors.js'
 import { ByteBudget } from '../base/byte-budget.js'
@@ -286,7 +286,7 @@ export async function downloadBackup(
   /** What this run made, and only that, is what a failure removes: another process may write into the directory too. */
   const madeDirectories: string[] = []
   const written: string[] = []
-  const write = async (path: string, work: () => Promise<void>): Promise<void> => {
+  const write = async (path: string, work: () => unknown): Promise<void> => {
     try {
       await work()
     } catch (error) {
@@ -295,8 +295,8 @@ export async function downloadBackup(
     }
     written.push(path)
   }
-  const finish = async (target: string): Promise<void> => {
-    await rename(target + PARTIAL_SUFFIX, target)
+  const finish = (target: string): void => {
+    renameSync(target + PARTIAL_SUFFIX, target)
     written.push(target)
   }
   try {
@@ -325,7 +325,7 @@ export async function downloadBackup(
       if (batch.length === 1 && first !== undefined && first.size > SMALL_FILE_BYTES) {
         const target = await targetOf(first)
         await write(target + PARTIAL_SUFFIX, () => downloadFile(reader, location, first, target + PARTIAL_SUFFIX, budget, stop))
-        await finish(target)
+        finish(target)
         return
       }
       // Small files: one query for the group, then each file written in one call.
@@ -339,12 +339,10 @@ export async function downloadBackup(
           const target = await targetOf(file)
           // Written and renamed synchronously: for a file this small, each trip through the thread
           // pool costs more than its bytes (1000 × 20 KiB took twice as long with fs/promises).
-          await write(target + PARTIAL_SUFFIX, () => {
+          await write(target + PARTIAL_SUFFIX, () =>
             writeFileSync(target + PARTIAL_SUFFIX, Buffer.concat(chunks.get(file) ?? []), { flag: 'wx' })
-            return Promise.resolve()
-          })
-          renameSync(target + PARTIAL_SUFFIX, target)
-          written.push(target)
+          )
+          finish(target)
         }
       } finally {
         budget.give(bytes)
